@@ -1,0 +1,185 @@
+// Package config loads auditrelay's configuration: scalar settings through
+// viper (flag, then AUDITRELAY_* environment, then file, then default) and
+// the subscriptions straight from the YAML file.
+//
+// Subscriptions are read from the YAML node tree rather than through viper
+// because viper lower-cases every key, including form-variable keys such as
+// "apiKey" that templates reference case-sensitively, and because the node
+// tree keeps line and column for error messages and lets the console write
+// an edited value back without losing the operator's comments.
+package config
+
+import (
+	"time"
+)
+
+// Config is the whole validated configuration.
+type Config struct {
+	File             string // config file path, "" when running on defaults
+	DataDir          string // SQLite database, SSH host key, template overrides
+	Store            string // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
+	Instance         string // id stamped on leases and attempts
+	BaseURL          string // LaunchDarkly app URL used for links in template contexts
+	IntegrationsDirs []string
+	Log              Log
+	HTTP             HTTP
+	Admin            Admin
+	Webhook          Webhook
+	Poller           Poller
+	Delivery         Delivery
+	Retention        Retention
+	SSH              SSH
+	Subscriptions    []Subscription
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string // debug, info, warn, error
+	Format string // text or json
+}
+
+// HTTP is the public listener: the webhook receiver, /healthz, /readyz and
+// /metrics.
+type HTTP struct {
+	Listen string
+}
+
+// Admin is the token-protected admin API used by `auditrelay deliveries`.
+type Admin struct {
+	Listen string // loopback by default
+	Token  Secret
+}
+
+// Webhook configures the LaunchDarkly webhook receiver.
+type Webhook struct {
+	Enabled bool
+	Path    string
+	Secret  Secret // X-LD-Signature secret; empty accepts unsigned requests (with a warning)
+	MaxBody int64
+}
+
+// Poller configures the LaunchDarkly REST audit-log poller.
+type Poller struct {
+	Enabled  bool
+	BaseURL  string
+	Token    Secret
+	Interval time.Duration
+	Limit    int    // page size, 1–20
+	Spec     string // optional resource specifier filter
+}
+
+// Delivery configures HTTP delivery and the retry schedule.
+type Delivery struct {
+	Timeout         time.Duration
+	ConnectTimeout  time.Duration
+	MaxResponseBody int64
+	Schedule        []time.Duration // delays before retry 1, 2, ...
+	Jitter          float64
+	MaxRetryAfter   time.Duration
+	Lease           time.Duration
+}
+
+// Retention prunes delivered history.
+type Retention struct {
+	MaxAge       time.Duration
+	FailedMaxAge time.Duration
+	MaxEntries   int
+	Interval     time.Duration
+}
+
+// SSH serves the console over SSH.
+type SSH struct {
+	Listen         string // "" = off
+	AuthorizedKeys string // file: one key per line, with a role
+	HostKey        string // path; generated on first start
+	MaxSessions    int
+	IdleTimeout    time.Duration
+}
+
+// Subscription sends entries to one integration with its own form values,
+// policy and limits. Several subscriptions may use the same integration.
+type Subscription struct {
+	Name        string
+	Integration string // built-in name, directory name under IntegrationsDirs, or a path
+	Enabled     bool
+	Vars        map[string]Var
+	// Policy is the override policy as JSON (a statement array), nil to
+	// use the manifest's defaultPolicy. PolicyFile is where it came from
+	// when it was given as a file.
+	Policy           []byte
+	PolicyFile       string
+	Concurrency      int
+	Rate             float64 // deliveries per second, 0 = unlimited
+	Burst            int
+	StandardWebhooks Secret // whsec_ secret: sign with Standard Webhooks headers
+	OAuth            *OAuth
+	Templates        map[string]string // template key → override file
+	Line             int               // where the subscription starts in File
+}
+
+// Var is one form-variable value as configured.
+type Var struct {
+	Value any    // string or bool after resolving Ref
+	Ref   string // "env:NAME" or "file:PATH" when the value came from there
+}
+
+// OAuth is the oauth object templates see for integrations that require it.
+type OAuth struct {
+	BaseURI     string
+	AccessToken Secret
+}
+
+// Secret is a value that must never be logged or shown unmasked. Ref tells
+// where it came from ("env:NAME", "file:PATH") when not written inline.
+type Secret struct {
+	Value string
+	Ref   string
+}
+
+// String masks the secret so that printing a Secret by accident leaks
+// nothing.
+func (s Secret) String() string {
+	if s.Value == "" {
+		return ""
+	}
+	return "••••••"
+}
+
+// GoString masks the secret in %#v too.
+func (s Secret) GoString() string { return "config.Secret{" + s.String() + "}" }
+
+// Defaults returns the configuration used when nothing is set.
+func Defaults() Config {
+	return Config{
+		DataDir: "./auditrelay-data",
+		BaseURL: "https://app.launchdarkly.com",
+		Log:     Log{Level: "info", Format: "text"},
+		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
+		Admin:   Admin{Listen: "127.0.0.1:8081"},
+		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20},
+		Poller: Poller{
+			BaseURL:  "https://app.launchdarkly.com",
+			Interval: 30 * time.Second,
+			Limit:    20,
+		},
+		Delivery: Delivery{
+			Timeout:         15 * time.Second,
+			ConnectTimeout:  5 * time.Second,
+			MaxResponseBody: 64 << 10,
+			Schedule: []time.Duration{
+				5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+				30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour,
+			},
+			Jitter:        0.2,
+			MaxRetryAfter: 24 * time.Hour,
+			Lease:         45 * time.Second,
+		},
+		Retention: Retention{
+			MaxAge:       7 * 24 * time.Hour,
+			FailedMaxAge: 30 * 24 * time.Hour,
+			MaxEntries:   1_000_000,
+			Interval:     time.Minute,
+		},
+		SSH: SSH{MaxSessions: 16, IdleTimeout: 30 * time.Minute},
+	}
+}
