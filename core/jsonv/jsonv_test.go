@@ -77,7 +77,7 @@ func TestDecodeLargeObjectUsesIndex(t *testing.T) {
 
 func TestDecodeSyntaxErrorsPinpoint(t *testing.T) {
 	cases := []struct {
-		name, in string
+		name, in  string
 		line, col int
 		msg       string
 	}{

@@ -16,6 +16,15 @@ type Item struct {
 	Raw    []byte // the entry's exact JSON bytes
 	Source string // "webhook", "poller", "replay", "demo"
 	Ref    string // where it came from, for error messages: "line 12", "request 10.0.0.1"
+
+	// Line and Col locate Raw's first byte in a replay file (1-based), so
+	// that errors found in Raw can be reported at their place in the
+	// file; 0 when the item did not come from a file.
+	Line, Col int
+	// Err is set when the source could not read the item as JSON (a
+	// malformed line or array element). Raw then holds what was read, or
+	// nothing; such an item must be reported as rejected and not ingested.
+	Err error
 }
 
 // Result is the engine's verdict on one item.

@@ -1,0 +1,354 @@
+package auditlog
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// Entry is one LaunchDarkly audit-log entry as the REST API and webhooks
+// deliver it. Raw and Value hold everything that arrived, unknown fields
+// included; the typed fields are read from Value once, at decode time.
+type Entry struct {
+	// Raw is the exact bytes of this entry in its input: the whole body for
+	// a single entry, the element's own slice for a list. It is what a
+	// "standard payload" delivery sends and signs.
+	Raw []byte
+	// Value is the decoded entry. Offsets of its values are relative to the
+	// input it was decoded from; RawOffset is where Raw starts in that input.
+	Value     jsonv.Value
+	RawOffset int
+
+	ID               string // _id (required)
+	AccountID        string // _accountId
+	Date             int64  // date, milliseconds since the Unix epoch (required)
+	Kind             string // kind: flag, project, environment, … (required)
+	Name             string // name of the changed resource
+	Description      string // description (markdown)
+	ShortDescription string // shortDescription
+	Comment          string // comment typed by the member, if any
+	TitleVerb        string // titleVerb, e.g. "turned on the flag"
+	Title            string // title (markdown)
+	Accesses         []Access
+	Member           *Member // nil when the change was not made by a member (token, app, SCIM)
+	Target           Target
+	Parent           *Parent // nil when absent
+
+	// Warnings lists optional fields that had an unexpected type and were
+	// ignored, so a caller can show them rather than lose them silently.
+	Warnings []Warning
+}
+
+// Warning is an optional field that was ignored because of its type.
+type Warning struct {
+	Line, Col int // 1-based position of the value in the decoded input
+	Field     string
+	Msg       string
+}
+
+func (w Warning) String() string {
+	return fmt.Sprintf("%d:%d: %q: %s", w.Line, w.Col, w.Field, w.Msg)
+}
+
+// Access is one element of accesses: an action on a resource.
+type Access struct {
+	Action   string // e.g. "updateOn"
+	Resource string // resource specifier, e.g. "proj/default:env/production:flag/demo"
+}
+
+// Member is the member who made the change.
+type Member struct {
+	ID        string
+	Email     string
+	FirstName string
+	LastName  string
+	Links     jsonv.Value // _links as delivered (relative hrefs); undefined when absent
+}
+
+// DisplayName is "First Last", or the email when both names are empty, as
+// LaunchDarkly shows members.
+func (m *Member) DisplayName() string {
+	name := strings.TrimSpace(strings.TrimSpace(m.FirstName) + " " + strings.TrimSpace(m.LastName))
+	if name == "" {
+		return m.Email
+	}
+	return name
+}
+
+// Target is the changed resource.
+type Target struct {
+	Name      string
+	Resources []string    // resource specifiers
+	Links     jsonv.Value // _links as delivered; undefined when absent
+}
+
+// Parent is the parent of the changed resource (for example its project).
+type Parent struct {
+	Name     string
+	Resource string // resource specifier
+	Links    jsonv.Value
+}
+
+// Time returns Date as a time in UTC.
+func (e *Entry) Time() time.Time { return time.UnixMilli(e.Date).UTC() }
+
+// PrimaryAccess returns the access that describes the entry as a whole: the
+// first one on a resource of the entry's kind, else the first one.
+func (e *Entry) PrimaryAccess() (Access, bool) {
+	if len(e.Accesses) == 0 {
+		return Access{}, false
+	}
+	typ := specType(e.Kind)
+	for _, a := range e.Accesses {
+		if s := parseSpecifier(a.Resource); len(s) > 0 && s[len(s)-1].typ == typ {
+			return a, true
+		}
+	}
+	return e.Accesses[0], true
+}
+
+// DecodeError reports an entry that is not valid JSON or lacks what a
+// relay needs. Line and Col are 1-based (Col counts characters) in the
+// input that was decoded.
+type DecodeError struct {
+	// Index is the element's 0-based position in a list of entries, or -1
+	// for a single entry or a problem with the list itself.
+	Index int
+	// ElemLine is the line where the element starts (lists only).
+	ElemLine  int
+	Line, Col int
+	Offset    int    // byte offset in the input
+	Field     string // JSON path of the offending field, e.g. "accesses[0].action"; "" for syntax errors
+	Msg       string
+}
+
+func (e *DecodeError) Error() string {
+	var b strings.Builder
+	if e.Index >= 0 {
+		fmt.Fprintf(&b, "entry[%d] (line %d): ", e.Index, e.ElemLine)
+	} else {
+		b.WriteString("entry: ")
+	}
+	fmt.Fprintf(&b, "%d:%d: ", e.Line, e.Col)
+	e.writeDetail(&b)
+	return b.String()
+}
+
+// Detail is the message without the position prefix, for callers that put
+// their own "FILE:line:col: " in front.
+func (e *DecodeError) Detail() string {
+	var b strings.Builder
+	if e.Index >= 0 {
+		fmt.Fprintf(&b, "entry[%d]: ", e.Index)
+	}
+	e.writeDetail(&b)
+	return b.String()
+}
+
+func (e *DecodeError) writeDetail(b *strings.Builder) {
+	if e.Field != "" {
+		b.WriteString(strconv.Quote(e.Field))
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+}
+
+// maxDateMillis is the range of a JavaScript Date (±100,000,000 days), so
+// every accepted date formats as a timestamp a template can show.
+const maxDateMillis = 8.64e15
+
+// DecodeEntry decodes one audit-log entry: the body of a LaunchDarkly
+// webhook or of GET /api/v2/auditlog/{id}. data is kept as Entry.Raw (not
+// copied), so the caller must not modify it afterwards.
+func DecodeEntry(data []byte) (*Entry, error) {
+	src := string(data)
+	v, err := jsonv.DecodeString(src)
+	if err != nil {
+		return nil, syntaxError(err, positioner{src: src, index: -1})
+	}
+	return entryFromValue(v, data, 0, positioner{src: src, index: -1})
+}
+
+// syntaxError turns a jsonv error into a DecodeError.
+func syntaxError(err error, p positioner) error {
+	if se, ok := err.(*jsonv.SyntaxError); ok {
+		return &DecodeError{
+			Index: p.index, ElemLine: p.elemLine,
+			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Msg: se.Msg,
+		}
+	}
+	return fmt.Errorf("entry: %w", err)
+}
+
+// positioner builds DecodeErrors for one input; lineBase shifts lines for
+// NDJSON, where each line is decoded on its own.
+type positioner struct {
+	src      string
+	index    int
+	elemLine int
+	lineBase int
+}
+
+func (p positioner) errorAt(off int, field, format string, args ...any) *DecodeError {
+	if off < 0 {
+		off = 0
+	}
+	line, col := jsonv.LineCol(p.src, off)
+	return &DecodeError{
+		Index: p.index, ElemLine: p.elemLine,
+		Line: line + p.lineBase, Col: col, Offset: off,
+		Field: field, Msg: fmt.Sprintf(format, args...),
+	}
+}
+
+// entryFromValue reads and checks the fields of a decoded entry.
+func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry, error) {
+	if v.Kind() != jsonv.Object {
+		return nil, p.errorAt(v.Offset(), "", "expected an audit-log entry (a JSON object), found %s", v.Kind())
+	}
+	e := &Entry{Raw: raw, Value: v, RawOffset: rawOff}
+
+	// Required fields, in the order a reader checks them.
+	id := v.Get("_id")
+	switch {
+	case id.IsUndefined():
+		return nil, p.errorAt(v.Offset(), "_id", "required field is missing (the entry id)")
+	case id.Kind() != jsonv.String:
+		return nil, p.errorAt(id.Offset(), "_id", "expected a non-empty string (the entry id), found %s", id.Kind())
+	case id.Text() == "":
+		return nil, p.errorAt(id.Offset(), "_id", "expected a non-empty string (the entry id), found an empty string")
+	}
+	e.ID = id.Text()
+
+	date := v.Get("date")
+	switch {
+	case date.IsUndefined():
+		return nil, p.errorAt(v.Offset(), "date", "required field is missing (milliseconds since epoch)")
+	case date.Kind() != jsonv.Number:
+		return nil, p.errorAt(date.Offset(), "date", "expected a number (milliseconds since epoch), found %s", date.Kind())
+	case math.Abs(date.Float()) > maxDateMillis:
+		return nil, p.errorAt(date.Offset(), "date", "%s milliseconds is outside the range of dates (±8.64e15)", jsonv.ToJSString(date))
+	}
+	e.Date = int64(math.Floor(date.Float()))
+
+	kind := v.Get("kind")
+	switch {
+	case kind.IsUndefined():
+		return nil, p.errorAt(v.Offset(), "kind", "required field is missing (the resource kind, e.g. \"flag\")")
+	case kind.Kind() != jsonv.String:
+		return nil, p.errorAt(kind.Offset(), "kind", "expected a string (the resource kind, e.g. \"flag\"), found %s", kind.Kind())
+	case kind.Text() == "":
+		return nil, p.errorAt(kind.Offset(), "kind", "expected a non-empty string (the resource kind, e.g. \"flag\")")
+	}
+	e.Kind = kind.Text()
+
+	acc := v.Get("accesses")
+	switch {
+	case acc.IsUndefined():
+		return nil, p.errorAt(v.Offset(), "accesses", "required field is missing (an array of {action, resource})")
+	case acc.Kind() != jsonv.Array:
+		return nil, p.errorAt(acc.Offset(), "accesses", "expected an array of {action, resource} objects, found %s", acc.Kind())
+	}
+	e.Accesses = make([]Access, 0, acc.Len())
+	for i, a := range acc.Elems() {
+		if a.Kind() != jsonv.Object {
+			return nil, p.errorAt(a.Offset(), "accesses["+strconv.Itoa(i)+"]", "expected an object with \"action\" and \"resource\", found %s", a.Kind())
+		}
+		var out Access
+		for _, f := range [...]struct {
+			name string
+			dst  *string
+			what string
+		}{{"action", &out.Action, "the action name"}, {"resource", &out.Resource, "a resource specifier"}} {
+			fv := a.Get(f.name)
+			path := "accesses[" + strconv.Itoa(i) + "]." + f.name
+			if fv.IsUndefined() {
+				return nil, p.errorAt(a.Offset(), path, "required field is missing (%s)", f.what)
+			}
+			if fv.Kind() != jsonv.String {
+				return nil, p.errorAt(fv.Offset(), path, "expected a string (%s), found %s", f.what, fv.Kind())
+			}
+			*f.dst = fv.Text()
+		}
+		e.Accesses = append(e.Accesses, out)
+	}
+
+	// Optional fields: a wrong type is noted and the field ignored, so a
+	// change in LaunchDarkly's representation does not drop events.
+	opt := func(name string, dst *string) {
+		fv := v.Get(name)
+		switch fv.Kind() {
+		case jsonv.String:
+			*dst = fv.Text()
+		case jsonv.Undefined, jsonv.Null:
+		default:
+			e.warn(p, fv.Offset(), name, "expected a string, found %s; ignored", fv.Kind())
+		}
+	}
+	opt("_accountId", &e.AccountID)
+	opt("name", &e.Name)
+	opt("description", &e.Description)
+	opt("shortDescription", &e.ShortDescription)
+	opt("comment", &e.Comment)
+	opt("titleVerb", &e.TitleVerb)
+	opt("title", &e.Title)
+
+	if m := v.Get("member"); m.Kind() == jsonv.Object {
+		e.Member = &Member{Links: m.Get("_links")}
+		e.optString(p, m, "member.", "_id", &e.Member.ID)
+		e.optString(p, m, "member.", "email", &e.Member.Email)
+		e.optString(p, m, "member.", "firstName", &e.Member.FirstName)
+		e.optString(p, m, "member.", "lastName", &e.Member.LastName)
+	} else if !m.IsNullish() {
+		e.warn(p, m.Offset(), "member", "expected an object, found %s; ignored", m.Kind())
+	}
+
+	if t := v.Get("target"); t.Kind() == jsonv.Object {
+		e.Target.Links = t.Get("_links")
+		e.optString(p, t, "target.", "name", &e.Target.Name)
+		switch rs := t.Get("resources"); rs.Kind() {
+		case jsonv.Array:
+			for i, r := range rs.Elems() {
+				if r.Kind() == jsonv.String {
+					e.Target.Resources = append(e.Target.Resources, r.Text())
+				} else {
+					e.warn(p, r.Offset(), "target.resources["+strconv.Itoa(i)+"]", "expected a resource specifier string, found %s; ignored", r.Kind())
+				}
+			}
+		case jsonv.Undefined, jsonv.Null:
+		default:
+			e.warn(p, rs.Offset(), "target.resources", "expected an array of resource specifiers, found %s; ignored", rs.Kind())
+		}
+	} else if !t.IsNullish() {
+		e.warn(p, t.Offset(), "target", "expected an object, found %s; ignored", t.Kind())
+	}
+
+	if pa := v.Get("parent"); pa.Kind() == jsonv.Object {
+		e.Parent = &Parent{Links: pa.Get("_links")}
+		e.optString(p, pa, "parent.", "name", &e.Parent.Name)
+		e.optString(p, pa, "parent.", "resource", &e.Parent.Resource)
+	} else if !pa.IsNullish() {
+		e.warn(p, pa.Offset(), "parent", "expected an object, found %s; ignored", pa.Kind())
+	}
+	return e, nil
+}
+
+func (e *Entry) optString(p positioner, obj jsonv.Value, prefix, name string, dst *string) {
+	fv := obj.Get(name)
+	switch fv.Kind() {
+	case jsonv.String:
+		*dst = fv.Text()
+	case jsonv.Undefined, jsonv.Null:
+	default:
+		e.warn(p, fv.Offset(), prefix+name, "expected a string, found %s; ignored", fv.Kind())
+	}
+}
+
+func (e *Entry) warn(p positioner, off int, field, format string, args ...any) {
+	line, col := jsonv.LineCol(p.src, off)
+	e.Warnings = append(e.Warnings, Warning{Line: line + p.lineBase, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+}

@@ -1,0 +1,79 @@
+package auditlog
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// FuzzDecodeEntry feeds arbitrary bytes to DecodeEntry and DecodeEntries:
+// they must not panic, every error must be a *DecodeError with a position
+// inside the input, and every entry they accept must build into a context
+// that serializes to valid JSON.
+func FuzzDecodeEntry(f *testing.F) {
+	for _, raw := range fixtures(f) {
+		f.Add(raw)
+	}
+	for _, s := range []string{
+		``, `{}`, `[]`, `null`, `{"_id":"a","date":1,"kind":"flag","accesses":[]}`,
+		`{"_id":"a","date":"x"}`, `{"items":[{"_id":"a"}]}`, "{\"_id\":\"a\"}\n{\"_id\":\"b\"}",
+		`{"_id":"a","date":1,"kind":"flag","accesses":[{"action":"a","resource":"proj/;:env/*;,:flag/"}],"description":"* [x](y) ~~z~~ <b>"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	b, err := NewBuilder(Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		e, err := DecodeEntry(data)
+		if err != nil {
+			checkDecodeError(t, data, err)
+		} else {
+			checkBuild(t, b, e)
+		}
+		entries, err := DecodeEntries(data)
+		for _, e := range entries {
+			checkBuild(t, b, e)
+		}
+		if err != nil {
+			for _, one := range unjoin(err) {
+				checkDecodeError(t, data, one)
+			}
+		}
+	})
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+func checkDecodeError(t *testing.T, data []byte, err error) {
+	t.Helper()
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		// NDJSON reports an over-long line without a position.
+		return
+	}
+	lines := 1
+	for _, c := range data {
+		if c == '\n' {
+			lines++
+		}
+	}
+	if de.Line < 1 || de.Line > lines || de.Col < 1 || de.Msg == "" {
+		t.Fatalf("bad position in %v (input has %d lines)", err, lines)
+	}
+}
+
+func checkBuild(t *testing.T, b *Builder, e *Entry) {
+	t.Helper()
+	out := jsonv.Marshal(b.Build(e))
+	if _, err := jsonv.Decode(out); err != nil {
+		t.Fatalf("context is not valid JSON: %v\n%s", err, out)
+	}
+}

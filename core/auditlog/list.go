@@ -1,0 +1,269 @@
+package auditlog
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// Page is one page of GET /api/v2/auditlog:
+// {"items": [...], "_links": {...}, "totalCount": N}.
+type Page struct {
+	Entries []*Entry
+	// Links is the page's _links (next/prev/self), undefined when absent.
+	Links jsonv.Value
+	// TotalCount is totalCount, or -1 when the page does not carry one.
+	TotalCount int
+}
+
+// The functions below that decode several entries keep going past a bad
+// element: they return every good entry, in input order, together with an
+// error joining one *DecodeError per bad element (errors.Join), so that no
+// entry is dropped without a word. A document that is not JSON at all
+// yields no entries.
+
+// DecodeArray decodes a JSON array of entries.
+func DecodeArray(data []byte) ([]*Entry, error) {
+	src := string(data)
+	v, err := jsonv.DecodeString(src)
+	if err != nil {
+		return nil, syntaxError(err, positioner{src: src, index: -1})
+	}
+	if v.Kind() != jsonv.Array {
+		p := positioner{src: src, index: -1}
+		return nil, p.errorAt(v.Offset(), "", "expected a JSON array of audit-log entries, found %s", v.Kind())
+	}
+	return elements(v, data, src)
+}
+
+// DecodePage decodes a page of the list API.
+func DecodePage(data []byte) (*Page, error) {
+	src := string(data)
+	v, err := jsonv.DecodeString(src)
+	if err != nil {
+		return nil, syntaxError(err, positioner{src: src, index: -1})
+	}
+	return pageFromValue(v, data, src)
+}
+
+func pageFromValue(v jsonv.Value, data []byte, src string) (*Page, error) {
+	p := positioner{src: src, index: -1}
+	if v.Kind() != jsonv.Object {
+		return nil, p.errorAt(v.Offset(), "", "expected an audit-log list page {\"items\": [...]}, found %s", v.Kind())
+	}
+	items := v.Get("items")
+	switch {
+	case items.IsUndefined():
+		return nil, p.errorAt(v.Offset(), "items", "required field is missing (the array of entries)")
+	case items.Kind() != jsonv.Array:
+		return nil, p.errorAt(items.Offset(), "items", "expected an array of audit-log entries, found %s", items.Kind())
+	}
+	page := &Page{Links: v.Get("_links"), TotalCount: -1}
+	if tc := v.Get("totalCount"); tc.Kind() == jsonv.Number && tc.Float() >= 0 && tc.Float() <= 1<<53 {
+		page.TotalCount = int(tc.Float())
+	}
+	entries, err := elements(items, data, src)
+	page.Entries = entries
+	return page, err
+}
+
+// elements decodes the entries of an already decoded array, giving each
+// its own slice of data.
+func elements(arr jsonv.Value, data []byte, src string) ([]*Entry, error) {
+	out := make([]*Entry, 0, arr.Len())
+	var errs []error
+	for i, ev := range arr.Elems() {
+		start := ev.Offset()
+		end := valueEnd(src, start)
+		line, _ := jsonv.LineCol(src, start)
+		e, err := entryFromValue(ev, data[start:end:end], start, positioner{src: src, index: i, elemLine: line})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, errors.Join(errs...)
+}
+
+// DecodeNDJSON decodes newline-delimited entries, one JSON object a line;
+// blank lines are skipped.
+func DecodeNDJSON(data []byte) ([]*Entry, error) {
+	var out []*Entry
+	var errs []error
+	r := NewNDJSONReader(bytes.NewReader(data))
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) {
+				return out, errors.Join(append(errs, err)...)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, errors.Join(errs...)
+}
+
+// MaxLineBytes bounds one NDJSON line, so that a stream without newlines
+// cannot grow memory without limit.
+const MaxLineBytes = 16 << 20
+
+// NDJSONReader reads entries from a stream of newline-delimited JSON, for
+// tailing a file or a pipe. It is not safe for concurrent use.
+type NDJSONReader struct {
+	sc    *bufio.Scanner
+	line  int // lines read so far
+	index int // entries seen so far, good or bad
+}
+
+// NewNDJSONReader returns a reader of entries from r.
+func NewNDJSONReader(r io.Reader) *NDJSONReader {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
+	return &NDJSONReader{sc: sc}
+}
+
+// Next returns the next entry. A malformed line yields a *DecodeError and
+// the reader moves on to the next line; io.EOF marks the end. Each entry's
+// Raw is its line without the line break.
+func (r *NDJSONReader) Next() (*Entry, error) {
+	for r.sc.Scan() {
+		r.line++
+		line := bytes.TrimSuffix(r.sc.Bytes(), []byte{'\r'})
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		src := string(line) // a copy: the scanner reuses its buffer
+		p := positioner{src: src, index: r.index, elemLine: r.line, lineBase: r.line - 1}
+		r.index++
+		v, err := jsonv.DecodeString(src)
+		if err != nil {
+			return nil, syntaxError(err, p)
+		}
+		start := v.Offset()
+		end := valueEnd(src, start)
+		return entryFromValue(v, []byte(src[start:end]), start, p)
+	}
+	if err := r.sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("entries: line %d: longer than %d bytes", r.line+1, MaxLineBytes)
+		}
+		return nil, fmt.Errorf("entries: reading line %d: %w", r.line+1, err)
+	}
+	return nil, io.EOF
+}
+
+// DecodeEntries decodes whatever holds entries: a single entry, a JSON
+// array of entries, a list-API page or NDJSON. It tells them apart by the
+// first value: an array, an object with "items" and no "_id" (a page), an
+// object followed by more values (NDJSON), or a lone object (one entry).
+func DecodeEntries(data []byte) ([]*Entry, error) {
+	src := string(data)
+	start := skipSpace(src, 0)
+	if start < len(src) && src[start] == '{' {
+		if end := valueEndChecked(src, start); end > 0 && skipSpace(src, end) < len(src) {
+			return DecodeNDJSON(data)
+		}
+	}
+	v, err := jsonv.DecodeString(src)
+	if err != nil {
+		return nil, syntaxError(err, positioner{src: src, index: -1})
+	}
+	switch {
+	case v.Kind() == jsonv.Array:
+		return elements(v, data, src)
+	case v.Kind() == jsonv.Object && v.Has("items") && !v.Has("_id"):
+		page, err := pageFromValue(v, data, src)
+		if page == nil {
+			return nil, err
+		}
+		return page.Entries, err
+	}
+	e, err := entryFromValue(v, data, 0, positioner{src: src, index: -1})
+	if err != nil {
+		return nil, err
+	}
+	return []*Entry{e}, nil
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the offset just past the JSON value starting at start in
+// src, which must already have decoded without error.
+func valueEnd(src string, start int) int {
+	if end := valueEndChecked(src, start); end > 0 {
+		return end
+	}
+	return len(src)
+}
+
+// valueEndChecked scans the value at start without validating it, and
+// returns -1 when it does not end (an unterminated string or container).
+func valueEndChecked(src string, start int) int {
+	i := start
+	if i >= len(src) {
+		return -1
+	}
+	switch src[i] {
+	case '"':
+		return stringEnd(src, i)
+	case '{', '[':
+		depth := 0
+		for i < len(src) {
+			switch src[i] {
+			case '"':
+				i = stringEnd(src, i)
+				if i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	for i < len(src) {
+		switch src[i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the offset past the string whose opening quote is at i,
+// or -1 when it is unterminated.
+func stringEnd(src string, i int) int {
+	for i++; i < len(src); i++ {
+		switch src[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return -1
+}

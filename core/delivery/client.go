@@ -1,0 +1,228 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Client sends deliveries over one shared, tuned transport. It is safe for
+// concurrent use. Close it to release idle connections.
+type Client struct {
+	opts Options
+	keep map[string]int // canonical response header name → order
+	tr   *http.Transport
+	hc   *http.Client
+}
+
+// NewClient builds a Client; zero Options fields take their defaults.
+func NewClient(o Options) (*Client, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{
+		Timeout:   o.DialTimeout,
+		KeepAlive: 30 * time.Second,
+		Resolver:  o.Resolver,
+	}
+	tr := &http.Transport{
+		Proxy:                  o.Proxy,
+		DialContext:            dialer.DialContext,
+		ForceAttemptHTTP2:      true,
+		TLSClientConfig:        o.TLSConfig,
+		TLSHandshakeTimeout:    o.TLSHandshakeTimeout,
+		ResponseHeaderTimeout:  o.ResponseHeaderTimeout,
+		ExpectContinueTimeout:  time.Second,
+		IdleConnTimeout:        o.IdleConnTimeout,
+		MaxIdleConns:           o.MaxIdleConns,
+		MaxIdleConnsPerHost:    o.MaxIdleConnsPerHost,
+		MaxConnsPerHost:        o.MaxConnsPerHost,
+		MaxResponseHeaderBytes: o.MaxResponseHeaderBytes,
+		// Raw bytes only: transparent gunzip would let a small compressed
+		// answer expand past every cap below.
+		DisableCompression: true,
+	}
+	hc := &http.Client{
+		Transport: tr,
+		// A 3xx is the receiver's answer; following it could send an
+		// audit payload (and its signature) somewhere nobody configured.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	keep := make(map[string]int, len(o.ResponseHeaders))
+	for i, name := range o.ResponseHeaders {
+		if _, dup := keep[http.CanonicalHeaderKey(name)]; !dup {
+			keep[http.CanonicalHeaderKey(name)] = i
+		}
+	}
+	return &Client{opts: o, keep: keep, tr: tr, hc: hc}, nil
+}
+
+// Options returns the effective options (defaults filled in).
+func (c *Client) Options() Options { return c.opts }
+
+// Close closes idle connections. In-flight Sends finish normally.
+func (c *Client) Close() { c.tr.CloseIdleConnections() }
+
+// errSendTimeout is the cause attached to Send's own deadline, so that it
+// can be told apart from the caller's context ending.
+var errSendTimeout = errors.New("send timeout")
+
+// Send performs one attempt. It never panics on bad input: problems with
+// the request come back as ClassInvalid or ClassBodyTooLarge without
+// anything being sent.
+func (c *Client) Send(ctx context.Context, r Request) Result {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var res Result
+	method, u, err := c.validate(r)
+	if err != nil {
+		class := ClassInvalid
+		if errors.Is(err, errBodyTooLarge) {
+			class = ClassBodyTooLarge
+		}
+		res.ErrorClass = class
+		res.Err = &SendError{Class: class, msg: MaskSecrets(err.Error(), r.Secrets)}
+		return res
+	}
+
+	hdr := make(http.Header, len(r.Headers)+6)
+	host := ""
+	for _, h := range r.Headers {
+		if equalFold(h.Name, "Host") {
+			host = h.Value
+			continue
+		}
+		hdr.Add(h.Name, h.Value)
+	}
+	added := make([]Header, 0, 6)
+	set := func(name, value string) {
+		hdr.Set(name, value)
+		added = append(added, Header{Name: http.CanonicalHeaderKey(name), Value: value})
+	}
+	set(HeaderDeliveryID, r.DeliveryID)
+	set(HeaderAttempt, strconv.Itoa(r.Attempt))
+	if hdr.Get("User-Agent") == "" {
+		set("User-Agent", c.opts.UserAgent)
+	}
+	if r.StandardWebhooks != nil {
+		ts := time.Now()
+		set(HeaderWebhookID, r.DeliveryID)
+		set(HeaderWebhookTS, strconv.FormatInt(ts.Unix(), 10))
+		set(HeaderWebhookSig, r.StandardWebhooks.Sign(r.DeliveryID, ts, r.Body))
+	}
+	target := u.String()
+	res.AddedHeaders = added
+	res.RequestDigest = digestHTTP(method, target, host, hdr, r.Body)
+
+	sendCtx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errSendTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(sendCtx, method, target, bytes.NewReader(r.Body))
+	if err != nil {
+		res.ErrorClass = ClassInvalid
+		res.Err = &SendError{Class: ClassInvalid, msg: MaskSecrets("invalid request: "+innerError(err).Error(), r.Secrets), err: innerError(err)}
+		return res
+	}
+	req.Header = hdr
+	if host != "" {
+		req.Host = host
+	}
+
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		res.Duration = time.Since(start)
+		res.ErrorClass, res.Err = c.classify(ctx, sendCtx, err, r.Secrets)
+		return res
+	}
+	res.StatusCode = resp.StatusCode
+	res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	res.Headers = keepHeaders(resp.Header, c.keep, r.Secrets)
+	res.Body, res.BodyTruncated, res.BodyErr = readCapped(resp.Body, c.opts.MaxResponseBody, c.opts.MaxDrain)
+	// Closing before EOF (a body longer than the drain bound) makes the
+	// transport drop the connection instead of reusing it.
+	resp.Body.Close()
+	res.Duration = time.Since(start)
+	if len(r.Secrets) > 0 {
+		res.Body = maskBytes(res.Body, r.Secrets)
+	}
+	if res.BodyErr != nil {
+		res.BodyErr = &SendError{Class: ClassProtocol, msg: MaskSecrets("reading response body: "+res.BodyErr.Error(), r.Secrets), err: res.BodyErr}
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		res.ErrorClass = ClassStatus
+		res.Err = &SendError{Class: ClassStatus, msg: "HTTP " + statusLine(resp.StatusCode)}
+	}
+	return res
+}
+
+// statusLine is "503 Service Unavailable", or just the number for codes
+// without a standard text.
+func statusLine(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return strconv.Itoa(code) + " " + t
+	}
+	return strconv.Itoa(code)
+}
+
+// readCapped keeps the first max bytes, then discards up to drain more so a
+// fully read body lets the connection be reused. Memory stays O(max).
+func readCapped(body io.Reader, max int, drain int64) ([]byte, bool, error) {
+	kept, err := io.ReadAll(io.LimitReader(body, int64(max)))
+	if err != nil {
+		return kept, true, err
+	}
+	if len(kept) < max {
+		return kept, false, nil
+	}
+	n, err := io.CopyN(io.Discard, body, drain)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return kept, true, err
+	}
+	return kept, n > 0, nil
+}
+
+// keepHeaders copies the response headers named in keep (canonical name →
+// position in Options.ResponseHeaders), masked, in that order.
+func keepHeaders(h http.Header, keep map[string]int, secrets []string) []Header {
+	var out []Header
+	for name, vals := range h {
+		if _, ok := keep[name]; !ok {
+			continue
+		}
+		for _, v := range vals {
+			if name == "Location" {
+				v = MaskURL(v, secrets)
+			} else {
+				v = MaskSecrets(v, secrets)
+			}
+			out = append(out, Header{Name: name, Value: v})
+		}
+	}
+	// Map order is random; keep the configured order, values in order.
+	slices.SortStableFunc(out, func(a, b Header) int { return keep[a.Name] - keep[b.Name] })
+	return out
+}
+
+// innerError strips a *url.Error, whose text repeats the full URL.
+func innerError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		return ue.Err
+	}
+	return err
+}
+
+// sendErr builds a SendError whose message is masked.
+func sendErr(class ErrorClass, inner error, secrets []string, format string, args ...any) *SendError {
+	return &SendError{Class: class, msg: MaskSecrets(fmt.Sprintf(format, args...), secrets), err: inner}
+}

@@ -1,0 +1,15 @@
+// Package manifest loads and validates LaunchDarkly integration-framework
+// integrations: a directory holding manifest.json and the Handlebars
+// templates it names.
+//
+// Validation follows the framework's closed JSON schema
+// (schemas/base.json and friends) plus the extra rules its test suite
+// enforces (a standard-payload hook has no templates, every named template
+// file exists, the HMAC secret is a secret string variable, ...). Every
+// problem carries the file and the line:column it is about, and all problems
+// of an integration are collected rather than stopping at the first.
+//
+// The package also validates operator-supplied form-variable values
+// (ResolveValues), masks secrets for display (Mask), and keeps a Catalog of
+// built-in and on-disk integrations.
+package manifest

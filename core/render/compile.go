@@ -1,0 +1,380 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// A template compiles once into a tree of closures; rendering calls them
+// with a *run and appends to a byte slice. Helper names are resolved at
+// compile time (the helper set is fixed), so a render does no name lookups
+// beyond the data's own properties.
+
+type stmtFn func(r *run, buf []byte) []byte
+
+type exprFn func(r *run) jsonv.Value
+
+// program is a compiled block body.
+type program struct {
+	stmts []stmtFn
+}
+
+type compiler struct {
+	t *Template
+	// scopes holds the block parameter names of each enclosing program,
+	// innermost last; programs without any count as a level too, as in
+	// handlebars.js.
+	scopes          [][]string
+	usesBlockParams bool
+	static          []Issue
+}
+
+func (c *compiler) issue(pos int, severity, msg string) {
+	line, col := jsonv.LineCol(c.t.src, pos)
+	c.static = append(c.static, Issue{Template: c.t.name, Line: line, Col: col, Severity: severity, Msg: msg})
+}
+
+func (c *compiler) program(p *programNode) *program {
+	if p == nil {
+		return nil
+	}
+	c.scopes = append(c.scopes, p.blockParams)
+	defer func() { c.scopes = c.scopes[:len(c.scopes)-1] }()
+	if len(p.blockParams) > 0 {
+		c.usesBlockParams = true
+	}
+	prog := &program{}
+	var text strings.Builder
+	flush := func() {
+		if text.Len() > 0 {
+			s := text.String()
+			prog.stmts = append(prog.stmts, func(_ *run, buf []byte) []byte { return append(buf, s...) })
+			text.Reset()
+		}
+	}
+	for _, s := range p.body {
+		switch n := s.(type) {
+		case *contentNode:
+			text.WriteString(n.value)
+		case *mustacheNode:
+			flush()
+			prog.stmts = append(prog.stmts, c.mustache(n))
+		case *blockNode:
+			flush()
+			prog.stmts = append(prog.stmts, c.block(n))
+		}
+	}
+	flush()
+	return prog
+}
+
+// blockParam finds name among the enclosing block parameters.
+func (c *compiler) blockParam(name string) (depth, index int, ok bool) {
+	for d := 0; d < len(c.scopes); d++ {
+		for i, n := range c.scopes[len(c.scopes)-1-d] {
+			if n == name {
+				return d, i, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+// isBlockParam reports whether a bare name refers to a block parameter.
+func (c *compiler) isBlockParam(head *pathNode) bool {
+	if !head.simple() {
+		return false
+	}
+	_, _, ok := c.blockParam(head.parts[0])
+	return ok
+}
+
+// helperOf returns the helper a call head names, if any.
+func (c *compiler) helperOf(head *pathNode) helperID {
+	if !head.simple() || c.isBlockParam(head) {
+		return hNone
+	}
+	return lookupHelper(head.parts[0])
+}
+
+func (c *compiler) pathRef(n *pathNode, requireTerminal bool) *pathRef {
+	p := &pathRef{pos: n.pos, original: n.original, requireTerminal: requireTerminal}
+	switch {
+	case !n.scoped && len(n.parts) > 0 && c.bpLookup(n, p):
+		p.kind = pathBlockParam
+	case n.data && len(n.parts) > 0:
+		p.kind = pathData
+		p.depth = n.depth
+		p.name, p.parts = n.parts[0], n.parts[1:]
+	case n.depth > 0:
+		p.kind = pathDepth
+		p.depth = n.depth
+		p.parts = n.parts
+	default:
+		p.kind = pathContext
+		p.parts = n.parts
+	}
+	return p
+}
+
+func (c *compiler) bpLookup(n *pathNode, p *pathRef) bool {
+	d, i, ok := c.blockParam(n.parts[0])
+	if !ok {
+		return false
+	}
+	p.depth, p.index, p.parts = d, i, n.parts[1:]
+	return true
+}
+
+func (c *compiler) pathExpr(n *pathNode, requireTerminal bool) exprFn {
+	p := c.pathRef(n, requireTerminal)
+	// Specialised closures for the common shapes keep a render to one
+	// indirect call per lookup.
+	if p.kind == pathContext {
+		switch len(p.parts) {
+		case 0:
+			return func(r *run) jsonv.Value { return r.ctx }
+		case 1:
+			k := p.parts[0]
+			return func(r *run) jsonv.Value {
+				if r.lint != nil {
+					return r.evalPathStrict(p)
+				}
+				if r.ctx.IsNullish() {
+					return r.ctx
+				}
+				return prop(r.ctx, k)
+			}
+		case 2:
+			k0, k1 := p.parts[0], p.parts[1]
+			return func(r *run) jsonv.Value {
+				if r.lint != nil {
+					return r.evalPathStrict(p)
+				}
+				v := r.ctx
+				if v.IsNullish() {
+					return v
+				}
+				v = prop(v, k0)
+				if v.IsNullish() {
+					return v
+				}
+				return prop(v, k1)
+			}
+		}
+	}
+	return func(r *run) jsonv.Value { return r.evalPath(p) }
+}
+
+func (c *compiler) expr(e exprNode) exprFn {
+	switch n := e.(type) {
+	case *literalNode:
+		v := n.value
+		return func(*run) jsonv.Value { return v }
+	case *pathNode:
+		return c.pathExpr(n, false)
+	case *subExprNode:
+		return c.subExpr(n)
+	}
+	panic(fmt.Sprintf("render: unexpected expression %T", e))
+}
+
+func hasArgs(call *callNode) bool { return len(call.params) > 0 || len(call.hash) > 0 }
+
+func (c *compiler) mustache(n *mustacheNode) stmtFn {
+	call := n.call
+	escaped := n.escaped
+	if h := c.helperOf(call.head); h != hNone {
+		return c.helperMustache(h, n)
+	}
+	if hasArgs(call) && !c.isBlockParam(call.head) {
+		return c.unknownHelper(call)
+	}
+	get := c.pathExpr(call.head, true)
+	pos := call.head.pos
+	return func(r *run, buf []byte) []byte {
+		v := get(r)
+		if r.lint != nil && escaped {
+			r.lintEscape(pos, v)
+		}
+		return r.appendValue(buf, v, escaped)
+	}
+}
+
+func (c *compiler) unknownHelper(call *callNode) stmtFn {
+	msg := fmt.Sprintf("unknown helper %q", call.head.original)
+	pos := call.head.pos
+	c.issue(pos, "error", msg)
+	args := c.compileArgs(call)
+	return func(r *run, buf []byte) []byte {
+		base := len(r.args)
+		for _, a := range args {
+			r.args = append(r.args, a(r))
+		}
+		r.args = r.args[:base]
+		r.fail(pos, msg)
+		return buf
+	}
+}
+
+// compileArgs compiles the parameters then the hash values of a call, in
+// the order handlebars.js evaluates them.
+func (c *compiler) compileArgs(call *callNode) []exprFn {
+	var out []exprFn
+	for _, p := range call.params {
+		out = append(out, c.expr(p))
+	}
+	for _, h := range call.hash {
+		out = append(out, c.expr(h.value))
+	}
+	return out
+}
+
+func (c *compiler) block(n *blockNode) stmtFn {
+	call := n.call
+	h := c.helperOf(call.head)
+	var get exprFn
+	var unknown stmtFn
+	switch {
+	case h != hNone:
+	case hasArgs(call) && !c.isBlockParam(call.head):
+		unknown = c.unknownHelper(call)
+	default:
+		get = c.pathExpr(call.head, true)
+	}
+	prog := c.program(n.prog)
+	inv := c.program(n.inv)
+	if h != hNone {
+		return c.helperBlock(h, n, prog, inv)
+	}
+	if unknown != nil {
+		return unknown
+	}
+	return func(r *run, buf []byte) []byte {
+		return r.blockMissing(get(r), prog, inv, buf)
+	}
+}
+
+// blockMissing renders a block whose name is not a helper
+// ({{#section}}…{{/section}}), as Handlebars' blockHelperMissing does:
+// true renders the block in the current context, false/null/undefined and
+// empty arrays the inverse, other arrays iterate like #each, and any other
+// value (objects, strings, numbers, even 0 and "") becomes the context.
+func (r *run) blockMissing(v jsonv.Value, prog, inv *program, buf []byte) []byte {
+	switch v.Kind() {
+	case jsonv.Bool:
+		if v.Bool() {
+			return r.callRawThis(prog, buf)
+		}
+		return r.callRawThis(inv, buf)
+	case jsonv.Undefined, jsonv.Null:
+		return r.callRawThis(inv, buf)
+	case jsonv.Array:
+		if v.Len() > 0 {
+			return r.each(v, prog, inv, buf)
+		}
+		return r.callRawThis(inv, buf)
+	}
+	return r.callProgram(prog, buf, v, noBP)
+}
+
+func (c *compiler) subExpr(n *subExprNode) exprFn {
+	call := n.call
+	if h := c.helperOf(call.head); h != hNone {
+		return c.helperValue(h, call)
+	}
+	if c.isBlockParam(call.head) {
+		return c.pathExpr(call.head, true)
+	}
+	// Not a helper: handlebars.js calls the context value as a function,
+	// or helperMissing, which returns undefined when given no arguments.
+	pos := call.head.pos
+	msg := fmt.Sprintf("unknown helper %q", call.head.original)
+	if hasArgs(call) {
+		c.issue(pos, "error", msg)
+		args := c.compileArgs(call)
+		return func(r *run) jsonv.Value {
+			base := len(r.args)
+			for _, a := range args {
+				r.args = append(r.args, a(r))
+			}
+			r.args = r.args[:base]
+			r.fail(pos, msg)
+			return jsonv.Value{}
+		}
+	}
+	get := c.pathExpr(call.head, true)
+	return func(r *run) jsonv.Value {
+		if v := get(r); v.Truthy() {
+			r.fail(pos, msg+" (the value of that name is not a function)")
+		}
+		return jsonv.Value{}
+	}
+}
+
+// each iterates arrays and objects (in their JavaScript key order) with a
+// data frame for @index, @key, @first and @last and block parameters
+// [item, key]; nothing to iterate renders the inverse.
+func (r *run) each(v jsonv.Value, prog, inv *program, buf []byte) []byte {
+	n := 0
+	switch v.Kind() {
+	case jsonv.Array:
+		elems := v.Elems()
+		n = len(elems)
+		if n == 0 {
+			break
+		}
+		r.frames = append(r.frames, dataFrame{each: true})
+		fi := len(r.frames) - 1
+		for i, e := range elems {
+			f := &r.frames[fi]
+			key := jsonv.Int(int64(i))
+			f.index, f.key, f.first, f.last = i, key, i == 0, i == n-1
+			buf = r.callProgram(prog, buf, e, bpFrame{vals: [2]jsonv.Value{e, key}, n: 2, set: true})
+			if r.err != nil {
+				break
+			}
+		}
+		r.frames = r.frames[:fi]
+	case jsonv.Object:
+		members := v.Members()
+		n = len(members)
+		if n == 0 {
+			break
+		}
+		r.frames = append(r.frames, dataFrame{each: true})
+		fi := len(r.frames) - 1
+		for i := range members {
+			m := &members[i]
+			f := &r.frames[fi]
+			key := jsonv.Str(m.Key)
+			f.index, f.key, f.first, f.last = i, key, i == 0, i == n-1
+			buf = r.callProgram(prog, buf, m.Value, bpFrame{vals: [2]jsonv.Value{m.Value, key}, n: 2, set: true})
+			if r.err != nil {
+				break
+			}
+		}
+		r.frames = r.frames[:fi]
+	}
+	if n == 0 {
+		buf = r.callThis(inv, buf)
+	}
+	return buf
+}
+
+// lintEscape warns when {{x}} changes the value by HTML-escaping it, which
+// in JSON bodies, URLs and headers is almost never wanted.
+func (r *run) lintEscape(pos int, v jsonv.Value) {
+	var changed bool
+	switch v.Kind() {
+	case jsonv.String:
+		changed = needsHTMLEscape(v.Text())
+	case jsonv.Array, jsonv.Object:
+		changed = needsHTMLEscape(jsonv.AppendJSString(nil, v))
+	}
+	if changed && !isHTMLTemplate(r.t.name) {
+		r.lint.add(r.t, pos, "warning", "{{…}} HTML-escapes this value (& < > \" ' become entities); use {{{…}}} to insert it unchanged")
+	}
+}

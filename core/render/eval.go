@@ -1,0 +1,307 @@
+package render
+
+import (
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// run is the mutable state of one Execute or Lint call. Templates keep a
+// pool of them so that a render allocates nothing but its output.
+type run struct {
+	t    *Template
+	root jsonv.Value
+	ctx  jsonv.Value // "this"
+	// ctxTop records that ctx is the very value on top of depths.
+	ctxTop bool
+	// depths is Handlebars' stack of block contexts for ../ paths: a program
+	// called with a context that differs (JavaScript !=) from the top pushes
+	// it; "../" is one below the top.
+	depths []jsonv.Value
+	frames []dataFrame // @data frames; frames[0] is the root frame
+	bps    []bpFrame   // block parameters, one frame per program call
+	args   []jsonv.Value
+	// scratch holds the string form of a value about to be escaped.
+	scratch []byte
+	out     []byte
+	err     *Error
+	lint    *lintState
+}
+
+// dataFrame is one @data frame. Only #each creates frames, and it sets all
+// of index, key, first and last; @root is visible in every frame.
+type dataFrame struct {
+	each        bool
+	first, last bool
+	index       int
+	key         jsonv.Value
+}
+
+// bpFrame holds the block parameters a helper passed to a program call.
+// set is false when the helper passed none (then using one fails, as the
+// lookup throws a TypeError in handlebars.js).
+type bpFrame struct {
+	vals [2]jsonv.Value
+	n    int
+	set  bool
+}
+
+var noBP = bpFrame{}
+
+func (r *run) reset(t *Template, root jsonv.Value) {
+	r.t = t
+	r.root = root
+	r.ctx = root
+	r.ctxTop = true
+	r.depths = append(r.depths[:0], root)
+	r.frames = append(r.frames[:0], dataFrame{})
+	r.bps = r.bps[:0]
+	if t.usesBlockParams {
+		r.bps = append(r.bps, noBP)
+	}
+	r.args = r.args[:0]
+	r.err = nil
+	r.lint = nil
+}
+
+// release drops references to the caller's values before the run goes back
+// to the pool.
+func (r *run) release() {
+	clear(r.depths[:cap(r.depths)])
+	clear(r.bps[:cap(r.bps)])
+	clear(r.args[:cap(r.args)])
+	clear(r.frames[:cap(r.frames)])
+	r.root, r.ctx = jsonv.Value{}, jsonv.Value{}
+	r.t, r.lint, r.err = nil, nil, nil
+	if cap(r.out) > 1<<16 {
+		r.out = nil
+	}
+	if cap(r.scratch) > 1<<16 {
+		r.scratch = nil
+	}
+}
+
+// fail records a render error at pos. Rendering stops at the first error;
+// a lint run records it and goes on.
+func (r *run) fail(pos int, msg string) {
+	if r.lint != nil {
+		r.lint.add(r.t, pos, "error", msg)
+		return
+	}
+	if r.err == nil {
+		line, col := jsonv.LineCol(r.t.src, pos)
+		r.err = &Error{Template: r.t.name, Line: line, Col: col, Msg: msg}
+	}
+}
+
+// callProgram renders p with the new context c, as a helper's
+// options.fn(c) does. A nil program renders nothing.
+func (r *run) callProgram(p *program, buf []byte, c jsonv.Value, bp bpFrame) []byte {
+	return r.invoke(p, buf, c, false, bp)
+}
+
+// callThis renders p as a helper's options.fn(this) does: with the current
+// context, or an empty object when that is null or undefined.
+func (r *run) callThis(p *program, buf []byte) []byte {
+	return r.invoke(p, buf, r.this(), true, noBP)
+}
+
+// callRawThis renders p with the current context as it is, as
+// blockHelperMissing does (it receives the context itself as "this").
+func (r *run) callRawThis(p *program, buf []byte) []byte {
+	return r.invoke(p, buf, r.ctx, true, noBP)
+}
+
+// invoke runs a program call. handlebars.js pushes the context onto the
+// ../ stack unless it is == the current top; sameCtx says c is the current
+// context, which counts as identical to the top when it was pushed as the
+// top (JavaScript compares object identity, which jsonv cannot for empty
+// arrays).
+func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpFrame) []byte {
+	if p == nil {
+		return buf
+	}
+	savedCtx, savedTop := r.ctx, r.ctxTop
+	nd, nb := len(r.depths), len(r.bps)
+	top := r.depths[nd-1]
+	identical := sameCtx && r.ctxTop && !r.ctx.IsNullish()
+	push := false
+	switch {
+	case identical:
+	case top.Kind() == jsonv.Null && jsonv.StrictEqual(c, r.t.nullContext):
+	default:
+		push = !looseEqual(c, top)
+	}
+	if push {
+		r.depths = append(r.depths, c)
+	}
+	r.ctxTop = push || identical || jsonv.StrictEqual(c, top)
+	if r.t.usesBlockParams {
+		r.bps = append(r.bps, bp)
+	}
+	r.ctx = c
+	for _, s := range p.stmts {
+		buf = s(r, buf)
+		if r.err != nil {
+			break
+		}
+	}
+	r.ctx, r.ctxTop = savedCtx, savedTop
+	r.depths = r.depths[:nd]
+	r.bps = r.bps[:nb]
+	return buf
+}
+
+// this is the context helpers hand to their blocks (fn(this)): in
+// handlebars.js a helper's "this" is an empty object when the context is
+// null or undefined.
+func (r *run) this() jsonv.Value {
+	if r.ctx.IsNullish() {
+		return r.t.nullContext
+	}
+	return r.ctx
+}
+
+// prop is Handlebars' lookupProperty: an own property of the value, or
+// undefined. Arrays and strings have their indices and length.
+func prop(v jsonv.Value, key string) jsonv.Value {
+	switch v.Kind() {
+	case jsonv.Object:
+		return v.Get(key)
+	case jsonv.Array:
+		if key == "length" {
+			return jsonv.Int(int64(v.Len()))
+		}
+		if i, ok := arrayIndex(key); ok {
+			return v.Index(i)
+		}
+	case jsonv.String:
+		if key == "length" {
+			return jsonv.Int(int64(utf16Len(v.Text())))
+		}
+		if i, ok := arrayIndex(key); ok {
+			return utf16At(v.Text(), i)
+		}
+	}
+	return jsonv.Value{}
+}
+
+// arrayIndex parses a canonical array index ("0", "17"; not "01" or "-1").
+func arrayIndex(key string) (int, bool) {
+	if key == "" || len(key) > 10 || (len(key) > 1 && key[0] == '0') {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n >= 1<<32-1 {
+		return 0, false
+	}
+	return n, true
+}
+
+// isEmpty is Handlebars' Utils.isEmpty: falsy but not 0, or an empty array.
+func isEmpty(v jsonv.Value) bool {
+	if v.Kind() == jsonv.Array {
+		return v.Len() == 0
+	}
+	if v.Kind() == jsonv.Number && v.Float() == 0 {
+		return false
+	}
+	return !v.Truthy()
+}
+
+// looseEqual is JavaScript's a == b, which decides whether a program call
+// pushes a new ../ level.
+func looseEqual(a, b jsonv.Value) bool {
+	ka, kb := a.Kind(), b.Kind()
+	if ka == kb {
+		return jsonv.StrictEqual(a, b)
+	}
+	if a.IsNullish() || b.IsNullish() {
+		return a.IsNullish() && b.IsNullish()
+	}
+	switch {
+	case ka == jsonv.Bool:
+		return looseEqual(jsonv.Num(boolNum(a)), b)
+	case kb == jsonv.Bool:
+		return looseEqual(a, jsonv.Num(boolNum(b)))
+	case ka == jsonv.Number && kb == jsonv.String:
+		return a.Float() == toNumber(b)
+	case ka == jsonv.String && kb == jsonv.Number:
+		return toNumber(a) == b.Float()
+	case ka >= jsonv.Array && kb < jsonv.Array:
+		return looseEqual(jsonv.Str(string(jsonv.AppendJSString(nil, a))), b)
+	case kb >= jsonv.Array && ka < jsonv.Array:
+		return looseEqual(a, jsonv.Str(string(jsonv.AppendJSString(nil, b))))
+	}
+	return false
+}
+
+func boolNum(v jsonv.Value) float64 {
+	if v.Bool() {
+		return 1
+	}
+	return 0
+}
+
+// appendValue appends what {{v}} ({{{v}}} when !escaped) prints.
+func (r *run) appendValue(buf []byte, v jsonv.Value, escaped bool) []byte {
+	switch v.Kind() {
+	case jsonv.String:
+		if escaped {
+			return appendHTMLEscaped(buf, v.Text())
+		}
+		return append(buf, v.Text()...)
+	case jsonv.Undefined, jsonv.Null:
+		return buf
+	case jsonv.Number, jsonv.Bool:
+		return jsonv.AppendJSString(buf, v)
+	}
+	if !escaped {
+		return jsonv.AppendJSString(buf, v)
+	}
+	r.scratch = jsonv.AppendJSString(r.scratch[:0], v)
+	return appendHTMLEscaped(buf, r.scratch)
+}
+
+// appendHTMLEscaped escapes with LaunchDarkly's production table (raymond's):
+// & < > " ' only, ' as &apos;.
+func appendHTMLEscaped[S ~string | ~[]byte](buf []byte, s S) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var rep string
+		switch s[i] {
+		case '&':
+			rep = "&amp;"
+		case '<':
+			rep = "&lt;"
+		case '>':
+			rep = "&gt;"
+		case '"':
+			rep = "&quot;"
+		case '\'':
+			rep = "&apos;"
+		default:
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		buf = append(buf, rep...)
+		start = i + 1
+	}
+	return append(buf, s[start:]...)
+}
+
+// needsHTMLEscape reports whether appendHTMLEscaped would change s.
+func needsHTMLEscape[S ~string | ~[]byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '&', '<', '>', '"', '\'':
+			return true
+		}
+	}
+	return false
+}

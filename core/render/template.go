@@ -1,0 +1,153 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/auditrelay/auditrelay/core/jsonv"
+)
+
+// Options adjust rendering. The zero value renders like the goldens:
+// handlebars.js 4.7.7 with the framework's helpers and LaunchDarkly's
+// production escaping.
+type Options struct {
+	// SimpleDate24h makes formatWithOffset's "simple" format print
+	// "2006-01-02 15:04:05" (24-hour, UTC), the recommendation of
+	// ld-semantics §7 A1, instead of the framework's dateformat mask
+	// "yyyy-mm-dd h:MM:ss" (12-hour, unpadded hour, no AM/PM).
+	SimpleDate24h bool
+	// Log receives the arguments of {{log …}} with its level ("info" unless
+	// level= is given). Nil discards them. It must be safe for concurrent
+	// use and must not keep args. Arguments may hold secrets.
+	Log func(level string, args []jsonv.Value)
+}
+
+// Template is a compiled template. It is immutable and safe for concurrent
+// use by any number of goroutines.
+type Template struct {
+	name, src       string
+	opts            Options
+	root            *program
+	usesBlockParams bool
+	static          []Issue
+	sizeHint        int
+	// nullContext is the empty object helpers use as "this" when the
+	// context is null (its identity matters for the ../ stack).
+	nullContext jsonv.Value
+	runs        sync.Pool // *run
+}
+
+// Error is a template parse or render error with its position (1-based
+// line and column, the column counted in characters).
+type Error struct {
+	Template  string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", e.Template, e.Line, e.Col, e.Msg)
+}
+
+// Issue is a lint finding.
+type Issue struct {
+	Template  string
+	Line, Col int
+	Severity  string // "error" or "warning"
+	Msg       string
+}
+
+func (i Issue) String() string {
+	return fmt.Sprintf("%s:%d:%d: %s: %s", i.Template, i.Line, i.Col, i.Severity, i.Msg)
+}
+
+// Parse compiles src. name identifies the template in errors (usually its
+// file path). The error, if any, is an *Error.
+func Parse(name, src string) (*Template, error) {
+	return ParseOptions(name, src, Options{})
+}
+
+// ParseOptions is Parse with options.
+func ParseOptions(name, src string, opts Options) (*Template, error) {
+	tree, perr := parseTemplate(src)
+	if perr != nil {
+		line, col := jsonv.LineCol(src, perr.pos)
+		return nil, &Error{Template: name, Line: line, Col: col, Msg: perr.msg}
+	}
+	applyWhitespaceControl(tree)
+	t := &Template{name: name, src: src, opts: opts, nullContext: jsonv.Obj(nil)}
+	c := &compiler{t: t}
+	t.root = c.program(tree)
+	t.usesBlockParams = c.usesBlockParams
+	t.static = append(c.static, staticLint(t, tree)...)
+	t.sizeHint = len(src) + len(src)/2 + 64
+	t.runs.New = func() any { return new(run) }
+	return t, nil
+}
+
+// Name returns the name given to Parse.
+func (t *Template) Name() string { return t.name }
+
+// Source returns the template text.
+func (t *Template) Source() string { return t.src }
+
+// Execute renders the template with root as the context.
+func (t *Template) Execute(root jsonv.Value) (string, error) {
+	r := t.runs.Get().(*run)
+	r.reset(t, root)
+	if cap(r.out) < t.sizeHint {
+		r.out = make([]byte, 0, t.sizeHint)
+	}
+	out := r.exec(r.out[:0])
+	err := r.err
+	var s string
+	if err == nil {
+		s = string(out)
+	}
+	r.out = out[:0]
+	r.release()
+	t.runs.Put(r)
+	if err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// AppendExecute renders the template with root as the context and appends
+// the output to dst. On error dst is returned unchanged.
+func (t *Template) AppendExecute(dst []byte, root jsonv.Value) ([]byte, error) {
+	r := t.runs.Get().(*run)
+	r.reset(t, root)
+	out := r.exec(dst)
+	err := r.err
+	r.release()
+	t.runs.Put(r)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+func (r *run) exec(buf []byte) []byte {
+	for _, s := range r.t.root.stmts {
+		buf = s(r, buf)
+		if r.err != nil {
+			break
+		}
+	}
+	return buf
+}
+
+// IsJSONTemplate reports whether a template file is a JSON template (its
+// lower-cased name ends in .json or .json.hbs): the framework JSON-escapes
+// the event's strings for those and expects JSON output.
+func IsJSONTemplate(path string) bool {
+	p := strings.ToLower(path)
+	return strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".json.hbs")
+}
+
+func isHTMLTemplate(path string) bool {
+	p := strings.ToLower(strings.TrimSuffix(strings.ToLower(path), ".hbs"))
+	return strings.HasSuffix(p, ".html") || strings.HasSuffix(p, ".htm")
+}

@@ -1,0 +1,197 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/auditrelay/auditrelay/core/auditlog"
+)
+
+// Replayer defaults.
+const (
+	DefaultReplayBatch   = 500
+	DefaultMaxRejections = 100
+)
+
+// Replayer feeds a replay file (see ReadEntries) to an Ingester in
+// batches, as if the entries had just arrived.
+type Replayer struct {
+	Ingester Ingester
+	// Source is the Item.Source of replayed entries, default "replay".
+	Source string
+	// BatchSize is the number of entries per Ingest call, default
+	// DefaultReplayBatch.
+	BatchSize int
+	// MaxRejections bounds how many rejections are kept for the report
+	// (all are counted), default DefaultMaxRejections.
+	MaxRejections int
+	// OnProgress, when set, is called after every batch and once at the
+	// end with Done set.
+	OnProgress func(ReplayProgress)
+}
+
+// ReplayProgress counts what a replay did so far.
+type ReplayProgress struct {
+	Read       int // entries read, including malformed ones
+	Accepted   int // new entries stored
+	Duplicates int // entries already stored
+	Rejected   int // malformed entries and entries the engine refused
+	BytesRead  int64
+	// Rejections lists the first MaxRejections refused entries in file
+	// order.
+	Rejections []Rejection
+	Done       bool
+}
+
+// Rejection is one refused entry of a replay.
+type Rejection struct {
+	Ref       string // "line 17"
+	Line, Col int    // where the problem is; Col 0 when unknown
+	ID        string // the entry's _id when it could be read
+	Reason    string
+}
+
+func (r Rejection) String() string {
+	switch {
+	case r.Line > 0 && r.Col > 0:
+		return fmt.Sprintf("line %d:%d: %s", r.Line, r.Col, r.Reason)
+	case r.Ref != "":
+		return r.Ref + ": " + r.Reason
+	}
+	return r.Reason
+}
+
+// Replay reads entries from r and ingests them. Entries read before a
+// problem are stored even when the file's structure turns out broken
+// further on; replaying the same file again is safe, as entries are
+// deduplicated by _id. It stops at the first Ingest error (the store is
+// unavailable) or when ctx ends, and returns the progress so far with the
+// error.
+func (rp *Replayer) Replay(ctx context.Context, r io.Reader) (ReplayProgress, error) {
+	batchSize := rp.BatchSize
+	if batchSize <= 0 {
+		batchSize = DefaultReplayBatch
+	}
+	maxRej := rp.MaxRejections
+	if maxRej <= 0 {
+		maxRej = DefaultMaxRejections
+	}
+	src := rp.Source
+	if src == "" {
+		src = "replay"
+	}
+	cr := &countingReader{r: r}
+	var p ReplayProgress
+	batch := make([]Item, 0, batchSize)
+
+	report := func() {
+		if rp.OnProgress != nil {
+			q := p
+			q.BytesRead = cr.n
+			q.Rejections = slices.Clone(p.Rejections)
+			rp.OnProgress(q)
+		}
+	}
+	reject := func(rej Rejection) {
+		p.Rejected++
+		if len(p.Rejections) < maxRej {
+			p.Rejections = append(p.Rejections, rej)
+		}
+	}
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		results, err := rp.Ingester.Ingest(ctx, batch, nil)
+		if err == nil && len(results) != len(batch) {
+			err = fmt.Errorf("ingester returned %d results for %d entries", len(results), len(batch))
+		}
+		if err != nil {
+			return fmt.Errorf("storing entries from %s to %s: %w", batch[0].Ref, batch[len(batch)-1].Ref, err)
+		}
+		for i, res := range results {
+			switch {
+			case res.Err != nil:
+				reject(engineRejection(batch[i], res))
+			case res.Duplicate:
+				p.Duplicates++
+			default:
+				p.Accepted++
+			}
+		}
+		batch = batch[:0]
+		report()
+		return nil
+	}
+
+	readErr := ReadEntries(cr, func(it Item) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p.Read++
+		if it.Err != nil {
+			rej := Rejection{Ref: it.Ref, Line: it.Line, Reason: it.Err.Error()}
+			var pe *PositionError
+			if errors.As(it.Err, &pe) {
+				rej.Line, rej.Col, rej.Reason = pe.Line, pe.Col, pe.Msg
+			}
+			reject(rej)
+			return nil
+		}
+		it.Source = src
+		batch = append(batch, it)
+		if len(batch) >= batchSize {
+			return flush()
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return rp.finish(p, cr), ctx.Err()
+	}
+	if readErr != nil {
+		// A broken structure further on does not spoil what was read.
+		if err := flush(); err != nil {
+			return rp.finish(p, cr), err
+		}
+		return rp.finish(p, cr), readErr
+	}
+	if err := flush(); err != nil {
+		return rp.finish(p, cr), err
+	}
+	return rp.finish(p, cr), nil
+}
+
+func (rp *Replayer) finish(p ReplayProgress, cr *countingReader) ReplayProgress {
+	p.BytesRead = cr.n
+	p.Done = true
+	if rp.OnProgress != nil {
+		rp.OnProgress(p)
+	}
+	return p
+}
+
+// engineRejection places an entry the engine refused in the file: decode
+// errors are positioned within the entry, which starts at it.Line:it.Col.
+func engineRejection(it Item, res Result) Rejection {
+	rej := Rejection{Ref: it.Ref, Line: it.Line, ID: res.ID, Reason: res.Err.Error()}
+	var de *auditlog.DecodeError
+	if errors.As(res.Err, &de) && de.Line > 0 && it.Line > 0 {
+		rej.Line, rej.Col = shift(it.Line, it.Col, de.Line, de.Col)
+		rej.Reason = de.Detail()
+	}
+	return rej
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,174 @@
+package source_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/auditrelay/auditrelay/core/source"
+)
+
+func TestReplayerCountsAndPlacesRejections(t *testing.T) {
+	st := newMemStore()
+	// One entry already stored: replaying it is a duplicate.
+	if _, err := st.Ingest(context.Background(), []source.Item{{Raw: entryJSON("e03", 3)}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 20 {
+		switch i {
+		case 4:
+			b.WriteString(`{"date": 4, "kind": "flag", "accesses": []}` + "\n") // no _id: the engine refuses it
+		case 9:
+			b.WriteString(`{"_id": "bad", "date": }` + "\n") // not JSON: the reader refuses it
+		case 12:
+			b.WriteString("\n") // blank lines are fine
+		default:
+			b.Write(entryJSON(fmt.Sprintf("e%02d", i), int64(i)))
+			b.WriteString("\n")
+		}
+	}
+	input := b.String()
+	var reports []source.ReplayProgress
+	rp := &source.Replayer{Ingester: st, BatchSize: 7, OnProgress: func(p source.ReplayProgress) { reports = append(reports, p) }}
+	p, err := rp.Replay(context.Background(), strings.NewReader(input))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := source.ReplayProgress{Read: 19, Accepted: 16, Duplicates: 1, Rejected: 2, BytesRead: int64(len(input)), Done: true}
+	if p.Read != want.Read || p.Accepted != want.Accepted || p.Duplicates != want.Duplicates || p.Rejected != want.Rejected ||
+		p.BytesRead != want.BytesRead || !p.Done {
+		t.Errorf("progress %+v, want %+v", p, want)
+	}
+	wantRej := []string{
+		`line 5:1: "_id": required field is missing (the entry id)`,
+		`line 10:24: expected a JSON value (object, array, string, number, true, false or null), found "}"`,
+	}
+	var gotRej []string
+	for _, r := range p.Rejections {
+		gotRej = append(gotRej, r.String())
+	}
+	if strings.Join(gotRej, "\n") != strings.Join(wantRej, "\n") {
+		t.Errorf("rejections\n  %s\nwant\n  %s", strings.Join(gotRej, "\n  "), strings.Join(wantRej, "\n  "))
+	}
+	// 17 entries reach the engine in batches of 7: 3 Ingest calls, 3
+	// reports, then the final one.
+	if len(reports) != 4 || !reports[3].Done || reports[0].Done {
+		t.Fatalf("%d reports: %+v", len(reports), reports)
+	}
+	if reports[0].Accepted+reports[0].Duplicates+reports[0].Rejected != 7 {
+		t.Errorf("first report %+v: want the first batch of 7 counted", reports[0])
+	}
+	if st.calls != 4 { // the setup call and 3 batches
+		t.Errorf("%d Ingest calls", st.calls)
+	}
+
+	// Replaying again stores nothing new.
+	p2, err := (&source.Replayer{Ingester: st}).Replay(context.Background(), strings.NewReader(input))
+	if err != nil || p2.Accepted != 0 || p2.Duplicates != 17 || p2.Rejected != 2 {
+		t.Errorf("second replay %+v, %v", p2, err)
+	}
+}
+
+func TestReplayerStoresWhatPrecedesABrokenStructure(t *testing.T) {
+	st := newMemStore()
+	input := "[\n" + string(entryJSON("a", 1)) + ",\n" + string(entryJSON("b", 2)) + "\n" // no closing bracket
+	p, err := (&source.Replayer{Ingester: st}).Replay(context.Background(), strings.NewReader(input))
+	var pe *source.PositionError
+	if !errors.As(err, &pe) || pe.Line != 4 {
+		t.Fatalf("error %v, want a structure error at line 4", err)
+	}
+	if p.Accepted != 2 || st.count() != 2 {
+		t.Errorf("progress %+v, stored %d: want both entries stored", p, st.count())
+	}
+}
+
+func TestReplayerStopsWhenTheStoreFails(t *testing.T) {
+	st := newMemStore()
+	st.setFailing(errors.New("database is locked"))
+	input := string(entryJSON("a", 1)) + "\n" + string(entryJSON("b", 2)) + "\n"
+	p, err := (&source.Replayer{Ingester: st, BatchSize: 1}).Replay(context.Background(), strings.NewReader(input))
+	if err == nil || !strings.Contains(err.Error(), "storing entries from line 1 to line 1: database is locked") {
+		t.Fatalf("error %v", err)
+	}
+	if p.Accepted != 0 || !p.Done {
+		t.Errorf("progress %+v", p)
+	}
+}
+
+func TestReplayerStopsOnCancel(t *testing.T) {
+	st := newMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	var in bytes.Buffer
+	for i := range 100 {
+		in.Write(entryJSON(fmt.Sprint(i), int64(i)))
+		in.WriteByte('\n')
+	}
+	rp := &source.Replayer{Ingester: st, BatchSize: 10, OnProgress: func(p source.ReplayProgress) {
+		if p.Accepted >= 20 {
+			cancel()
+		}
+	}}
+	p, err := rp.Replay(ctx, &in)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	if p.Accepted != 20 || st.count() != 20 {
+		t.Errorf("accepted %d, stored %d: want 20", p.Accepted, st.count())
+	}
+}
+
+func TestReplaySummary(t *testing.T) {
+	tests := []struct {
+		p    source.ReplayProgress
+		want string
+	}{
+		{source.ReplayProgress{}, "replayed 0 entries: 0 accepted, 0 duplicates, 0 rejected"},
+		{source.ReplayProgress{Read: 1, Accepted: 1}, "replayed 1 entry: 1 accepted, 0 duplicates, 0 rejected"},
+		{source.ReplayProgress{Read: 2000, Accepted: 1990, Duplicates: 8, Rejected: 2, Rejections: []source.Rejection{
+			{Ref: "line 17", Line: 17, Col: 1, Reason: `"_id": required field is missing (the entry id)`},
+			{Ref: "line 903", Line: 903, Reason: "entry refused"},
+		}}, `replayed 2000 entries: 1990 accepted, 8 duplicates, 2 rejected (line 17:1: "_id": required field is missing (the entry id); line 903: entry refused)`},
+		{source.ReplayProgress{Read: 9, Duplicates: 1, Rejected: 8, Rejections: []source.Rejection{
+			{Ref: "line 1", Reason: "a"}, {Ref: "line 2", Reason: "b"}, {Ref: "line 3", Reason: "c"},
+			{Ref: "line 4", Reason: "d"}, {Ref: "line 5", Reason: "e"}, {Ref: "line 6", Reason: "f"},
+		}}, "replayed 9 entries: 0 accepted, 1 duplicate, 8 rejected (line 1: a; line 2: b; line 3: c; line 4: d; line 5: e; and 3 more)"},
+	}
+	for _, tt := range tests {
+		if got := source.ReplaySummary(tt.p); got != tt.want {
+			t.Errorf("got  %s\nwant %s", got, tt.want)
+		}
+	}
+}
+
+func TestProgressRenderer(t *testing.T) {
+	p := source.ReplayProgress{Read: 12345, Accepted: 12300, Duplicates: 40, Rejected: 5, BytesRead: 500}
+
+	var plain bytes.Buffer
+	r := source.NewProgressRenderer(&plain, false, 1000)
+	r.Update(p)
+	if plain.Len() != 0 {
+		t.Errorf("not a terminal: Update wrote %q", plain.String())
+	}
+	r.Finish(p)
+	if want := source.ReplaySummary(p) + "\n"; plain.String() != want {
+		t.Errorf("Finish wrote %q, want %q", plain.String(), want)
+	}
+
+	var term bytes.Buffer
+	r = source.NewProgressRenderer(&term, true, 1000)
+	r.Update(p)
+	line := term.String()
+	for _, want := range []string{"\r\x1b[K", " 50%", "12,345 read", "12,300 accepted", "40 duplicates", "5 rejected", "████"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("terminal line %q lacks %q", line, want)
+		}
+	}
+	r.Finish(p)
+	if !strings.HasSuffix(term.String(), "\r\x1b[K"+source.ReplaySummary(p)+"\n") {
+		t.Errorf("Finish did not replace the live line: %q", term.String())
+	}
+}
