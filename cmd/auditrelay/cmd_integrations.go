@@ -115,8 +115,8 @@ func plural(n int) string {
 	return "s"
 }
 
-// source describes where an integration comes from.
-func source(in *manifest.Integration) string {
+// origin describes where an integration comes from.
+func origin(in *manifest.Integration) string {
 	if in.Builtin {
 		return "builtin"
 	}
@@ -161,7 +161,7 @@ func writeIntegrationsTable(w io.Writer, list []*manifest.Integration) {
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSOURCE\tTEMPLATES\tFORM VARIABLE\tTYPE\tREQUIRED\tSECRET\tDEFAULT")
 	for _, in := range list {
-		first := fmt.Sprintf("%s\t%s\t%s", in.Name, source(in), templateSummary(in))
+		first := fmt.Sprintf("%s\t%s\t%s", in.Name, origin(in), templateSummary(in))
 		fvs := in.Manifest.FormVariables
 		if len(fvs) == 0 {
 			fmt.Fprintf(tw, "%s\t-\t\t\t\t\n", first)
@@ -198,7 +198,7 @@ func integrationsJSON(list []*manifest.Integration) jsonv.Value {
 		m := jsonv.NewMembers(8)
 		m.Set("name", jsonv.Str(in.Name))
 		m.Set("title", jsonv.Str(in.Manifest.Name))
-		m.Set("source", jsonv.Str(source(in)))
+		m.Set("source", jsonv.Str(origin(in)))
 		m.Set("path", jsonv.Str(in.Path))
 		if h := in.Hook(); h != nil {
 			tm := jsonv.NewMembers(6)

@@ -95,7 +95,16 @@ Run without a subcommand to open the console with the engine embedded.`,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.loadConfig(cmd.Flags())
 		},
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runConsole(cmd)
+		},
 	}
+	addServeFlags(root)
+	root.Flags().Bool("demo", false, "run the demo: generated entries, local sinks, built-in integrations; needs no config or network")
+	root.Flags().Float64("rate", 5, "demo entries per second (change it in the console with + and -)")
+	root.Flags().Bool("json", false, "without a terminal, print events as JSON lines")
+	root.Flags().Bool("mouse", false, "enable mouse reporting in the console (disables the terminal's own text selection)")
 	root.PersistentFlags().String("config", "", "config file (default: ./auditrelay.yaml if present)")
 	root.PersistentFlags().String("integrations-dir", "", "directory of extra integrations (LaunchDarkly integration-framework layout)")
 	root.AddCommand(
@@ -104,6 +113,9 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newRenderCmd(a),
 		newPolicyCmd(a),
 		newContextCmd(a),
+		newServeCmd(a),
+		newDeliveriesCmd(a),
+		newReplayCmd(a),
 	)
 	return root
 }

@@ -32,7 +32,10 @@ type compiler struct {
 }
 
 func (c *compiler) issue(pos int, severity, msg string) {
-	line, col := jsonv.LineCol(c.t.src, pos)
+	if len(c.static) >= maxIssues {
+		return
+	}
+	line, col := c.t.position(pos)
 	c.static = append(c.static, Issue{Template: c.t.name, Line: line, Col: col, Severity: severity, Msg: msg})
 }
 
@@ -124,48 +127,38 @@ func (c *compiler) bpLookup(n *pathNode, p *pathRef) bool {
 	if !ok {
 		return false
 	}
-	p.depth, p.index, p.parts = d, i, n.parts[1:]
+	p.depth, p.index, p.name, p.parts = d, i, n.parts[0], n.parts[1:]
 	return true
 }
 
-func (c *compiler) pathExpr(n *pathNode, requireTerminal bool) exprFn {
+// refFn evaluates a path to a pointer to its value (nil for undefined);
+// see run.refPath for how long the pointer stays valid.
+type refFn func(r *run) *jsonv.Value
+
+func (c *compiler) pathRefFn(n *pathNode, requireTerminal bool) refFn {
 	p := c.pathRef(n, requireTerminal)
-	// Specialised closures for the common shapes keep a render to one
-	// indirect call per lookup.
+	// Specialised closures for the common shapes keep a lookup to one
+	// indirect call.
 	if p.kind == pathContext {
 		switch len(p.parts) {
 		case 0:
-			return func(r *run) jsonv.Value { return r.ctx }
+			return func(r *run) *jsonv.Value { return &r.ctx }
 		case 1:
 			k := p.parts[0]
-			return func(r *run) jsonv.Value {
-				if r.lint != nil {
-					return r.evalPathStrict(p)
+			return func(r *run) *jsonv.Value {
+				if r.lint == nil && r.ctx.Kind() == jsonv.Object {
+					return r.ctx.GetPtr(k)
 				}
-				if r.ctx.IsNullish() {
-					return r.ctx
-				}
-				return prop(r.ctx, k)
-			}
-		case 2:
-			k0, k1 := p.parts[0], p.parts[1]
-			return func(r *run) jsonv.Value {
-				if r.lint != nil {
-					return r.evalPathStrict(p)
-				}
-				v := r.ctx
-				if v.IsNullish() {
-					return v
-				}
-				v = prop(v, k0)
-				if v.IsNullish() {
-					return v
-				}
-				return prop(v, k1)
+				return r.refPath(p)
 			}
 		}
 	}
-	return func(r *run) jsonv.Value { return r.evalPath(p) }
+	return func(r *run) *jsonv.Value { return r.refPath(p) }
+}
+
+func (c *compiler) pathExpr(n *pathNode, requireTerminal bool) exprFn {
+	ref := c.pathRefFn(n, requireTerminal)
+	return func(r *run) jsonv.Value { return deref(ref(r)) }
 }
 
 func (c *compiler) expr(e exprNode) exprFn {
@@ -192,29 +185,56 @@ func (c *compiler) mustache(n *mustacheNode) stmtFn {
 	if hasArgs(call) && !c.isBlockParam(call.head) {
 		return c.unknownHelper(call)
 	}
-	get := c.pathExpr(call.head, true)
+	ref := c.pathRefFn(call.head, true)
 	pos := call.head.pos
 	return func(r *run, buf []byte) []byte {
-		v := get(r)
+		v := ref(r)
 		if r.lint != nil && escaped {
-			r.lintEscape(pos, v)
+			r.lintEscape(pos, deref(v))
 		}
 		return r.appendValue(buf, v, escaped)
 	}
 }
 
-func (c *compiler) unknownHelper(call *callNode) stmtFn {
-	msg := fmt.Sprintf("unknown helper %q", call.head.original)
+// missingHelper compiles a call with arguments of a name that is no
+// helper. handlebars.js then calls the context value of that name (which
+// fails: JSON holds no functions) or, when that is falsy, helperMissing,
+// which fails when given positional arguments and otherwise returns
+// undefined.
+func (c *compiler) missingHelper(call *callNode) exprFn {
 	pos := call.head.pos
-	c.issue(pos, "error", msg)
+	msg := fmt.Sprintf("unknown helper %q", call.head.original)
+	switch {
+	case len(call.params) > 0:
+		c.issue(pos, "error", msg)
+	case len(call.hash) > 0:
+		c.issue(pos, "warning", msg+": it renders nothing")
+	}
 	args := c.compileArgs(call)
-	return func(r *run, buf []byte) []byte {
+	get := c.pathExpr(call.head, true)
+	nparams := len(call.params)
+	return func(r *run) jsonv.Value {
+		v := get(r)
 		base := len(r.args)
 		for _, a := range args {
 			r.args = append(r.args, a(r))
 		}
 		r.args = r.args[:base]
-		r.fail(pos, msg)
+		switch {
+		case jsTruthy(v):
+			r.fail(pos, msg+" (the value of that name is not a function)")
+		case nparams > 0, r.lint != nil:
+			// In strict mode there is no helperMissing: any such call fails.
+			r.fail(pos, msg)
+		}
+		return jsonv.Value{}
+	}
+}
+
+func (c *compiler) unknownHelper(call *callNode) stmtFn {
+	call0 := c.missingHelper(call)
+	return func(r *run, buf []byte) []byte {
+		call0(r)
 		return buf
 	}
 }
@@ -235,14 +255,14 @@ func (c *compiler) compileArgs(call *callNode) []exprFn {
 func (c *compiler) block(n *blockNode) stmtFn {
 	call := n.call
 	h := c.helperOf(call.head)
-	var get exprFn
+	var ref refFn
 	var unknown stmtFn
 	switch {
 	case h != hNone:
 	case hasArgs(call) && !c.isBlockParam(call.head):
 		unknown = c.unknownHelper(call)
 	default:
-		get = c.pathExpr(call.head, true)
+		ref = c.pathRefFn(call.head, true)
 	}
 	prog := c.program(n.prog)
 	inv := c.program(n.inv)
@@ -253,7 +273,7 @@ func (c *compiler) block(n *blockNode) stmtFn {
 		return unknown
 	}
 	return func(r *run, buf []byte) []byte {
-		return r.blockMissing(get(r), prog, inv, buf)
+		return r.blockMissing(deref(ref(r)), prog, inv, buf)
 	}
 }
 
@@ -288,30 +308,7 @@ func (c *compiler) subExpr(n *subExprNode) exprFn {
 	if c.isBlockParam(call.head) {
 		return c.pathExpr(call.head, true)
 	}
-	// Not a helper: handlebars.js calls the context value as a function,
-	// or helperMissing, which returns undefined when given no arguments.
-	pos := call.head.pos
-	msg := fmt.Sprintf("unknown helper %q", call.head.original)
-	if hasArgs(call) {
-		c.issue(pos, "error", msg)
-		args := c.compileArgs(call)
-		return func(r *run) jsonv.Value {
-			base := len(r.args)
-			for _, a := range args {
-				r.args = append(r.args, a(r))
-			}
-			r.args = r.args[:base]
-			r.fail(pos, msg)
-			return jsonv.Value{}
-		}
-	}
-	get := c.pathExpr(call.head, true)
-	return func(r *run) jsonv.Value {
-		if v := get(r); v.Truthy() {
-			r.fail(pos, msg+" (the value of that name is not a function)")
-		}
-		return jsonv.Value{}
-	}
+	return c.missingHelper(call)
 }
 
 // each iterates arrays and objects (in their JavaScript key order) with a

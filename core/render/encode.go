@@ -128,12 +128,12 @@ func formatWithOffset(ms, offset, format jsonv.Value, simple24 bool) (v jsonv.Va
 		return jsonv.Num(jsRound(t / 1000)), ""
 	case "rfc3339":
 		if math.IsNaN(t) {
-			return jsonv.Value{}, "formatWithOffset: invalid time value"
+			return jsonv.Value{}, "formatWithOffset: Invalid time value"
 		}
 		return jsonv.Str(isoString(t)), ""
 	case "simple":
 		if math.IsNaN(t) {
-			return jsonv.Value{}, "formatWithOffset: invalid date"
+			return jsonv.Value{}, "formatWithOffset: Invalid date"
 		}
 		tm := time.UnixMilli(int64(t)).UTC()
 		if simple24 {

@@ -21,6 +21,9 @@ type run struct {
 	args   []jsonv.Value
 	// scratch holds the string form of a value about to be escaped.
 	scratch []byte
+	// tmp holds a computed value (a length, a character, an @data value)
+	// that a path lookup returns a pointer to; the caller uses it at once.
+	tmp jsonv.Value
 	out     []byte
 	err     *Error
 	lint    *lintState
@@ -87,7 +90,7 @@ func (r *run) fail(pos int, msg string) {
 		return
 	}
 	if r.err == nil {
-		line, col := jsonv.LineCol(r.t.src, pos)
+		line, col := r.t.position(pos)
 		r.err = &Error{Template: r.t.name, Line: line, Col: col, Msg: msg}
 	}
 }
@@ -122,10 +125,10 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 	savedCtx, savedTop := r.ctx, r.ctxTop
 	nd, nb := len(r.depths), len(r.bps)
 	top := r.depths[nd-1]
-	identical := sameCtx && r.ctxTop && !r.ctx.IsNullish()
+	same := sameCtx && r.ctxTop && !r.ctx.IsNullish()
 	push := false
 	switch {
-	case identical:
+	case same:
 	case top.Kind() == jsonv.Null && jsonv.StrictEqual(c, r.t.nullContext):
 	default:
 		push = !looseEqual(c, top)
@@ -133,7 +136,7 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 	if push {
 		r.depths = append(r.depths, c)
 	}
-	r.ctxTop = push || identical || jsonv.StrictEqual(c, top)
+	r.ctxTop = push || same || identical(c, top)
 	if r.t.usesBlockParams {
 		r.bps = append(r.bps, bp)
 	}
@@ -163,25 +166,59 @@ func (r *run) this() jsonv.Value {
 // prop is Handlebars' lookupProperty: an own property of the value, or
 // undefined. Arrays and strings have their indices and length.
 func prop(v jsonv.Value, key string) jsonv.Value {
+	if p := step(&v, key, &v); p != nil {
+		return *p
+	}
+	return jsonv.Value{}
+}
+
+// step is prop without copying values: it returns a pointer to the
+// property (nil for undefined). Properties that are computed (a string's
+// characters, a length) are stored in *tmp, which may be v itself.
+func step(v *jsonv.Value, key string, tmp *jsonv.Value) *jsonv.Value {
 	switch v.Kind() {
 	case jsonv.Object:
-		return v.Get(key)
+		return v.GetPtr(key)
 	case jsonv.Array:
-		if key == "length" {
-			return jsonv.Int(int64(v.Len()))
-		}
 		if i, ok := arrayIndex(key); ok {
-			return v.Index(i)
+			return v.IndexPtr(i)
+		}
+		if key == "length" {
+			*tmp = jsonv.Int(int64(v.Len()))
+			return tmp
 		}
 	case jsonv.String:
 		if key == "length" {
-			return jsonv.Int(int64(utf16Len(v.Text())))
+			*tmp = jsonv.Int(int64(utf16Len(v.Text())))
+			return tmp
 		}
 		if i, ok := arrayIndex(key); ok {
-			return utf16At(v.Text(), i)
+			if c := utf16At(v.Text(), i); !c.IsUndefined() {
+				*tmp = c
+				return tmp
+			}
 		}
 	}
-	return jsonv.Value{}
+	return nil
+}
+
+// walk follows keys from *v leniently: a null or undefined value ends the
+// walk with that value.
+func walk(v *jsonv.Value, keys []string, tmp *jsonv.Value) *jsonv.Value {
+	for _, k := range keys {
+		if v == nil || v.IsNullish() {
+			return v
+		}
+		v = step(v, k, tmp)
+	}
+	return v
+}
+
+func deref(p *jsonv.Value) jsonv.Value {
+	if p == nil {
+		return jsonv.Value{}
+	}
+	return *p
 }
 
 // arrayIndex parses a canonical array index ("0", "17"; not "01" or "-1").
@@ -219,7 +256,7 @@ func isEmpty(v jsonv.Value) bool {
 func looseEqual(a, b jsonv.Value) bool {
 	ka, kb := a.Kind(), b.Kind()
 	if ka == kb {
-		return jsonv.StrictEqual(a, b)
+		return identical(a, b)
 	}
 	if a.IsNullish() || b.IsNullish() {
 		return a.IsNullish() && b.IsNullish()
@@ -234,11 +271,24 @@ func looseEqual(a, b jsonv.Value) bool {
 	case ka == jsonv.String && kb == jsonv.Number:
 		return toNumber(a) == b.Float()
 	case ka >= jsonv.Array && kb < jsonv.Array:
-		return looseEqual(jsonv.Str(string(jsonv.AppendJSString(nil, a))), b)
-	case kb >= jsonv.Array && ka < jsonv.Array:
+		return looseEqual(b, a)
+	case kb == jsonv.Object:
+		// An object becomes "[object Object]", which is no number.
+		return ka == jsonv.String && a.Text() == "[object Object]"
+	case kb == jsonv.Array:
 		return looseEqual(a, jsonv.Str(string(jsonv.AppendJSString(nil, b))))
 	}
 	return false
+}
+
+// identical is JavaScript's a === b. Empty arrays have no element address
+// to compare, so two of them are the same array when they were decoded
+// from the same offset of the input.
+func identical(a, b jsonv.Value) bool {
+	if a.Kind() == jsonv.Array && b.Kind() == jsonv.Array && a.Len() == 0 && b.Len() == 0 {
+		return a.Offset() >= 0 && a.Offset() == b.Offset()
+	}
+	return jsonv.StrictEqual(a, b)
 }
 
 func boolNum(v jsonv.Value) float64 {
@@ -248,8 +298,12 @@ func boolNum(v jsonv.Value) float64 {
 	return 0
 }
 
-// appendValue appends what {{v}} ({{{v}}} when !escaped) prints.
-func (r *run) appendValue(buf []byte, v jsonv.Value, escaped bool) []byte {
+// appendValue appends what {{v}} ({{{v}}} when !escaped) prints; nil is
+// undefined.
+func (r *run) appendValue(buf []byte, v *jsonv.Value, escaped bool) []byte {
+	if v == nil {
+		return buf
+	}
 	switch v.Kind() {
 	case jsonv.String:
 		if escaped {
@@ -259,12 +313,12 @@ func (r *run) appendValue(buf []byte, v jsonv.Value, escaped bool) []byte {
 	case jsonv.Undefined, jsonv.Null:
 		return buf
 	case jsonv.Number, jsonv.Bool:
-		return jsonv.AppendJSString(buf, v)
+		return jsonv.AppendJSString(buf, *v)
 	}
 	if !escaped {
-		return jsonv.AppendJSString(buf, v)
+		return jsonv.AppendJSString(buf, *v)
 	}
-	r.scratch = jsonv.AppendJSString(r.scratch[:0], v)
+	r.scratch = jsonv.AppendJSString(r.scratch[:0], *v)
 	return appendHTMLEscaped(buf, r.scratch)
 }
 

@@ -176,7 +176,7 @@ func (c *compiler) helperMustache(h helperID, n *mustacheNode) stmtFn {
 		if r.lint != nil && escaped {
 			r.lintEscape(hc.pos, v)
 		}
-		return r.appendValue(buf, v, escaped)
+		return r.appendValue(buf, &v, escaped)
 	}
 }
 
@@ -223,11 +223,27 @@ func (c *compiler) helperBlock(h helperID, n *blockNode, prog, inv *program) stm
 			c.issue(hc.pos, "warning", fmt.Sprintf("{{#%s}} passes no block parameters; using %q fails", hc.name, bp[0]))
 		}
 	}
+	// The usual shapes, {{#if path}}, {{#each path}} and {{#with path}},
+	// read the argument in place instead of through the argument stack.
+	var ref refFn
+	if len(n.call.params) == 1 && len(n.call.hash) == 0 {
+		if pn, ok := n.call.params[0].(*pathNode); ok {
+			ref = c.pathRefFn(pn, false)
+		}
+	}
 	switch h {
 	case hIf, hUnless:
 		fn, inverse := prog, inv
 		if h == hUnless {
 			fn, inverse = inv, prog
+		}
+		if ref != nil {
+			return func(r *run, buf []byte) []byte {
+				if v := ref(r); v != nil && v.Truthy() {
+					return r.callThis(fn, buf)
+				}
+				return r.callThis(inverse, buf)
+			}
 		}
 		iz := hc.hashIndex("includeZero")
 		return func(r *run, buf []byte) []byte {
@@ -242,9 +258,14 @@ func (c *compiler) helperBlock(h helperID, n *blockNode, prog, inv *program) stm
 		}
 	case hWith:
 		return func(r *run, buf []byte) []byte {
-			args, base := hc.eval(r)
-			v := args[0]
-			r.args = r.args[:base]
+			var v jsonv.Value
+			if ref != nil {
+				v = deref(ref(r))
+			} else {
+				args, base := hc.eval(r)
+				v = args[0]
+				r.args = r.args[:base]
+			}
 			if isEmpty(v) {
 				return r.callThis(inv, buf)
 			}
@@ -252,6 +273,9 @@ func (c *compiler) helperBlock(h helperID, n *blockNode, prog, inv *program) stm
 		}
 	case hEach:
 		return func(r *run, buf []byte) []byte {
+			if ref != nil {
+				return r.each(deref(ref(r)), prog, inv, buf)
+			}
 			args, base := hc.eval(r)
 			v := args[0]
 			r.args = r.args[:base]
@@ -277,7 +301,7 @@ func (c *compiler) helperBlock(h helperID, n *blockNode, prog, inv *program) stm
 		args, base := hc.eval(r)
 		v := r.valueHelper(hc, args)
 		r.args = r.args[:base]
-		return r.appendValue(buf, v, false)
+		return r.appendValue(buf, &v, false)
 	}
 }
 

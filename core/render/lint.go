@@ -15,19 +15,32 @@ type issueKey struct {
 	msg       string
 }
 
+// maxIssues bounds what one Lint reports; a broken template in a loop
+// would otherwise produce one issue per iteration and position.
+const maxIssues = 200
+
 type lintState struct {
-	issues []Issue
-	seen   map[issueKey]struct{}
+	issues  []Issue
+	seen    map[issueKey]struct{}
+	dropped int
 }
 
 func (l *lintState) add(t *Template, pos int, severity, msg string) {
-	line, col := jsonv.LineCol(t.src, pos)
+	if len(l.issues) >= maxIssues {
+		l.dropped++
+		return
+	}
+	line, col := t.position(pos)
 	l.addIssue(Issue{Template: t.name, Line: line, Col: col, Severity: severity, Msg: msg})
 }
 
 func (l *lintState) addIssue(i Issue) {
 	k := issueKey{i.Line, i.Col, i.Msg}
 	if _, dup := l.seen[k]; dup {
+		return
+	}
+	if len(l.issues) >= maxIssues {
+		l.dropped++
 		return
 	}
 	l.seen[k] = struct{}{}
@@ -76,6 +89,10 @@ func (t *Template) Lint(root jsonv.Value) []Issue {
 		}
 		return cmp.Compare(a.Col, b.Col)
 	})
+	if ls.dropped > 0 {
+		ls.issues = append(ls.issues, Issue{Template: t.name, Line: 1, Col: 1, Severity: "warning",
+			Msg: fmt.Sprintf("%d more issues not shown", ls.dropped)})
+	}
 	return ls.issues
 }
 
@@ -98,7 +115,7 @@ func staticLint(t *Template, root *programNode) []Issue {
 				s = s.scan(n.value)
 			case *mustacheNode:
 				if s.inString && !hasArgs(n.call) && isFormVariable(n.call.head) {
-					line, col := jsonv.LineCol(t.src, n.call.head.pos)
+					line, col := t.position(n.call.head.pos)
 					issues = append(issues, Issue{Template: t.name, Line: line, Col: col, Severity: "warning",
 						Msg: fmt.Sprintf("form variable %s is inserted into a JSON string without JSON escaping; a \" or \\ in its value breaks the JSON", n.call.head.original)})
 				}

@@ -2,22 +2,18 @@ package render
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/aymerick/raymond/lexer"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
-// The parser is a recursive-descent parser for the Handlebars grammar over
-// the tokens of raymond's lexer. raymond's own parser is not used: its lexer
-// runs in a goroutine that the parser abandons on a syntax error (one leaked
-// goroutine per bad template, which a live-preview editor produces on every
-// keystroke), it applies a whitespace pass with known bugs, and it keeps no
-// columns. lexer.Collect drains the lexer completely, so nothing is left
-// running whatever the input.
+// The parser is a recursive-descent parser for the Handlebars grammar
+// (handlebars.js 4.x). raymond's parser is not used: its lexer runs in a
+// goroutine that the parser abandons on a syntax error (one leaked
+// goroutine per bad template, and a live-preview editor produces one on
+// every keystroke), it applies a whitespace pass with known bugs, and it
+// keeps no columns.
 
 // parseError is the panic value that unwinds the parser; parse converts it
 // into an *Error.
@@ -27,13 +23,24 @@ type parseError struct {
 }
 
 type parser struct {
-	src  string
-	toks []lexer.Token
-	i    int
+	src   string
+	toks  []token
+	i     int
+	depth int // nesting of blocks and subexpressions
+}
+
+// maxNesting bounds block and subexpression nesting, so that a hostile
+// template cannot make the parser and evaluator recurse without limit.
+const maxNesting = 500
+
+func (p *parser) enter(pos int) {
+	if p.depth++; p.depth > maxNesting {
+		p.failf(pos, "blocks and subexpressions nested deeper than %d levels", maxNesting)
+	}
 }
 
 func parseTemplate(src string) (prog *programNode, perr *parseError) {
-	p := &parser{src: src, toks: lexer.Collect(src)}
+	p := &parser{src: src, toks: lex(src)}
 	defer func() {
 		if r := recover(); r != nil {
 			e, ok := r.(*parseError)
@@ -44,7 +51,7 @@ func parseTemplate(src string) (prog *programNode, perr *parseError) {
 		}
 	}()
 	prog = p.program()
-	if t := p.peek(); t.Kind != lexer.TokenEOF {
+	if t := p.peek(); t.kind != tEOF {
 		p.unexpectedStatement(t)
 	}
 	return prog, nil
@@ -54,19 +61,19 @@ func (p *parser) failf(pos int, format string, args ...any) {
 	panic(&parseError{pos: pos, msg: fmt.Sprintf(format, args...)})
 }
 
-func (p *parser) peek() *lexer.Token { return p.peekAt(0) }
+func (p *parser) peek() *token { return p.peekAt(0) }
 
-func (p *parser) peekAt(n int) *lexer.Token {
+func (p *parser) peekAt(n int) *token {
 	if p.i+n < len(p.toks) {
 		return &p.toks[p.i+n]
 	}
-	// Collect always ends with EOF or an error token; repeat it.
+	// The token list always ends with EOF or an error; repeat it.
 	return &p.toks[len(p.toks)-1]
 }
 
-func (p *parser) next() *lexer.Token {
+func (p *parser) next() *token {
 	t := p.peek()
-	if t.Kind == lexer.TokenError {
+	if t.kind == tError {
 		p.lexError(t)
 	}
 	if p.i < len(p.toks) {
@@ -75,69 +82,72 @@ func (p *parser) next() *lexer.Token {
 	return t
 }
 
-func (p *parser) lexError(t *lexer.Token) {
-	msg := t.Val
-	if msg != "" {
-		msg = strings.ToLower(msg[:1]) + msg[1:]
-	}
-	p.failf(t.Pos, "%s", msg)
+func (p *parser) lexError(t *token) {
+	p.failf(t.pos, "%s", t.val)
 }
 
 // tokenPos is where a token starts; for the end of input, the end of src.
-func (p *parser) tokenPos(t *lexer.Token) int {
-	if t.Kind == lexer.TokenEOF {
+func (p *parser) tokenPos(t *token) int {
+	if t.kind == tEOF {
 		return len(p.src)
 	}
-	return t.Pos
+	return t.pos
 }
 
 // describe names a token in an error message.
-func describe(t *lexer.Token) string {
-	switch t.Kind {
-	case lexer.TokenEOF:
+func describe(t *token) string {
+	switch t.kind {
+	case tEOF:
 		return "end of template"
-	case lexer.TokenContent:
+	case tContent:
 		return "text"
-	case lexer.TokenString:
-		return "string " + strconv.Quote(t.Val)
-	case lexer.TokenNumber:
-		return "number " + t.Val
-	case lexer.TokenBoolean:
-		return t.Val
-	case lexer.TokenID:
-		return "name " + strconv.Quote(t.Val)
-	case lexer.TokenComment:
+	case tString:
+		return "string " + strconv.Quote(t.val)
+	case tNumber:
+		return "number " + t.val
+	case tBoolean:
+		return t.val
+	case tID:
+		return "name " + strconv.Quote(t.val)
+	case tComment:
 		return "comment"
+	case tInvalid:
+		return "character " + strconv.Quote(t.val)
+	case tUndefined, tNull:
+		return t.val
 	}
-	return strconv.Quote(strings.TrimSpace(t.Val))
+	return strconv.Quote(strings.TrimSpace(t.val))
 }
 
-func (p *parser) expect(kind lexer.TokenKind, what string) *lexer.Token {
+func (p *parser) expect(kind tokenKind, what string) *token {
 	t := p.peek()
-	if t.Kind == lexer.TokenError {
+	if t.kind == tError {
 		p.lexError(t)
 	}
-	if t.Kind != kind {
+	if t.kind == tOpenDecorator && kind != tOpenDecorator {
+		p.failf(t.pos, "decorators ({{* …}}) are not supported")
+	}
+	if t.kind != kind {
 		p.failf(p.tokenPos(t), "expected %s, found %s", what, describe(t))
 	}
 	return p.next()
 }
 
-func (p *parser) unexpectedStatement(t *lexer.Token) {
-	switch t.Kind {
-	case lexer.TokenError:
+func (p *parser) unexpectedStatement(t *token) {
+	switch t.kind {
+	case tError:
 		p.lexError(t)
-	case lexer.TokenInverse, lexer.TokenOpenInverseChain:
-		p.failf(t.Pos, "{{else}} outside of a block")
-	case lexer.TokenOpenEndBlock:
-		p.failf(t.Pos, "closing tag %s without an opening {{#...}}", strings.TrimSpace(p.tagText(t)))
+	case tInverse, tOpenChain:
+		p.failf(t.pos, "{{else}} outside of a block")
+	case tOpenEndBlock:
+		p.failf(t.pos, "closing tag %s without an opening {{#...}}", strings.TrimSpace(p.tagText(t)))
 	}
 	p.failf(p.tokenPos(t), "unexpected %s", describe(t))
 }
 
 // tagText returns the source of the tag starting at token t, for messages.
-func (p *parser) tagText(t *lexer.Token) string {
-	rest := p.src[t.Pos:]
+func (p *parser) tagText(t *token) string {
+	rest := p.src[t.pos:]
 	if end := strings.Index(rest, "}}"); end >= 0 && end < 80 {
 		return rest[:end+2]
 	}
@@ -155,26 +165,28 @@ func (p *parser) program() *programNode {
 	prog := &programNode{}
 	for {
 		t := p.peek()
-		switch t.Kind {
-		case lexer.TokenContent:
+		switch t.kind {
+		case tContent:
 			p.next()
-			prog.body = append(prog.body, &contentNode{pos: t.Pos, original: t.Val, value: t.Val})
-		case lexer.TokenComment:
+			prog.body = append(prog.body, &contentNode{pos: t.pos, original: t.val, value: t.val})
+		case tComment:
 			p.next()
 			prog.body = append(prog.body, &commentNode{
-				pos:   t.Pos,
-				text:  t.Val,
-				strip: stripFlags{open: openTilde(t.Val), close: closeTilde(t.Val)},
+				pos:   t.pos,
+				text:  t.val,
+				strip: stripFlags{open: openTilde(t.val), close: closeTilde(t.val)},
 			})
-		case lexer.TokenOpen, lexer.TokenOpenUnescaped:
+		case tOpen, tOpenUnescaped:
 			prog.body = append(prog.body, p.mustache())
-		case lexer.TokenOpenBlock, lexer.TokenOpenInverse:
+		case tOpenBlock, tOpenInverse:
 			prog.body = append(prog.body, p.block())
-		case lexer.TokenOpenRawBlock:
+		case tOpenRawBlock:
 			prog.body = append(prog.body, p.rawBlock())
-		case lexer.TokenOpenPartial:
-			p.failf(t.Pos, "partials ({{> name}}) are not supported")
-		case lexer.TokenError:
+		case tOpenPartial:
+			p.failf(t.pos, "partials ({{> name}}) are not supported")
+		case tOpenDecorator:
+			p.failf(t.pos, "decorators ({{* …}}) are not supported")
+		case tError:
 			p.lexError(t)
 		default:
 			return prog
@@ -184,16 +196,16 @@ func (p *parser) program() *programNode {
 
 func (p *parser) mustache() *mustacheNode {
 	open := p.next()
-	n := &mustacheNode{pos: open.Pos}
-	n.escaped = open.Kind == lexer.TokenOpen && !strings.HasSuffix(open.Val, "&")
+	n := &mustacheNode{pos: open.pos}
+	n.escaped = open.kind == tOpen && !strings.HasSuffix(open.val, "&")
 	n.call = p.call()
-	var cl *lexer.Token
-	if open.Kind == lexer.TokenOpenUnescaped {
-		cl = p.expect(lexer.TokenCloseUnescaped, `"}}}" to close "{{{"`)
+	var cl *token
+	if open.kind == tOpenUnescaped {
+		cl = p.expect(tCloseUnescaped, `"}}}" to close "{{{"`)
 	} else {
-		cl = p.expect(lexer.TokenClose, `"}}"`)
+		cl = p.expect(tClose, `"}}"`)
 	}
-	n.strip = stripFlags{open: openTilde(open.Val), close: closeTilde(cl.Val)}
+	n.strip = stripFlags{open: openTilde(open.val), close: closeTilde(cl.val)}
 	return n
 }
 
@@ -208,42 +220,44 @@ type inversePart struct {
 
 func (p *parser) block() *blockNode {
 	open := p.next()
-	inverted := open.Kind == lexer.TokenOpenInverse
+	p.enter(open.pos)
+	defer func() { p.depth-- }()
+	inverted := open.kind == tOpenInverse
 	call := p.call()
 	params := p.blockParams()
-	cl := p.expect(lexer.TokenClose, `"}}"`)
-	openStrip := stripFlags{open: openTilde(open.Val), close: closeTilde(cl.Val)}
+	cl := p.expect(tClose, `"}}"`)
+	openStrip := stripFlags{open: openTilde(open.val), close: closeTilde(cl.val)}
 	body := p.program()
 	body.blockParams = params
 
 	var inv *inversePart
 	switch t := p.peek(); {
-	case t.Kind == lexer.TokenInverse:
+	case t.kind == tInverse:
 		inv = p.inverseAndProgram()
-	case t.Kind == lexer.TokenOpenInverseChain && !inverted:
+	case t.kind == tOpenChain && !inverted:
 		inv = p.inverseChain()
 	}
 
 	end := p.peek()
-	if end.Kind != lexer.TokenOpenEndBlock {
-		if end.Kind == lexer.TokenError {
+	if end.kind != tOpenEndBlock {
+		if end.kind == tError {
 			p.lexError(end)
 		}
-		line, col := jsonv.LineCol(p.src, open.Pos)
+		line, col := jsonv.LineCol(p.src, open.pos)
 		p.failf(p.tokenPos(end), "expected {{/%s}} to close the block opened at %d:%d, found %s",
 			call.head.original, line, col, describe(end))
 	}
 	p.next()
 	closeName := p.helperName(false)
-	closeTok := p.expect(lexer.TokenClose, `"}}"`)
+	closeTok := p.expect(tClose, `"}}"`)
 	if closeName.original != call.head.original {
-		line, col := jsonv.LineCol(p.src, open.Pos)
-		p.failf(end.Pos, "{{/%s}} does not match {{%s%s}} opened at %d:%d",
+		line, col := jsonv.LineCol(p.src, open.pos)
+		p.failf(end.pos, "{{/%s}} does not match {{%s%s}} opened at %d:%d",
 			closeName.original, map[bool]string{false: "#", true: "^"}[inverted], call.head.original, line, col)
 	}
-	closeStrip := stripFlags{open: openTilde(end.Val), close: closeTilde(closeTok.Val)}
-	b := assembleBlock(open.Pos, call, openStrip, body, inv, closeStrip, inverted)
-	b.closePos = end.Pos
+	closeStrip := stripFlags{open: openTilde(end.val), close: closeTilde(closeTok.val)}
+	b := assembleBlock(open.pos, call, openStrip, body, inv, closeStrip, inverted)
+	b.closePos = end.pos
 	return b
 }
 
@@ -271,25 +285,27 @@ func assembleBlock(pos int, call *callNode, openStrip stripFlags, body *programN
 func (p *parser) inverseAndProgram() *inversePart {
 	tok := p.next()
 	return &inversePart{
-		pos:   tok.Pos,
-		strip: stripFlags{open: openTilde(tok.Val), close: closeTilde(tok.Val)},
+		pos:   tok.pos,
+		strip: stripFlags{open: openTilde(tok.val), close: closeTilde(tok.val)},
 		prog:  p.program(),
 	}
 }
 
 func (p *parser) inverseChain() *inversePart {
-	if p.peek().Kind == lexer.TokenInverse {
+	if p.peek().kind == tInverse {
 		return p.inverseAndProgram()
 	}
 	open := p.next() // {{else
+	p.enter(open.pos)
+	defer func() { p.depth-- }()
 	call := p.call()
 	params := p.blockParams()
-	cl := p.expect(lexer.TokenClose, `"}}"`)
-	openStrip := stripFlags{open: openTilde(open.Val), close: closeTilde(cl.Val)}
+	cl := p.expect(tClose, `"}}"`)
+	openStrip := stripFlags{open: openTilde(open.val), close: closeTilde(cl.val)}
 	body := p.program()
 	body.blockParams = params
 	var rest *inversePart
-	if t := p.peek(); t.Kind == lexer.TokenInverse || t.Kind == lexer.TokenOpenInverseChain {
+	if t := p.peek(); t.kind == tInverse || t.kind == tOpenChain {
 		rest = p.inverseChain()
 	}
 	// Inside a chain Handlebars hands the following {{else}} part to the
@@ -298,9 +314,9 @@ func (p *parser) inverseChain() *inversePart {
 	if rest != nil {
 		closeStrip = rest.strip
 	}
-	inner := assembleBlock(open.Pos, call, openStrip, body, rest, closeStrip, false)
+	inner := assembleBlock(open.pos, call, openStrip, body, rest, closeStrip, false)
 	return &inversePart{
-		pos:   open.Pos,
+		pos:   open.pos,
 		strip: openStrip,
 		prog:  &programNode{body: []stmt{inner}, chained: true},
 		chain: true,
@@ -310,46 +326,43 @@ func (p *parser) inverseChain() *inversePart {
 func (p *parser) rawBlock() *blockNode {
 	open := p.next()
 	call := p.call()
-	p.expect(lexer.TokenCloseRawBlock, `"}}}}" to close the raw block tag`)
-	t := p.peek()
-	if t.Kind != lexer.TokenContent {
-		p.failf(p.tokenPos(t), "expected the content of the raw block {{{{%s}}}}, found %s", call.head.original, describe(t))
+	p.expect(tCloseRawBlock, `"}}}}" to close the raw block tag`)
+	body := &programNode{}
+	if t := p.peek(); t.kind == tContent {
+		p.next()
+		body.body = append(body.body, &contentNode{pos: t.pos, original: t.val, value: t.val})
 	}
-	p.next()
-	content := &contentNode{pos: t.Pos, original: t.Val, value: t.Val}
-	end := p.expect(lexer.TokenOpenEndRawBlock, "{{{{/"+call.head.original+"}}}}")
-	closeName := p.helperName(false)
-	p.expect(lexer.TokenCloseRawBlock, `"}}}}"`)
-	if closeName.original != call.head.original {
-		p.failf(end.Pos, "{{{{/%s}}}} does not match {{{{%s}}}}", closeName.original, call.head.original)
+	end := p.expect(tEndRawBlock, "{{{{/"+call.head.original+"}}}}")
+	if end.val != call.head.original {
+		p.failf(end.pos, "{{{{/%s}}}} does not match {{{{%s}}}}", end.val, call.head.original)
 	}
 	return &blockNode{
-		pos:      open.Pos,
+		pos:      open.pos,
 		call:     call,
-		prog:     &programNode{body: []stmt{content}},
+		prog:     body,
 		elsePos:  -1,
-		closePos: end.Pos,
+		closePos: end.pos,
 	}
 }
 
 // blockParams parses an optional "as |a b|".
 func (p *parser) blockParams() []string {
-	if p.peek().Kind != lexer.TokenOpenBlockParams {
+	if p.peek().kind != tOpenBlockParams {
 		return nil
 	}
 	open := p.next()
 	var names []string
-	for p.peek().Kind == lexer.TokenID {
+	for p.peek().kind == tID {
 		t := p.next()
-		if t.Val == "." || t.Val == ".." || strings.HasPrefix(t.Val, "[") {
-			p.failf(t.Pos, "invalid block parameter name %q", t.Val)
+		if t.val == "." || t.val == ".." || strings.HasPrefix(t.val, "[") {
+			p.failf(t.pos, "invalid block parameter name %q", t.val)
 		}
-		names = append(names, t.Val)
+		names = append(names, t.val)
 	}
 	if len(names) == 0 {
-		p.failf(p.tokenPos(p.peek()), "expected block parameter names after %q", strings.TrimSpace(open.Val))
+		p.failf(p.tokenPos(p.peek()), "expected block parameter names after %q", strings.TrimSpace(open.val))
 	}
-	p.expect(lexer.TokenCloseBlockParams, `"|" to close the block parameters`)
+	p.expect(tCloseBlockParams, `"|" to close the block parameters`)
 	return names
 }
 
@@ -365,36 +378,27 @@ func (p *parser) call() *callNode {
 		p.next() // =
 		if !p.isParamStart() {
 			t := p.peek()
-			p.failf(p.tokenPos(t), "expected a value for %s=, found %s", key.Val, describe(t))
+			p.failf(p.tokenPos(t), "expected a value for %s=, found %s", key.val, describe(t))
 		}
-		c.hash = append(c.hash, hashPair{pos: key.Pos, key: key.Val, value: p.param()})
+		c.hash = append(c.hash, hashPair{pos: key.pos, key: key.val, value: p.param()})
 	}
 	if p.isParamStart() {
 		t := p.peek()
-		p.failf(t.Pos, "positional argument %s after hash arguments (key=value must come last)", describe(t))
+		p.failf(t.pos, "positional argument %s after hash arguments (key=value must come last)", describe(t))
 	}
 	return c
 }
 
 func (p *parser) isParamStart() bool {
-	switch p.peek().Kind {
-	case lexer.TokenID, lexer.TokenData, lexer.TokenString, lexer.TokenNumber,
-		lexer.TokenBoolean, lexer.TokenOpenSexpr:
+	switch p.peek().kind {
+	case tID, tData, tString, tNumber, tBoolean, tUndefined, tNull, tOpenSexpr:
 		return true
 	}
 	return false
 }
 
 func (p *parser) isHashStart() bool {
-	return p.peek().Kind == lexer.TokenID && p.peekAt(1).Kind == lexer.TokenEquals
-}
-
-// jsNumber is the number syntax Handlebars accepts.
-var jsNumber = regexp.MustCompile(`^-?[0-9]+(?:\.[0-9]+)?$`)
-
-// idChars reports whether s can be a Handlebars identifier.
-func idChars(s string) bool {
-	return s != "" && !strings.ContainsAny(s, " \t\n\r!\"#%&'()*+,./;<=>@[\\]^`{|}~")
+	return p.peek().kind == tID && p.peekAt(1).kind == tEquals
 }
 
 // helperName parses the head of a mustache, block or subexpression, or the
@@ -402,22 +406,18 @@ func idChars(s string) bool {
 // {{"foo"}} and {{1}} as lookups of "foo" and "1".
 func (p *parser) helperName(head bool) *pathNode {
 	t := p.peek()
-	switch t.Kind {
-	case lexer.TokenID, lexer.TokenData:
+	switch t.kind {
+	case tID, tData:
 		return p.path()
-	case lexer.TokenNumber:
-		if !jsNumber.MatchString(t.Val) && idChars(t.Val) {
-			return p.path()
-		}
+	case tString, tNumber, tBoolean, tUndefined, tNull:
 		p.next()
-		return &pathNode{pos: t.Pos, original: t.Val, parts: []string{t.Val}, scoped: scopedID(t.Val)}
-	case lexer.TokenString, lexer.TokenBoolean:
-		p.next()
-		return &pathNode{pos: t.Pos, original: t.Val, parts: []string{t.Val}, scoped: scopedID(t.Val)}
-	case lexer.TokenOpenSexpr:
-		p.failf(t.Pos, "a subexpression cannot be used as a helper name")
-	case lexer.TokenError:
+		return &pathNode{pos: t.pos, original: t.val, parts: []string{t.val}, scoped: scopedID(t.val)}
+	case tOpenSexpr:
+		p.failf(t.pos, "a subexpression cannot be used as a helper name")
+	case tError:
 		p.lexError(t)
+	case tInvalid:
+		p.failf(t.pos, "unexpected character %q", t.val)
 	}
 	if head {
 		p.failf(p.tokenPos(t), "expected a name, path or literal, found %s", describe(t))
@@ -428,42 +428,33 @@ func (p *parser) helperName(head bool) *pathNode {
 
 func (p *parser) param() exprNode {
 	t := p.peek()
-	switch t.Kind {
-	case lexer.TokenOpenSexpr:
+	switch t.kind {
+	case tOpenSexpr:
 		p.next()
+		p.enter(t.pos)
+		defer func() { p.depth-- }()
 		c := p.call()
-		p.expect(lexer.TokenCloseSexpr, `")" to close the subexpression`)
-		return &subExprNode{pos: t.Pos, call: c}
-	case lexer.TokenString:
+		p.expect(tCloseSexpr, `")" to close the subexpression`)
+		return &subExprNode{pos: t.pos, call: c}
+	case tString:
 		p.next()
-		return &literalNode{pos: t.Pos, value: jsonv.Str(t.Val), original: t.Val}
-	case lexer.TokenBoolean:
+		return &literalNode{pos: t.pos, value: jsonv.Str(t.val), original: t.val}
+	case tBoolean:
 		p.next()
-		return &literalNode{pos: t.Pos, value: jsonv.Boolean(t.Val == "true"), original: t.Val}
-	case lexer.TokenNumber:
-		if jsNumber.MatchString(t.Val) {
-			p.next()
-			f, err := strconv.ParseFloat(t.Val, 64)
-			if err != nil {
-				p.failf(t.Pos, "invalid number %s", t.Val)
-			}
-			return &literalNode{pos: t.Pos, value: jsonv.Num(f), original: t.Val}
+		return &literalNode{pos: t.pos, value: jsonv.Boolean(t.val == "true"), original: t.val}
+	case tNull:
+		p.next()
+		return &literalNode{pos: t.pos, value: jsonv.NullValue(), original: t.val}
+	case tUndefined:
+		p.next()
+		return &literalNode{pos: t.pos, value: jsonv.Value{}, original: t.val}
+	case tNumber:
+		p.next()
+		f, err := strconv.ParseFloat(t.val, 64)
+		if err != nil {
+			p.failf(t.pos, "invalid number %s", t.val)
 		}
-		if !idChars(t.Val) {
-			p.failf(t.Pos, "invalid number %s", t.Val)
-		}
-		return p.path()
-	case lexer.TokenID:
-		// raymond's lexer has no null/undefined literals; Handlebars reads
-		// a bare null or undefined as one.
-		if (t.Val == "null" || t.Val == "undefined") && p.peekAt(1).Kind != lexer.TokenSep {
-			p.next()
-			v := jsonv.NullValue()
-			if t.Val == "undefined" {
-				v = jsonv.Value{}
-			}
-			return &literalNode{pos: t.Pos, value: v, original: t.Val}
-		}
+		return &literalNode{pos: t.pos, value: jsonv.Num(f), original: t.val}
 	}
 	return p.path()
 }
@@ -472,9 +463,9 @@ func (p *parser) param() exprNode {
 // "..", "." and "this" and of [literal] segments.
 func (p *parser) path() *pathNode {
 	start := p.peek()
-	n := &pathNode{pos: start.Pos}
+	n := &pathNode{pos: start.pos}
 	var orig strings.Builder
-	if start.Kind == lexer.TokenData {
+	if start.kind == tData {
 		p.next()
 		n.data = true
 		orig.WriteByte('@')
@@ -482,25 +473,28 @@ func (p *parser) path() *pathNode {
 	sep := ""
 	for {
 		t := p.peek()
-		if t.Kind == lexer.TokenError {
+		if t.kind == tError {
 			p.lexError(t)
 		}
-		if t.Kind != lexer.TokenID && !(t.Kind == lexer.TokenNumber && idChars(t.Val) && !jsNumber.MatchString(t.Val)) {
+		if t.kind == tInvalid {
+			p.failf(t.pos, "unexpected character %q", t.val)
+		}
+		if t.kind != tID {
 			if sep == "" {
 				p.failf(p.tokenPos(t), "expected a name, found %s", describe(t))
 			}
 			p.failf(p.tokenPos(t), "expected a name after %q, found %s", sep, describe(t))
 		}
 		p.next()
-		part, literal := t.Val, false
-		if len(part) >= 2 && part[0] == '[' && part[len(part)-1] == ']' {
+		part, literal := t.val, false
+		if len(part) >= 2 && part[0] == '[' && part[len(part)-1] == ']' && !strings.ContainsAny(part, "\n\r\u2028\u2029") {
 			part, literal = part[1:len(part)-1], true
 		}
 		orig.WriteString(sep)
 		orig.WriteString(part)
 		if !literal && (part == ".." || part == "." || part == "this") {
 			if len(n.parts) > 0 {
-				p.failf(t.Pos, "invalid path %s: %q may only start a path", orig.String(), part)
+				p.failf(t.pos, "invalid path %s: %q may only start a path", orig.String(), part)
 			}
 			if part == ".." {
 				n.depth++
@@ -508,10 +502,10 @@ func (p *parser) path() *pathNode {
 		} else {
 			n.parts = append(n.parts, part)
 		}
-		if p.peek().Kind != lexer.TokenSep {
+		if p.peek().kind != tSep {
 			break
 		}
-		sep = p.next().Val
+		sep = p.next().val
 	}
 	n.original = orig.String()
 	n.scoped = scopedID(n.original)

@@ -22,7 +22,7 @@ type pathRef struct {
 	kind     pathKind
 	depth    int      // ../ levels, @../ levels, or program levels up to the block parameters
 	index    int      // which block parameter
-	name     string   // the @data name (pathData)
+	name     string   // the @data name (pathData) or the block parameter
 	parts    []string // property lookups after the base
 	// requireTerminal marks a path printed by a mustache or used as a bare
 	// block name: strict mode requires its last segment to exist, while
@@ -35,48 +35,48 @@ type pathRef struct {
 // value (the context itself included) ends the walk with that value; for
 // @data paths any falsy value does.
 func (r *run) evalPath(p *pathRef) jsonv.Value {
+	return deref(r.refPath(p))
+}
+
+// refPath resolves the path to a pointer to its value (nil for
+// undefined), without copying values on the way; a computed value is
+// stored in r.tmp. The caller must use the pointer before evaluating
+// anything else.
+func (r *run) refPath(p *pathRef) *jsonv.Value {
 	if r.lint != nil {
-		return r.evalPathStrict(p)
+		r.tmp = r.evalPathStrict(p)
+		return &r.tmp
 	}
-	var v jsonv.Value
 	switch p.kind {
 	case pathContext:
-		v = r.ctx
+		return walk(&r.ctx, p.parts, &r.tmp)
 	case pathDepth:
 		i := len(r.depths) - 1 - p.depth
 		if i < 0 {
-			return jsonv.Value{}
+			return nil
 		}
-		v = r.depths[i]
+		return walk(&r.depths[i], p.parts, &r.tmp)
 	case pathData:
-		v = r.dataValue(p.depth, p.name)
+		r.tmp = r.dataValue(p.depth, p.name)
+		v := &r.tmp
 		for _, k := range p.parts {
 			if !v.Truthy() {
 				return v
 			}
-			v = prop(v, k)
+			if v = step(v, k, &r.tmp); v == nil {
+				return nil
+			}
 		}
 		return v
 	case pathBlockParam:
-		var ok bool
-		if v, ok = r.blockParam(p); !ok {
-			return jsonv.Value{}
+		bp, ok := r.blockParam(p)
+		if !ok {
+			return nil
 		}
-		for _, k := range p.parts {
-			if v.IsNullish() {
-				return v
-			}
-			v = prop(v, k)
-		}
-		return v
+		r.tmp = bp
+		return walk(&r.tmp, p.parts, &r.tmp)
 	}
-	for _, k := range p.parts {
-		if v.IsNullish() {
-			return v
-		}
-		v = prop(v, k)
-	}
-	return v
+	return nil
 }
 
 func (r *run) blockParam(p *pathRef) (jsonv.Value, bool) {
@@ -157,7 +157,11 @@ func (r *run) evalPathStrict(p *pathRef) jsonv.Value {
 	case pathData:
 		i := len(r.frames) - 1 - p.depth
 		if i < 0 {
-			r.strictFail(p.pos, fmt.Sprintf("Cannot read properties of undefined (reading '%s')", p.name))
+			if len(parts) == 0 && requireTerminal {
+				r.strictFail(p.pos, fmt.Sprintf("%q not defined in undefined", p.name))
+			} else {
+				r.strictFail(p.pos, fmt.Sprintf("Cannot read properties of undefined (reading '%s')", p.name))
+			}
 			return jsonv.Value{}
 		}
 		if len(parts) == 0 && requireTerminal && !dataHas(&r.frames[i], i == 0, p.name) {
@@ -170,6 +174,9 @@ func (r *run) evalPathStrict(p *pathRef) jsonv.Value {
 		if v, ok = r.blockParam(p); !ok {
 			return jsonv.Value{}
 		}
+		// handlebars.js 4.7.7 in strict mode looks the parameter's own
+		// name up on its value (so block parameters never work there).
+		parts = append([]string{p.name}, parts...)
 		requireTerminal = false
 	}
 	n := len(parts)

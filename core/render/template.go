@@ -2,8 +2,10 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
@@ -35,6 +37,7 @@ type Template struct {
 	// nullContext is the empty object helpers use as "this" when the
 	// context is null (its identity matters for the ../ stack).
 	nullContext jsonv.Value
+	lineStarts  []int     // offsets where lines begin, for positions
 	runs        sync.Pool // *run
 }
 
@@ -70,13 +73,19 @@ func Parse(name, src string) (*Template, error) {
 
 // ParseOptions is Parse with options.
 func ParseOptions(name, src string, opts Options) (*Template, error) {
+	t := &Template{name: name, src: src, opts: opts, nullContext: jsonv.Obj(nil)}
+	t.lineStarts = append(t.lineStarts, 0)
+	for i := 0; i < len(src); i++ {
+		if src[i] == '\n' {
+			t.lineStarts = append(t.lineStarts, i+1)
+		}
+	}
 	tree, perr := parseTemplate(src)
 	if perr != nil {
-		line, col := jsonv.LineCol(src, perr.pos)
+		line, col := t.position(perr.pos)
 		return nil, &Error{Template: name, Line: line, Col: col, Msg: perr.msg}
 	}
 	applyWhitespaceControl(tree)
-	t := &Template{name: name, src: src, opts: opts, nullContext: jsonv.Obj(nil)}
 	c := &compiler{t: t}
 	t.root = c.program(tree)
 	t.usesBlockParams = c.usesBlockParams
@@ -84,6 +93,15 @@ func ParseOptions(name, src string, opts Options) (*Template, error) {
 	t.sizeHint = len(src) + len(src)/2 + 64
 	t.runs.New = func() any { return new(run) }
 	return t, nil
+}
+
+// position converts a byte offset into a 1-based line and column (in
+// characters).
+func (t *Template) position(pos int) (line, col int) {
+	pos = min(max(pos, 0), len(t.src))
+	i, _ := slices.BinarySearch(t.lineStarts, pos+1)
+	start := t.lineStarts[i-1]
+	return i, utf8.RuneCountInString(t.src[start:pos]) + 1
 }
 
 // Name returns the name given to Parse.

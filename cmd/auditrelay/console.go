@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// runConsole is what `auditrelay` does without a subcommand: run the engine
+// in this process and open the console on it (or print a line per event
+// when stdout is not a terminal).
+func (a *app) runConsole(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	flags := cmd.Flags()
+	demoMode, _ := flags.GetBool("demo")
+	rate, _ := flags.GetFloat64("rate")
+	jsonLines, _ := flags.GetBool("json")
+	mouse, _ := flags.GetBool("mouse")
+
+	var rig *demoRig
+	path := a.configPath()
+	if demoMode {
+		listen := a.cfg.GetString("http.listen")
+		if listen == "" {
+			listen = "127.0.0.1:0" // the demo must not fail because 8080 is taken
+		}
+		var err error
+		rig, err = startDemo(a.cfg.GetString("data_dir"), rate, listen)
+		if err != nil {
+			return failure(err)
+		}
+		defer rig.close()
+		path = rig.config
+	} else if path == "" {
+		return usageErrorf("no configuration: pass --config FILE (see config.example.yaml), or try `auditrelay --demo`")
+	}
+	cfg, err := config.Load(a.cfg, path, nil)
+	if err != nil {
+		return usageErrorf("invalid configuration:\n%v", err)
+	}
+	tty := isTerminal(a.stdout)
+	// While the console owns the terminal, logs go to a file.
+	logw := io.Writer(a.stderr)
+	if tty {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return failure(err)
+		}
+		f, err := os.OpenFile(filepath.Join(cfg.DataDir, "auditrelay.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return failure(fmt.Errorf("log file: %w", err))
+		}
+		defer f.Close()
+		logw = f
+	}
+	log := newLogger(cfg, logw)
+	var opts runtimeOptions
+	var gen *generatorSource
+	if rig != nil {
+		gen = &generatorSource{rig: rig}
+		opts.Sources = []engine.Source{gen}
+		opts.Generator = rig.gen
+	}
+	rt, err := openRuntime(ctx, cfg, log, opts)
+	if err != nil {
+		return failure(err)
+	}
+	defer rt.close()
+	if gen != nil {
+		gen.ing = rt.eng
+	}
+	stopSSH, err := a.startSSH(ctx, cfg, rt, log)
+	if err != nil {
+		return failure(err)
+	}
+	defer stopSSH()
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() { done <- rt.run(runCtx) }()
+
+	var uiErr error
+	if tty {
+		uiErr = tui.Run(runCtx, rt.eng, tui.Options{Actor: "local", Role: tui.Operator, Mouse: mouse, GeneratorRate: rate, NoColor: os.Getenv("NO_COLOR") != ""})
+	} else {
+		uiErr = tui.Tail(runCtx, rt.eng, a.stdout, jsonLines)
+	}
+	stop() // quit: drain the engine
+	if err := <-done; err != nil && uiErr == nil {
+		uiErr = err
+	}
+	if uiErr != nil && ctx.Err() == nil {
+		return failure(uiErr)
+	}
+	if rig != nil && tty {
+		fmt.Fprintf(a.stderr, "demo data kept in %s (config, database, log)\n", rig.dir)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}

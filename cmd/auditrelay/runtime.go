@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/source"
+	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/store/sqlite"
+	"github.com/auditrelay/auditrelay/templates"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// runtime is one running auditrelay: store, engine, sources and listeners.
+// serve, the console, the demo and bench all build one.
+type runtime struct {
+	cfg      config.Config
+	log      *slog.Logger
+	st       store.Store
+	eng      *engine.Engine
+	reg      *prometheus.Registry
+	receiver *source.Receiver
+	public   *http.Server
+	publicLn net.Listener
+	admin    *http.Server
+	adminLn  net.Listener
+	token    string
+	closers  []func()
+}
+
+// runtimeOptions are what callers add to the configuration.
+type runtimeOptions struct {
+	// NoListeners skips the public and admin HTTP listeners (the console
+	// of a demo that a test drives, bench's own wiring).
+	NoListeners bool
+	// Sources are extra engine sources (the demo generator).
+	Sources []engine.Source
+	// Generator lets the console change the demo rate.
+	Generator engine.GeneratorControl
+}
+
+// openRuntime builds everything from cfg. Nothing runs until run.
+func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o runtimeOptions) (*runtime, error) {
+	rt := &runtime{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	ok := false
+	defer func() {
+		if !ok {
+			rt.close()
+		}
+	}()
+	rt.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	rt.st = st
+	rt.closers = append(rt.closers, func() { st.Close() })
+
+	cat, err := loadCatalog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	eng, err := engine.New(engine.Options{
+		Config:     cfg,
+		Store:      st,
+		Catalog:    cat,
+		Logger:     log,
+		Registerer: rt.reg,
+		Version:    version,
+	})
+	if err != nil {
+		return nil, err
+	}
+	rt.eng = eng
+	for _, s := range o.Sources {
+		eng.AddSource(s)
+	}
+	if o.Generator != nil {
+		eng.SetGenerator(o.Generator)
+	}
+	if cfg.Poller.Enabled {
+		p, err := source.NewPoller(source.PollerConfig{
+			BaseURL:   cfg.Poller.BaseURL,
+			Token:     cfg.Poller.Token.Value,
+			Interval:  cfg.Poller.Interval,
+			Limit:     cfg.Poller.Limit,
+			Spec:      cfg.Poller.Spec,
+			Logger:    log.With("source", "poller"),
+			UserAgent: "auditrelay/" + version,
+		}, eng, st)
+		if err != nil {
+			return nil, fmt.Errorf("poller: %w", err)
+		}
+		eng.AddLeaderSource(&pollerSource{p: p})
+	}
+	if cfg.Webhook.Enabled {
+		rt.receiver = source.NewReceiver(source.ReceiverConfig{
+			Path:    cfg.Webhook.Path,
+			Secret:  []byte(cfg.Webhook.Secret.Value),
+			MaxBody: cfg.Webhook.MaxBody,
+			Logger:  log.With("source", "webhook"),
+		}, eng)
+	}
+	if !o.NoListeners {
+		if err := rt.listen(); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return rt, nil
+}
+
+// openStore opens the configured store: SQLite in the data directory by
+// default.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
+	switch {
+	case cfg.Store == "" || strings.HasPrefix(cfg.Store, "sqlite:"):
+		path := strings.TrimPrefix(cfg.Store, "sqlite:")
+		if path == "" {
+			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+				return nil, fmt.Errorf("data directory: %w", err)
+			}
+			path = filepath.Join(cfg.DataDir, "auditrelay.db")
+		}
+		st, err := sqlite.Open(ctx, sqlite.Options{Path: path, Instance: cfg.Instance, Logger: log.With("component", "store")})
+		if err != nil {
+			return nil, fmt.Errorf("opening %s: %w", path, err)
+		}
+		return st, nil
+	}
+	return openPostgres(ctx, cfg, log)
+}
+
+// loadCatalog loads the built-in integrations and those in
+// integrations_dirs.
+func loadCatalog(cfg config.Config) (*manifest.Catalog, error) {
+	cat := manifest.NewCatalog()
+	probs := cat.AddBuiltins(templates.FS())
+	for _, dir := range cfg.IntegrationsDirs {
+		probs = append(probs, cat.AddDir(dir)...)
+	}
+	if probs.HasErrors() {
+		return nil, fmt.Errorf("integrations:\n%w", probs.Errors())
+	}
+	return cat, nil
+}
+
+// listen opens the public and admin listeners now, so that a port in use
+// fails the start rather than later.
+func (rt *runtime) listen() error {
+	mux := http.NewServeMux()
+	if rt.receiver != nil {
+		mux.Handle(rt.receiver.Path(), rt.receiver)
+		rt.eng.AddStatus(func() engine.SourceStatus {
+			s := rt.receiver.Stats()
+			return engine.SourceStatus{Name: "webhook", Connected: true, Detail: fmt.Sprintf("listening on %s%s, %d received", rt.publicLn.Addr(), rt.receiver.Path(), s.Accepted)}
+		})
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := rt.st.Ping(ctx); err != nil {
+			http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(rt.reg, promhttp.HandlerOpts{Registry: rt.reg}))
+	ln, err := net.Listen("tcp", rt.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", rt.cfg.HTTP.Listen, err)
+	}
+	rt.publicLn = ln
+	rt.public = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
+	rt.closers = append(rt.closers, func() { ln.Close() })
+
+	if rt.cfg.Admin.Listen != "" {
+		tok, err := adminToken(rt.cfg)
+		if err != nil {
+			return err
+		}
+		rt.token = tok
+		aln, err := net.Listen("tcp", rt.cfg.Admin.Listen)
+		if err != nil {
+			return fmt.Errorf("admin.listen %s: %w", rt.cfg.Admin.Listen, err)
+		}
+		rt.adminLn = aln
+		rt.admin = &http.Server{Handler: adminHandler(rt.eng, tok), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
+		rt.closers = append(rt.closers, func() { aln.Close() })
+		if err := writeAdminAddr(rt.cfg.DataDir, aln.Addr().String()); err != nil {
+			rt.log.Warn("could not record the admin address for the CLI", "err", err)
+		}
+	}
+	return nil
+}
+
+// adminToken is admin.token when configured, else a token generated once
+// and kept in the data directory (mode 0600) for the local CLI.
+func adminToken(cfg config.Config) (string, error) {
+	if cfg.Admin.Token.Value != "" {
+		return cfg.Admin.Token.Value, nil
+	}
+	path := filepath.Join(cfg.DataDir, "admin.token")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(buf)
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return "", err
+	}
+	if err := config.WriteFileAtomic(path, []byte(tok+"\n")); err != nil {
+		return "", fmt.Errorf("writing admin token: %w", err)
+	}
+	return tok, nil
+}
+
+func writeAdminAddr(dataDir, addr string) error {
+	return config.WriteFileAtomic(filepath.Join(dataDir, "admin.addr"), []byte(addr+"\n"))
+}
+
+// run serves and runs the engine until ctx ends, then shuts down: stop
+// accepting requests, let the engine drain, close the store.
+func (rt *runtime) run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	serve := func(srv *http.Server, ln net.Listener, name string) {
+		if srv == nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rt.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("%s listener: %w", name, err)
+			}
+		}()
+	}
+	serve(rt.public, rt.publicLn, "http")
+	serve(rt.admin, rt.adminLn, "admin")
+
+	engCtx, stopEngine := context.WithCancel(ctx)
+	defer stopEngine()
+	engDone := make(chan error, 1)
+	go func() { engDone <- rt.eng.Run(engCtx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	case err = <-engDone:
+		engDone <- err
+	}
+	// Stop taking entries first, so nothing is acknowledged that the
+	// engine will not see; then drain the engine.
+	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, srv := range []*http.Server{rt.public, rt.admin} {
+		if srv != nil {
+			_ = srv.Shutdown(shut)
+		}
+	}
+	wg.Wait()
+	stopEngine()
+	if e := <-engDone; err == nil {
+		err = e
+	}
+	return err
+}
+
+func (rt *runtime) close() {
+	for i := len(rt.closers) - 1; i >= 0; i-- {
+		rt.closers[i]()
+	}
+	rt.closers = nil
+}
+
+// pollerSource adapts the LaunchDarkly poller to an engine source.
+type pollerSource struct{ p *source.Poller }
+
+func (s *pollerSource) Name() string                  { return "poller" }
+func (s *pollerSource) Run(ctx context.Context) error { return s.p.Run(ctx) }
+func (s *pollerSource) Status() engine.SourceStatus {
+	st := s.p.Status()
+	out := engine.SourceStatus{Name: "poller", LastEntry: st.Cursor}
+	switch {
+	case st.LastPoll.IsZero():
+		out.Detail = "standby (another instance polls, or not started)"
+	case st.LastError != "" && st.LastErrorAt.After(st.LastSuccess):
+		out.Detail = "error: " + st.LastError
+		if !st.RetryAt.IsZero() {
+			out.Detail += fmt.Sprintf(", retry at %s", st.RetryAt.Format("15:04:05"))
+		}
+	default:
+		out.Connected = true
+		out.Detail = fmt.Sprintf("last poll %s, %d ingested", st.LastSuccess.Format("15:04:05"), st.Ingested)
+	}
+	return out
+}
+
+// newLogger builds the structured logger the config asks for.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

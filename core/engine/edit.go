@@ -1,0 +1,366 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/hook"
+	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/render"
+)
+
+// Form implements API.
+func (e *Engine) Form(subscription string) (Form, error) {
+	_, s, err := e.sub(subscription)
+	if err != nil {
+		return Form{}, err
+	}
+	f := Form{Subscription: subscription, Integration: s.source.Name, Editable: e.cfg.File != ""}
+	if !f.Editable {
+		f.Note = "no config file: start auditrelay with --config FILE to save edits"
+	}
+	for _, fv := range s.source.Manifest.FormVariables {
+		if !fv.Type.InTemplateScope() && fv.Type != manifest.TypeEnum {
+			continue // oauth, multiselect, ...: LaunchDarkly fills these, not the operator
+		}
+		field := FormField{
+			Key:           fv.Key,
+			Name:          fv.Name,
+			Type:          string(fv.Type),
+			Description:   fv.Description,
+			Required:      fv.Required(),
+			Secret:        fv.IsSecret,
+			Hidden:        fv.IsHidden,
+			AllowedValues: fv.AllowedValues,
+			Placeholder:   fv.Placeholder,
+		}
+		if !fv.DefaultValue.IsUndefined() {
+			field.Default = jsonv.ToJSString(fv.DefaultValue)
+		}
+		if v, ok := s.values[fv.Key]; ok {
+			field.Value = jsonv.ToJSString(v)
+			field.Set = true
+		}
+		if cv, ok := s.cfg.Vars[fv.Key]; ok {
+			field.Ref = cv.Ref
+		}
+		if field.Secret {
+			field.Value = manifest.Mask(field.Value)
+		}
+		f.Fields = append(f.Fields, field)
+	}
+	return f, nil
+}
+
+// RevealSecret implements API.
+func (e *Engine) RevealSecret(ctx context.Context, actor, subscription, key string) (string, error) {
+	_, s, err := e.sub(subscription)
+	if err != nil {
+		return "", err
+	}
+	v, ok := s.values[key]
+	if !ok {
+		return "", fmt.Errorf("form variable %q: %w", key, ErrNotFound)
+	}
+	e.record(ctx, actor, "reveal", subscription, "revealed form variable "+key)
+	return jsonv.ToJSString(v), nil
+}
+
+// SaveForm implements API.
+func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
+	e.editMu.Lock()
+	defer e.editMu.Unlock()
+	ent, s, err := e.sub(subscription)
+	if err != nil {
+		return err
+	}
+	if e.cfg.File == "" {
+		return fmt.Errorf("form variables: %w: no config file to save to (start with --config FILE)", ErrNotEditable)
+	}
+	merged := map[string]any{}
+	for k, v := range s.cfg.Vars {
+		merged[k] = v.Value
+	}
+	changed := map[string]any{}
+	ferr := &FormError{Fields: map[string]string{}}
+	for k, v := range values {
+		if cv, ok := s.cfg.Vars[k]; ok && cv.Ref != "" {
+			if fmt.Sprint(cv.Value) != fmt.Sprint(v) {
+				ferr.Fields[k] = "comes from " + cv.Ref + "; change it there"
+			}
+			continue
+		}
+		if str, ok := v.(string); ok && str == "" && s.source.Manifest.FormVariable(k) != nil && !s.source.Manifest.FormVariable(k).Required() {
+			delete(merged, k) // cleared: the default applies
+			changed[k] = ""
+			continue
+		}
+		merged[k] = v
+		changed[k] = v
+	}
+	next, errs := e.buildSubscription(s.cfg, merged, s.version+1)
+	for _, err := range errs {
+		var ves manifest.ValueErrors
+		if errors.As(err, &ves) {
+			for _, ve := range ves {
+				ferr.Fields[ve.Key] = ve.Msg
+			}
+			continue
+		}
+		ferr.Fields[""] = err.Error()
+	}
+	if len(ferr.Fields) > 0 {
+		return ferr
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := config.SetSubscriptionValues(e.cfg.File, subscription, changed); err != nil {
+		return err
+	}
+	// The new version carries the values as configured now.
+	cfg := next.cfg
+	cfg.Vars = map[string]config.Var{}
+	for k, v := range s.cfg.Vars {
+		cfg.Vars[k] = v
+	}
+	for k, v := range changed {
+		cfg.Vars[k] = config.Var{Value: v}
+	}
+	next.cfg = cfg
+	ent.cur.Store(next)
+	keys := make([]string, 0, len(changed))
+	for k := range changed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	e.record(ctx, actor, "edit-vars", subscription, "changed "+strings.Join(keys, ", "))
+	e.publishSubscription(subscription)
+	return nil
+}
+
+// Templates implements API.
+func (e *Engine) Templates(subscription string) ([]TemplateInfo, error) {
+	_, s, err := e.sub(subscription)
+	if err != nil {
+		return nil, err
+	}
+	h := s.source.Hook()
+	var out []TemplateInfo
+	for _, key := range manifest.TemplateKeys() {
+		info := TemplateInfo{Key: key, Override: s.cfg.Templates[key], Editable: e.cfg.File != ""}
+		if !info.Editable {
+			info.Note = "no config file: start auditrelay with --config FILE to save edits"
+		}
+		if h.UseStandardWebhookPayload {
+			info.Editable, info.Note = false, "this integration sends LaunchDarkly's standard payload (the raw entry); it has no templates"
+		}
+		if t := s.source.Template(key); t != nil {
+			info.Path = templatePath(s.source, t.Path, info.Override)
+			info.Source = t.Source
+			info.Hash = hashSource(t.Source)
+			info.JSON = t.JSON
+		} else {
+			fallback, _ := h.Templates.ForKind(kindFor(key))
+			if key != "default" && key != "validation" && fallback != "" {
+				info.Note = joinNote(info.Note, "not set: "+key+" entries use the "+fallback+" template")
+			} else {
+				info.Note = joinNote(info.Note, "not set")
+			}
+			info.JSON = true
+		}
+		out = append(out, info)
+	}
+	return out, nil
+}
+
+func kindFor(key string) string {
+	if key == "default" || key == "validation" {
+		return "segment"
+	}
+	return key
+}
+
+func templatePath(in *manifest.Integration, p, override string) string {
+	if override != "" {
+		return override
+	}
+	if in.Builtin {
+		return "builtin:" + in.Name + "/" + p
+	}
+	return in.File(p)
+}
+
+func hashSource(src string) string {
+	sum := sha256.Sum256([]byte(src))
+	return hex.EncodeToString(sum[:])
+}
+
+// overrideFile is where an edited template of a subscription is saved: its
+// existing override, else a new file under the data directory named like
+// the template it replaces (so JSON templates stay JSON templates).
+func (e *Engine) overrideFile(s *subscription, key string) string {
+	if f := s.cfg.Templates[key]; f != "" {
+		return f
+	}
+	name := key + ".json.hbs"
+	if t := s.source.Template(key); t != nil {
+		name = key + templateExt(t.Path)
+	} else if t := s.source.Template("default"); t != nil {
+		name = key + templateExt(t.Path)
+	}
+	return filepath.Join(e.templateDir(s.cfg.Name), name)
+}
+
+func templateExt(p string) string {
+	base := path.Base(p)
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		return base[i:]
+	}
+	return ".hbs"
+}
+
+// Preview implements API.
+func (e *Engine) Preview(ctx context.Context, subscription, key, source, entryID string) (Preview, error) {
+	_, s, err := e.sub(subscription)
+	if err != nil {
+		return Preview{}, err
+	}
+	file := e.overrideFile(s, key)
+	in, err := s.source.WithTemplate(key, file, source)
+	var p Preview
+	if err != nil {
+		var re *render.Error
+		if errors.As(err, &re) {
+			p.Errors = append(p.Errors, TemplateIssue{Line: re.Line, Col: re.Col, Severity: "error", Msg: re.Msg})
+			return p, nil
+		}
+		return p, err
+	}
+	hk, err := hook.New(in)
+	if err != nil {
+		return p, err
+	}
+	for _, pr := range hk.Lint() {
+		if pr.File == in.File(file) || pr.File == file {
+			p.Errors = append(p.Errors, TemplateIssue{Line: pr.Line, Col: pr.Col, Severity: string(pr.Severity), Msg: pr.Msg})
+		}
+	}
+	var ev *hook.Event
+	if entryID != "" {
+		ent, err := e.st.GetEntry(ctx, entryID)
+		if err != nil {
+			return p, fmt.Errorf("entry %s: %w", entryID, err)
+		}
+		if ev, err = e.event(ent.ID, ent.Raw); err != nil {
+			return p, err
+		}
+		p.EntryID = entryID
+	} else {
+		sample, err := hook.Sample(sampleFor(key))
+		if err != nil {
+			return p, err
+		}
+		ev = hook.NewEvent(sample, nil)
+	}
+	req, err := hk.Bind(s.vars).RenderTemplate(ev, key)
+	if err != nil {
+		var re *render.Error
+		if errors.As(err, &re) {
+			p.Errors = append(p.Errors, TemplateIssue{Line: re.Line, Col: re.Col, Severity: "error", Msg: re.Msg})
+			return p, nil
+		}
+		return p, err
+	}
+	p.Request = s.requestView(req)
+	return p, nil
+}
+
+func sampleFor(key string) string {
+	switch key {
+	case "project", "environment", "member":
+		return key
+	case "validation":
+		return "environment"
+	}
+	return "flag"
+}
+
+// SaveTemplate implements API.
+func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (TemplateInfo, error) {
+	e.editMu.Lock()
+	defer e.editMu.Unlock()
+	ent, s, err := e.sub(subscription)
+	if err != nil {
+		return TemplateInfo{}, err
+	}
+	if e.cfg.File == "" {
+		return TemplateInfo{}, fmt.Errorf("templates: %w: no config file to record the override in (start with --config FILE)", ErrNotEditable)
+	}
+	if s.source.Hook().UseStandardWebhookPayload {
+		return TemplateInfo{}, fmt.Errorf("templates: %w: the integration sends the standard payload", ErrNotEditable)
+	}
+	current := ""
+	if t := s.source.Template(key); t != nil {
+		current = hashSource(t.Source)
+	}
+	if baseHash != current {
+		who := ""
+		if acts, err := e.st.ListActions(ctx, e.now().AddDate(0, 0, -7), 200); err == nil {
+			for i := range acts { // newest first
+				if acts[i].Kind == "edit-template" && acts[i].Target == subscription && strings.HasPrefix(acts[i].Detail, key+" ") {
+					who = fmt.Sprintf(" by %s at %s", acts[i].Actor, acts[i].At.Format("15:04:05"))
+					break
+				}
+			}
+		}
+		return TemplateInfo{}, fmt.Errorf("template %s of %s was changed%s since you opened it: %w", key, subscription, who, ErrConflict)
+	}
+	file := e.overrideFile(s, key)
+	next, err := s.source.WithTemplate(key, file, source)
+	if err != nil {
+		return TemplateInfo{}, fmt.Errorf("not saved: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return TemplateInfo{}, fmt.Errorf("saving template: %w", err)
+	}
+	if old, err := os.ReadFile(file); err == nil {
+		if err := config.WriteFileAtomic(file+".bak", old); err != nil {
+			return TemplateInfo{}, fmt.Errorf("keeping a backup: %w", err)
+		}
+	}
+	if err := config.WriteFileAtomic(file, []byte(source)); err != nil {
+		return TemplateInfo{}, err
+	}
+	if s.cfg.Templates[key] != file {
+		if err := config.SetSubscriptionTemplate(e.cfg.File, subscription, key, file); err != nil {
+			return TemplateInfo{}, err
+		}
+	}
+	hk, err := hook.New(next)
+	if err != nil {
+		return TemplateInfo{}, err
+	}
+	ns := *s
+	ns.cfg.Templates = map[string]string{}
+	for k, v := range s.cfg.Templates {
+		ns.cfg.Templates[k] = v
+	}
+	ns.cfg.Templates[key] = file
+	ns.source, ns.hook, ns.bound = next, hk, hk.Bind(s.vars)
+	ns.version = s.version + 1
+	ent.cur.Store(&ns)
+	e.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s", key, file))
+	e.publishSubscription(subscription)
+	return TemplateInfo{Key: key, Path: file, Override: file, Source: source, Hash: hashSource(source), JSON: render.IsJSONTemplate(file), Editable: true}, nil
+}

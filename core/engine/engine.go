@@ -1,0 +1,408 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/auditlog"
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/delivery"
+	"github.com/auditrelay/auditrelay/core/hook"
+	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/policy"
+	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configures an Engine.
+type Options struct {
+	Config  config.Config
+	Store   store.Store
+	Catalog *manifest.Catalog
+	// Client sends deliveries; nil builds one from Config.Delivery.
+	Client *delivery.Client
+	Logger *slog.Logger
+	// Registerer receives the engine's Prometheus metrics; nil keeps them
+	// in a private registry.
+	Registerer prometheus.Registerer
+	// Now and Rand make time and jitter deterministic in tests.
+	Now  func() time.Time
+	Rand func() float64
+	// Version goes into the User-Agent.
+	Version string
+	// DrainTimeout is how long Run lets in-flight attempts finish after its
+	// context ends before cancelling them (they are then retried on the
+	// next start without using a retry). Default 5s.
+	DrainTimeout time.Duration
+}
+
+// Source is something that feeds the engine and that it runs and reports
+// on: the poller, the demo generator. (The webhook receiver is an
+// http.Handler served by the caller; it reports through StatusFunc.)
+type Source interface {
+	Name() string
+	// Run feeds the engine until ctx ends.
+	Run(ctx context.Context) error
+	Status() SourceStatus
+}
+
+// Engine is the relay. Create it with New, start it with Run.
+type Engine struct {
+	opts    Options
+	cfg     config.Config
+	st      store.Store
+	catalog *manifest.Catalog
+	client  *delivery.Client
+	log     *slog.Logger
+	now     func() time.Time
+	rnd     func() float64
+	builder *auditlog.Builder
+	bus     *bus
+	rates   rates
+	metrics *metrics
+	events  *eventCache
+
+	subsMu  sync.RWMutex
+	subs    map[string]*subEntry // by name
+	order   []string             // config order
+	editMu  sync.Mutex           // serialises config-file and template edits
+	statsMu sync.Mutex
+	stats   []store.SubscriptionStats
+	states  map[string]store.SubscriptionState
+
+	sourcesMu sync.Mutex
+	sources   []Source
+	statusFns []func() SourceStatus
+	generator GeneratorControl
+
+	started atomic.Bool
+	running sync.WaitGroup
+}
+
+// GeneratorControl lets the console change the demo generator's rate.
+type GeneratorControl interface {
+	SetRate(perSecond float64)
+	Rate() float64
+}
+
+// subEntry holds the current version of a subscription; edits swap it.
+type subEntry struct {
+	cur  atomic.Pointer[subscription]
+	wake chan struct{} // capacity 1: new due work
+}
+
+// subscription is one immutable version of a configured subscription,
+// ready to decide and render.
+type subscription struct {
+	cfg        config.Subscription
+	source     *manifest.Integration // with per-subscription template overrides
+	hook       *hook.Integration
+	bound      *hook.Bound
+	vars       hook.Vars
+	values     map[string]jsonv.Value // resolved form values (with defaults)
+	secrets    []string
+	masker     *manifest.Masker
+	policy     *policy.Policy
+	policyNote string
+	sw         *delivery.SWSigner
+	schedule   delivery.Schedule
+	errorBody  bool // includeErrorResponseBody
+	custom     bool // deliveryMethod "custom"
+	version    int  // bumped by every edit
+}
+
+// New validates the configuration against the integrations and returns an
+// engine ready to Run. Every problem is reported at once.
+func New(opts Options) (*Engine, error) {
+	if opts.Store == nil {
+		return nil, errors.New("engine: no store")
+	}
+	if opts.Catalog == nil {
+		return nil, errors.New("engine: no integration catalog")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 5 * time.Second
+	}
+	cfg := opts.Config
+	builder, err := auditlog.NewBuilder(auditlog.Options{BaseURL: cfg.BaseURL})
+	if err != nil {
+		return nil, fmt.Errorf("base_url: %w", err)
+	}
+	client := opts.Client
+	if client == nil {
+		client, err = delivery.NewClient(delivery.Options{
+			Version:         opts.Version,
+			Timeout:         cfg.Delivery.Timeout,
+			DialTimeout:     cfg.Delivery.ConnectTimeout,
+			MaxResponseBody: int(cfg.Delivery.MaxResponseBody),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("delivery: %w", err)
+		}
+	}
+	e := &Engine{
+		opts:    opts,
+		cfg:     cfg,
+		st:      opts.Store,
+		catalog: opts.Catalog,
+		client:  client,
+		log:     opts.Logger,
+		now:     opts.Now,
+		rnd:     opts.Rand,
+		builder: builder,
+		bus:     newBus(),
+		metrics: newMetrics(opts.Registerer, cfg.Instance),
+		events:  newEventCache(4096),
+		subs:    map[string]*subEntry{},
+		states:  map[string]store.SubscriptionState{},
+	}
+	var problems []string
+	for _, sc := range cfg.Subscriptions {
+		s, errs := e.buildSubscription(sc, nil, 0)
+		if len(errs) > 0 {
+			for _, err := range errs {
+				problems = append(problems, e.where(sc)+err.Error())
+			}
+			continue
+		}
+		ent := &subEntry{wake: make(chan struct{}, 1)}
+		ent.cur.Store(s)
+		e.subs[sc.Name] = ent
+		e.order = append(e.order, sc.Name)
+	}
+	if len(problems) > 0 {
+		return nil, &ConfigError{Problems: problems}
+	}
+	return e, nil
+}
+
+// ConfigError lists every subscription that cannot run.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "invalid subscriptions:\n  " + strings.Join(e.Problems, "\n  ")
+}
+
+func (e *Engine) where(sc config.Subscription) string {
+	prefix := fmt.Sprintf("subscription %q: ", sc.Name)
+	if e.cfg.File != "" && sc.Line > 0 {
+		prefix = fmt.Sprintf("%s:%d: %s", e.cfg.File, sc.Line, prefix)
+	}
+	return prefix
+}
+
+// buildSubscription compiles one subscription. values, when not nil,
+// replace the configured form values (an edit in progress); overrides maps
+// template keys to (file, source) edits not yet in the config.
+func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any, version int) (*subscription, []error) {
+	var errs []error
+	in, err := e.catalog.Lookup(sc.Integration)
+	if err != nil {
+		return nil, []error{fmt.Errorf("integration: %w", err)}
+	}
+	h := in.Hook()
+	if h == nil {
+		return nil, []error{fmt.Errorf("integration %q has no auditLogEventsHook capability", in.Name)}
+	}
+	keys := make([]string, 0, len(sc.Templates))
+	for k := range sc.Templates {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		file := sc.Templates[key]
+		src, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("templates.%s: %w", key, err))
+			continue
+		}
+		over, err := in.WithTemplate(key, file, string(src))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("templates.%s: %w", key, err))
+			continue
+		}
+		in = over
+	}
+	hk, err := hook.New(in)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("integration %q: %w", in.Name, err))
+	}
+
+	raw := map[string]jsonv.Value{}
+	if values == nil {
+		for k, v := range sc.Vars {
+			raw[k] = goToValue(v.Value)
+		}
+	} else {
+		for k, v := range values {
+			raw[k] = goToValue(v)
+		}
+	}
+	resolved, err := in.Manifest.ResolveValues(raw)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("vars: %w", err))
+	}
+
+	var pol *policy.Policy
+	note := ""
+	switch {
+	case sc.Policy != nil:
+		pol, err = policy.Parse(sc.Policy)
+		if err != nil {
+			where := "policy"
+			if sc.PolicyFile != "" {
+				where = "policy_file " + sc.PolicyFile
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", where, err))
+		}
+	case h.DefaultPolicy != nil:
+		pol, err = policy.Parse(h.DefaultPolicy.JSON)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("defaultPolicy of %s: %w", in.Name, err))
+		}
+	}
+	if pol == nil || pol.Empty() {
+		note = "no policy: every entry is sent"
+	}
+
+	var sw *delivery.SWSigner
+	if sc.StandardWebhooks.Value != "" {
+		sw, err = delivery.NewSWSigner(sc.StandardWebhooks.Value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("standard_webhooks_secret: %w", err))
+		}
+	}
+	sched := delivery.Schedule{Delays: e.cfg.Delivery.Schedule, Jitter: e.cfg.Delivery.Jitter, RetryAfterMax: e.cfg.Delivery.MaxRetryAfter}
+	if err := sched.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("delivery.retry: %w", err))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	vars := hook.Vars{Values: resolved}
+	if sc.OAuth != nil {
+		vars.OAuth = &hook.OAuth{BaseURI: sc.OAuth.BaseURI, AccessToken: sc.OAuth.AccessToken.Value}
+	}
+	secrets := hk.Secrets(vars)
+	if sc.OAuth != nil && sc.OAuth.AccessToken.Value != "" {
+		secrets = append(secrets, sc.OAuth.AccessToken.Value)
+	}
+	if sc.StandardWebhooks.Value != "" {
+		secrets = append(secrets, sc.StandardWebhooks.Value)
+	}
+	return &subscription{
+		cfg:        sc,
+		source:     in,
+		hook:       hk,
+		bound:      hk.Bind(vars),
+		vars:       vars,
+		values:     resolved,
+		secrets:    secrets,
+		masker:     manifest.NewMasker(secrets...),
+		policy:     pol,
+		policyNote: note,
+		sw:         sw,
+		schedule:   sched,
+		errorBody:  h.IncludeErrorResponseBody,
+		custom:     h.DeliveryMethod == manifest.DeliveryCustom,
+		version:    version,
+	}, nil
+}
+
+func goToValue(x any) jsonv.Value {
+	switch t := x.(type) {
+	case bool:
+		return jsonv.Boolean(t)
+	case string:
+		return jsonv.Str(t)
+	case nil:
+		return jsonv.NullValue()
+	}
+	return jsonv.Str(fmt.Sprint(x))
+}
+
+// AddSource registers a source the engine runs (and reports on) while
+// Run runs. Call before Run.
+func (e *Engine) AddSource(s Source) {
+	e.sourcesMu.Lock()
+	defer e.sourcesMu.Unlock()
+	e.sources = append(e.sources, s)
+}
+
+// AddStatus registers a status reporter for a source the caller runs (the
+// webhook receiver).
+func (e *Engine) AddStatus(f func() SourceStatus) {
+	e.sourcesMu.Lock()
+	defer e.sourcesMu.Unlock()
+	e.statusFns = append(e.statusFns, f)
+}
+
+// SetGenerator lets the console control the demo generator's rate.
+func (e *Engine) SetGenerator(g GeneratorControl) {
+	e.sourcesMu.Lock()
+	defer e.sourcesMu.Unlock()
+	e.generator = g
+}
+
+func (e *Engine) sub(name string) (*subEntry, *subscription, error) {
+	e.subsMu.RLock()
+	ent := e.subs[name]
+	e.subsMu.RUnlock()
+	if ent == nil {
+		return nil, nil, fmt.Errorf("%w %q", ErrUnknownSub, name)
+	}
+	return ent, ent.cur.Load(), nil
+}
+
+// snapshot returns the current version of every subscription, in config
+// order.
+func (e *Engine) snapshot() []*subscription {
+	e.subsMu.RLock()
+	defer e.subsMu.RUnlock()
+	out := make([]*subscription, 0, len(e.order))
+	for _, name := range e.order {
+		out = append(out, e.subs[name].cur.Load())
+	}
+	return out
+}
+
+func (e *Engine) wakeSub(name string) {
+	e.subsMu.RLock()
+	ent := e.subs[name]
+	e.subsMu.RUnlock()
+	if ent == nil {
+		return
+	}
+	select {
+	case ent.wake <- struct{}{}:
+	default:
+	}
+}
+
+// templateDir is where edited templates of a subscription are written when
+// it has no override file yet.
+func (e *Engine) templateDir(sub string) string {
+	return filepath.Join(e.cfg.DataDir, "templates", sub)
+}

@@ -1,0 +1,5 @@
+package engine
+
+import "github.com/spf13/viper"
+
+func newViper() *viper.Viper { return viper.New() }

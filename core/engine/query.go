@@ -1,0 +1,230 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/policy"
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+var _ API = (*Engine)(nil)
+
+// Subscribe implements API.
+func (e *Engine) Subscribe(ctx context.Context, buffer int) *Feed {
+	return e.bus.subscribe(ctx, buffer)
+}
+
+// Subscriptions implements API.
+func (e *Engine) Subscriptions() []SubscriptionInfo {
+	subs := e.snapshot()
+	e.statsMu.Lock()
+	states := e.states
+	counts := make(map[string]store.SubscriptionStats, len(e.stats))
+	for _, s := range e.stats {
+		counts[s.Subscription] = s
+	}
+	e.statsMu.Unlock()
+	out := make([]SubscriptionInfo, 0, len(subs))
+	for _, s := range subs {
+		out = append(out, e.info(s, states[s.cfg.Name], counts[s.cfg.Name]))
+	}
+	return out
+}
+
+func (e *Engine) info(s *subscription, st store.SubscriptionState, stats store.SubscriptionStats) SubscriptionInfo {
+	info := SubscriptionInfo{
+		Name:            s.cfg.Name,
+		Integration:     s.source.Name,
+		IntegrationName: s.source.Manifest.Name,
+		Enabled:         s.cfg.Enabled,
+		Paused:          st.Paused,
+		Disabled:        st.Disabled,
+		Reason:          st.Reason,
+		UpdatedBy:       st.UpdatedBy,
+		UpdatedAt:       st.UpdatedAt,
+		CustomDelivery:  s.custom,
+		PolicyNote:      s.policyNote,
+		Concurrency:     s.cfg.Concurrency,
+		Rate:            s.cfg.Rate,
+		Counts:          map[State]int{},
+	}
+	if !s.cfg.Enabled {
+		info.Reason = "disabled in the config file (enabled: false)"
+	}
+	for k, v := range stats.Counts {
+		info.Counts[k] = v
+	}
+	info.InFlight = stats.Counts[store.InFlight]
+	return info
+}
+
+func (e *Engine) publishSubscription(name string) {
+	for _, info := range e.Subscriptions() {
+		if info.Name == name {
+			info := info
+			e.bus.publish(Event{Kind: SubscriptionUpdated, Subscription: &info})
+			return
+		}
+	}
+}
+
+// Stats implements API.
+func (e *Engine) Stats() Stats {
+	now := e.now()
+	st := Stats{Now: now, Instance: e.cfg.Instance}
+	e.rates.snapshot(now, 120, &st)
+	e.statsMu.Lock()
+	for _, s := range e.stats {
+		st.QueueDepth += s.Counts[store.Pending] + s.Counts[store.InFlight]
+		st.Failed += s.Counts[store.Failed]
+	}
+	e.statsMu.Unlock()
+	e.sourcesMu.Lock()
+	for _, s := range e.sources {
+		st.Sources = append(st.Sources, s.Status())
+	}
+	for _, f := range e.statusFns {
+		st.Sources = append(st.Sources, f())
+	}
+	e.sourcesMu.Unlock()
+	return st
+}
+
+// Entries implements API.
+func (e *Engine) Entries(ctx context.Context, q EntryQuery) ([]EntryView, error) {
+	sums, err := e.st.ListEntries(ctx, store.EntryFilter{Before: q.Before, Kind: q.Kind, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]EntryView, len(sums))
+	for i, s := range sums {
+		out[i] = summaryView(s)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	// Decisions of the listed entries, so that the console can show and
+	// filter by them without one query per row.
+	for i := range out {
+		ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{EntryID: out[i].ID, Limit: 64})
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(ds, func(a, b int) bool { return ds[a].Subscription < ds[b].Subscription })
+		for _, d := range ds {
+			out[i].Decisions = append(out[i].Decisions, Decision{Subscription: d.Subscription, Sent: d.State != store.Filtered, Summary: d.Reason, DeliveryID: d.ID, State: d.State})
+		}
+	}
+	return out, nil
+}
+
+// Entry implements API.
+func (e *Engine) Entry(ctx context.Context, id string) (EntryDetail, error) {
+	ent, err := e.st.GetEntry(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return EntryDetail{}, fmt.Errorf("entry %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return EntryDetail{}, err
+	}
+	d := EntryDetail{EntryView: summaryView(ent.EntrySummary), Raw: ent.Raw}
+	byName := map[string]store.Delivery{}
+	for _, dl := range ent.Deliveries {
+		byName[dl.Subscription] = dl
+		d.Decisions = append(d.Decisions, Decision{Subscription: dl.Subscription, Sent: dl.State != store.Filtered, Summary: dl.Reason, DeliveryID: dl.ID, State: dl.State})
+	}
+	ctxJSON, parsed, err := e.contextJSON(ent.Raw)
+	if err != nil {
+		return d, fmt.Errorf("entry %s: %w", id, err)
+	}
+	d.Context = ctxJSON
+	accesses := make([]policy.Access, len(parsed.Accesses))
+	for i, a := range parsed.Accesses {
+		accesses[i] = policy.NewAccess(a.Action, a.Resource)
+	}
+	for _, s := range e.snapshot() {
+		ex := s.policy.Explain(accesses)
+		x := Explanation{Subscription: s.cfg.Name, Sent: ex.Sent, Summary: ex.Summary, Text: ex.Text(), PolicyNote: s.policyNote}
+		stored, ok := byName[s.cfg.Name]
+		switch {
+		case !ok && !s.cfg.Enabled:
+			x.PolicyNote = "subscription disabled in the config file: no delivery was made"
+		case !ok:
+			x.PolicyNote = "the subscription did not exist when the entry arrived"
+		case (stored.State != store.Filtered) != ex.Sent:
+			x.PolicyNote = "the policy changed since the entry arrived; the stored decision was: " + stored.Reason
+		}
+		d.Explanation = append(d.Explanation, x)
+	}
+	return d, nil
+}
+
+// Deliveries implements API.
+func (e *Engine) Deliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryView, error) {
+	ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{Subscription: q.Subscription, EntryID: q.EntryID, States: q.States, Before: q.Before, Limit: q.Limit})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DeliveryView, len(ds))
+	for i, d := range ds {
+		out[i] = deliveryView(d)
+	}
+	return out, nil
+}
+
+// Delivery implements API.
+func (e *Engine) Delivery(ctx context.Context, id string) (DeliveryDetail, error) {
+	d, atts, err := e.st.GetDelivery(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return DeliveryDetail{}, fmt.Errorf("delivery %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return DeliveryDetail{}, err
+	}
+	out := DeliveryDetail{DeliveryView: deliveryView(d)}
+	for _, a := range atts {
+		out.Attempts = append(out.Attempts, attemptView(d.Subscription, a))
+	}
+	_, s, err := e.sub(d.Subscription)
+	if err != nil {
+		out.Request.Note = "the subscription is no longer configured"
+		return out, nil
+	}
+	ent, err := e.st.GetEntry(ctx, d.EntryID)
+	if err != nil {
+		out.Request.Note = "the entry is no longer stored"
+		return out, nil
+	}
+	ev, err := e.event(ent.ID, ent.Raw)
+	if err != nil {
+		out.Request.Note = err.Error()
+		return out, nil
+	}
+	req, err := s.bound.Render(ev)
+	if err != nil {
+		out.Request.Note = "rendering with the current templates fails: " + err.Error()
+		return out, nil
+	}
+	out.Request = s.requestView(req)
+	out.Request.Note = joinNote(out.Request.Note, "rendered now with the subscription's current templates and form values")
+	return out, nil
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// Actions implements API.
+func (e *Engine) Actions(ctx context.Context, since time.Time, limit int) ([]store.Action, error) {
+	return e.st.ListActions(ctx, since, limit)
+}
+
+func formatID(id int64) string { return strconv.FormatInt(id, 10) }

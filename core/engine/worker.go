@@ -1,0 +1,260 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/delivery"
+	"github.com/auditrelay/auditrelay/core/hook"
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// pollFallback bounds how long an idle worker sleeps without being woken:
+// wake-ups are an optimisation, and this keeps correctness if one is lost
+// (or another instance sharing the store queued work).
+const pollFallback = time.Second
+
+// runSubscription claims and attempts one subscription's due deliveries,
+// at most Concurrency at a time, until ctx ends. Attempts run under work,
+// which outlives ctx by the drain timeout so that in-flight requests can
+// finish during a graceful shutdown.
+func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *subEntry) {
+	var (
+		mu       sync.Mutex
+		inflight int
+		wg       sync.WaitGroup
+	)
+	done := make(chan struct{}, 1)
+	defer wg.Wait()
+	for {
+		s := ent.cur.Load()
+		mu.Lock()
+		free := s.cfg.Concurrency - inflight
+		mu.Unlock()
+		sleep := pollFallback
+		if free > 0 {
+			res, err := e.st.Claim(ctx, store.ClaimParams{
+				Subscription: name,
+				Owner:        e.cfg.Instance,
+				Limit:        free,
+				MaxInFlight:  s.cfg.Concurrency,
+				Rate:         s.cfg.Rate,
+				Burst:        s.cfg.Burst,
+				Lease:        e.cfg.Delivery.Lease,
+				Now:          e.now(),
+			})
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return
+			case err != nil:
+				e.log.Error("claiming deliveries", "subscription", name, "err", err)
+			default:
+				for _, c := range res.Claimed {
+					mu.Lock()
+					inflight++
+					mu.Unlock()
+					wg.Add(1)
+					go func(c store.Claimed) {
+						defer wg.Done()
+						defer func() {
+							if r := recover(); r != nil {
+								e.log.Error("delivery attempt panicked; the lease will expire and the delivery be retried", "subscription", name, "delivery", c.ID, "panic", r)
+							}
+							mu.Lock()
+							inflight--
+							mu.Unlock()
+							select {
+							case done <- struct{}{}:
+							default:
+							}
+						}()
+						e.attempt(work, name, c)
+					}(c)
+				}
+				if len(res.Claimed) == free {
+					continue // maybe more is due; claim again at once
+				}
+				if !res.NextDue.IsZero() {
+					if d := res.NextDue.Sub(e.now()); d < sleep {
+						sleep = max(d, 5*time.Millisecond)
+					}
+				}
+				if res.Throttled {
+					sleep = min(sleep, 50*time.Millisecond)
+				}
+			}
+		}
+		t := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-ent.wake:
+		case <-done:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// attempt renders and sends one claimed delivery and records the outcome.
+func (e *Engine) attempt(ctx context.Context, name string, c store.Claimed) {
+	_, s, err := e.sub(name)
+	if err != nil {
+		return // the subscription went away; the lease expires
+	}
+	started := e.now()
+	out := store.Outcome{DeliveryID: c.ID, Owner: e.cfg.Instance, Attempt: c.Attempts}
+	rec := &store.Attempt{
+		DeliveryID: c.ID,
+		Number:     c.Attempts,
+		Instance:   e.cfg.Instance,
+		Trigger:    "auto",
+		StartedAt:  started,
+	}
+	if c.Step == 0 && c.Attempts > 1 {
+		// An operator's retry resets the schedule; automatic retries
+		// always advance it.
+		rec.Trigger = "manual"
+	}
+	ev, err := e.event(c.EntryID, c.EntryRaw)
+	var req *hook.Request
+	if err == nil {
+		req, err = s.bound.Render(ev)
+	}
+	switch {
+	case err != nil:
+		// A template that fails to render does not fix itself: fail now,
+		// so the operator can fix it and retry.
+		rec.ErrorClass, rec.Error = "render", err.Error()
+		out.State, out.Reason, out.Record = store.Failed, "render failed: "+err.Error(), rec
+	case req.Custom:
+		out.State, out.Reason = store.Skipped, "deliveryMethod custom: needs a custom sink, not sent over HTTP"
+	case req.Skipped != "":
+		out.State, out.Reason = store.Skipped, skipReason(req.Skipped)
+	default:
+		e.send(ctx, s, c, req, rec, &out)
+	}
+	e.finish(name, c, out)
+}
+
+func skipReason(code string) string {
+	switch code {
+	case hook.SkipNoTemplate:
+		return "skipped: the integration has no template for this kind and no default"
+	case hook.SkipEmptyBody:
+		return "skipped: the template rendered an empty body"
+	case hook.SkipNoRawEntry:
+		return "skipped: no raw entry to send as the standard payload"
+	}
+	return "skipped: " + code
+}
+
+// send makes the HTTP request and turns the answer into an outcome.
+func (e *Engine) send(ctx context.Context, s *subscription, c store.Claimed, req *hook.Request, rec *store.Attempt, out *store.Outcome) {
+	headers := make([]delivery.Header, len(req.Headers))
+	for i, h := range req.Headers {
+		headers[i] = delivery.Header{Name: h.Name, Value: h.Value}
+	}
+	rec.URL = s.masker.Mask(req.URL)
+	rec.Template, rec.TemplateHash = req.Template, req.TemplateHash
+	res := e.client.Send(ctx, delivery.Request{
+		DeliveryID:       c.ID,
+		Attempt:          c.Attempts,
+		Method:           req.Method,
+		URL:              req.URL,
+		Headers:          headers,
+		Body:             req.Body,
+		StandardWebhooks: s.sw,
+		Secrets:          s.secrets,
+	})
+	rec.Duration = res.Duration
+	rec.StatusCode = res.StatusCode
+	rec.ErrorClass = string(res.ErrorClass)
+	rec.RequestDigest = res.RequestDigest
+	if res.Err != nil {
+		rec.Error = res.Err.Error()
+	}
+	for _, h := range res.Headers {
+		rec.ResponseHeaders = append(rec.ResponseHeaders, store.Header{Name: h.Name, Value: h.Value})
+	}
+	if len(res.Body) > 0 && (s.errorBody || res.StatusCode >= 300 || res.StatusCode == 0) {
+		// The manifest decides whether error bodies reach LaunchDarkly's
+		// UI; here they stay on the operator's machine, so keep them for
+		// failures always, capped by the client.
+		rec.ResponseBody = res.Body
+	}
+	v := s.schedule.Decide(c.Step, res, e.now(), e.rnd)
+	out.Record = rec
+	out.Reason = v.Reason
+	out.Step = v.Step
+	switch v.Outcome {
+	case delivery.Delivered:
+		out.State = store.Delivered
+	case delivery.Retry:
+		out.State, out.NextAttemptAt = store.Pending, v.NextAttemptAt
+	case delivery.Disable:
+		out.State = store.Failed
+		out.DisableSubscription = fmt.Sprintf("%d %s from %s at %s", res.StatusCode, http.StatusText(res.StatusCode), rec.URL, e.now().UTC().Format(time.RFC3339))
+	default:
+		out.State = store.Failed
+	}
+	if errors.Is(ctx.Err(), context.Canceled) && out.State == store.Pending {
+		out.Reason = "interrupted by shutdown; retried on next start"
+	}
+}
+
+// finish records an outcome (with a fresh context: a shutdown must still
+// record what happened), then updates metrics and the live feed.
+func (e *Engine) finish(name string, c store.Claimed, out store.Outcome) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := e.st.Finish(ctx, []store.Outcome{out})
+	if err != nil {
+		e.log.Error("recording delivery outcome; the lease will expire and the delivery be retried", "subscription", name, "delivery", c.ID, "err", err)
+		return
+	}
+	if res.Applied == 0 {
+		e.log.Warn("delivery outcome ignored: the lease was lost to another worker", "subscription", name, "delivery", c.ID)
+		return
+	}
+	now := e.now()
+	switch out.State {
+	case store.Delivered:
+		e.metrics.delivered.WithLabelValues(name).Inc()
+	case store.Failed:
+		e.metrics.failed.WithLabelValues(name).Inc()
+	case store.Pending:
+		e.metrics.retried.WithLabelValues(name).Inc()
+	case store.Skipped:
+		e.metrics.skipped.WithLabelValues(name).Inc()
+	}
+	var av *AttemptView
+	if out.Record != nil {
+		if out.Record.StatusCode != 0 {
+			e.metrics.latency.WithLabelValues(name).Observe(out.Record.Duration.Seconds())
+		}
+		e.rates.attempt(now, out.Record.Duration, out.State == store.Delivered)
+		a := attemptView(name, *out.Record)
+		a.Outcome = out.Reason
+		av = &a
+	}
+	d := c.Delivery
+	d.State, d.Reason, d.Step = out.State, out.Reason, out.Step
+	d.NextAttemptAt, d.UpdatedAt = out.NextAttemptAt, now
+	d.LeaseOwner = ""
+	if out.Record != nil {
+		d.LastStatus, d.LastError, d.LastLatency, d.LastAttemptAt = out.Record.StatusCode, out.Record.Error, out.Record.Duration, out.Record.StartedAt
+	}
+	dv := deliveryView(d)
+	e.bus.publish(Event{Kind: DeliveryUpdated, Delivery: &dv, Attempt: av})
+	if out.DisableSubscription != "" {
+		e.log.Warn("subscription disabled by its endpoint", "subscription", name, "reason", out.DisableSubscription)
+		e.refreshStates(ctx)
+		e.publishSubscription(name)
+	}
+}

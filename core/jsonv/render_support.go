@@ -1,0 +1,41 @@
+package jsonv
+
+// Support for core/render's evaluator, kept apart from the value model:
+// pointer lookups let a path walk nested objects without copying each
+// intermediate Value.
+
+// LookupPtr returns a pointer to the value stored under key, or nil. The
+// pointer aliases the member list, which is immutable: callers must not
+// write through it.
+func (m *Members) LookupPtr(key string) *Value {
+	if m.index != nil {
+		if i, ok := m.index[key]; ok {
+			return &m.list[i].Value
+		}
+		return nil
+	}
+	for i := range m.list {
+		if m.list[i].Key == key {
+			return &m.list[i].Value
+		}
+	}
+	return nil
+}
+
+// GetPtr is Get returning a pointer to the member's value (nil when v is not
+// an object or has no such member). Callers must not write through it.
+func (v *Value) GetPtr(key string) *Value {
+	if v.kind != Object {
+		return nil
+	}
+	return v.obj.LookupPtr(key)
+}
+
+// IndexPtr is Index returning a pointer to the element (nil when v is not an
+// array or i is out of range). Callers must not write through it.
+func (v *Value) IndexPtr(i int) *Value {
+	if v.kind != Array || i < 0 || i >= len(v.arr) {
+		return nil
+	}
+	return &v.arr[i]
+}

@@ -1,0 +1,62 @@
+// Package store defines auditrelay's durable queue: audit-log entries, one
+// delivery per entry and subscription, the attempt log, subscription state,
+// source cursors and operator actions.
+//
+// The interface is made of relay verbs, not tables, so that each backend
+// (SQLite, the embedded default, and PostgreSQL for several instances) keeps
+// its SQL and dialect to itself. Every backend passes the same contract
+// suite in core/store/storetest; a behaviour described here and not tested
+// there is a bug in the suite.
+//
+// # Durability
+//
+// Ingest returns only after the entries and their deliveries are committed,
+// so a source may acknowledge an entry once Ingest returned without error.
+// Finish, Retry, RescueExpired and the other writes likewise return after
+// their commit. A write whose context ends while it waits may still commit;
+// callers treat such an error as "unknown" (every write is safe to repeat:
+// Ingest dedupes by entry ID, Finish is fenced).
+//
+// # Leases and fencing
+//
+// Delivery is at-least-once. Claim moves due Pending deliveries to InFlight,
+// increments Attempts and stamps LeaseOwner and LeaseUntil. Attempts is the
+// fencing token: an Outcome applies only while the delivery is still
+// InFlight, owned by Outcome.Owner, at Outcome.Attempt; anything else is
+// reported as Stale and changes nothing. A Finish after LeaseUntil but
+// before anyone rescued the delivery still applies (the owner is unchanged).
+//
+// RescueExpired takes InFlight deliveries whose LeaseUntil is before now,
+// logs a "worker-lost" attempt with the number of the lost attempt, and makes
+// them Pending and due at once (the lease already served as the back-off).
+// Attempts stays as it is: the lost attempt counts as made. Step stays as it
+// is too: the retry schedule is the engine's business, which also decides,
+// at the next claim, whether Attempts exhausted the delivery (it then
+// finishes it as Failed without a request and with a nil Record).
+//
+// # Claim order and limits
+//
+// Claim takes due deliveries (Pending, NextAttemptAt at or before now) of one
+// subscription ordered by NextAttemptAt, then by ingest order (the order of
+// entries and of their deliveries in Ingest calls). MaxInFlight counts the
+// subscription's InFlight deliveries across every instance; the rate limit is
+// a token bucket per subscription kept in the store (refilled by elapsed time
+// × Rate, capped at Burst, starting full). Nothing is claimed while the
+// subscription is paused or disabled.
+//
+// # Times
+//
+// Backends keep times at millisecond precision at least (SQLite keeps
+// milliseconds, PostgreSQL microseconds) and durations at microsecond
+// precision; returned times are in UTC. The zero time.Time means "not set"
+// everywhere, and a zero Now field in a params struct means the store's clock.
+//
+// # Changes
+//
+// Watch is a hint channel for consoles and idle workers: after each commit
+// the store sends one Change per kind of thing that commit changed. A Change
+// lists in Subscriptions the subscriptions for which Claim may now return more
+// than before (new due work, a freed MaxInFlight slot, a resumed or changed
+// subscription). Correctness never depends on it: workers still sleep until
+// ClaimResult.NextDue at most.
+package store

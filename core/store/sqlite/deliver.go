@@ -1,0 +1,478 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// throttleRecheck is how long a worker throttled by MaxInFlight waits when
+// the in-flight leases already expired: the slots free up only when
+// RescueExpired runs, at a time the store does not know.
+const throttleRecheck = time.Second
+
+const (
+	sqlSubscriptionGate = `SELECT paused, disabled, rate_tokens, rate_updated_ms FROM subscription_state WHERE name = ?`
+	sqlCountInFlight    = `SELECT count(*) FROM deliveries WHERE subscription = ? AND state = 'inflight'`
+	// The inner SELECT walks deliveries_due in order (seq is the rowid, the
+	// index's implicit last column), so it never sorts.
+	sqlClaim = `UPDATE deliveries
+		SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ?,
+			last_attempt_ms = ?, updated_ms = ?
+		WHERE seq IN (
+			SELECT seq FROM deliveries
+			WHERE subscription = ? AND state = 'pending' AND next_attempt_ms <= ?
+			ORDER BY next_attempt_ms, seq LIMIT ?)
+		RETURNING seq`
+	sqlClaimed = `SELECT ` + deliveryCols + `, e.raw FROM deliveries d JOIN entries e ON e.id = d.entry_id
+		WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_ms, d.seq`
+	sqlSaveBucket = `INSERT INTO subscription_state (name, rate_tokens, rate_updated_ms) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET rate_tokens = excluded.rate_tokens, rate_updated_ms = excluded.rate_updated_ms`
+	sqlNextPending = `SELECT min(next_attempt_ms) FROM deliveries WHERE subscription = ? AND state = 'pending'`
+	sqlFirstLease  = `SELECT min(lease_until_ms) FROM deliveries WHERE subscription = ? AND state = 'inflight'`
+)
+
+// Claim leases due deliveries of one subscription; see store.Store.
+func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
+	switch {
+	case p.Subscription == "":
+		return store.ClaimResult{}, errors.New("claim: empty Subscription")
+	case p.Owner == "":
+		return store.ClaimResult{}, fmt.Errorf("claim %s: empty Owner", p.Subscription)
+	case p.Limit < 1:
+		return store.ClaimResult{}, fmt.Errorf("claim %s: Limit %d, expected at least 1", p.Subscription, p.Limit)
+	case p.Lease <= 0:
+		return store.ClaimResult{}, fmt.Errorf("claim %s: Lease %v, expected > 0", p.Subscription, p.Lease)
+	case p.MaxInFlight < 0 || p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0):
+		return store.ClaimResult{}, fmt.Errorf("claim %s: MaxInFlight %d and Rate %v must be finite and >= 0", p.Subscription, p.MaxInFlight, p.Rate)
+	}
+	return do(ctx, s, leaseOnly, func(w *wtx) (store.ClaimResult, error) {
+		res, err := w.claim(p)
+		if err != nil {
+			return store.ClaimResult{}, fmt.Errorf("claim %s: %w", p.Subscription, err)
+		}
+		return res, nil
+	})
+}
+
+func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
+	var res store.ClaimResult
+	now := w.s.clock(p.Now)
+	nowMs := encodeTime(now)
+
+	var paused, disabled bool
+	var tokens float64
+	var bucketAt int64
+	err := w.queryRow(sqlSubscriptionGate, p.Subscription).Scan(&paused, &disabled, &tokens, &bucketAt)
+	if err != nil && !isNoRows(err) {
+		return res, err
+	}
+	if paused || disabled {
+		res.Paused, res.Disabled = paused, disabled
+		return res, nil
+	}
+
+	n := p.Limit
+	free := math.MaxInt
+	if p.MaxInFlight > 0 {
+		var inflight int
+		if err := w.queryRow(sqlCountInFlight, p.Subscription).Scan(&inflight); err != nil {
+			return res, err
+		}
+		free = max(p.MaxInFlight-inflight, 0)
+		n = min(n, free)
+	}
+	if p.Rate > 0 {
+		burst := float64(max(p.Burst, 1))
+		if bucketAt == 0 {
+			tokens = burst // a bucket never used starts full
+		} else {
+			elapsed := float64(max(nowMs-bucketAt, 0)) / 1000
+			tokens = min(burst, tokens+elapsed*p.Rate)
+		}
+		n = min(n, int(math.Floor(tokens)))
+	}
+
+	if n > 0 {
+		leaseUntil := encodeTime(now.Add(p.Lease))
+		rows, err := w.query(sqlClaim, p.Owner, leaseUntil, nowMs, nowMs, p.Subscription, nowMs, n)
+		if err != nil {
+			return res, err
+		}
+		var seqs []int64
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return res, err
+			}
+			seqs = append(seqs, seq)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return res, err
+		}
+		if len(seqs) > 0 {
+			if res.Claimed, err = w.claimed(seqs); err != nil {
+				return res, err
+			}
+		}
+	}
+	claimed := len(res.Claimed)
+	if claimed > 0 {
+		ids := make([]string, claimed)
+		for i, c := range res.Claimed {
+			ids[i] = c.ID
+		}
+		// No Subscriptions: a claim gives no one more to claim.
+		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids})
+	}
+	if p.Rate > 0 {
+		tokens -= float64(claimed)
+		// Never move the bucket's time back (instances with skewed clocks):
+		// that would refill the same interval twice.
+		if _, err := w.exec(sqlSaveBucket, p.Subscription, tokens, max(nowMs, bucketAt)); err != nil {
+			return res, err
+		}
+	}
+
+	var next *int64
+	if err := w.queryRow(sqlNextPending, p.Subscription).Scan(&next); err != nil {
+		return res, err
+	}
+	if next == nil {
+		return res, nil
+	}
+	due := decodeTime(*next)
+	res.NextDue = due
+	if claimed == p.Limit || *next > nowMs {
+		return res, nil // not held back: the limit or the schedule stopped us
+	}
+	// Due work was left: a limit held it back. NextDue becomes when each
+	// limit that is exhausted gives way for one more delivery.
+	res.Throttled = true
+	if p.Rate > 0 && tokens < 1 {
+		// The epsilon keeps float noise from adding a millisecond.
+		wait := time.Duration(math.Ceil((1-tokens)*1000/p.Rate-1e-6)) * time.Millisecond
+		res.NextDue = later(res.NextDue, now.Add(wait))
+	}
+	if p.MaxInFlight > 0 && free-claimed <= 0 {
+		var first *int64
+		if err := w.queryRow(sqlFirstLease, p.Subscription).Scan(&first); err != nil {
+			return res, err
+		}
+		if first != nil {
+			res.NextDue = later(res.NextDue, decodeTime(*first))
+		}
+	}
+	if !res.NextDue.After(now) {
+		res.NextDue = now.Add(throttleRecheck)
+	}
+	return res, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func (w *wtx) claimed(seqs []int64) ([]store.Claimed, error) {
+	ids, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.query(sqlClaimed, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]store.Claimed, 0, len(seqs))
+	for rows.Next() {
+		var c store.Claimed
+		if c.Delivery, err = scanDelivery(rows, &c.EntryRaw); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+const (
+	// Both finishing UPDATEs repeat the claim's precondition: a late outcome
+	// from an owner that lost its lease matches no row.
+	sqlFinish = `UPDATE deliveries
+		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
+		RETURNING subscription`
+	sqlFinishRecord = `UPDATE deliveries
+		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?,
+			last_status = ?, last_error = ?, last_latency_us = ?, last_attempt_ms = coalesce(nullif(?, 0), last_attempt_ms)
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
+		RETURNING subscription`
+	sqlInsertAttempt = `INSERT INTO attempts (delivery_id, number, instance, trigger, started_ms, duration_us, url,
+		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlDisable = `INSERT INTO subscription_state (name, disabled, reason, updated_by, updated_ms) VALUES (?, 1, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET disabled = 1, reason = excluded.reason, updated_by = excluded.updated_by,
+			updated_ms = excluded.updated_ms`
+)
+
+// Finish records outcomes of claimed deliveries; see store.Store.
+func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.FinishResult, error) {
+	for i, o := range outcomes {
+		where := fmt.Sprintf("finish: outcome %d (delivery %q)", i, o.DeliveryID)
+		switch {
+		case o.DeliveryID == "":
+			return store.FinishResult{}, fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
+		case o.Owner == "":
+			return store.FinishResult{}, fmt.Errorf("%s: empty Owner", where)
+		case o.Attempt < 1:
+			return store.FinishResult{}, fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
+		}
+		if err := checkState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
+			return store.FinishResult{}, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	if len(outcomes) == 0 {
+		return store.FinishResult{Stale: []string{}}, nil
+	}
+	return do(ctx, s, durable, func(w *wtx) (store.FinishResult, error) { return w.finish(outcomes) })
+}
+
+func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
+	res := store.FinishResult{Stale: []string{}}
+	now := encodeTime(w.s.now())
+	var applied, subs, disabled []string
+	for _, o := range outcomes {
+		var next int64
+		if o.State == store.Pending {
+			next = encodeTime(o.NextAttemptAt)
+			if next == 0 {
+				next = now
+			}
+		}
+		var sub string
+		var err error
+		if r := o.Record; r != nil {
+			err = w.queryRow(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, now,
+				r.StatusCode, r.Error, encodeDuration(r.Duration), encodeTime(r.StartedAt),
+				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+		} else {
+			err = w.queryRow(sqlFinish, string(o.State), o.Reason, o.Step, next, now,
+				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+		}
+		if isNoRows(err) {
+			res.Stale = append(res.Stale, o.DeliveryID)
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
+		}
+		res.Applied++
+		applied = append(applied, o.DeliveryID)
+		subs = append(subs, sub)
+		if o.Record != nil {
+			if err := w.insertAttempt(o.DeliveryID, o.Attempt, *o.Record); err != nil {
+				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
+			}
+		}
+		if o.DisableSubscription != "" {
+			if _, err := w.exec(sqlDisable, sub, o.DisableSubscription, o.Owner, now); err != nil {
+				return res, fmt.Errorf("finish delivery %q: disable subscription %q: %w", o.DeliveryID, sub, err)
+			}
+			disabled = append(disabled, sub)
+		}
+	}
+	if len(applied) > 0 {
+		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: applied, Subscriptions: subs})
+	}
+	if len(disabled) > 0 {
+		w.changed(store.Change{Kind: store.SubscriptionChanged, Subscriptions: disabled})
+	}
+	return res, nil
+}
+
+func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) error {
+	headers := []byte("[]")
+	if len(a.ResponseHeaders) > 0 {
+		var err error
+		if headers, err = json.Marshal(a.ResponseHeaders); err != nil {
+			return fmt.Errorf("attempt %d: response headers: %w", number, err)
+		}
+	}
+	_, err := w.exec(sqlInsertAttempt, deliveryID, number, a.Instance, a.Trigger, encodeTime(a.StartedAt),
+		encodeDuration(a.Duration), a.URL, a.RequestDigest, a.Template, a.TemplateHash, a.StatusCode,
+		a.ErrorClass, a.Error, string(headers), a.ResponseBody)
+	if err != nil {
+		return fmt.Errorf("attempt %d: %w", number, err)
+	}
+	return nil
+}
+
+const (
+	rescueBatch     = 500
+	sqlExpiredLease = `SELECT id, attempts, lease_owner, lease_until_ms, last_attempt_ms FROM deliveries
+		WHERE state = 'inflight' AND lease_until_ms < ? ORDER BY lease_until_ms LIMIT ?`
+	sqlRescue = `UPDATE deliveries
+		SET state = 'pending', next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, reason = ?,
+			last_status = 0, last_error = ?, last_latency_us = ?, updated_ms = ?
+		WHERE id = ? AND state = 'inflight' AND lease_until_ms < ? AND attempts = ? AND lease_owner = ?
+		RETURNING subscription`
+)
+
+// RescueExpired makes InFlight deliveries whose lease ended before now
+// Pending and due at now, logging a "worker-lost" attempt for each; see the
+// package documentation of store for why Attempts and Step stay as they are.
+// It works in transactions of rescueBatch deliveries.
+func (s *Store) RescueExpired(ctx context.Context, now time.Time) (int, error) {
+	now = s.clock(now)
+	total := 0
+	for {
+		r, err := do(ctx, s, durable, func(w *wtx) (rescued, error) { return w.rescue(now) })
+		total += r.n
+		if err != nil {
+			return total, fmt.Errorf("rescue expired leases: %w", err)
+		}
+		if !r.more {
+			if total > 0 {
+				s.log.Warn("rescued deliveries whose lease expired", "count", total)
+			}
+			return total, nil
+		}
+	}
+}
+
+type rescued struct {
+	n    int
+	more bool // the batch was full: look again
+}
+
+func (w *wtx) rescue(now time.Time) (rescued, error) {
+	nowMs := encodeTime(now)
+	type lost struct {
+		id, owner           string
+		attempts            int
+		leaseUntil, startMs int64
+	}
+	rows, err := w.query(sqlExpiredLease, nowMs, rescueBatch)
+	if err != nil {
+		return rescued{}, err
+	}
+	var found []lost
+	for rows.Next() {
+		var l lost
+		if err := rows.Scan(&l.id, &l.attempts, &l.owner, &l.leaseUntil, &l.startMs); err != nil {
+			rows.Close()
+			return rescued{}, err
+		}
+		found = append(found, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return rescued{}, err
+	}
+	var ids, subs []string
+	for _, l := range found {
+		msg := fmt.Sprintf("worker lost: the lease of %s expired at %s without an outcome",
+			l.owner, decodeTime(l.leaseUntil).Format(time.RFC3339Nano))
+		var dur time.Duration
+		if l.startMs != 0 {
+			dur = time.Duration(nowMs-l.startMs) * time.Millisecond
+		}
+		var sub string
+		err := w.queryRow(sqlRescue, nowMs, msg, msg, encodeDuration(dur), nowMs,
+			l.id, nowMs, l.attempts, l.owner).Scan(&sub)
+		if isNoRows(err) {
+			continue
+		}
+		if err != nil {
+			return rescued{}, fmt.Errorf("delivery %q: %w", l.id, err)
+		}
+		a := store.Attempt{
+			Instance:   l.owner,
+			Trigger:    "auto",
+			StartedAt:  decodeTime(l.startMs),
+			Duration:   dur,
+			ErrorClass: "worker-lost",
+			Error:      msg,
+		}
+		if err := w.insertAttempt(l.id, l.attempts, a); err != nil {
+			return rescued{}, fmt.Errorf("delivery %q: %w", l.id, err)
+		}
+		ids = append(ids, l.id)
+		subs = append(subs, sub)
+	}
+	if len(ids) > 0 {
+		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+	}
+	return rescued{n: len(ids), more: len(found) == rescueBatch}, nil
+}
+
+// Retry makes terminal deliveries pending again; see store.Store.
+func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
+	if p.DeliveryID == "" && p.Subscription == "" {
+		return 0, errors.New("retry: DeliveryID or Subscription is required")
+	}
+	states := p.States
+	if len(states) == 0 {
+		states = []store.State{store.Failed}
+	}
+	args := []any{}
+	for _, st := range states {
+		if !st.Terminal() {
+			return 0, fmt.Errorf("retry: state %q is not terminal (expected delivered, failed, filtered or skipped)", st)
+		}
+		args = append(args, string(st))
+	}
+	now := encodeTime(s.clock(p.Now))
+	target, col := p.Subscription, "subscription"
+	if p.DeliveryID != "" {
+		target, col = p.DeliveryID, "id"
+	}
+	q := `UPDATE deliveries SET state = 'pending', step = 0, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
+		WHERE ` + col + ` = ? AND state IN (` + placeholders(len(states)) + `) RETURNING id, subscription`
+	args = append([]any{now, now, target}, args...)
+	return do(ctx, s, durable, func(w *wtx) (int, error) {
+		rows, err := w.query(q, args...)
+		if err != nil {
+			return 0, fmt.Errorf("retry %s: %w", target, err)
+		}
+		var ids, subs []string
+		for rows.Next() {
+			var id, sub string
+			if err := rows.Scan(&id, &sub); err != nil {
+				rows.Close()
+				return 0, fmt.Errorf("retry %s: %w", target, err)
+			}
+			ids, subs = append(ids, id), append(subs, sub)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, fmt.Errorf("retry %s: %w", target, err)
+		}
+		if len(ids) == 0 && p.DeliveryID != "" {
+			var one int
+			err := w.queryRow(`SELECT 1 FROM deliveries WHERE id = ?`, p.DeliveryID).Scan(&one)
+			if isNoRows(err) {
+				return 0, fmt.Errorf("retry: delivery %q: %w", p.DeliveryID, store.ErrNotFound)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("retry %s: %w", target, err)
+			}
+		}
+		if len(ids) > 0 {
+			w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+		}
+		return len(ids), nil
+	})
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,44 @@
+// Package sqlite is the embedded store.Store: one SQLite file in WAL mode
+// (modernc.org/sqlite, pure Go), used by a single auditrelay process.
+//
+// # Connections
+//
+// One connection writes; it belongs to a single writer goroutine. A
+// separate pool of read-only connections (mode=ro) serves queries, so the
+// console and the admin API never wait behind writes: in WAL mode readers
+// see the last commit while the writer works.
+//
+// # Group commit
+//
+// Every write method (Ingest, Claim, Finish, RescueExpired, Retry, Prune
+// batches, ...) becomes a request on a channel. The writer takes one
+// request, drains whatever else is queued (up to Options.MaxBatch) and, while
+// callers are inside a write method without having queued yet, waits for
+// them up to Options.GroupCommitWindow. It then runs the group in one
+// BEGIN IMMEDIATE … COMMIT, each request inside its own savepoint so that a
+// failing request rolls back alone, publishes the group's changes to
+// watchers and answers every caller. A group costs one WAL commit (one fsync
+// with synchronous=FULL) however many requests it holds; a lone caller is
+// never delayed by the window. A group made only of claims and leadership
+// renewals commits without its own fsync even under FULL: losing it to a
+// power cut only hands a delivery or a lease out again, and the next durable
+// commit syncs it anyway.
+//
+// # Durability
+//
+// A write returns after its group committed. With synchronous=NORMAL (the
+// default) a commit survives a crash or kill -9 of the process; a power loss
+// may roll back the last commits but never corrupts the file. With
+// synchronous=FULL the WAL is synced at every commit and a commit also
+// survives power loss.
+//
+// # Schema
+//
+// The schema lives in migrations/NNNN_name.sql, embedded and applied at Open,
+// each in its own transaction together with its schema_migrations row; Open
+// refuses a database whose version is newer than the binary's
+// (store.ErrSchemaTooNew). Times are INTEGER unix milliseconds and durations
+// INTEGER microseconds, converted only in time.go. Deliveries carry a rowid
+// (seq) that is the claim tie-breaker after next_attempt_ms, so the claim
+// walks the (subscription, state, next_attempt_ms) index without sorting.
+package sqlite

@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// Ingest stores new entries with their deliveries, and the cursor, in one
+// commit; see store.Store.
+func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
+	if err := validateIngest(entries, cursor); err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 && cursor == nil {
+		return []store.IngestResult{}, nil
+	}
+	return do(ctx, s, durable, func(w *wtx) ([]store.IngestResult, error) {
+		return w.ingest(entries, cursor)
+	})
+}
+
+func validateIngest(entries []store.NewEntry, cursor *store.Cursor) error {
+	for i, e := range entries {
+		if e.ID == "" {
+			return fmt.Errorf("ingest: entry %d: empty ID", i)
+		}
+		subs := make(map[string]bool, len(e.Deliveries))
+		ids := make(map[string]bool, len(e.Deliveries))
+		for j, d := range e.Deliveries {
+			where := fmt.Sprintf("ingest: entry %q delivery %d", e.ID, j)
+			switch {
+			case d.ID == "":
+				return fmt.Errorf("%s: empty ID", where)
+			case d.Subscription == "":
+				return fmt.Errorf("%s (%s): empty Subscription", where, d.ID)
+			case subs[d.Subscription]:
+				return fmt.Errorf("%s (%s): second delivery for subscription %q", where, d.ID, d.Subscription)
+			case ids[d.ID]:
+				return fmt.Errorf("%s: delivery ID %q used twice", where, d.ID)
+			}
+			if err := checkState(d.State, store.Pending, store.Delivered, store.Failed, store.Filtered, store.Skipped); err != nil {
+				return fmt.Errorf("%s (%s): %w", where, d.ID, err)
+			}
+			subs[d.Subscription] = true
+			ids[d.ID] = true
+		}
+	}
+	if cursor != nil && cursor.Source == "" {
+		return fmt.Errorf("ingest: cursor with empty Source")
+	}
+	return nil
+}
+
+// checkState reports an error unless st is one of allowed.
+func checkState(st store.State, allowed ...store.State) error {
+	for _, a := range allowed {
+		if st == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("state %q not allowed here (expected one of %v)", st, allowed)
+}
+
+const (
+	sqlInsertEntry = `INSERT INTO entries (id, date_ms, received_ms, source, kind, title, member, project, environment, raw)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	sqlInsertDelivery = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_ms, created_ms, updated_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlUpsertCursor = `INSERT INTO cursors (source, position, updated_ms) VALUES (?, ?, ?)
+		ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms`
+)
+
+func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
+	now := encodeTime(w.s.now())
+	results := make([]store.IngestResult, len(entries))
+	var newIDs []string
+	var due []string
+	for i, e := range entries {
+		results[i].EntryID = e.ID
+		received := encodeTime(e.ReceivedAt)
+		if received == 0 {
+			received = now
+		}
+		res, err := w.exec(sqlInsertEntry, e.ID, encodeTime(e.Date), received, e.Source, e.Kind,
+			e.Title, e.Member, e.Project, e.Environment, e.Raw)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: entry %q: %w", e.ID, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("ingest: entry %q: %w", e.ID, err)
+		} else if n == 0 {
+			results[i].Duplicate = true
+			continue
+		}
+		newIDs = append(newIDs, e.ID)
+		for _, d := range e.Deliveries {
+			var next int64
+			if d.State == store.Pending {
+				next = encodeTime(d.NextAttemptAt)
+				if next == 0 {
+					next = now
+				}
+				due = append(due, d.Subscription)
+			}
+			if _, err := w.exec(sqlInsertDelivery, d.ID, e.ID, d.Subscription, string(d.State), d.Reason, next, now, now); err != nil {
+				return nil, fmt.Errorf("ingest: entry %q delivery %q (subscription %q): %w", e.ID, d.ID, d.Subscription, err)
+			}
+		}
+	}
+	if cursor != nil {
+		at := encodeTime(cursor.UpdatedAt)
+		if at == 0 {
+			at = now
+		}
+		if _, err := w.exec(sqlUpsertCursor, cursor.Source, cursor.Position, at); err != nil {
+			return nil, fmt.Errorf("ingest: cursor %q: %w", cursor.Source, err)
+		}
+	}
+	if len(newIDs) > 0 {
+		w.changed(store.Change{Kind: store.EntriesIngested, IDs: newIDs, Subscriptions: due})
+	}
+	return results, nil
+}

@@ -1,0 +1,135 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// migrationFiles holds the schema, one numbered file per version
+// (NNNN_name.sql); the PostgreSQL backend keeps the same version numbers.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string // file name, for errors and the schema_migrations row
+	sql     string
+}
+
+// loadMigrations reads NNNN_name.sql files from dir in fsys and checks that
+// their versions run 1, 2, 3... without gaps or repeats.
+func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
+	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
+	if err != nil {
+		return nil, fmt.Errorf("list migrations: %w", err)
+	}
+	var ms []migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql with NNNN >= 1", name)
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", name, err)
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d (versions must run 1, 2, 3... without gaps)", m.name, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// migrate brings the database on conn up to the last of ms, each migration
+// in its own IMMEDIATE transaction together with its schema_migrations row,
+// so a failure leaves every earlier version applied. It refuses a database
+// whose version is newer than ms knows. It returns the versions applied.
+func migrate(ctx context.Context, conn *sql.Conn, ms []migration, nowMs int64) ([]int, error) {
+	const bootstrap = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_ms INTEGER NOT NULL
+	)`
+	if _, err := conn.ExecContext(ctx, bootstrap); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	latest := len(ms)
+	var applied []int
+	for {
+		v, err := schemaVersion(ctx, conn)
+		if err != nil {
+			return applied, err
+		}
+		if v > latest {
+			return applied, fmt.Errorf("%w: database is at version %d, this binary knows up to %d", store.ErrSchemaTooNew, v, latest)
+		}
+		if v == latest {
+			return applied, nil
+		}
+		m := ms[v]
+		ok, err := applyMigration(ctx, conn, m, nowMs)
+		if err != nil {
+			return applied, err
+		}
+		if ok {
+			applied = append(applied, m.version)
+		}
+	}
+}
+
+func schemaVersion(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// applyMigration runs m unless another process applied it first (the version
+// is re-read inside the write lock); it reports whether it ran m.
+func applyMigration(ctx context.Context, conn *sql.Conn, m migration, nowMs int64) (ran bool, err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return false, fmt.Errorf("migration %s: begin: %w", m.name, err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	v, err := schemaVersion(ctx, conn)
+	if err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if v >= m.version {
+		_, err = conn.ExecContext(ctx, "COMMIT")
+		return false, err
+	}
+	if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	}
+	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`, m.version, m.name, nowMs); err != nil {
+		return false, fmt.Errorf("migration %s: record version: %w", m.name, err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return false, fmt.Errorf("migration %s: commit: %w", m.name, err)
+	}
+	return true, nil
+}

@@ -1,0 +1,93 @@
+package sqlite
+
+import (
+	"context"
+	"slices"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// maxChangeIDs caps Change.IDs; a change is a hint, readers query for more.
+const maxChangeIDs = 256
+
+type watcher struct {
+	ch   chan store.Change
+	lost int // changes dropped since the last one delivered
+}
+
+// Watch streams changes committed by this store until ctx ends or the store
+// closes; then the channel is closed. A watcher that does not keep up loses
+// changes, counted in the Lost field of the next change it gets.
+func (s *Store) Watch(ctx context.Context) <-chan store.Change {
+	ch := make(chan store.Change, store.WatchBuffer)
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if s.watchDone {
+		close(ch)
+		return ch
+	}
+	id := s.watchNext
+	s.watchNext++
+	s.watchers[id] = &watcher{ch: ch}
+	s.watchWG.Add(1)
+	go func() {
+		defer s.watchWG.Done()
+		select {
+		case <-ctx.Done():
+		case <-s.closing:
+		}
+		s.watchMu.Lock()
+		defer s.watchMu.Unlock()
+		delete(s.watchers, id)
+		close(ch)
+	}()
+	return ch
+}
+
+// publish hands committed changes to every watcher without blocking. The
+// slices in a Change are shared between watchers: read-only.
+func (s *Store) publish(changes []store.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	for _, w := range s.watchers {
+		for _, c := range changes {
+			c.Lost = w.lost
+			select {
+			case w.ch <- c:
+				w.lost = 0
+			default:
+				w.lost++
+			}
+		}
+	}
+}
+
+// mergeChanges folds the changes of one commit into one Change per kind,
+// subscriptions deduplicated and sorted, IDs capped at maxChangeIDs.
+func mergeChanges(instance string, perRequest [][]store.Change) []store.Change {
+	var out []store.Change
+	index := map[store.ChangeKind]int{}
+	for _, cs := range perRequest {
+		for _, c := range cs {
+			i, ok := index[c.Kind]
+			if !ok {
+				i = len(out)
+				index[c.Kind] = i
+				out = append(out, store.Change{Kind: c.Kind, Instance: instance})
+			}
+			m := &out[i]
+			m.Subscriptions = append(m.Subscriptions, c.Subscriptions...)
+			if room := maxChangeIDs - len(m.IDs); room > 0 {
+				m.IDs = append(m.IDs, c.IDs[:min(room, len(c.IDs))]...)
+			}
+		}
+	}
+	for i := range out {
+		slices.Sort(out[i].Subscriptions)
+		out[i].Subscriptions = slices.Compact(out[i].Subscriptions)
+	}
+	return out
+}

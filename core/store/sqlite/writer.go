@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// reqKind says how a request must be committed.
+type reqKind uint8
+
+const (
+	// durable requests commit with the configured synchronous mode.
+	durable reqKind = iota
+	// leaseOnly requests (claims, leadership) need no fsync of their own:
+	// losing one to a power cut only makes a delivery or a lease available
+	// again, which at-least-once delivery already allows, and the next
+	// durable commit syncs their WAL frames too. A group made only of them
+	// commits with synchronous=NORMAL.
+	leaseOnly
+	// outsideTx requests run alone, outside any transaction (checkpoint,
+	// vacuum).
+	outsideTx
+)
+
+// A request is one write call waiting for the writer goroutine. run executes
+// inside the group's transaction, within its own savepoint when the group
+// has several requests.
+type request struct {
+	ctx   context.Context
+	run   func(w *wtx) (any, error)
+	kind  reqKind
+	reply chan response // buffered: the writer never blocks on a caller that left
+}
+
+type response struct {
+	val any
+	err error
+}
+
+// do submits fn to the writer and waits for its answer. The result of a
+// request whose ctx ended while waiting is unknown to the caller: it may have
+// been committed.
+func do[T any](ctx context.Context, s *Store, kind reqKind, fn func(w *wtx) (T, error)) (T, error) {
+	var zero T
+	r := &request{
+		ctx:   ctx,
+		run:   func(w *wtx) (any, error) { return fn(w) },
+		kind:  kind,
+		reply: make(chan response, 1),
+	}
+	resp, err := s.submit(ctx, r)
+	if err != nil {
+		return zero, err
+	}
+	if resp.err != nil {
+		return zero, resp.err
+	}
+	return resp.val.(T), nil
+}
+
+func (s *Store) submit(ctx context.Context, r *request) (response, error) {
+	s.active.Add(1)
+	select {
+	case <-s.closing:
+		s.active.Add(-1)
+		return response{}, store.ErrClosed
+	default:
+	}
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		s.active.Add(-1)
+		return response{}, ctx.Err()
+	case <-s.closing:
+		s.active.Add(-1)
+		return response{}, store.ErrClosed
+	}
+	// The writer now owns the request and decrements active when it answers.
+	select {
+	case resp := <-r.reply:
+		return resp, nil
+	case <-ctx.Done():
+		return response{}, ctx.Err()
+	case <-s.done:
+		// The writer answers before it exits; a request it never saw was
+		// queued after its final drain.
+		select {
+		case resp := <-r.reply:
+			return resp, nil
+		default:
+			return response{}, store.ErrClosed
+		}
+	}
+}
+
+// writer is the only goroutine that writes. It takes a request, gathers
+// more (see collect), runs them in one transaction and answers each.
+func (s *Store) writer() {
+	defer close(s.done)
+	w := &wtx{s: s, stmts: make(map[string]*sql.Stmt), sync: s.syncMode}
+	defer w.closeStmts()
+	for {
+		select {
+		case first := <-s.reqs:
+			s.runBatch(w, s.collect(first))
+		case <-s.closing:
+			for {
+				batch := s.drain(nil)
+				if len(batch) == 0 {
+					return
+				}
+				s.runBatch(w, batch)
+			}
+		}
+	}
+}
+
+// drain appends whatever is queued, up to maxBatch.
+func (s *Store) drain(batch []*request) []*request {
+	for len(batch) < s.maxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// collect builds a group: everything already queued, then, while callers
+// are inside a write method without a request in the group yet, it waits
+// for them up to the window. A fixed linger would tax every group by the
+// whole window once all callers are in it; waiting only for known callers
+// groups as much as a linger does without that cost.
+func (s *Store) collect(first *request) []*request {
+	batch := s.drain([]*request{first})
+	if s.window <= 0 {
+		return batch
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for len(batch) < s.maxBatch && s.active.Load() > int64(len(batch)) {
+		if timer == nil {
+			timer = time.NewTimer(s.window)
+		}
+		select {
+		case r := <-s.reqs:
+			batch = s.drain(append(batch, r))
+		case <-timer.C:
+			return batch
+		case <-s.closing:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (s *Store) runBatch(w *wtx, batch []*request) {
+	for i := 0; i < len(batch); {
+		if batch[i].kind == outsideTx {
+			s.runAlone(w, batch[i])
+			i++
+			continue
+		}
+		j := i
+		for j < len(batch) && batch[j].kind != outsideTx {
+			j++
+		}
+		s.runGroup(w, batch[i:j])
+		i = j
+	}
+}
+
+func (s *Store) answer(r *request, resp response) {
+	s.active.Add(-1)
+	r.reply <- resp
+}
+
+func (s *Store) runAlone(w *wtx, r *request) {
+	if err := r.ctx.Err(); err != nil {
+		s.answer(r, response{err: err})
+		return
+	}
+	w.changes = nil
+	val, err := r.run(w)
+	s.answer(r, response{val: val, err: err})
+}
+
+// runGroup runs requests in one BEGIN IMMEDIATE … COMMIT. With more than one
+// request each runs in a savepoint, so a failing request is rolled back
+// alone and the others still commit.
+func (s *Store) runGroup(w *wtx, batch []*request) {
+	live := batch[:0:0]
+	for _, r := range batch {
+		// A caller that already gave up does not get its write done.
+		if err := r.ctx.Err(); err != nil {
+			s.answer(r, response{err: err})
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, r := range live {
+			s.answer(r, response{err: err})
+		}
+	}
+	if err := w.setSync(live); err != nil {
+		fail(fmt.Errorf("set synchronous: %w", err))
+		return
+	}
+	if err := w.raw("BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	savepoints := len(live) > 1
+	resps := make([]response, len(live))
+	changes := make([][]store.Change, len(live))
+	for i, r := range live {
+		if savepoints {
+			if err := w.raw("SAVEPOINT req"); err != nil {
+				s.abort(w, fail, fmt.Errorf("savepoint: %w", err))
+				return
+			}
+		}
+		w.changes = nil
+		val, err := r.run(w)
+		if err != nil {
+			if !savepoints {
+				// The caller's own failure: roll back and hand it over.
+				if rbErr := w.raw("ROLLBACK"); rbErr != nil {
+					s.abort(w, fail, errors.Join(err, fmt.Errorf("rollback: %w", rbErr)))
+					return
+				}
+				fail(err)
+				return
+			}
+			if rbErr := w.raw("ROLLBACK TO req"); rbErr != nil {
+				s.abort(w, fail, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr)))
+				return
+			}
+			if rbErr := w.raw("RELEASE req"); rbErr != nil {
+				s.abort(w, fail, errors.Join(err, fmt.Errorf("release savepoint: %w", rbErr)))
+				return
+			}
+			resps[i] = response{err: err}
+			continue
+		}
+		if savepoints {
+			if err := w.raw("RELEASE req"); err != nil {
+				s.abort(w, fail, fmt.Errorf("release savepoint: %w", err))
+				return
+			}
+		}
+		resps[i] = response{val: val}
+		changes[i] = w.changes
+	}
+	if err := w.raw("COMMIT"); err != nil {
+		s.abort(w, fail, fmt.Errorf("commit: %w", err))
+		return
+	}
+	s.commits.Add(1)
+	s.publish(mergeChanges(s.instance, changes))
+	for i, r := range live {
+		s.answer(r, resps[i])
+	}
+}
+
+// abort rolls the whole group back and answers every request with err.
+func (s *Store) abort(w *wtx, fail func(error), err error) {
+	if rbErr := w.raw("ROLLBACK"); rbErr != nil {
+		s.log.Error("store rollback failed", "err", rbErr)
+	}
+	s.log.Error("store write group failed", "err", err)
+	fail(err)
+}
+
+// wtx is the writer's view of its connection: statements prepared once and
+// reused, the connection's synchronous mode and the changes the current
+// request made. Only the writer goroutine touches it.
+type wtx struct {
+	s       *Store
+	stmts   map[string]*sql.Stmt
+	sync    string // current PRAGMA synchronous of the connection
+	changes []store.Change
+}
+
+// setSync lowers synchronous to NORMAL for a group of leaseOnly requests
+// when the store runs with FULL, and restores FULL for any other group.
+func (w *wtx) setSync(group []*request) error {
+	want := w.s.syncMode
+	if want == "full" && !slices.ContainsFunc(group, func(r *request) bool { return r.kind != leaseOnly }) {
+		want = "normal"
+	}
+	if want == w.sync {
+		return nil
+	}
+	if _, err := w.s.wconn.ExecContext(context.Background(), "PRAGMA synchronous = "+want); err != nil {
+		return err
+	}
+	w.sync = want
+	return nil
+}
+
+func (w *wtx) stmt(query string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := w.s.wconn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[query] = st
+	return st, nil
+}
+
+// raw runs a statement without arguments or results (transaction control).
+func (w *wtx) raw(query string) error {
+	_, err := w.exec(query)
+	return err
+}
+
+func (w *wtx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Exec(args...)
+}
+
+func (w *wtx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.Query(args...)
+}
+
+// queryRow is QueryRow with the prepare error folded into Scan's.
+func (w *wtx) queryRow(query string, args ...any) rowScanner {
+	st, err := w.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRow(args...)
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (w *wtx) closeStmts() {
+	for _, st := range w.stmts {
+		_ = st.Close()
+	}
+}
+
+// changed records a change of the current request, published after commit.
+func (w *wtx) changed(c store.Change) {
+	w.changes = append(w.changes, c)
+}

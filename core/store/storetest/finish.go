@@ -1,0 +1,289 @@
+package storetest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// testLeaseExpiry: an expired lease is rescued as a lost attempt, the
+// delivery is claimed again, and the old owner's late outcome is ignored.
+func testLeaseExpiry(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 2)
+	const lease = 30 * time.Second
+	first := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-a", Limit: 2, Lease: lease})
+	wantInt(t, "claimed", len(first.Claimed), 2)
+	lost, kept := first.Claimed[0], first.Claimed[1]
+
+	// Finishing after the lease ended but before a rescue still applies:
+	// nobody else owns the delivery.
+	b.clock.Set(t0.Add(lease + time.Second))
+	if fr := b.finish(t, done(kept)); fr.Applied != 1 {
+		t.Fatalf("finish after lease end, before rescue: %+v", fr)
+	}
+
+	// Not expired at LeaseUntil itself, only after.
+	n, err := b.s.RescueExpired(b.ctx, t0.Add(lease))
+	if err != nil || n != 0 {
+		t.Fatalf("RescueExpired at LeaseUntil = %d, %v; want 0", n, err)
+	}
+	rescueAt := t0.Add(lease + time.Millisecond)
+	n, err = b.s.RescueExpired(b.ctx, rescueAt)
+	if err != nil || n != 1 {
+		t.Fatalf("RescueExpired = %d, %v; want 1", n, err)
+	}
+	d, attempts := b.delivery(t, lost.ID)
+	wantState(t, d, store.Pending)
+	if d.Attempts != 1 || d.Step != 0 || d.LeaseOwner != "" || !d.LeaseUntil.IsZero() {
+		t.Fatalf("rescued delivery %+v: want attempts 1, step 0, no lease", d)
+	}
+	wantTime(t, "rescued NextAttemptAt", d.NextAttemptAt, rescueAt)
+	if len(attempts) != 1 {
+		t.Fatalf("attempts after rescue = %+v, want one worker-lost", attempts)
+	}
+	a := attempts[0]
+	if a.Number != 1 || a.ErrorClass != "worker-lost" || a.Instance != "worker-a" || a.Error == "" || a.DeliveryID != lost.ID {
+		t.Fatalf("worker-lost attempt = %+v", a)
+	}
+	wantTime(t, "lost attempt StartedAt", a.StartedAt, t0)
+	if d.LastError == "" {
+		t.Fatalf("rescued delivery has no LastError")
+	}
+	// A second rescue finds nothing.
+	if n, _ := b.s.RescueExpired(b.ctx, rescueAt.Add(time.Hour)); n != 0 {
+		t.Fatalf("second rescue = %d", n)
+	}
+
+	second := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-b", Now: rescueAt})
+	wantStrings(t, "reclaimed", ids(second.Claimed), []string{lost.ID})
+	wantInt(t, "attempt after reclaim", second.Claimed[0].Attempts, 2)
+
+	// worker-a comes back late: ignored, the delivery stays with worker-b.
+	fr := b.finish(t, store.Outcome{DeliveryID: lost.ID, Owner: "worker-a", Attempt: 1, State: store.Failed,
+		Record: &store.Attempt{StatusCode: 500}})
+	if fr.Applied != 0 || !equalStrings(fr.Stale, []string{lost.ID}) {
+		t.Fatalf("late finish = %+v, want stale", fr)
+	}
+	d, attempts = b.delivery(t, lost.ID)
+	wantState(t, d, store.InFlight)
+	if d.LeaseOwner != "worker-b" || len(attempts) != 1 {
+		t.Fatalf("late finish changed the delivery: owner %s, %d attempts", d.LeaseOwner, len(attempts))
+	}
+	fr = b.finish(t, done(second.Claimed[0]))
+	if fr.Applied != 1 || len(fr.Stale) != 0 {
+		t.Fatalf("finish by the new owner = %+v", fr)
+	}
+	d, _ = b.delivery(t, lost.ID)
+	wantState(t, d, store.Delivered)
+}
+
+// testRescueMany rescues more expired leases than fit in one batch.
+func testRescueMany(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	const n = 600 // more than one rescue batch of the SQLite backend (500)
+	b.ingestN(t, "e", "hook", n)
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Limit: n, Lease: time.Second})
+	wantInt(t, "claimed", len(res.Claimed), n)
+	got, err := b.s.RescueExpired(b.ctx, t0.Add(time.Minute))
+	if err != nil || got != n {
+		t.Fatalf("RescueExpired = %d, %v; want %d", got, err, n)
+	}
+	stats, err := b.s.Stats(b.ctx)
+	if err != nil || len(stats) != 1 || stats[0].Counts[store.Pending] != n {
+		t.Fatalf("Stats after rescue = %+v, %v", stats, err)
+	}
+}
+
+func testFinishFencing(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 3)
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 3})
+	c0, c1, c2 := res.Claimed[0], res.Claimed[1], res.Claimed[2]
+	wrongOwner := done(c0)
+	wrongOwner.Owner = "intruder"
+	wrongAttempt := done(c1)
+	wrongAttempt.Attempt = 2
+	fr := b.finish(t, wrongOwner, wrongAttempt, done(c2), done(c2))
+	if fr.Applied != 1 || !equalStrings(fr.Stale, []string{c0.ID, c1.ID, c2.ID}) {
+		t.Fatalf("fenced finish = %+v; want c2 applied once, the rest stale", fr)
+	}
+	for _, c := range []store.Claimed{c0, c1} {
+		d, as := b.delivery(t, c.ID)
+		wantState(t, d, store.InFlight)
+		if len(as) != 0 {
+			t.Fatalf("stale outcome logged an attempt: %+v", as)
+		}
+	}
+	// Unknown deliveries are stale too, not errors.
+	fr = b.finish(t, store.Outcome{DeliveryID: "nope", Owner: "w", Attempt: 1, State: store.Delivered})
+	if fr.Applied != 0 || !equalStrings(fr.Stale, []string{"nope"}) {
+		t.Fatalf("finish of an unknown delivery = %+v", fr)
+	}
+	// Invalid outcomes fail the whole call.
+	bad := map[string]store.Outcome{
+		"filtered":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: store.Filtered},
+		"inflight":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: store.InFlight},
+		"no owner":   {DeliveryID: c0.ID, Attempt: 1, State: store.Delivered},
+		"no id":      {Owner: "w", Attempt: 1, State: store.Delivered},
+		"attempt 0":  {DeliveryID: c0.ID, Owner: "w", State: store.Delivered},
+		"no state":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1},
+		"bogus kind": {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: "bogus"},
+	}
+	for name, o := range bad {
+		if _, err := b.s.Finish(b.ctx, []store.Outcome{done(c1), o}); err == nil {
+			t.Fatalf("%s: Finish succeeded, want an error", name)
+		}
+		d, _ := b.delivery(t, c1.ID)
+		wantState(t, d, store.InFlight)
+	}
+}
+
+func testFinishOutcomes(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 4)
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 4})
+	retryAt := t0.Add(5 * time.Minute)
+	b.clock.Advance(2 * time.Second)
+	fr := b.finish(t,
+		store.Outcome{DeliveryID: res.Claimed[0].ID, Owner: "w", Attempt: 1, State: store.Pending, NextAttemptAt: retryAt, Step: 1, Reason: "HTTP 503",
+			Record: &store.Attempt{StatusCode: 503, ErrorClass: "status", Error: "503 Service Unavailable", Duration: 1500 * time.Microsecond, StartedAt: t0.Add(time.Second)}},
+		store.Outcome{DeliveryID: res.Claimed[1].ID, Owner: "w", Attempt: 1, State: store.Failed, Reason: "HTTP 400, not retried",
+			Record: &store.Attempt{StatusCode: 400, ErrorClass: "status"}},
+		store.Outcome{DeliveryID: res.Claimed[2].ID, Owner: "w", Attempt: 1, State: store.Skipped, Reason: "empty body"},
+		store.Outcome{DeliveryID: res.Claimed[3].ID, Owner: "w", Attempt: 1, State: store.Delivered,
+			Record: &store.Attempt{StatusCode: 204}},
+	)
+	if fr.Applied != 4 || len(fr.Stale) != 0 {
+		t.Fatalf("Finish = %+v", fr)
+	}
+	d, as := b.delivery(t, res.Claimed[0].ID)
+	wantState(t, d, store.Pending)
+	if d.Step != 1 || d.Reason != "HTTP 503" || d.LastStatus != 503 || d.LastError != "503 Service Unavailable" ||
+		d.LastLatency != 1500*time.Microsecond || d.LeaseOwner != "" || len(as) != 1 || as[0].Number != 1 {
+		t.Fatalf("retry-later delivery = %+v, attempts %+v", d, as)
+	}
+	wantTime(t, "NextAttemptAt", d.NextAttemptAt, retryAt)
+	wantTime(t, "LastAttemptAt from the record", d.LastAttemptAt, t0.Add(time.Second))
+	wantTime(t, "UpdatedAt", d.UpdatedAt, t0.Add(2*time.Second))
+
+	d, _ = b.delivery(t, res.Claimed[1].ID)
+	wantState(t, d, store.Failed)
+	if d.Reason != "HTTP 400, not retried" || d.LastStatus != 400 {
+		t.Fatalf("failed delivery = %+v", d)
+	}
+	wantTime(t, "LastAttemptAt kept from the claim when the record has none", d.LastAttemptAt, t0)
+	d, as = b.delivery(t, res.Claimed[2].ID)
+	wantState(t, d, store.Skipped)
+	if len(as) != 0 || d.Reason != "empty body" {
+		t.Fatalf("skipped without a record: %+v, %d attempts", d, len(as))
+	}
+	d, _ = b.delivery(t, res.Claimed[3].ID)
+	wantState(t, d, store.Delivered)
+
+	// The retry is due at retryAt, not before.
+	if res := b.claim(t, store.ClaimParams{Subscription: "hook"}); len(res.Claimed) != 0 {
+		t.Fatalf("retry claimed before it was due")
+	}
+	b.clock.Set(retryAt)
+	again := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w2"})
+	if len(again.Claimed) != 1 || again.Claimed[0].Attempts != 2 || again.Claimed[0].Step != 1 {
+		t.Fatalf("retry claim = %+v", again.Claimed)
+	}
+	// Pending without NextAttemptAt is due now.
+	b.finish(t, store.Outcome{DeliveryID: again.Claimed[0].ID, Owner: "w2", Attempt: 2, State: store.Pending, Step: 2})
+	d, _ = b.delivery(t, again.Claimed[0].ID)
+	wantTime(t, "NextAttemptAt defaults to now", d.NextAttemptAt, retryAt)
+}
+
+func testFinishDisable(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 2)
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 1})
+	reason := "410 Gone from https://hooks.example.com/x"
+	b.finish(t, store.Outcome{DeliveryID: res.Claimed[0].ID, Owner: "w", Attempt: 1, State: store.Failed, Reason: reason,
+		Record: &store.Attempt{StatusCode: 410, ErrorClass: "status"}, DisableSubscription: reason})
+	states, err := b.s.SubscriptionStates(b.ctx)
+	if err != nil {
+		t.Fatalf("SubscriptionStates: %v", err)
+	}
+	if len(states) != 1 || states[0].Name != "hook" || !states[0].Disabled || states[0].Paused || states[0].Reason != reason {
+		t.Fatalf("states after 410 = %+v", states)
+	}
+	wantTime(t, "disabled UpdatedAt", states[0].UpdatedAt, t0)
+	if res := b.claim(t, store.ClaimParams{Subscription: "hook"}); len(res.Claimed) != 0 || !res.Disabled {
+		t.Fatalf("claim after disable = %+v", res)
+	}
+	// A stale outcome does not disable anything.
+	b.ingestN(t, "o", "other", 1)
+	b.finish(t, store.Outcome{DeliveryID: did("o-000", "other"), Owner: "w", Attempt: 1, State: store.Failed, DisableSubscription: "x"})
+	if states, _ := b.s.SubscriptionStates(b.ctx); len(states) != 1 {
+		t.Fatalf("stale outcome disabled a subscription: %+v", states)
+	}
+}
+
+func testRetry(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 4)
+	b.ingestN(t, "o", "other", 1)
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 4})
+	fail := func(c store.Claimed) store.Outcome {
+		return store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Failed, Step: 7, Reason: "gave up"}
+	}
+	b.finish(t, fail(res.Claimed[0]), fail(res.Claimed[1]), fail(res.Claimed[2]), done(res.Claimed[3]))
+	other := b.claim(t, store.ClaimParams{Subscription: "other", Owner: "w"})
+	b.finish(t, fail(other.Claimed[0]))
+
+	at := b.clock.Advance(time.Hour)
+	n, err := b.s.Retry(b.ctx, store.RetryParams{DeliveryID: res.Claimed[0].ID})
+	if err != nil || n != 1 {
+		t.Fatalf("Retry one = %d, %v", n, err)
+	}
+	d, _ := b.delivery(t, res.Claimed[0].ID)
+	wantState(t, d, store.Pending)
+	if d.Step != 0 || d.Attempts != 1 {
+		t.Fatalf("retried delivery step %d attempts %d, want 0 and 1", d.Step, d.Attempts)
+	}
+	wantTime(t, "retried NextAttemptAt", d.NextAttemptAt, at)
+	// Retrying a delivery that is not Failed does nothing by default.
+	if n, err := b.s.Retry(b.ctx, store.RetryParams{DeliveryID: res.Claimed[3].ID}); err != nil || n != 0 {
+		t.Fatalf("Retry of a delivered one = %d, %v", n, err)
+	}
+	if n, err := b.s.Retry(b.ctx, store.RetryParams{DeliveryID: res.Claimed[0].ID}); err != nil || n != 0 {
+		t.Fatalf("Retry of a pending one = %d, %v", n, err)
+	}
+	// ...unless asked to.
+	n, err = b.s.Retry(b.ctx, store.RetryParams{DeliveryID: res.Claimed[3].ID, States: []store.State{store.Delivered}})
+	if err != nil || n != 1 {
+		t.Fatalf("Retry of a delivered one with States = %d, %v", n, err)
+	}
+	// All failed of one subscription, at an explicit time.
+	when := t0.Add(2 * time.Hour)
+	n, err = b.s.Retry(b.ctx, store.RetryParams{Subscription: "hook", Now: when})
+	if err != nil || n != 2 {
+		t.Fatalf("Retry all = %d, %v; want 2", n, err)
+	}
+	d, _ = b.delivery(t, res.Claimed[2].ID)
+	wantTime(t, "retry-all NextAttemptAt", d.NextAttemptAt, when)
+	if d, _ := b.delivery(t, other.Claimed[0].ID); d.State != store.Failed {
+		t.Fatalf("retry of hook touched other: %+v", d)
+	}
+	// The retried ones are claimable again with the next attempt number.
+	b.clock.Set(when)
+	again := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w"})
+	wantInt(t, "claimed after retry", len(again.Claimed), 4)
+
+	if _, err := b.s.Retry(b.ctx, store.RetryParams{DeliveryID: "missing"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Retry of a missing delivery: %v, want ErrNotFound", err)
+	}
+	if _, err := b.s.Retry(b.ctx, store.RetryParams{}); err == nil {
+		t.Fatalf("Retry without target succeeded")
+	}
+	if _, err := b.s.Retry(b.ctx, store.RetryParams{Subscription: "hook", States: []store.State{store.InFlight}}); err == nil ||
+		!strings.Contains(err.Error(), "inflight") {
+		t.Fatalf("Retry of InFlight: %v, want an error naming the state", err)
+	}
+}

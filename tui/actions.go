@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+// retry asks to retry the selected delivery. The answer is checked here
+// (is there one, is it failed, is a retry already under way) so the
+// prompt only appears when the retry can happen.
+func (m *Model) retry(sel ui.Selection) tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.Retry); cmd != nil {
+		return cmd
+	}
+	switch {
+	case sel.DeliveryID == "" && sel.FailedCount > 1:
+		cmd := m.scope(ui.ScopeMsg{EntryID: sel.EntryID, Focus: true})
+		return tea.Batch(cmd, ui.Toastf("this entry has %d failed deliveries: pick one here and press r", sel.FailedCount))
+	case sel.DeliveryID == "":
+		return ui.Toast(ui.LevelError, "retry: select a failed delivery (pane 3 lists them)")
+	case sel.Retrying:
+		return ui.Toastf("%s is already being retried", ui.ShortID(sel.DeliveryID))
+	case sel.DeliveryState != engine.Failed:
+		return ui.Toast(ui.LevelError, fmt.Sprintf("retry: %s is %s, not failed", ui.ShortID(sel.DeliveryID), sel.DeliveryState))
+	}
+	id, sub := sel.DeliveryID, sel.Subscription
+	return ui.Confirm(fmt.Sprintf("retry failed delivery %s to %s now?", id, sub),
+		func() tea.Msg { return retryGoMsg{id: id, sub: sub} })
+}
+
+func (m *Model) retryNow(id, sub string) tea.Cmd {
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		return ui.RetryDoneMsg{DeliveryID: id, Err: c.API.Retry(ctx, c.Actor, id)}
+	})
+}
+
+// subscription is the subscription actions apply to: the focused pane's,
+// else the one selected in the subscriptions pane.
+func (m *Model) subscription() string {
+	if len(m.views) > 0 {
+		switch m.view() {
+		case ui.ViewDeliveryDetail, ui.ViewEntryDetail, ui.ViewTestResult:
+			if s := m.detail.Selection().Subscription; s != "" {
+				return s
+			}
+		}
+	}
+	if s := m.panes[m.focus].Selection().Subscription; s != "" {
+		return s
+	}
+	return m.subs.Selected()
+}
+
+func (m *Model) retryAll() tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.RetryAll); cmd != nil {
+		return cmd
+	}
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "retry all: no subscription selected")
+	}
+	info, _ := m.subs.Get(sub)
+	n := info.Counts[engine.Failed]
+	if n == 0 {
+		return ui.Toastf("%s has no failed deliveries", sub)
+	}
+	return ui.Confirm(fmt.Sprintf("retry all %d failed deliveries of %s?", n, sub),
+		m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+			got, err := c.API.RetryAll(ctx, c.Actor, sub)
+			return actionDoneMsg{doing: "retry all of " + sub, done: fmt.Sprintf("retrying %d failed deliveries of %s", got, sub), err: err}
+		}))
+}
+
+func (m *Model) pause() tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.Pause); cmd != nil {
+		return cmd
+	}
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "pause: no subscription selected")
+	}
+	info, _ := m.subs.Get(sub)
+	pause := !(info.Paused || info.Disabled)
+	doing, done := "pause "+sub, "paused "+sub+": deliveries wait until resumed"
+	if !pause {
+		doing, done = "resume "+sub, "resumed "+sub
+		if info.Disabled {
+			done = "re-enabled " + sub + " (was " + info.Reason + ")"
+		}
+	}
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		return actionDoneMsg{doing: doing, done: done, err: c.API.SetPaused(ctx, c.Actor, sub, pause)}
+	})
+}
+
+func (m *Model) test() tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.Test); cmd != nil {
+		return cmd
+	}
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "test: no subscription selected")
+	}
+	call := m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		r, err := c.API.Test(ctx, c.Actor, sub)
+		return testDoneMsg{sub: sub, result: r, err: err}
+	})
+	return tea.Batch(ui.Toastf("sending a connection test to %s…", sub), call)
+}
+
+// edit opens the form or template editor; viewers get them read-only.
+func (m *Model) edit(v ui.View) tea.Cmd {
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "no subscription selected")
+	}
+	return m.open(ui.OpenMsg{View: v, Subscription: sub})
+}
+
+// generatorSteps are the demo rates +/- move between.
+func generatorSteps() []float64 {
+	return []float64{0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000}
+}
+
+func (m *Model) generator(dir int) tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Global.Faster); cmd != nil {
+		return cmd
+	}
+	steps := generatorSteps()
+	next := m.genRate
+	if dir > 0 {
+		next = steps[len(steps)-1]
+		for _, s := range steps {
+			if s > m.genRate {
+				next = s
+				break
+			}
+		}
+	} else {
+		next = 0
+		for i := len(steps) - 1; i >= 0; i-- {
+			if steps[i] < m.genRate {
+				next = steps[i]
+				break
+			}
+		}
+	}
+	api := m.c.API
+	return func() tea.Msg { return genDoneMsg{rate: next, err: api.SetGeneratorRate(next)} }
+}
+
+func (m *Model) genDone(msg genDoneMsg) tea.Cmd {
+	switch {
+	case errors.Is(msg.err, engine.ErrNoGenerator):
+		return ui.Toast(ui.LevelError, "no demo generator (start with --demo to use +/-)")
+	case msg.err != nil:
+		return ui.ErrorToast("demo rate", msg.err)
+	}
+	m.genRate = msg.rate
+	if msg.rate == 0 {
+		return ui.Toastf("demo generator paused")
+	}
+	return ui.Toastf("demo generator: %s entries/s", ui.Rate(msg.rate))
+}
+
+func errorf(doing string, err error) error { return fmt.Errorf("%s: %w", doing, err) }
+
+func outputOf(o Options) io.Writer {
+	if o.Output != nil {
+		return o.Output
+	}
+	return os.Stdout
+}

@@ -1,0 +1,146 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
+	"github.com/auditrelay/auditrelay/tui/internal/feed"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+// Frame load: the console redraws once per batch, and batches cover
+// 100 ms, so 10,000 events/s arrive as 1,000 events per frame. Of those,
+// 600 are new entries (each with four policy decisions) and 400 are
+// delivery updates of recent entries.
+const (
+	benchEventsPerFrame  = 1000
+	benchEntriesPerFrame = 600
+	benchHistory         = 10_000
+)
+
+func benchEntry(i int, at time.Time) engine.EntryView {
+	kinds := []string{"flag", "segment", "project", "member"}
+	return engine.EntryView{
+		ID: fmt.Sprintf("b%08d", i), Date: at, ReceivedAt: at, Source: "demo",
+		Kind: kinds[i%4], Title: fmt.Sprintf("Turned on flag checkout-%d in production", i%97),
+		Member: "alice@example.com", Project: "web", Environment: "production",
+		Decisions: []engine.Decision{
+			{Subscription: fakeapi.SubSlack, Sent: true, State: engine.Pending, DeliveryID: fmt.Sprintf("d%08d-s", i)},
+			{Subscription: fakeapi.SubDatadog, Sent: true, State: engine.Pending, DeliveryID: fmt.Sprintf("d%08d-d", i)},
+			{Subscription: fakeapi.SubTeams, Sent: false, State: engine.Filtered},
+			{Subscription: fakeapi.SubLegacy, Sent: false, State: engine.Filtered},
+		},
+	}
+}
+
+// benchBatches builds n frames of events ahead of time: building them is
+// the engine's cost, not the console's.
+func benchBatches(n, start int, at time.Time) []feed.BatchMsg {
+	out := make([]feed.BatchMsg, n)
+	id := start
+	for f := range out {
+		evs := make([]engine.Event, 0, benchEventsPerFrame)
+		first := id
+		for range benchEntriesPerFrame {
+			e := benchEntry(id, at)
+			evs = append(evs, engine.Event{Kind: engine.EntryReceived, Entry: &e})
+			id++
+		}
+		for j := 0; len(evs) < benchEventsPerFrame; j++ {
+			n := first + j%benchEntriesPerFrame
+			st := engine.Delivered
+			if j%10 == 0 {
+				st = engine.Failed
+			}
+			d := engine.DeliveryView{ID: fmt.Sprintf("d%08d-s", n), EntryID: fmt.Sprintf("b%08d", n), Subscription: fakeapi.SubSlack, State: st, Attempts: 1, LastStatus: 200}
+			evs = append(evs, engine.Event{Kind: engine.DeliveryUpdated, Delivery: &d})
+		}
+		out[f] = feed.BatchMsg{Events: evs}
+	}
+	return out
+}
+
+func benchModel(b *testing.B, r *lipgloss.Renderer, w, h int) *Model {
+	api := fakeapi.Demo(fixedNow)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	m := newModel(api, Options{Renderer: r, Role: Operator, Now: fixedNow, Context: ctx})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	hist := make([]engine.EntryView, benchHistory)
+	for i := range hist {
+		hist[benchHistory-1-i] = benchEntry(i, fixedNow())
+	}
+	m.Update(startedMsg{history: hist, subs: api.Subscriptions()})
+	m.Update(ui.StatsMsg{Stats: api.Stats(), Subs: api.Subscriptions()})
+	// A feed so every batch asks for the next one, as in a real run.
+	m.batcher = feed.New(engine.NewFeed(make(chan engine.Event), nil), time.Hour, 0)
+	if m.events.Len() != benchHistory || !m.events.Following() {
+		b.Fatalf("setup: %d entries, following=%v", m.events.Len(), m.events.Following())
+	}
+	return m
+}
+
+// BenchmarkFrame measures one redraw: Update with a 100 ms batch of 1,000
+// events (10,000 events/s) over a 10,000-entry history, then View, with the
+// events pane following the stream (every visible row is new each frame:
+// the worst case for the row cache).
+//
+//	go test ./tui -run '^$' -bench BenchmarkFrame -benchmem
+func BenchmarkFrame(b *testing.B) {
+	color := lipgloss.NewRenderer(io.Discard)
+	color.SetColorProfile(termenv.ANSI256)
+	for _, tc := range []struct {
+		name string
+		r    *lipgloss.Renderer
+		w, h int
+	}{
+		{"120x40/ansi256", color, 120, 40},
+		{"120x40/ascii", ui.PlainRenderer(), 120, 40},
+		{"200x60/ansi256", color, 200, 60},
+		{"80x24/ansi256", color, 80, 24},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			m := benchModel(b, tc.r, tc.w, tc.h)
+			batches := benchBatches(32, benchHistory, fixedNow())
+			b.ReportAllocs()
+			b.ResetTimer()
+			i := 0
+			for b.Loop() {
+				m.Update(batches[i%len(batches)])
+				_ = m.View()
+				i++
+			}
+			b.StopTimer()
+			// The frame did the work: the newest entry of the last batch is
+			// selected and the ring is still full, not growing.
+			last := batches[(i-1)%len(batches)].Events[benchEntriesPerFrame-1].Entry.ID
+			if e, _ := m.events.Selected(); e == nil || e.ID != last || m.events.Len() != benchHistory {
+				b.Fatalf("after %d frames: selected %v, %d entries", i, e, m.events.Len())
+			}
+			b.ReportMetric(float64(benchEventsPerFrame), "events/frame")
+		})
+	}
+}
+
+// BenchmarkIdleFrame is a redraw with nothing new (a key press or a stats
+// poll): what scrolling costs.
+func BenchmarkIdleFrame(b *testing.B) {
+	color := lipgloss.NewRenderer(io.Discard)
+	color.SetColorProfile(termenv.ANSI256)
+	m := benchModel(b, color, 120, 40)
+	up := tea.KeyMsg{Type: tea.KeyUp}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Update(up)
+		_ = m.View()
+	}
+}

@@ -1,0 +1,391 @@
+// Package deliveries is the pane listing the deliveries of the selected
+// subscription or entry: state (glyph and word), attempts, last status
+// code and latency, and when the next retry is due.
+package deliveries
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+// Limits of the list.
+const (
+	// Max is the most deliveries the pane keeps for one scope.
+	Max = 500
+	// Debounce is how long a scope must rest before it is fetched.
+	Debounce = 150 * time.Millisecond
+)
+
+// Scope is what the list is for: a subscription or an entry.
+type Scope struct {
+	Subscription string
+	EntryID      string
+}
+
+type fetchTick struct{ tag int }
+
+type listMsg struct {
+	tag  int
+	rows []engine.DeliveryView
+	err  error
+}
+
+// Model is the deliveries pane.
+type Model struct {
+	c        *ui.Common
+	scope    Scope
+	rows     []engine.DeliveryView
+	byID     map[string]int
+	retrying map[string]bool // optimistic state until the engine answers
+	loaded   bool
+	err      error
+	tag      int
+
+	cursorID      string
+	scroll        ui.Scroll
+	width, height int
+	focused       bool
+}
+
+// New returns an empty deliveries pane.
+func New(c *ui.Common) *Model {
+	return &Model{c: c, byID: map[string]int{}, retrying: map[string]bool{}}
+}
+
+// SetSize sets the body size.
+func (m *Model) SetSize(w, h int) { m.width, m.height = w, h; m.sync() }
+
+// SetFocused marks the pane as having the keyboard.
+func (m *Model) SetFocused(f bool) { m.focused = f }
+
+// Scope returns what the list is for.
+func (m *Model) Scope() Scope { return m.scope }
+
+// Rows returns the listed deliveries, most recently updated first.
+func (m *Model) Rows() []engine.DeliveryView { return m.rows }
+
+// Retrying reports whether id has a retry under way.
+func (m *Model) Retrying(id string) bool { return m.retrying[id] }
+
+// SetSubscription lists sub's deliveries.
+func (m *Model) SetSubscription(sub string) tea.Cmd {
+	if m.scope.Subscription == sub && m.scope.EntryID == "" {
+		return nil
+	}
+	m.scope = Scope{Subscription: sub}
+	m.rows, m.loaded = nil, false
+	m.reindex()
+	return m.schedule()
+}
+
+// SetEntry lists e's deliveries. Its decisions give provisional rows at
+// once; the fetch fills in attempts, status codes and latencies.
+func (m *Model) SetEntry(e *engine.EntryView) tea.Cmd {
+	if e == nil {
+		if m.scope.EntryID != "" {
+			// The entry list is empty (a filter matches nothing): show nothing.
+			m.scope, m.rows = Scope{}, nil
+			m.reindex()
+			m.sync()
+		}
+		return nil
+	}
+	if m.scope.EntryID == e.ID {
+		// Same entry, maybe newer states: fold them in.
+		for _, d := range e.Decisions {
+			if i, ok := m.byID[d.DeliveryID]; ok && d.Sent && m.rows[i].State != d.State {
+				m.rows[i].State = d.State
+			}
+		}
+		return nil
+	}
+	m.scope = Scope{EntryID: e.ID}
+	m.rows, m.loaded = m.rows[:0], false
+	for _, d := range e.Decisions {
+		st := d.State
+		if !d.Sent {
+			st = engine.Filtered
+		}
+		m.rows = append(m.rows, engine.DeliveryView{
+			ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: st, Reason: d.Summary,
+			EntryKind: e.Kind, EntryTitle: e.Title, EntryDate: e.Date, UpdatedAt: e.ReceivedAt,
+		})
+	}
+	m.reindex()
+	return m.schedule()
+}
+
+func (m *Model) schedule() tea.Cmd {
+	m.tag++
+	m.err = nil
+	m.cursorID = ""
+	m.scroll = ui.Scroll{}
+	m.sync()
+	tag := m.tag
+	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return fetchTick{tag} })
+}
+
+// MarkRetrying shows id as "retrying…" until the engine reports on it.
+func (m *Model) MarkRetrying(id string) { m.retrying[id] = true }
+
+// Selection is the delivery under the cursor.
+func (m *Model) Selection() ui.Selection {
+	sel := ui.Selection{Subscription: m.scope.Subscription, EntryID: m.scope.EntryID}
+	if len(m.rows) == 0 {
+		return sel
+	}
+	d := m.rows[m.scroll.Cursor]
+	sel.Subscription, sel.EntryID = d.Subscription, d.EntryID
+	if d.State != engine.Filtered && d.ID != "" {
+		sel.DeliveryID, sel.DeliveryState, sel.Retrying = d.ID, d.State, m.retrying[d.ID]
+	}
+	return sel
+}
+
+// Update handles keys (when focused) and data.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fetchTick:
+		if msg.tag != m.tag {
+			return nil
+		}
+		q := engine.DeliveryQuery{Subscription: m.scope.Subscription, EntryID: m.scope.EntryID, Limit: Max}
+		if q.Subscription != "" {
+			// A subscription's list is about what was sent; the entries its
+			// policy filtered are explained per entry instead.
+			q.States = []engine.State{engine.Pending, engine.InFlight, engine.Delivered, engine.Failed, engine.Skipped}
+		}
+		tag := m.tag
+		return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+			rows, err := c.API.Deliveries(ctx, q)
+			return listMsg{tag: tag, rows: rows, err: err}
+		})
+	case listMsg:
+		if msg.tag != m.tag {
+			return nil
+		}
+		if msg.err != nil {
+			m.err = msg.err
+			return nil
+		}
+		m.rows, m.loaded = msg.rows, true
+		m.reindex()
+		m.sync()
+	case ui.RetryDoneMsg:
+		if msg.Err != nil {
+			delete(m.retrying, msg.DeliveryID)
+		}
+	case tea.KeyMsg:
+		return m.key(msg)
+	}
+	return nil
+}
+
+// Apply folds a batch of engine events into the list.
+func (m *Model) Apply(events []engine.Event) {
+	var fresh []engine.DeliveryView
+	for i := range events {
+		ev := &events[i]
+		if ev.Kind != engine.DeliveryUpdated || ev.Delivery == nil {
+			continue
+		}
+		d := ev.Delivery
+		if m.retrying[d.ID] && (d.State != engine.Failed || ev.Attempt != nil) {
+			delete(m.retrying, d.ID)
+		}
+		if !m.inScope(d) {
+			continue
+		}
+		if j, ok := m.byID[d.ID]; ok {
+			m.rows[j] = *d
+			continue
+		}
+		fresh = append(fresh, *d)
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	// Newest first, ahead of the rest; the cursor stays on its delivery.
+	rows := make([]engine.DeliveryView, 0, min(len(fresh)+len(m.rows), Max))
+	for i := len(fresh) - 1; i >= 0 && len(rows) < Max; i-- {
+		rows = append(rows, fresh[i])
+	}
+	for _, r := range m.rows {
+		if len(rows) == Max {
+			break
+		}
+		rows = append(rows, r)
+	}
+	m.rows = rows
+	m.reindex()
+	m.sync()
+}
+
+func (m *Model) inScope(d *engine.DeliveryView) bool {
+	if m.scope.EntryID != "" {
+		return d.EntryID == m.scope.EntryID
+	}
+	return m.scope.Subscription != "" && d.Subscription == m.scope.Subscription && d.State != engine.Filtered
+}
+
+func (m *Model) reindex() {
+	clear(m.byID)
+	for i, r := range m.rows {
+		if r.ID != "" {
+			m.byID[r.ID] = i
+		}
+	}
+}
+
+// sync puts the cursor back on its delivery after the rows changed.
+func (m *Model) sync() {
+	if i, ok := m.byID[m.cursorID]; ok && m.cursorID != "" {
+		m.scroll.Cursor = i
+	}
+	m.scroll.Clamp(len(m.rows), m.bodyRows())
+	if len(m.rows) > 0 {
+		m.cursorID = m.rows[m.scroll.Cursor].ID
+	}
+}
+
+func (m *Model) bodyRows() int { return max(m.height-1, 1) } // one header line
+
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.c.Keys.Nav.Open.Is(msg) {
+		sel := m.Selection()
+		switch {
+		case sel.DeliveryID != "":
+			return func() tea.Msg { return ui.OpenMsg{View: ui.ViewDeliveryDetail, DeliveryID: sel.DeliveryID} }
+		case sel.EntryID != "":
+			// Filtered: nothing was sent, so show why from the entry.
+			return func() tea.Msg { return ui.OpenMsg{View: ui.ViewEntryDetail, EntryID: sel.EntryID} }
+		}
+		return nil
+	}
+	if m.scroll.Key(msg, m.c.Keys.Nav, len(m.rows), m.bodyRows()) && len(m.rows) > 0 {
+		m.cursorID = m.rows[m.scroll.Cursor].ID
+	}
+	return nil
+}
+
+// Title is the pane's border title.
+func (m *Model) Title() string {
+	switch {
+	case m.scope.Subscription != "":
+		return "Deliveries · " + m.scope.Subscription
+	case m.scope.EntryID != "":
+		return "Deliveries · entry " + ui.ShortID(m.scope.EntryID)
+	}
+	return "Deliveries"
+}
+
+// Info is the bottom-border note.
+func (m *Model) Info() string {
+	if m.err != nil {
+		return "could not list: " + m.err.Error()
+	}
+	failed := 0
+	for _, r := range m.rows {
+		if r.State == engine.Failed {
+			failed++
+		}
+	}
+	s := ui.Count(len(m.rows)) + " shown"
+	if failed > 0 {
+		s += " · " + ui.Count(failed) + " failed"
+	}
+	if !m.loaded && m.scope != (Scope{}) {
+		s += " · loading"
+	}
+	return s
+}
+
+// View renders a header line and the visible rows.
+func (m *Model) View() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	s := m.c.Styles
+	if len(m.rows) == 0 {
+		msg := "  no deliveries yet"
+		if m.scope == (Scope{}) {
+			msg = "  select a subscription or an entry"
+		}
+		return s.Dim.Render(ui.Fit(msg, m.width))
+	}
+	now := m.c.Now()
+	bySub := m.scope.EntryID != ""
+	// Fixed columns: marker 2, state 12, try 4, code 4, time 6, next 10 and
+	// their gaps; "updated" (9) only when there is room for it.
+	fixed := 2 + 12 + 1 + 1 + 4 + 1 + 4 + 1 + 6 + 1 + 10
+	showUpd := m.width >= 80
+	if showUpd {
+		fixed += 9
+	}
+	whatW := max(m.width-fixed, 6)
+	var b strings.Builder
+	hdr := "  " + ui.Fit("state", 12) + " "
+	if showUpd {
+		hdr += ui.Fit("updated", 8) + " "
+	}
+	if bySub {
+		hdr += ui.Fit("subscription", whatW)
+	} else {
+		hdr += ui.Fit("entry", whatW)
+	}
+	hdr += " " + ui.FitLeft("try", 4) + " " + ui.FitLeft("code", 4) + " " + ui.FitLeft("time", 6) + " " + ui.Fit("next", 10)
+	b.WriteString(s.Dim.Render(ui.Fit(hdr, m.width)))
+	end := min(m.scroll.Offset+m.bodyRows(), len(m.rows))
+	for i := m.scroll.Offset; i < end; i++ {
+		d := &m.rows[i]
+		b.WriteByte('\n')
+		st := s.DeliveryStatus(d.State, d.Attempts, m.retrying[d.ID])
+		what := d.EntryKind + " · " + d.EntryTitle
+		if bySub {
+			what = d.Subscription
+		}
+		code := "-"
+		if d.LastStatus > 0 {
+			code = strconv.Itoa(d.LastStatus)
+		} else if d.LastError != "" {
+			code = "err"
+		}
+		next := "-"
+		if d.State == engine.Pending && !d.NextAttemptAt.IsZero() {
+			next = ui.Until(now, d.NextAttemptAt)
+		}
+		tries := "-"
+		if d.Attempts > 0 {
+			tries = "#" + strconv.Itoa(d.Attempts)
+		}
+		selected := i == m.scroll.Cursor
+		marker := "  "
+		if selected {
+			marker = "› "
+		}
+		stCell := ui.Fit(st.String(), 12)
+		rest := " "
+		if showUpd {
+			upd := "-"
+			if !d.UpdatedAt.IsZero() {
+				upd = d.UpdatedAt.Format("15:04:05")
+			}
+			rest += ui.Fit(upd, 8) + " "
+		}
+		rest += ui.Fit(what, whatW) + " " + ui.FitLeft(tries, 4) + " " +
+			ui.FitLeft(code, 4) + " " + ui.FitLeft(ui.Latency(d.LastLatency), 6) + " " + ui.Fit(next, 10)
+		if selected && m.focused {
+			b.WriteString(s.Selected.Render(ui.Fit(marker+stCell+rest, m.width)))
+			continue
+		}
+		b.WriteString(ui.Fit(marker+st.Style.Render(stCell)+rest, m.width))
+	}
+	return b.String()
+}

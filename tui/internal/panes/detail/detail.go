@@ -1,0 +1,379 @@
+// Package detail is the full-screen view opened with enter: a delivery's
+// rendered request and every attempt with its response, an entry with its
+// policy explanations and JSON, or a connection test's answer. Secrets
+// arrive masked from the engine and header values that look secret are
+// masked again here, in case a template put one somewhere unexpected.
+package detail
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/viewport"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+type loadedMsg struct {
+	tag      int
+	delivery *engine.DeliveryDetail
+	entry    *engine.EntryDetail
+	err      error
+}
+
+// Model is the detail view.
+type Model struct {
+	c        *ui.Common
+	vp       viewport.Model
+	open     ui.OpenMsg
+	tag      int
+	loading  bool
+	err      error
+	delivery *engine.DeliveryDetail
+	entry    *engine.EntryDetail
+	width    int
+	height   int
+}
+
+// New returns a closed detail view.
+func New(c *ui.Common) *Model {
+	vp := viewport.New(0, 0)
+	vp.Style = c.Styles.Plain.Style
+	return &Model{c: c, vp: vp}
+}
+
+// SetSize sets the body size.
+func (m *Model) SetSize(w, h int) {
+	m.width, m.height = w, h
+	m.vp.Width, m.vp.Height = w, h
+	m.render()
+}
+
+// Open shows what msg asks for and starts loading it.
+func (m *Model) Open(msg ui.OpenMsg) tea.Cmd {
+	m.open = msg
+	m.delivery, m.entry, m.err = nil, nil, nil
+	m.vp.GotoTop()
+	if msg.View == ui.ViewTestResult {
+		m.loading = false
+		m.render()
+		return nil
+	}
+	m.loading = true
+	m.render()
+	return m.load()
+}
+
+func (m *Model) load() tea.Cmd {
+	m.tag++
+	tag, open := m.tag, m.open
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		switch open.View {
+		case ui.ViewDeliveryDetail:
+			d, err := c.API.Delivery(ctx, open.DeliveryID)
+			return loadedMsg{tag: tag, delivery: &d, err: err}
+		default:
+			e, err := c.API.Entry(ctx, open.EntryID)
+			return loadedMsg{tag: tag, entry: &e, err: err}
+		}
+	})
+}
+
+// Selection is the delivery shown, so r retries it from here.
+func (m *Model) Selection() ui.Selection {
+	if m.delivery == nil {
+		return ui.Selection{Subscription: m.open.Subscription}
+	}
+	return ui.Selection{Subscription: m.delivery.Subscription, DeliveryID: m.delivery.ID, DeliveryState: m.delivery.State, EntryID: m.delivery.EntryID}
+}
+
+// Title is the view's border title.
+func (m *Model) Title() string {
+	switch m.open.View {
+	case ui.ViewDeliveryDetail:
+		return "Delivery " + m.open.DeliveryID
+	case ui.ViewEntryDetail:
+		return "Entry " + m.open.EntryID
+	case ui.ViewTestResult:
+		return "Connection test · " + m.open.Test.Subscription
+	}
+	return "Detail"
+}
+
+// Info is the bottom-border note.
+func (m *Model) Info() string {
+	return fmt.Sprintf("%3.0f%% · esc back · ↑/↓ pgup/pgdn scroll", m.vp.ScrollPercent()*100)
+}
+
+// Apply reloads the delivery shown when the engine reports on it.
+func (m *Model) Apply(events []engine.Event) tea.Cmd {
+	if m.open.View != ui.ViewDeliveryDetail {
+		return nil
+	}
+	for _, ev := range events {
+		if ev.Delivery != nil && ev.Delivery.ID == m.open.DeliveryID {
+			return m.load()
+		}
+	}
+	return nil
+}
+
+// Update handles keys and loaded data.
+func (m *Model) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case loadedMsg:
+		if msg.tag != m.tag {
+			return nil
+		}
+		m.loading = false
+		m.err = msg.err
+		if msg.err == nil {
+			m.delivery, m.entry = msg.delivery, msg.entry
+		}
+		m.render()
+	case tea.KeyMsg:
+		if m.c.Keys.Nav.Back.Is(msg) {
+			return ui.Close
+		}
+		switch {
+		case m.c.Keys.Nav.Top.Is(msg):
+			m.vp.GotoTop()
+			return nil
+		case m.c.Keys.Nav.Bottom.Is(msg):
+			m.vp.GotoBottom()
+			return nil
+		}
+		var cmd tea.Cmd
+		m.vp, cmd = m.vp.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// View renders the scrolled content.
+func (m *Model) View() string { return m.vp.View() }
+
+func (m *Model) render() {
+	if m.width <= 0 {
+		return
+	}
+	var b strings.Builder
+	s := m.c.Styles
+	switch {
+	case m.loading:
+		b.WriteString(s.Dim.Render("loading…"))
+	case m.err != nil:
+		b.WriteString(s.Error.Render("could not load: " + m.err.Error()))
+	case m.open.View == ui.ViewTestResult && m.open.Test != nil:
+		m.writeTest(&b, m.open.Test)
+	case m.delivery != nil:
+		m.writeDelivery(&b, m.delivery)
+	case m.entry != nil:
+		m.writeEntry(&b, m.entry)
+	}
+	// Wrap long lines so nothing is cut off at the right edge.
+	var out []string
+	for _, l := range strings.Split(b.String(), "\n") {
+		if ui.Width(l) <= m.width {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, ui.WrapIndent(l, m.width)...)
+	}
+	m.vp.SetContent(strings.Join(out, "\n"))
+}
+
+func (m *Model) section(b *strings.Builder, title string) {
+	b.WriteString("\n")
+	b.WriteString(m.c.Styles.Title.Render(title))
+	b.WriteString("\n")
+}
+
+func (m *Model) kv(b *strings.Builder, k, v string) {
+	if v == "" {
+		return
+	}
+	b.WriteString(m.c.Styles.Dim.Render(fmt.Sprintf("  %-14s ", k)))
+	b.WriteString(v)
+	b.WriteString("\n")
+}
+
+func (m *Model) writeRequest(b *strings.Builder, r engine.RequestView) {
+	if r.Skipped != "" {
+		b.WriteString("  nothing would be sent: " + r.Skipped + "\n")
+		return
+	}
+	method := r.Method
+	if method == "" {
+		method = "POST"
+	}
+	b.WriteString("  " + m.c.Styles.Bold.Render(method) + " " + r.URL + "\n")
+	for _, h := range r.Headers {
+		b.WriteString("  " + m.c.Styles.Dim.Render(h.Name+":") + " " + MaskHeader(h) + "\n")
+	}
+	m.kv(b, "template", r.Template)
+	if r.Note != "" {
+		m.kv(b, "note", r.Note)
+	}
+	if r.Body != "" {
+		b.WriteString("\n")
+		b.WriteString(indent(prettyJSON(r.Body), "  "))
+		b.WriteString("\n")
+	}
+}
+
+func (m *Model) writeDelivery(b *strings.Builder, d *engine.DeliveryDetail) {
+	s := m.c.Styles
+	now := m.c.Now()
+	st := s.DeliveryStatus(d.State, d.DeliveryView.Attempts, false)
+	b.WriteString(st.Render() + "  " + s.Bold.Render(d.Subscription) + "  " + d.EntryKind + " · " + d.EntryTitle + "\n")
+	m.kv(b, "entry", d.EntryID)
+	m.kv(b, "reason", d.Reason)
+	if !d.NextAttemptAt.IsZero() && d.State == engine.Pending {
+		m.kv(b, "next attempt", d.NextAttemptAt.Format("15:04:05")+" ("+ui.Until(now, d.NextAttemptAt)+")")
+	}
+	if d.LastError != "" {
+		m.kv(b, "last error", d.LastError)
+	}
+	m.section(b, "Request (rendered now with current templates and values)")
+	m.writeRequest(b, d.Request)
+	m.section(b, fmt.Sprintf("Attempts (%d)", len(d.Attempts)))
+	if len(d.Attempts) == 0 {
+		b.WriteString(s.Dim.Render("  no attempt yet") + "\n")
+	}
+	for i := len(d.Attempts) - 1; i >= 0; i-- {
+		a := d.Attempts[i]
+		code := "no response"
+		if a.StatusCode > 0 {
+			code = fmt.Sprint(a.StatusCode)
+		}
+		head := fmt.Sprintf("  #%d  %s  %s  %s  %s", a.Number, a.StartedAt.Format("15:04:05"), code, ui.Latency(a.Duration), a.Trigger)
+		style := s.Ok
+		if a.StatusCode < 200 || a.StatusCode > 299 {
+			style = s.Fail
+		}
+		b.WriteString(style.Render(head) + "\n")
+		m.kv(b, "outcome", a.Outcome)
+		if a.Error != "" {
+			e := a.Error
+			if a.ErrorClass != "" {
+				e += " (" + a.ErrorClass + ")"
+			}
+			m.kv(b, "error", e)
+		}
+		m.kv(b, "instance", a.Instance)
+		m.kv(b, "template", a.Template)
+		for _, h := range a.ResponseHeaders {
+			m.kv(b, "< "+h.Name, MaskHeader(h))
+		}
+		if a.ResponseBody != "" {
+			b.WriteString(indent(prettyJSON(a.ResponseBody), "    ") + "\n")
+		}
+	}
+}
+
+func (m *Model) writeEntry(b *strings.Builder, e *engine.EntryDetail) {
+	s := m.c.Styles
+	b.WriteString(s.Bold.Render(e.Kind+" · "+e.Title) + "\n")
+	m.kv(b, "id", e.ID)
+	m.kv(b, "member", e.Member)
+	m.kv(b, "project", e.Project)
+	m.kv(b, "environment", e.Environment)
+	m.kv(b, "date", e.Date.Format("2006-01-02 15:04:05 MST"))
+	m.kv(b, "received", e.ReceivedAt.Format("2006-01-02 15:04:05 MST")+" via "+e.Source)
+	m.section(b, "Policy decisions")
+	for _, d := range e.Decisions {
+		st := s.DecisionStatus(d)
+		b.WriteString("  " + st.Render() + "  " + s.Bold.Render(d.Subscription) + "  " + d.Summary + "\n")
+		for _, x := range e.Explanation {
+			if x.Subscription != d.Subscription {
+				continue
+			}
+			if x.Text != "" {
+				b.WriteString(indent(x.Text, "      ") + "\n")
+			}
+			if x.PolicyNote != "" {
+				b.WriteString("      " + s.Warn.Render("! "+x.PolicyNote) + "\n")
+			}
+		}
+	}
+	if len(e.Context) > 0 {
+		m.section(b, "Template context")
+		b.WriteString(indent(prettyJSON(string(e.Context)), "  ") + "\n")
+	}
+	if len(e.Raw) > 0 {
+		m.section(b, "Raw entry")
+		b.WriteString(indent(prettyJSON(string(e.Raw)), "  ") + "\n")
+	}
+}
+
+func (m *Model) writeTest(b *strings.Builder, t *ui.TestOutcome) {
+	s := m.c.Styles
+	r := t.Result
+	switch {
+	case t.Err != nil:
+		b.WriteString(s.Fail.Render("✗ test not sent: "+t.Err.Error()) + "\n")
+		return
+	case r.OK:
+		b.WriteString(s.Ok.Render(fmt.Sprintf("✓ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))) + "\n")
+	default:
+		msg := fmt.Sprintf("✗ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))
+		if r.StatusCode == 0 {
+			msg = "✗ no answer"
+		}
+		if r.Error != "" {
+			msg += ": " + r.Error
+		}
+		b.WriteString(s.Fail.Render(msg) + "\n")
+	}
+	m.section(b, "Request sent (validation template)")
+	m.writeRequest(b, r.Request)
+	m.section(b, "Response body")
+	if r.Body == "" {
+		b.WriteString(s.Dim.Render("  (empty)") + "\n")
+	} else {
+		b.WriteString(indent(prettyJSON(r.Body), "  ") + "\n")
+	}
+}
+
+// MaskHeader returns h's value, masked when the header name suggests a
+// credential and the engine did not mask it already.
+func MaskHeader(h store.Header) string {
+	n := strings.ToLower(h.Name)
+	for _, w := range []string{"authorization", "token", "secret", "signature", "api-key", "apikey", "cookie", "password", "x-api-key"} {
+		if strings.Contains(n, w) {
+			if strings.Contains(h.Value, "•") {
+				return h.Value
+			}
+			scheme, _, ok := strings.Cut(h.Value, " ")
+			if ok && (strings.EqualFold(scheme, "bearer") || strings.EqualFold(scheme, "basic")) {
+				return scheme + " ••••••••"
+			}
+			return "••••••••"
+		}
+	}
+	return h.Value
+}
+
+func prettyJSON(s string) string {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{") && !strings.HasPrefix(t, "[") {
+		return s
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, []byte(t), "", "  ") != nil {
+		return s
+	}
+	return buf.String()
+}
+
+func indent(s, pre string) string {
+	s = strings.TrimRight(s, "\n")
+	return pre + strings.ReplaceAll(s, "\n", "\n"+pre)
+}

@@ -1,0 +1,148 @@
+package events
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+// columns are the cell widths of a row; zero hides a column. Narrow panes
+// drop where, then member, before squeezing the title.
+type columns struct {
+	time, kind, status, title, member, where int
+}
+
+const (
+	markerW = 2 // "› "
+	timeW   = 8 // 15:04:05
+	kindW   = 11
+	statusW = 3
+)
+
+func layoutColumns(w int) columns {
+	c := columns{time: timeW, kind: kindW, status: statusW}
+	rest := w - markerW - timeW - 1 - kindW - 1 - statusW - 1
+	switch {
+	case rest >= 70:
+		c.member, c.where = 20, 18
+	case rest >= 52:
+		c.member, c.where = 16, 14
+	case rest >= 36:
+		c.member = 16
+	}
+	if c.member > 0 {
+		rest -= c.member + 1
+	}
+	if c.where > 0 {
+		rest -= c.where + 1
+	}
+	c.title = max(rest, 0)
+	return c
+}
+
+// status summarises an entry's deliveries in three cells: failures win,
+// then work in progress, then success.
+func (m *Model) status(e *engine.EntryView, plain bool) string {
+	failed, busy, done := 0, 0, 0
+	for _, d := range e.Decisions {
+		switch d.State {
+		case engine.Failed:
+			failed++
+		case engine.Pending, engine.InFlight:
+			busy++
+		case engine.Delivered:
+			done++
+		}
+	}
+	s := m.c.Styles
+	var text string
+	style := s.Muted
+	switch {
+	case failed > 0:
+		text, style = "✗"+strconv.Itoa(min(failed, 9)), s.Fail
+	case busy > 0:
+		text, style = "⟳", s.Warn
+	case done > 0:
+		text, style = "✓", s.Ok
+	default:
+		text = "·"
+	}
+	text = ui.Fit(text, statusW)
+	if plain {
+		return text
+	}
+	return style.Render(text)
+}
+
+func where(e *engine.EntryView) string {
+	switch {
+	case e.Project != "" && e.Environment != "":
+		return e.Project + "/" + e.Environment
+	case e.Project != "":
+		return e.Project
+	case e.Environment != "":
+		return e.Environment
+	}
+	return "—"
+}
+
+// cells renders the row's columns; styled colors only when plain is false.
+func (m *Model) cells(b *strings.Builder, e *engine.EntryView, plain bool) {
+	s := m.c.Styles
+	c := m.cols
+	ts := e.ReceivedAt
+	if ts.IsZero() {
+		ts = e.Date
+	}
+	tm := ts.Format("15:04:05")
+	kind := ui.Fit(e.Kind, c.kind)
+	if plain {
+		b.WriteString(tm)
+		b.WriteByte(' ')
+		b.WriteString(kind)
+	} else {
+		b.WriteString(s.Dim.Render(tm))
+		b.WriteByte(' ')
+		b.WriteString(s.Accent.Render(kind))
+	}
+	b.WriteByte(' ')
+	b.WriteString(m.status(e, plain))
+	b.WriteByte(' ')
+	b.WriteString(ui.Fit(e.Title, c.title))
+	if c.member > 0 {
+		b.WriteByte(' ')
+		mem := ui.Fit(e.Member, c.member)
+		if !plain {
+			mem = s.Dim.Render(mem)
+		}
+		b.WriteString(mem)
+	}
+	if c.where > 0 {
+		b.WriteByte(' ')
+		b.WriteString(ui.Fit(where(e), c.where))
+	}
+}
+
+func (m *Model) renderRow(e *engine.EntryView) string {
+	var b strings.Builder
+	b.Grow(m.width + 48)
+	b.WriteString("  ")
+	m.cells(&b, e, false)
+	return ui.Fit(b.String(), m.width)
+}
+
+// renderSelected draws the cursor row: a "›" marker (visible without
+// color) and, when focused, reverse video over plain cells.
+func (m *Model) renderSelected(e *engine.EntryView) string {
+	var b strings.Builder
+	b.Grow(m.width + 16)
+	b.WriteString("› ")
+	m.cells(&b, e, true)
+	line := ui.Fit(b.String(), m.width)
+	if m.focused {
+		return m.c.Styles.Selected.Render(line)
+	}
+	return m.c.Styles.Bold.Render(line)
+}

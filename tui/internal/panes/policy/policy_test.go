@@ -1,0 +1,103 @@
+package policy
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
+	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+	"github.com/auditrelay/auditrelay/tui/internal/uitest"
+)
+
+func setup(t *testing.T) (*Model, *fakeapi.API) {
+	api := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, api, keys.Operator))
+	m.SetSize(70, 20)
+	return m, api
+}
+
+func demoEntry(t *testing.T, api *fakeapi.API, id string) *engine.EntryView {
+	d, err := api.Entry(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &d.EntryView
+}
+
+func TestSummariesAtOnceExplanationAfterDebounce(t *testing.T) {
+	m, api := setup(t)
+	cmd := m.SetEntry(demoEntry(t, api, "e0029"), 0)
+	v := m.View()
+	if !strings.Contains(v, "slack-prod") || !strings.Contains(v, "no statement matched flag") {
+		t.Fatalf("summary view:\n%s", v)
+	}
+	if strings.Contains(v, "did not match") || !strings.Contains(m.Info(), "summaries") {
+		t.Fatal("the full explanation must wait for the debounce")
+	}
+	for _, msg := range uitest.Exec(cmd, time.Second) {
+		for _, msg := range uitest.Exec(m.Update(msg), time.Second) {
+			m.Update(msg)
+		}
+	}
+	v = m.View()
+	if !strings.Contains(v, "did not match: the entry is a flag in proj/web:env/staging") {
+		t.Fatalf("explanation missing:\n%s", v)
+	}
+	if !strings.Contains(m.Title(), "sent to 2 of 4") {
+		t.Errorf("title %q", m.Title())
+	}
+}
+
+func TestStaleFetchIsIgnored(t *testing.T) {
+	m, api := setup(t)
+	first := m.SetEntry(demoEntry(t, api, "e0028"), 0)
+	m.SetEntry(demoEntry(t, api, "e0029"), 0) // moved on before the tick
+	for _, msg := range uitest.Exec(first, time.Second) {
+		if cmd := m.Update(msg); cmd != nil {
+			t.Fatalf("a stale tick (%T) must not fetch", msg)
+		}
+	}
+	if m.detail != nil {
+		t.Fatal("no detail should be loaded")
+	}
+}
+
+func TestDecisionSelectionAndOpen(t *testing.T) {
+	m, api := setup(t)
+	m.SetEntry(demoEntry(t, api, "e0028"), 0)
+	if sel := m.Selection(); sel.Subscription != fakeapi.SubSlack || sel.DeliveryID != fakeapi.FailedDelivery || sel.DeliveryState != engine.Failed {
+		t.Fatalf("selection %+v", sel)
+	}
+	m.Update(uitest.Key("down"))
+	if sel := m.Selection(); sel.Subscription != fakeapi.SubDatadog {
+		t.Fatalf("after down: %+v", sel)
+	}
+	msgs := uitest.Exec(m.Update(uitest.Key("enter")), time.Second)
+	open, ok := uitest.Find[ui.OpenMsg](msgs)
+	if !ok || open.View != ui.ViewDeliveryDetail || open.DeliveryID != "dlv_e0028_datadog-events" {
+		t.Fatalf("enter: %+v", msgs)
+	}
+	// A filtered decision has no delivery: enter shows the entry instead.
+	m.Update(uitest.Key("G"))
+	open, _ = uitest.Find[ui.OpenMsg](uitest.Exec(m.Update(uitest.Key("enter")), time.Second))
+	if open.View != ui.ViewEntryDetail || open.EntryID != "e0028" {
+		t.Fatalf("enter on filtered: %+v", open)
+	}
+}
+
+func TestNewVersionKeepsCursor(t *testing.T) {
+	m, api := setup(t)
+	e := demoEntry(t, api, "e0028")
+	m.SetEntry(e, 0)
+	m.Update(uitest.Key("down"))
+	e.Decisions[0].State = engine.Delivered
+	if cmd := m.SetEntry(e, 1); cmd != nil {
+		t.Fatal("a new version of the same entry must not refetch")
+	}
+	if m.cursor != 1 || m.Entry().Decisions[0].State != engine.Delivered {
+		t.Fatalf("cursor %d state %s", m.cursor, m.Entry().Decisions[0].State)
+	}
+}

@@ -1,0 +1,178 @@
+package tpledit
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
+	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+	"github.com/auditrelay/auditrelay/tui/internal/uitest"
+)
+
+func run(m *Model, cmd tea.Cmd) []tea.Msg {
+	var out []tea.Msg
+	for _, msg := range uitest.Exec(cmd, time.Second) {
+		switch msg.(type) {
+		case ui.ToastMsg, ui.PromptMsg, ui.CloseMsg:
+			out = append(out, msg)
+		default:
+			out = append(out, run(m, m.Update(msg))...)
+		}
+	}
+	return out
+}
+
+func toasts(msgs []tea.Msg) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		if t, ok := m.(ui.ToastMsg); ok {
+			b.WriteString(t.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func setup(t *testing.T, role keys.Role, w int) (*Model, *fakeapi.API) {
+	api := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, api, role))
+	m.SetSize(w, 24)
+	run(m, m.Open(fakeapi.SubSlack, "e0028"))
+	return m, api
+}
+
+func typeText(m *Model, s string) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, r := range s {
+		cmds = append(cmds, m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}}))
+	}
+	return tea.Batch(cmds...)
+}
+
+func TestPreviewFollowsTyping(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	if !strings.Contains(m.View(), `"text": "Turned on flag pricing-page in production"`) {
+		t.Fatalf("initial preview:\n%s", m.View())
+	}
+	if !strings.Contains(m.View(), "[flag]") || !strings.Contains(m.View(), "preview of entry e0028") {
+		t.Fatalf("tabs/status:\n%s", m.View())
+	}
+	// Typing "{{kind}} " at the start; only one render happens, for the
+	// last keystroke, after the debounce.
+	cmd := typeText(m, "{{kind}} ")
+	run(m, cmd)
+	if m.Dirty() != 1 || !strings.Contains(m.Title(), "1 unsaved") {
+		t.Fatalf("dirty %d", m.Dirty())
+	}
+	p := m.Preview()
+	if p == nil || !strings.HasPrefix(p.Request.Body, "flag {") {
+		t.Fatalf("preview body %q", p.Request.Body)
+	}
+	if !strings.Contains(m.View(), "flag {") {
+		t.Fatalf("view:\n%s", m.View())
+	}
+}
+
+func TestParseErrorsShowWithPositionAndBlockSave(t *testing.T) {
+	m, api := setup(t, keys.Operator, 90)
+	run(m, typeText(m, "{{oops"))
+	if !strings.Contains(m.View(), "✗ 1:1 error: unclosed {{ (expected }})") {
+		t.Fatalf("narrow view:\n%s", m.View())
+	}
+	out := run(m, m.Update(uitest.Key("ctrl+s")))
+	if !strings.Contains(toasts(out), "not saved: 1:1 unclosed {{") {
+		t.Fatalf("save: %q", toasts(out))
+	}
+	for _, c := range api.Calls() {
+		if strings.HasPrefix(c, "SaveTemplate") {
+			t.Fatal("a template that does not parse reached the engine")
+		}
+	}
+}
+
+func TestStalePreviewIsIgnored(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	m.gen = 5
+	m.Update(previewMsg{gen: 5, key: "flag", preview: engine.Preview{Request: engine.RequestView{Body: "new"}}})
+	m.Update(previewMsg{gen: 3, key: "flag", preview: engine.Preview{Request: engine.RequestView{Body: "old"}}})
+	if m.Preview().Request.Body != "new" {
+		t.Fatalf("an older render replaced a newer one: %q", m.Preview().Request.Body)
+	}
+}
+
+func TestSaveAndConflict(t *testing.T) {
+	m, api := setup(t, keys.Operator, 120)
+	run(m, typeText(m, "x"))
+	out := run(m, m.Update(uitest.Key("ctrl+s")))
+	if !strings.Contains(toasts(out), "saved flag template of slack-prod to subscriptions/slack-prod/flag.hbs") {
+		t.Fatalf("save: %q", toasts(out))
+	}
+	if m.Dirty() != 0 {
+		t.Fatal("saved buffer still dirty")
+	}
+	// Someone else saves meanwhile: our next save is refused and says who.
+	ts, _ := api.Templates(fakeapi.SubSlack)
+	if _, err := api.SaveTemplate(t.Context(), "bob", fakeapi.SubSlack, "flag", "{}", ts[0].Hash); err != nil {
+		t.Fatal(err)
+	}
+	run(m, typeText(m, "y"))
+	out = run(m, m.Update(uitest.Key("ctrl+s")))
+	want := "not saved: the flag template changed since you opened it (by bob just now); reload with ctrl+r"
+	if !strings.Contains(toasts(out), want) || !strings.Contains(m.View(), "reload with ctrl+r") {
+		t.Fatalf("conflict: %q\n%s", toasts(out), m.View())
+	}
+	// ctrl+r with edits asks first; confirming reloads bob's version.
+	out = run(m, m.Update(uitest.Key("ctrl+r")))
+	p, ok := uitest.Find[ui.PromptMsg](out)
+	if !ok {
+		t.Fatalf("reload should ask: %v", out)
+	}
+	run(m, p.OnYes)
+	if _, src, _ := m.Current(); src != "{}" || m.Dirty() != 0 {
+		t.Fatalf("after reload: %q dirty=%d", src, m.Dirty())
+	}
+}
+
+func TestSwitchTemplatesKeepsEdits(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	run(m, typeText(m, "A"))
+	run(m, m.Update(uitest.Key("tab")))
+	if info, _, _ := m.Current(); info.Key != "default" {
+		t.Fatalf("tab → %s", info.Key)
+	}
+	if !strings.Contains(m.View(), "flag*") {
+		t.Fatalf("the edited tab should be marked:\n%s", m.View())
+	}
+	run(m, m.Update(uitest.Key("shift+tab")))
+	if _, src, _ := m.Current(); !strings.HasPrefix(src, "A{") {
+		t.Fatalf("edit lost: %q", src)
+	}
+	if p, ok := uitest.Find[ui.PromptMsg](run(m, m.Update(uitest.Key("esc")))); !ok || !strings.Contains(p.Question, "discard unsaved edits to 1 template(s)?") {
+		t.Fatal("esc with edits should ask")
+	}
+}
+
+func TestViewerIsReadOnly(t *testing.T) {
+	m, api := setup(t, keys.Viewer, 120)
+	out := run(m, typeText(m, "x"))
+	if !strings.Contains(toasts(out), "viewer role cannot edit") || m.Dirty() != 0 {
+		t.Fatalf("typing: %q dirty=%d", toasts(out), m.Dirty())
+	}
+	run(m, m.Update(uitest.Key("down"))) // moving is fine
+	out = run(m, m.Update(uitest.Key("ctrl+s")))
+	if !strings.Contains(toasts(out), "viewer role cannot edit") {
+		t.Fatalf("save: %q", toasts(out))
+	}
+	for _, c := range api.Calls() {
+		if strings.HasPrefix(c, "SaveTemplate") {
+			t.Fatal("viewer reached SaveTemplate")
+		}
+	}
+	if _, ok := uitest.Find[ui.CloseMsg](run(m, m.Update(uitest.Key("esc")))); !ok {
+		t.Fatal("esc closes without asking for a viewer")
+	}
+}

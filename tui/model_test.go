@@ -1,0 +1,338 @@
+package tui
+
+import (
+	"context"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
+)
+
+// footer is the last line of the screen.
+func footer(d *driver) string {
+	lines := strings.Split(d.view(), "\n")
+	return lines[len(lines)-1]
+}
+
+func hasCall(api *fakeapi.API, prefix string) bool {
+	return slices.ContainsFunc(api.Calls(), func(c string) bool { return strings.HasPrefix(c, prefix) })
+}
+
+func TestRetryWithConfirmation(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	// The entry with the failed Slack delivery is one up from the newest.
+	d.keys(keyOf(tea.KeyUp), runeKey('r'))
+	if f := footer(d); !strings.Contains(f, "? retry failed delivery dlv_e0028_slack-prod to slack-prod now? (y/N)") {
+		t.Fatalf("prompt: %q", f)
+	}
+	if hasCall(api, "Retry") {
+		t.Fatal("retried before the answer")
+	}
+	d.keys(runeKey('y'))
+	if !hasCall(api, "Retry "+fakeapi.FailedDelivery) {
+		t.Fatalf("calls %v", api.Calls())
+	}
+	dl, _ := api.Delivery(context.Background(), fakeapi.FailedDelivery)
+	if dl.State != engine.Delivered {
+		t.Fatalf("engine state %s", dl.State)
+	}
+	v := d.view()
+	if !strings.Contains(footer(d), "retry of dlv_e0028_s… queued") {
+		t.Errorf("toast: %q", footer(d))
+	}
+	// The deliveries pane (this entry) shows it delivered, and the
+	// subscriptions pane, refreshed after the action, no longer failing.
+	if !strings.Contains(v, "✓ delivered  slack-prod              #6  200   42ms") {
+		t.Errorf("deliveries pane not updated:\n%s", v)
+	}
+	if !strings.Contains(v, "✗ failed              slack-prod             5      1") {
+		t.Errorf("subscriptions pane not refreshed:\n%s", v)
+	}
+}
+
+func TestRetryDefaultsToNo(t *testing.T) {
+	for _, k := range []tea.KeyMsg{runeKey('n'), keyOf(tea.KeyEnter), keyOf(tea.KeyEsc), runeKey('x')} {
+		api := demo(t)
+		d := newDriver(t, api, 120, 40)
+		d.keys(keyOf(tea.KeyUp), runeKey('r'), k)
+		if hasCall(api, "Retry") {
+			t.Fatalf("%q retried", k.String())
+		}
+		if !strings.Contains(footer(d), "cancelled") {
+			t.Errorf("%q: footer %q", k.String(), footer(d))
+		}
+	}
+}
+
+func TestRetryExplainsWhyNot(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	// Newest entry: nothing failed.
+	d.keys(runeKey('r'))
+	if !strings.Contains(footer(d), "retry: select a failed delivery") {
+		t.Errorf("footer %q", footer(d))
+	}
+	// A pending delivery in the deliveries pane.
+	d.keys(runeKey('3'), keyOf(tea.KeyEnd), runeKey('r'))
+	if !strings.Contains(footer(d), "is pending, not failed") && !strings.Contains(footer(d), "is filtered, not failed") && !strings.Contains(footer(d), "select a failed delivery") {
+		t.Errorf("footer %q", footer(d))
+	}
+	if hasCall(api, "Retry") {
+		t.Fatal("retried something that is not failed")
+	}
+}
+
+func TestViewerIsToldWhatItCannotDo(t *testing.T) {
+	api := demo(t)
+	api.EnableGenerator(10)
+	d := newDriver(t, api, 120, 40, func(o *Options) { o.Role = Viewer; o.Actor = "key:bob" })
+	cases := []struct {
+		keys []tea.KeyMsg
+		want string
+	}{
+		{[]tea.KeyMsg{keyOf(tea.KeyUp), runeKey('r')}, "viewer role cannot retry"},
+		{[]tea.KeyMsg{runeKey('4'), runeKey('R')}, "viewer role cannot retry"},
+		{[]tea.KeyMsg{runeKey('p')}, "viewer role cannot pause or resume"},
+		{[]tea.KeyMsg{runeKey('v')}, "viewer role cannot send connection tests"},
+		{[]tea.KeyMsg{runeKey('+')}, "viewer role cannot change the demo rate"},
+	}
+	for _, c := range cases {
+		d.keys(c.keys...)
+		if !strings.Contains(footer(d), c.want) {
+			t.Errorf("after %v: footer %q, want %q", c.keys, footer(d), c.want)
+		}
+	}
+	if calls := api.Calls(); len(calls) != 0 {
+		t.Fatalf("a viewer reached the engine: %v", calls)
+	}
+	// Viewers still see the form, read-only.
+	d.keys(runeKey('e'))
+	if !strings.Contains(d.view(), "read-only: viewer role cannot edit") {
+		t.Errorf("viewer form:\n%s", d.view())
+	}
+	if !strings.Contains(d.view(), "key:bob · viewer") {
+		t.Error("header should say who is at the console")
+	}
+}
+
+func TestRetryAllStatesTheCount(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	d.keys(runeKey('4'), runeKey('R'))
+	if !strings.Contains(footer(d), "retry all 2 failed deliveries of slack-prod? (y/N)") {
+		t.Fatalf("prompt %q", footer(d))
+	}
+	d.keys(runeKey('y'))
+	if !hasCall(api, "RetryAll slack-prod") || !strings.Contains(footer(d), "retrying 2 failed deliveries of slack-prod") {
+		t.Fatalf("calls %v footer %q", api.Calls(), footer(d))
+	}
+	// Nothing left to retry: say so instead of asking.
+	d.keys(runeKey('R'))
+	if !strings.Contains(footer(d), "slack-prod has no failed deliveries") {
+		t.Errorf("footer %q", footer(d))
+	}
+}
+
+func TestPauseResumeAndTest(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('p')) // teams-oncall is paused
+	if !hasCall(api, "SetPaused teams-oncall false") || !strings.Contains(footer(d), "resumed teams-oncall") {
+		t.Fatalf("resume: %v %q", api.Calls(), footer(d))
+	}
+	if strings.Contains(d.view(), "‖ paused") {
+		t.Error("the subscriptions pane still shows it paused")
+	}
+	d.keys(keyOf(tea.KeyDown), runeKey('p')) // legacy-webhook is disabled by a 410
+	if !strings.Contains(footer(d), "re-enabled legacy-webhook (was 410 Gone)") {
+		t.Errorf("footer %q", footer(d))
+	}
+	d.keys(keyOf(tea.KeyHome), runeKey('p'))
+	if !hasCall(api, "SetPaused slack-prod true") {
+		t.Errorf("pause: %v", api.Calls())
+	}
+	d.keys(runeKey('v'))
+	v := d.view()
+	if !strings.Contains(v, "Connection test · slack-prod") || !strings.Contains(v, "✓ endpoint answered 200 in 48ms") {
+		t.Fatalf("test result:\n%s", v)
+	}
+	d.keys(keyOf(tea.KeyEsc))
+	if strings.Contains(d.view(), "Connection test") {
+		t.Error("esc should return to the panes")
+	}
+}
+
+func TestGeneratorRate(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	d.keys(runeKey('+'))
+	if !strings.Contains(footer(d), "no demo generator") {
+		t.Errorf("footer %q", footer(d))
+	}
+	api.EnableGenerator(10)
+	d.keys(runeKey('+'), runeKey('+'))
+	if got := api.GeneratorRate(); got != 50 {
+		t.Errorf("rate %v after two +, want 50", got)
+	}
+	d.keys(runeKey('-'))
+	if got := api.GeneratorRate(); got != 20 || !strings.Contains(footer(d), "demo generator: 20.0 entries/s") {
+		t.Errorf("rate %v footer %q", got, footer(d))
+	}
+}
+
+func TestFocusKeys(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	if d.m.focus != paneEvents {
+		t.Fatal("events start focused")
+	}
+	d.keys(keyOf(tea.KeyTab))
+	if d.m.focus != panePolicy {
+		t.Errorf("tab → %d", d.m.focus)
+	}
+	d.keys(keyOf(tea.KeyShiftTab), keyOf(tea.KeyShiftTab))
+	if d.m.focus != paneSubs {
+		t.Errorf("shift+tab twice → %d", d.m.focus)
+	}
+	d.keys(runeKey('3'))
+	if d.m.focus != paneDeliveries || !strings.Contains(d.view(), "┏━ 3 Deliveries") {
+		t.Errorf("3 → %d", d.m.focus)
+	}
+	// Focusing subscriptions makes the deliveries pane list its deliveries.
+	d.keys(runeKey('4'))
+	if !strings.Contains(d.view(), "3 Deliveries · slack-prod") {
+		t.Error("deliveries should follow the subscription")
+	}
+	d.keys(runeKey('1'))
+	if !strings.Contains(d.view(), "3 Deliveries · entry e0029") {
+		t.Error("deliveries should follow the entry again")
+	}
+}
+
+func TestFilterMode(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	d.keys(runeKey('/'))
+	d.typeText("colour:red")
+	if !strings.Contains(footer(d), `✗ filter term "colour:red": unknown key "colour"`) {
+		t.Errorf("footer %q", footer(d))
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.mode != modeFilter {
+		t.Error("enter must not accept an invalid filter")
+	}
+	for range "colour:red" {
+		d.send(keyOf(tea.KeyBackspace))
+	}
+	d.typeText("status:failed")
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.mode != modeNormal || d.m.events.Visible() != 5 {
+		t.Fatalf("mode %d visible %d", d.m.mode, d.m.events.Visible())
+	}
+	if !strings.Contains(d.view(), "/status:failed · 5 of 30") {
+		t.Errorf("events info missing:\n%s", d.view())
+	}
+	d.keys(keyOf(tea.KeyEsc))
+	if d.m.events.Visible() != 30 || !strings.Contains(footer(d), "filter cleared") {
+		t.Errorf("esc: visible %d footer %q", d.m.events.Visible(), footer(d))
+	}
+}
+
+func TestLiveEventsAndOtherOperators(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	api.Ingest(engine.EntryView{ID: "live1", Kind: "flag", Title: "Turned on flag live-one", Member: "eve@example.com",
+		Decisions: []engine.Decision{{Subscription: fakeapi.SubDatadog, Sent: true, State: engine.Pending}}}, "", nil)
+	api.RecordAction("bob", "retry", "dlv_e0020_slack-prod", "")
+	d.settle()
+	v := d.view()
+	if !strings.Contains(v, "› 15:09:26 flag        ⟳   Turned on flag live-one") {
+		t.Errorf("the live entry should be selected at the bottom:\n%s", v)
+	}
+	if !strings.Contains(v, "bob retried dlv_e0020_s… just now") {
+		t.Errorf("header should show bob's action:\n%s", v)
+	}
+	if !strings.Contains(footer(d), "bob retried dlv_e0020_s…") {
+		t.Errorf("toast %q", footer(d))
+	}
+}
+
+func TestFeedClosedIsShown(t *testing.T) {
+	api := demo(t)
+	d := newDriver(t, api, 120, 40)
+	api.Close()
+	d.settle()
+	if !strings.Contains(d.view(), "engine feed closed") || !d.m.feedClosed {
+		t.Fatalf("view:\n%s", d.view())
+	}
+}
+
+func TestQuitEndsTheFeed(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	_, cmd := d.m.Update(runeKey('q'))
+	if cmd == nil {
+		t.Fatal("q returned no command")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		// Update batches the quit with the selection sync.
+		found := false
+		if b, ok := cmd().(tea.BatchMsg); ok {
+			for _, c := range b {
+				if c != nil {
+					if _, ok := c().(tea.QuitMsg); ok {
+						found = true
+					}
+				}
+			}
+		}
+		if !found {
+			t.Fatal("q does not quit")
+		}
+	}
+	if d.m.c.Ctx.Err() == nil {
+		t.Fatal("quitting must end the console's context (and so its feed)")
+	}
+}
+
+func TestColorToggleAndNoColor(t *testing.T) {
+	r := lipgloss.NewRenderer(io.Discard)
+	r.SetColorProfile(termenv.ANSI256)
+	d := newDriver(t, demo(t), 120, 40, func(o *Options) { o.Renderer = r })
+	if !strings.Contains(d.view(), "\x1b[") {
+		t.Fatal("expected color with an ANSI256 renderer")
+	}
+	d.keys(runeKey('C'))
+	if strings.Contains(d.view(), "\x1b[") {
+		t.Fatal("C should turn color off")
+	}
+	d.keys(runeKey('C'))
+	if !strings.Contains(d.view(), "\x1b[") {
+		t.Fatal("C again should turn color on")
+	}
+	n := newDriver(t, demo(t), 120, 40, func(o *Options) { o.Renderer = r; o.NoColor = true })
+	if strings.Contains(n.view(), "\x1b[") {
+		t.Fatal("NoColor must draw without escapes")
+	}
+}
+
+func TestResizeReflows(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	for _, sz := range []struct{ w, h int }{{80, 24}, {99, 30}, {100, 30}, {61, 16}, {120, 15}, {100, 22}, {100, 23}, {250, 70}, {30, 10}, {120, 40}} {
+		d.send(tea.WindowSizeMsg{Width: sz.w, Height: sz.h})
+		checkScreen(t, d.view(), sz.w, sz.h)
+	}
+}
+
+func TestRedrawKey(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	_, cmd := d.m.Update(tea.KeyMsg{Type: tea.KeyCtrlL})
+	if cmd == nil {
+		t.Fatal("ctrl+l should clear the screen")
+	}
+}
