@@ -37,7 +37,7 @@ func entryJSON(id, action, resource string) []byte {
   "comment": "rolling out",
   "member": {"_links": {"self": {"href": "/api/v2/members/m1", "type": "application/json"}}, "_id": "m1", "email": "maya@example.com", "firstName": "Maya", "lastName": "Okafor"},
   "titleVerb": "turned on the flag",
-  "title": "[Maya Okafor](mailto:maya@example.com) turned on the flag [New checkout flow](https://app.launchdarkly.com/checkout/production/features/new-checkout-flow) in ` + "`Production`" + `",
+  "title": "[Maya Okafor](mailto:maya@example.com) turned on the flag [New checkout flow](https://app.launchdarkly.com/checkout/production/features/new-checkout-flow) in `+"`Production`"+`",
   "target": {"name": "New checkout flow", "resources": [%[3]q]}
 }`, id, action, resource))
 }

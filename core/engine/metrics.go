@@ -39,7 +39,7 @@ func newMetrics(reg prometheus.Registerer, instance string) *metrics {
 		failed:     counter("deliveries_failed_total", "Deliveries given up on (non-retryable answer, retries exhausted, 410).", "subscription"),
 		retried:    counter("deliveries_retried_total", "Attempts that failed and were scheduled for a retry.", "subscription"),
 		skipped:    counter("deliveries_skipped_total", "Deliveries with nothing to send (no template, empty body, custom sink).", "subscription"),
-		queue: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "auditrelay", Name: "queue_depth", Help: "Deliveries pending or in flight.", ConstLabels: labels}, []string{"subscription"}),
+		queue:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "auditrelay", Name: "queue_depth", Help: "Deliveries pending or in flight.", ConstLabels: labels}, []string{"subscription"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "auditrelay", Name: "delivery_latency_seconds", Help: "Duration of delivery attempts that got an answer.",
 			ConstLabels: labels, Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),

@@ -62,7 +62,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	spawn(func() { e.every(ctx, e.cfg.Delivery.Lease/3, e.rescue) })
 	spawn(func() { e.every(ctx, 2*time.Second, e.refreshStats) })
 	if e.cfg.Retention.Interval > 0 {
-		spawn(func() { e.led(ctx, "retention", func(ctx context.Context) { e.every(ctx, e.cfg.Retention.Interval, e.prune) }) })
+		spawn(func() {
+			e.led(ctx, "retention", func(ctx context.Context) { e.every(ctx, e.cfg.Retention.Interval, e.prune) })
+		})
 	}
 	e.sourcesMu.Lock()
 	sources := append([]Source(nil), e.sources...)
