@@ -116,6 +116,7 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newServeCmd(a),
 		newDeliveriesCmd(a),
 		newReplayCmd(a),
+		newBenchCmd(a),
 	)
 	return root
 }

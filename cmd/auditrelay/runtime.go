@@ -31,9 +31,9 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// runtime is one running auditrelay: store, engine, sources and listeners.
+// relay is one running auditrelay: store, engine, sources and listeners.
 // serve, the console, the demo and bench all build one.
-type runtime struct {
+type relay struct {
 	cfg      config.Config
 	log      *slog.Logger
 	st       store.Store
@@ -60,8 +60,8 @@ type runtimeOptions struct {
 }
 
 // openRuntime builds everything from cfg. Nothing runs until run.
-func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o runtimeOptions) (*runtime, error) {
-	rt := &runtime{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o runtimeOptions) (*relay, error) {
+	rt := &relay{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	ok := false
 	defer func() {
 		if !ok {
@@ -168,7 +168,7 @@ func loadCatalog(cfg config.Config) (*manifest.Catalog, error) {
 
 // listen opens the public and admin listeners now, so that a port in use
 // fails the start rather than later.
-func (rt *runtime) listen() error {
+func (rt *relay) listen() error {
 	mux := http.NewServeMux()
 	if rt.receiver != nil {
 		mux.Handle(rt.receiver.Path(), rt.receiver)
@@ -249,7 +249,7 @@ func writeAdminAddr(dataDir, addr string) error {
 
 // run serves and runs the engine until ctx ends, then shuts down: stop
 // accepting requests, let the engine drain, close the store.
-func (rt *runtime) run(ctx context.Context) error {
+func (rt *relay) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	serve := func(srv *http.Server, ln net.Listener, name string) {
@@ -297,7 +297,7 @@ func (rt *runtime) run(ctx context.Context) error {
 	return err
 }
 
-func (rt *runtime) close() {
+func (rt *relay) close() {
 	for i := len(rt.closers) - 1; i >= 0; i-- {
 		rt.closers[i]()
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // startSSH serves the console over SSH when configured.
-func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *runtime, log *slog.Logger) (stop func(), err error) {
+func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *relay, log *slog.Logger) (stop func(), err error) {
 	if cfg.SSH.Listen == "" {
 		return func() {}, nil
 	}

@@ -10,6 +10,11 @@ import (
 // eventCache keeps the template events of recent entries, so an entry is
 // decoded and its context built once for all its deliveries, however many
 // subscriptions render it. Bounded: least recently used entries go first.
+// eventCacheSize bounds the cache: an entry's deliveries usually happen
+// within moments of each other, so a small cache catches nearly all reuse,
+// and a built context (tens of KB) must not pile up behind a backlog.
+const eventCacheSize = 512
+
 type eventCache struct {
 	mu    sync.Mutex
 	max   int

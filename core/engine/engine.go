@@ -86,8 +86,9 @@ type Engine struct {
 	statusFns []func() SourceStatus
 	generator GeneratorControl
 
+	outcomes chan finished // see completer.go
+
 	started atomic.Bool
-	running sync.WaitGroup
 }
 
 // GeneratorControl lets the console change the demo generator's rate.
@@ -98,8 +99,9 @@ type GeneratorControl interface {
 
 // subEntry holds the current version of a subscription; edits swap it.
 type subEntry struct {
-	cur  atomic.Pointer[subscription]
-	wake chan struct{} // capacity 1: new due work
+	cur       atomic.Pointer[subscription]
+	wake      chan struct{} // capacity 1: new due work
+	finishing atomic.Int64  // outcomes sent but not yet committed (see completer)
 }
 
 // subscription is one immutable version of a configured subscription,
@@ -161,20 +163,21 @@ func New(opts Options) (*Engine, error) {
 		}
 	}
 	e := &Engine{
-		opts:    opts,
-		cfg:     cfg,
-		st:      opts.Store,
-		catalog: opts.Catalog,
-		client:  client,
-		log:     opts.Logger,
-		now:     opts.Now,
-		rnd:     opts.Rand,
-		builder: builder,
-		bus:     newBus(),
-		metrics: newMetrics(opts.Registerer, cfg.Instance),
-		events:  newEventCache(4096),
-		subs:    map[string]*subEntry{},
-		states:  map[string]store.SubscriptionState{},
+		opts:     opts,
+		cfg:      cfg,
+		st:       opts.Store,
+		catalog:  opts.Catalog,
+		client:   client,
+		log:      opts.Logger,
+		now:      opts.Now,
+		rnd:      opts.Rand,
+		builder:  builder,
+		bus:      newBus(),
+		metrics:  newMetrics(opts.Registerer, cfg.Instance),
+		events:   newEventCache(eventCacheSize),
+		subs:     map[string]*subEntry{},
+		outcomes: make(chan finished, completerQueue),
+		states:   map[string]store.SubscriptionState{},
 	}
 	var problems []string
 	for _, sc := range cfg.Subscriptions {

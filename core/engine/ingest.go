@@ -101,22 +101,22 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 // decide builds an entry's summary, template context and one delivery per
 // enabled subscription.
 func (e *Engine) decide(ent *auditlog.Entry, src string, now time.Time, subs []*subscription) *decoded {
-	ctxv := e.builder.Build(ent)
-	ev := hook.NewEvent(ctxv, ent.Raw)
+	ev := e.lazyEvent(ent)
 	accesses := make([]policy.Access, len(ent.Accesses))
 	for i, a := range ent.Accesses {
 		accesses[i] = policy.NewAccess(a.Action, a.Resource)
 	}
+	su := e.builder.Summary(ent)
 	sum := store.EntrySummary{
 		ID:          ent.ID,
 		Date:        ent.Time(),
 		ReceivedAt:  now,
 		Source:      src,
 		Kind:        ent.Kind,
-		Title:       ctxv.Path("title", "plainText").Text(),
-		Member:      ctxv.Path("member", "email").Text(),
-		Project:     ctxv.Path("project", "key").Text(),
-		Environment: ctxv.Path("project", "environment", "key").Text(),
+		Title:       su.Title,
+		Member:      su.Member,
+		Project:     su.Project,
+		Environment: su.Environment,
 	}
 	ne := store.NewEntry{EntrySummary: sum, Raw: ent.Raw}
 	for _, s := range subs {
@@ -175,9 +175,15 @@ func (e *Engine) event(id string, raw []byte) (*hook.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decoding stored entry %s: %w", id, err)
 	}
-	ev := hook.NewEvent(e.builder.Build(ent), ent.Raw)
+	ev := e.lazyEvent(ent)
 	e.events.put(id, ev)
 	return ev, nil
+}
+
+// lazyEvent wraps an entry for rendering; its template context is built
+// the first time a template needs it, once for every subscription.
+func (e *Engine) lazyEvent(ent *auditlog.Entry) *hook.Event {
+	return hook.NewLazyEvent(ent.Raw, ent.Kind, func() jsonv.Value { return e.builder.Build(ent) })
 }
 
 // contextJSON renders an entry's template context for display.

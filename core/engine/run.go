@@ -39,6 +39,11 @@ func (e *Engine) Run(ctx context.Context) error {
 
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	completed := make(chan struct{})
+	go func() {
+		defer close(completed)
+		e.runCompleter()
+	}()
 	var wg sync.WaitGroup
 	spawn := func(f func()) {
 		wg.Add(1)
@@ -93,6 +98,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		cancelWork()
 		<-drained
 	}
+	// Every worker is done: record the last outcomes before returning.
+	close(e.outcomes)
+	<-completed
 	e.client.Close()
 	return nil
 }

@@ -41,11 +41,13 @@ func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *su
 				Subscription: name,
 				Owner:        e.cfg.Instance,
 				Limit:        free,
-				MaxInFlight:  s.cfg.Concurrency,
-				Rate:         s.cfg.Rate,
-				Burst:        s.cfg.Burst,
-				Lease:        e.cfg.Delivery.Lease,
-				Now:          e.now(),
+				// Deliveries whose outcome waits in the completer are
+				// still in flight for the store but no longer for us.
+				MaxInFlight: s.cfg.Concurrency + int(ent.finishing.Load()),
+				Rate:        s.cfg.Rate,
+				Burst:       s.cfg.Burst,
+				Lease:       e.cfg.Delivery.Lease,
+				Now:         e.now(),
 			})
 			switch {
 			case err != nil && ctx.Err() != nil:
@@ -139,7 +141,7 @@ func (e *Engine) attempt(ctx context.Context, name string, c store.Claimed) {
 	default:
 		e.send(ctx, s, c, req, rec, &out)
 	}
-	e.finish(name, c, out)
+	e.complete(name, c, out)
 }
 
 func skipReason(code string) string {
@@ -208,20 +210,9 @@ func (e *Engine) send(ctx context.Context, s *subscription, c store.Claimed, req
 	}
 }
 
-// finish records an outcome (with a fresh context: a shutdown must still
-// record what happened), then updates metrics and the live feed.
-func (e *Engine) finish(name string, c store.Claimed, out store.Outcome) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := e.st.Finish(ctx, []store.Outcome{out})
-	if err != nil {
-		e.log.Error("recording delivery outcome; the lease will expire and the delivery be retried", "subscription", name, "delivery", c.ID, "err", err)
-		return
-	}
-	if res.Applied == 0 {
-		e.log.Warn("delivery outcome ignored: the lease was lost to another worker", "subscription", name, "delivery", c.ID)
-		return
-	}
+// afterFinish updates metrics and the live feed once an outcome is
+// committed.
+func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, out store.Outcome) {
 	now := e.now()
 	switch out.State {
 	case store.Delivered:

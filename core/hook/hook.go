@@ -25,9 +25,12 @@ const (
 // Event is one audit-log entry as templates see it. It is immutable and
 // shared read-only across subscriptions and goroutines.
 type Event struct {
-	ctx  jsonv.Value
 	raw  []byte
 	kind string
+
+	ctxOnce sync.Once
+	build   func() jsonv.Value // nil once ctx is known
+	ctx     jsonv.Value
 
 	escOnce sync.Once
 	esc     jsonv.Value
@@ -40,8 +43,24 @@ func NewEvent(ctx jsonv.Value, raw []byte) *Event {
 	return &Event{ctx: ctx, raw: raw, kind: ctx.Get("kind").Text()}
 }
 
+// NewLazyEvent is NewEvent for a context built only when a template needs
+// it: building one (Markdown to HTML and text, links, timestamps) costs
+// more than deciding and sending an entry, and integrations that send the
+// standard payload never need it. build is called at most once.
+func NewLazyEvent(raw []byte, kind string, build func() jsonv.Value) *Event {
+	return &Event{raw: raw, kind: kind, build: build}
+}
+
 // Context returns the unescaped template context.
-func (e *Event) Context() jsonv.Value { return e.ctx }
+func (e *Event) Context() jsonv.Value {
+	e.ctxOnce.Do(func() {
+		if e.build != nil {
+			e.ctx = e.build()
+			e.build = nil
+		}
+	})
+	return e.ctx
+}
 
 // Raw returns the raw entry JSON, or nil.
 func (e *Event) Raw() []byte { return e.raw }
@@ -52,7 +71,7 @@ func (e *Event) Kind() string { return e.kind }
 // Escaped returns the context with every string JSON-escaped, as JSON
 // templates see it. It is computed once per event, on first use.
 func (e *Event) Escaped() jsonv.Value {
-	e.escOnce.Do(func() { e.esc = jsonv.EscapeStrings(e.ctx) })
+	e.escOnce.Do(func() { e.esc = jsonv.EscapeStrings(e.Context()) })
 	return e.esc
 }
 
@@ -122,6 +141,11 @@ type Integration struct {
 	hmacKey   string // form variable holding the HMAC secret
 	oauth     bool   // requiresOAuth
 	templated bool   // the URL or a header value is a template
+	// endpointContext is set when the URL or a header template may read the
+	// entry (context, or the whole scope through this, @root or lookup);
+	// otherwise the endpoint scope leaves the context out and a lazy
+	// event's context is never built.
+	endpointContext bool
 	standard  bool
 	custom    bool
 }
@@ -177,6 +201,9 @@ func New(src *manifest.Integration) (*Integration, error) {
 	mkPart := func(src string, tpl *render.Template) part {
 		if !strings.Contains(src, "{{") {
 			return part{static: src}
+		}
+		for _, word := range []string{"context", "this", "@root", "lookup", "each", "with", "../"} {
+			in.endpointContext = in.endpointContext || strings.Contains(src, word)
 		}
 		return part{tpl: tpl, secret: secret(src)}
 	}
@@ -356,7 +383,7 @@ func (b *Bound) render(ev *Event, key string) (*Request, error) {
 	default:
 		bt := in.bodies[key]
 		req.TemplateKey, req.Template, req.TemplateHash = key, bt.path, bt.hash
-		ctx := ev.ctx
+		ctx := ev.Context()
 		if bt.json {
 			ctx = ev.Escaped()
 		}
@@ -391,7 +418,9 @@ func (b *Bound) endpointRoot(ev *Event) jsonv.Value {
 	for _, mem := range b.top {
 		m.Set(mem.Key, mem.Value)
 	}
-	m.Set("context", ev.ctx)
+	if b.in.endpointContext {
+		m.Set("context", ev.Context())
+	}
 	m.Set("oauth", b.oauth)
 	return jsonv.Obj(m)
 }

@@ -72,7 +72,7 @@ func (in *Integration) Lint() manifest.Problems {
 			return append(probs, manifest.Problem{File: src.Path, Severity: manifest.SeverityError, Msg: "lint: " + err.Error()})
 		}
 		ev := NewEvent(ctx, nil)
-		c := ev.ctx
+		c := ev.Context()
 		if b.json {
 			c = ev.Escaped()
 		}

@@ -1,0 +1,474 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/delivery"
+	"github.com/auditrelay/auditrelay/core/demo"
+	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/source"
+)
+
+// benchOptions configure one bench run.
+type benchOptions struct {
+	Events      int           // events in the throughput phase
+	Concurrency int           // concurrent senders
+	PacedRate   int           // events/s of the latency phase
+	PacedFor    time.Duration // length of the latency phase
+	Backlog     int           // pending deliveries for the memory phase (0 skips it)
+	Store       string        // "" = SQLite; postgres:// for the PostgreSQL backend
+	Instances   []int         // instance counts to run with a shared store (PostgreSQL)
+	Synchronous string        // SQLite synchronous mode: normal or full
+	Log         *slog.Logger
+}
+
+// benchReport is what bench prints, also as JSON.
+type benchReport struct {
+	Machine   string        `json:"machine"`
+	Runs      []benchRun    `json:"runs"`
+	Loopback  float64       `json:"loopbackRequestsPerSec"`
+	Backlog   *backlogPhase `json:"backlog,omitempty"`
+	StartedAt time.Time     `json:"startedAt"`
+}
+
+type benchRun struct {
+	Store        string  `json:"store"`
+	Instances    int     `json:"instances"`
+	Events       int     `json:"events"`
+	EventsPerSec float64 `json:"eventsPerSec"`
+	P50ms        float64 `json:"p50ms"`
+	P99ms        float64 `json:"p99ms"`
+	PacedRate    int     `json:"pacedRate"`
+	PacedP50ms   float64 `json:"pacedP50ms"`
+	PacedP99ms   float64 `json:"pacedP99ms"`
+	Ratio        float64 `json:"ratioToLoopback"`
+}
+
+type backlogPhase struct {
+	Pending     int     `json:"pending"`
+	RSSMB       float64 `json:"rssMB"`
+	HeapMB      float64 `json:"heapInUseMB"`
+	IngestPerS  float64 `json:"ingestPerSec"`
+	DrainPerSec float64 `json:"drainPerSec,omitempty"`
+}
+
+// benchSink is the endpoint deliveries go to: it notes when each entry
+// arrived, keyed by the entry id the benchmark put in the body.
+type benchSink struct {
+	srv     *http.Server
+	ln      net.Listener
+	mu      sync.Mutex
+	arrived map[string]time.Time
+	count   atomic.Int64
+	notify  chan struct{}
+}
+
+func startBenchSink() (*benchSink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &benchSink{ln: ln, arrived: make(map[string]time.Time, 1<<16), notify: make(chan struct{}, 1)}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 5 * time.Second}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *benchSink) serve(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	body, _ := io.ReadAll(r.Body)
+	id := entryIDOf(body)
+	s.mu.Lock()
+	if _, dup := s.arrived[id]; !dup {
+		s.arrived[id] = now
+	}
+	s.mu.Unlock()
+	s.count.Add(1)
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// entryIDOf finds "_id" in a raw entry without decoding all of it.
+func entryIDOf(body []byte) string {
+	i := bytes.Index(body, []byte(`"_id":"`))
+	if i < 0 {
+		return ""
+	}
+	rest := body[i+7:]
+	j := bytes.IndexByte(rest, '"')
+	if j < 0 {
+		return ""
+	}
+	return string(rest[:j])
+}
+
+func (s *benchSink) reset() {
+	s.mu.Lock()
+	s.arrived = make(map[string]time.Time, 1<<16)
+	s.mu.Unlock()
+}
+
+func (s *benchSink) waitFor(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	for {
+		s.mu.Lock()
+		n := 0
+		for _, id := range ids {
+			if _, ok := s.arrived[id]; ok {
+				n++
+			}
+		}
+		if n == len(ids) {
+			out := make(map[string]time.Time, len(ids))
+			for _, id := range ids {
+				out[id] = s.arrived[id]
+			}
+			s.mu.Unlock()
+			return out, nil
+		}
+		s.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%d of %d events delivered before the deadline", n, len(ids))
+		case <-s.notify:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (s *benchSink) close() { s.srv.Close() }
+
+// benchEvents makes n distinct, realistic entries (compact JSON, ~1 KB).
+func benchEvents(n int, seed uint64) ([]string, [][]byte) {
+	g := demo.NewGenerator(demo.Options{Seed: seed})
+	ids := make([]string, n)
+	bodies := make([][]byte, n)
+	for i := range n {
+		ev := g.Next()
+		v, err := jsonv.Decode(ev.Raw)
+		if err != nil {
+			panic(err) // the generator's own output
+		}
+		ids[i], bodies[i] = ev.ID, jsonv.Marshal(v)
+	}
+	return ids, bodies
+}
+
+// benchInstance is one engine with its receiver, for the benchmark.
+type benchInstance struct {
+	rt     *relay
+	url    string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func benchConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Config {
+	cfg := config.Defaults()
+	cfg.DataDir = dir
+	cfg.Store = storeURL
+	cfg.Instance = instance
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Admin.Listen = ""
+	cfg.Retention.Interval = 0
+	cfg.Log.Level = "warn"
+	cfg.Subscriptions = []config.Subscription{{
+		Name:        "bench",
+		Integration: "webhook",
+		Enabled:     true,
+		Vars:        map[string]config.Var{"url": {Value: sinkURL}},
+		Concurrency: 64,
+	}}
+	return cfg
+}
+
+func startBenchInstance(ctx context.Context, cfg config.Config, log *slog.Logger) (*benchInstance, error) {
+	rt, err := openRuntime(ctx, cfg, log, runtimeOptions{})
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	in := &benchInstance{rt: rt, url: "http://" + rt.publicLn.Addr().String() + cfg.Webhook.Path, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- rt.run(rctx) }()
+	return in, nil
+}
+
+func (in *benchInstance) stop() {
+	in.cancel()
+	<-in.done
+	in.rt.close()
+}
+
+// sendAll posts bodies to the receivers round-robin with c concurrent
+// senders, pacing to rate events/s when rate > 0, and returns when each
+// event was sent (acknowledged).
+func sendAll(ctx context.Context, urls []string, ids []string, bodies [][]byte, c, rate int) (map[string]time.Time, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}, Timeout: 30 * time.Second}
+	defer client.CloseIdleConnections()
+	sent := make([]time.Time, len(bodies))
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) || ctx.Err() != nil {
+					return
+				}
+				if rate > 0 {
+					due := start.Add(time.Duration(i) * time.Second / time.Duration(rate))
+					if d := time.Until(due); d > 0 {
+						time.Sleep(d)
+					}
+				}
+				t := time.Now()
+				resp, err := client.Post(urls[i%len(urls)], "application/json", bytes.NewReader(bodies[i]))
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("receiver answered %s", resp.Status)
+					}
+				}
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				sent[i] = t
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	out := make(map[string]time.Time, len(ids))
+	for i, id := range ids {
+		out[id] = sent[i]
+	}
+	return out, nil
+}
+
+func latencies(sent, arrived map[string]time.Time) (p50, p99 float64) {
+	ls := make([]float64, 0, len(sent))
+	for id, t := range sent {
+		if a, ok := arrived[id]; ok {
+			ls = append(ls, float64(a.Sub(t).Microseconds())/1000)
+		}
+	}
+	if len(ls) == 0 {
+		return 0, 0
+	}
+	slices.Sort(ls)
+	at := func(q float64) float64 { return ls[min(len(ls)-1, int(q*float64(len(ls))))] }
+	return at(0.50), at(0.99)
+}
+
+// runBench runs every phase and returns the report.
+func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchReport, error) {
+	rep := &benchReport{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), StartedAt: time.Now()}
+	step := func(format string, args ...any) {
+		if progress != nil {
+			fmt.Fprintf(progress, format+"\n", args...)
+		}
+	}
+	step("measuring the loopback HTTP ceiling …")
+	ceiling, err := delivery.LoopbackCeiling(ctx, 3*time.Second, 32)
+	if err != nil {
+		return nil, fmt.Errorf("loopback ceiling: %w", err)
+	}
+	rep.Loopback = ceiling
+
+	sink, err := startBenchSink()
+	if err != nil {
+		return nil, err
+	}
+	defer sink.close()
+	sinkURL := "http://" + sink.ln.Addr().String() + "/hook"
+
+	stores := []string{""}
+	if o.Store != "" {
+		stores = append(stores, o.Store)
+	}
+	seed := uint64(1)
+	for _, st := range stores {
+		counts := []int{1}
+		if st != "" {
+			counts = o.Instances
+		}
+		for _, n := range counts {
+			name := "sqlite (synchronous=" + o.Synchronous + ")"
+			if st != "" {
+				name = "postgres"
+			}
+			step("%s, %d instance(s): %d events with %d senders, then %d/s for %s …", name, n, o.Events, o.Concurrency, o.PacedRate, o.PacedFor)
+			run, err := benchOnce(ctx, o, st, n, sinkURL, sink, &seed)
+			if err != nil {
+				return nil, fmt.Errorf("%s with %d instances: %w", name, n, err)
+			}
+			run.Store = name
+			run.Ratio = run.EventsPerSec / ceiling
+			rep.Runs = append(rep.Runs, *run)
+		}
+	}
+	if o.Backlog > 0 {
+		step("memory with %d deliveries pending …", o.Backlog)
+		b, err := benchBacklog(ctx, o, sinkURL)
+		if err != nil {
+			return nil, fmt.Errorf("backlog: %w", err)
+		}
+		rep.Backlog = b
+	}
+	return rep, nil
+}
+
+func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sinkURL string, sink *benchSink, seed *uint64) (*benchRun, error) {
+	dir, err := os.MkdirTemp("", "auditrelay-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	if storeURL != "" {
+		if err := resetPostgres(ctx, storeURL); err != nil {
+			return nil, err
+		}
+	}
+	var instances []*benchInstance
+	defer func() {
+		for _, in := range instances {
+			in.stop()
+		}
+	}()
+	var urls []string
+	for i := range n {
+		cfg := benchConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o.Synchronous)
+		in, err := startBenchInstance(ctx, cfg, o.Log)
+		if err != nil {
+			return nil, err
+		}
+		instances = append(instances, in)
+		urls = append(urls, in.url)
+	}
+	run := &benchRun{Instances: n, Events: o.Events, PacedRate: o.PacedRate}
+
+	// Throughput: as fast as the senders go.
+	sink.reset()
+	*seed++
+	ids, bodies := benchEvents(o.Events, *seed)
+	start := time.Now()
+	sent, err := sendAll(ctx, urls, ids, bodies, o.Concurrency, 0)
+	if err != nil {
+		return nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	arrived, err := sink.waitFor(wctx, ids)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	last := start
+	for _, t := range arrived {
+		if t.After(last) {
+			last = t
+		}
+	}
+	run.EventsPerSec = float64(o.Events) / last.Sub(start).Seconds()
+	run.P50ms, run.P99ms = latencies(sent, arrived)
+
+	// Latency at a steady, sustainable rate.
+	if o.PacedRate > 0 && o.PacedFor > 0 {
+		sink.reset()
+		*seed++
+		count := int(float64(o.PacedRate) * o.PacedFor.Seconds())
+		ids, bodies := benchEvents(count, *seed)
+		sent, err := sendAll(ctx, urls, ids, bodies, o.Concurrency, o.PacedRate)
+		if err != nil {
+			return nil, err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		arrived, err := sink.waitFor(wctx, ids)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		run.PacedP50ms, run.PacedP99ms = latencies(sent, arrived)
+	}
+	return run, nil
+}
+
+// benchBacklog pauses the subscription, ingests o.Backlog entries straight
+// into the engine and reports memory with them all pending.
+func benchBacklog(ctx context.Context, o benchOptions, sinkURL string) (*backlogPhase, error) {
+	dir, err := os.MkdirTemp("", "auditrelay-backlog-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	cfg := benchConfig(dir, "", "backlog", sinkURL, o.Synchronous)
+	in, err := startBenchInstance(ctx, cfg, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer in.stop()
+	if err := in.rt.eng.SetPaused(ctx, "bench", "bench", true); err != nil {
+		return nil, err
+	}
+	g := demo.NewGenerator(demo.Options{Seed: 99})
+	start := time.Now()
+	const batch = 500
+	items := make([]source.Item, 0, batch)
+	for done := 0; done < o.Backlog; {
+		items = items[:0]
+		for len(items) < batch && done+len(items) < o.Backlog {
+			items = append(items, source.Item{Raw: g.Next().Raw, Source: "bench"})
+		}
+		if _, err := in.rt.eng.Ingest(ctx, items, nil); err != nil {
+			return nil, err
+		}
+		done += len(items)
+	}
+	b := &backlogPhase{Pending: o.Backlog, IngestPerS: float64(o.Backlog) / time.Since(start).Seconds()}
+	runtime.GC()
+	b.RSSMB = rssMB()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.HeapMB = float64(ms.HeapInuse) / (1 << 20)
+	return b, nil
+}
+
+// rssMB reads this process's resident set size from /proc.
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

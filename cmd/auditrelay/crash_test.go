@@ -1,0 +1,286 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/engine"
+)
+
+// TestMain lets a test run this test binary as the auditrelay command:
+// with AUDITRELAY_TEST_MAIN=1 it is the real main, so the crash test can
+// kill -9 a real serve process.
+func TestMain(m *testing.M) {
+	if os.Getenv("AUDITRELAY_TEST_MAIN") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// crashSink records every delivery it receives: entry id → delivery ids.
+type crashSink struct {
+	mu     sync.Mutex
+	got    map[string][]string // entry id → delivery id of each request
+	total  atomic.Int64
+	server *http.Server
+	url    string
+}
+
+func newCrashSink(t *testing.T) *crashSink {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &crashSink{got: map[string][]string{}, url: "http://" + ln.Addr().String() + "/hook"}
+	s.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		id := entryIDOf(body)
+		s.mu.Lock()
+		s.got[id] = append(s.got[id], r.Header.Get("X-Auditrelay-Delivery-Id"))
+		s.mu.Unlock()
+		s.total.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go s.server.Serve(ln)
+	t.Cleanup(func() { s.server.Close() })
+	return s
+}
+
+func (s *crashSink) snapshot() map[string][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string][]string, len(s.got))
+	for k, v := range s.got {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// serveProcess is auditrelay serve running as a child process.
+type serveProcess struct {
+	cmd  *exec.Cmd
+	addr string // receiver address, from the startup log
+}
+
+func startServe(t *testing.T, configPath string) *serveProcess {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--config", configPath, "--log-format", "json")
+	cmd.Env = append(os.Environ(), "AUDITRELAY_TEST_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProcess{cmd: cmd}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			var line struct {
+				Msg, Listener, Addr string
+			}
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "listening" && line.Listener == "http" && !sent {
+				found <- line.Addr
+				sent = true
+			}
+		}
+	}()
+	select {
+	case p.addr = <-found:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("serve did not start listening")
+	}
+	return p
+}
+
+// TestCrashLosesNothingAcknowledged feeds 20,000 entries through the real
+// receiver of a real serve process, kills it with SIGKILL mid-flow,
+// restarts it, re-sends what was not acknowledged (as LaunchDarkly would),
+// and checks that every acknowledged entry the policy allows reached the
+// sink at least once, every duplicate with the same delivery id, and that
+// nothing the policy denies was sent.
+func TestCrashLosesNothingAcknowledged(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: skipped with -short")
+	}
+	const total = 20000
+	sink := newCrashSink(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "auditrelay.yaml")
+	cfg := fmt.Sprintf(`data_dir: %s
+http:
+  listen: 127.0.0.1:0
+admin:
+  listen: ""
+delivery:
+  timeout: 5s
+  lease: 10s
+subscriptions:
+  - name: archive
+    integration: webhook
+    concurrency: 32
+    vars:
+      url: %s
+    policy:
+      - effect: allow
+        resources: ["proj/*:env/*:flag/*"]
+        actions: ["*"]
+      - effect: deny
+        resources: ["proj/*:env/test:flag/*"]
+        actions: ["*"]
+`, dir, sink.url)
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Entries: every fifth one is in the test environment, which the
+	// policy denies.
+	ids := make([]string, total)
+	bodies := make([][]byte, total)
+	denied := map[string]bool{}
+	for i := range total {
+		id := fmt.Sprintf("crash%019d", i)
+		env := "production"
+		if i%5 == 0 {
+			env = "test"
+			denied[id] = true
+		}
+		ids[i] = id
+		bodies[i] = []byte(fmt.Sprintf(`{"_id":%q,"date":%d,"kind":"flag","name":"Flag %d","accesses":[{"action":"updateOn","resource":"proj/shop:env/%s:flag/f%d"}],"title":"turned on the flag","member":{"_id":"m1","email":"ops@example.com","firstName":"Ops","lastName":"Bot"}}`, id, 1737540000000+int64(i), i, env, i))
+	}
+
+	acked := make([]atomic.Bool, total)
+	send := func(p *serveProcess, stopAfter int64, from []int) (sentOK int64) {
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+		defer client.CloseIdleConnections()
+		var next, ok atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < 16; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					k := int(next.Add(1)) - 1
+					if k >= len(from) || (stopAfter > 0 && ok.Load() >= stopAfter) {
+						return
+					}
+					i := from[k]
+					resp, err := client.Post("http://"+p.addr+"/v1/launchdarkly", "application/json", bytes.NewReader(bodies[i]))
+					if err != nil {
+						continue // the process is gone: not acknowledged
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						acked[i].Store(true)
+						ok.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return ok.Load()
+	}
+
+	all := make([]int, total)
+	for i := range all {
+		all[i] = i
+	}
+	p := startServe(t, cfgPath)
+	// Kill it while entries are still arriving and deliveries are in
+	// flight.
+	killed := make(chan struct{})
+	go func() {
+		for sink.total.Load() < 3000 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		p.cmd.Process.Signal(syscall.SIGKILL)
+		close(killed)
+	}()
+	first := send(p, 0, all)
+	<-killed
+	p.cmd.Wait()
+	t.Logf("first run: %d acknowledged before SIGKILL, %d requests at the sink", first, sink.total.Load())
+	if first == 0 || first == total {
+		t.Fatalf("the kill did not land mid-flow (%d of %d acknowledged)", first, total)
+	}
+
+	p2 := startServe(t, cfgPath)
+	defer func() {
+		p2.cmd.Process.Signal(syscall.SIGTERM)
+		p2.cmd.Wait()
+	}()
+	var rest []int
+	for i := range total {
+		if !acked[i].Load() {
+			rest = append(rest, i)
+		}
+	}
+	send(p2, 0, rest)
+
+	// Wait until every allowed entry arrived.
+	want := 0
+	for _, id := range ids {
+		if !denied[id] {
+			want++
+		}
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		got := sink.snapshot()
+		n := 0
+		for _, id := range ids {
+			if !denied[id] && len(got[id]) > 0 {
+				n++
+			}
+		}
+		if n == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d allowed entries reached the sink", n, want)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	got := sink.snapshot()
+	dups := 0
+	for i, id := range ids {
+		if !acked[i].Load() {
+			t.Fatalf("entry %s was never acknowledged, even after the restart", id)
+		}
+		reqs := got[id]
+		if denied[id] {
+			if len(reqs) > 0 {
+				t.Errorf("entry %s is denied by the policy but was delivered %d times", id, len(reqs))
+			}
+			continue
+		}
+		wantID := engine.DeliveryID("archive", id)
+		for _, d := range reqs {
+			if d != wantID {
+				t.Errorf("entry %s arrived with delivery id %q, want %q", id, d, wantID)
+			}
+		}
+		dups += len(reqs) - 1
+	}
+	t.Logf("%d allowed entries delivered; %d duplicate deliveries (same delivery id) from the crash", want, dups)
+}
