@@ -44,7 +44,7 @@ func TestSummarizeAgreesWithTheContext(t *testing.T) {
 
 func TestPlainInline(t *testing.T) {
 	cases := map[string]string{
-		"plain":                                   "plain",
+		"plain": "plain",
 		"[Maya](mailto:m@x.com) turned on [F](u)": "Maya turned on F",
 		"updated `Production`":                    "updated 'Production'",
 		"**bold** and _em_ and snake_case":        "bold and em and snake_case",

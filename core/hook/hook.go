@@ -146,8 +146,8 @@ type Integration struct {
 	// otherwise the endpoint scope leaves the context out and a lazy
 	// event's context is never built.
 	endpointContext bool
-	standard  bool
-	custom    bool
+	standard        bool
+	custom          bool
 }
 
 // part is a URL or header-value template; static text skips rendering.
