@@ -52,6 +52,7 @@ func addServeFlags(cmd *cobra.Command) {
 	f.String("listen", "", "address of the webhook receiver, /healthz, /readyz and /metrics (default 127.0.0.1:8080)")
 	f.String("admin-listen", "", "address of the admin API (default 127.0.0.1:8081; empty string keeps the default)")
 	f.String("ssh", "", "serve the console over SSH on this address (e.g. :2222)")
+	f.String("authorized-keys", "", "with --ssh: the keys that may connect, one per line: role=operator,name=alice ssh-ed25519 AAAA...")
 	f.String("log-level", "", "debug, info, warn or error")
 	f.String("log-format", "", "text or json")
 }

@@ -117,6 +117,7 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newDeliveriesCmd(a),
 		newReplayCmd(a),
 		newBenchCmd(a),
+		newMigrateCmd(a),
 	)
 	return root
 }
@@ -142,15 +143,16 @@ func (a *app) loadConfig(flags *pflag.FlagSet) error {
 // flagKeys maps config keys to the flags that set them, for flags whose
 // name differs from the key.
 var flagKeys = map[string]string{
-	"config":            "config",
-	"integrations_dirs": "integrations-dir",
-	"data_dir":          "data-dir",
-	"store":             "store",
-	"http.listen":       "listen",
-	"admin.listen":      "admin-listen",
-	"ssh.listen":        "ssh",
-	"log.level":         "log-level",
-	"log.format":        "log-format",
+	"config":              "config",
+	"integrations_dirs":   "integrations-dir",
+	"data_dir":            "data-dir",
+	"store":               "store",
+	"http.listen":         "listen",
+	"admin.listen":        "admin-listen",
+	"ssh.listen":          "ssh",
+	"ssh.authorized_keys": "authorized-keys",
+	"log.level":           "log-level",
+	"log.format":          "log-format",
 }
 
 // configPath is --config, AUDITRELAY_CONFIG, or ./auditrelay.yaml when it

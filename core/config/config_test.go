@@ -188,3 +188,33 @@ func TestParseSize(t *testing.T) {
 		t.Error("ParseSize(lots) should fail")
 	}
 }
+
+// The example shipped at the repository root must load: it documents
+// every setting, so it must not drift from the loader.
+func TestExampleConfigLoads(t *testing.T) {
+	env := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.test/x", "ARCHIVE_HMAC_SECRET": "s", "ARCHIVE_WHSEC": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	cfg, err := Load(viper.New(), "../../config.example.yaml", func(n string) (string, bool) { v, ok := env[n]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Subscriptions) != 2 || cfg.Subscriptions[0].Rate != 10 || cfg.SSH.MaxSessions != 16 {
+		t.Errorf("example config = %+v", cfg)
+	}
+	// Every key the loader knows appears in the example.
+	data, err := os.ReadFile("../../config.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			if !strings.Contains(string(data), k+":") {
+				t.Errorf("config.example.yaml does not document %s%s", prefix, k)
+			}
+			if sub, ok := v.(map[string]any); ok {
+				walk(prefix+k+".", sub)
+			}
+		}
+	}
+	walk("", schema)
+}

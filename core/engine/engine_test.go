@@ -82,12 +82,13 @@ func (s *sink) received() ([]*http.Request, [][]byte) {
 }
 
 type harness struct {
-	t      *testing.T
-	eng    *Engine
-	st     store.Store
-	cfg    config.Config
-	cancel context.CancelFunc
-	done   chan error
+	t            *testing.T
+	cancelPoller func()
+	eng          *Engine
+	st           store.Store
+	cfg          config.Config
+	cancel       context.CancelFunc
+	done         chan error
 }
 
 // testConfig returns a configuration with short timeouts and a fast retry

@@ -1,5 +1,7 @@
 package jsonv
 
+import "maps"
+
 // Support for core/render's evaluator, kept apart from the value model:
 // pointer lookups let a path walk nested objects without copying each
 // intermediate Value.
@@ -38,4 +40,22 @@ func (v *Value) IndexPtr(i int) *Value {
 		return nil
 	}
 	return &v.arr[i]
+}
+
+// With returns a copy of the object v with key set to val, as
+// Members.Set would: an existing key keeps its place, a new one goes where
+// JavaScript orders it. v is unchanged. Building a template context from a
+// decoded event this way copies the member list once instead of setting
+// every member again. For a value that is not an object, With returns v.
+func (v Value) With(key string, val Value) Value {
+	if v.kind != Object {
+		return v
+	}
+	m := &Members{list: make([]Member, len(v.obj.list), len(v.obj.list)+1)}
+	copy(m.list, v.obj.list)
+	if v.obj.index != nil {
+		m.index = maps.Clone(v.obj.index)
+	}
+	m.set(key, val, -1)
+	return Obj(m)
 }

@@ -25,7 +25,6 @@ type contentNode struct {
 
 type commentNode struct {
 	pos   int
-	text  string
 	strip stripFlags
 }
 
@@ -49,7 +48,6 @@ type blockNode struct {
 	invStrip   stripFlags
 	closeStrip stripFlags
 	elsePos    int // offset of the {{else}} tag, -1 without one
-	closePos   int
 }
 
 type programNode struct {

@@ -297,7 +297,7 @@ func (r *run) blockMissing(v jsonv.Value, prog, inv *program, buf []byte) []byte
 		}
 		return r.callRawThis(inv, buf)
 	}
-	return r.callProgram(prog, buf, v, noBP)
+	return r.callProgram(prog, buf, v, bpFrame{})
 }
 
 func (c *compiler) subExpr(n *subExprNode) exprFn {

@@ -109,34 +109,19 @@ func decodeRaw(tb testing.TB, raw json.RawMessage) jsonv.Value {
 	return v
 }
 
-// withMembers returns obj with extra members appended (obj is not changed).
-func withMembers(obj jsonv.Value, extra ...jsonv.Member) jsonv.Value {
-	m := jsonv.NewMembers(obj.Len() + len(extra))
-	for _, mem := range obj.Members() {
-		m.Set(mem.Key, mem.Value)
-	}
-	for _, mem := range extra {
-		m.Set(mem.Key, mem.Value)
-	}
-	return jsonv.Obj(m)
-}
-
 // bodyContext builds the framework's body context: the event (JSON-escaped
 // for JSON templates) plus formVariables = form values + oauth.
 func bodyContext(event, formVars, oauth jsonv.Value, isJSON bool) jsonv.Value {
 	if isJSON {
 		event = jsonv.EscapeStrings(event)
 	}
-	fv := withMembers(formVars, jsonv.Member{Key: "oauth", Value: oauth})
-	return withMembers(event, jsonv.Member{Key: "formVariables", Value: fv})
+	return event.With("formVariables", formVars.With("oauth", oauth))
 }
 
 // endpointContext builds the URL/header context: form values at the top,
 // the raw event as context, and oauth.
 func endpointContext(event, formVars, oauth jsonv.Value) jsonv.Value {
-	return withMembers(formVars,
-		jsonv.Member{Key: "context", Value: event},
-		jsonv.Member{Key: "oauth", Value: oauth})
+	return formVars.With("context", event).With("oauth", oauth)
 }
 
 func TestGoldenConformance(t *testing.T) {

@@ -23,10 +23,10 @@ type run struct {
 	scratch []byte
 	// tmp holds a computed value (a length, a character, an @data value)
 	// that a path lookup returns a pointer to; the caller uses it at once.
-	tmp jsonv.Value
-	out     []byte
-	err     *Error
-	lint    *lintState
+	tmp  jsonv.Value
+	out  []byte
+	err  *Error
+	lint *lintState
 }
 
 // dataFrame is one @data frame. Only #each creates frames, and it sets all
@@ -47,8 +47,6 @@ type bpFrame struct {
 	set  bool
 }
 
-var noBP = bpFrame{}
-
 func (r *run) reset(t *Template, root jsonv.Value) {
 	r.t = t
 	r.root = root
@@ -58,7 +56,7 @@ func (r *run) reset(t *Template, root jsonv.Value) {
 	r.frames = append(r.frames[:0], dataFrame{})
 	r.bps = r.bps[:0]
 	if t.usesBlockParams {
-		r.bps = append(r.bps, noBP)
+		r.bps = append(r.bps, bpFrame{})
 	}
 	r.args = r.args[:0]
 	r.err = nil
@@ -72,7 +70,7 @@ func (r *run) release() {
 	clear(r.bps[:cap(r.bps)])
 	clear(r.args[:cap(r.args)])
 	clear(r.frames[:cap(r.frames)])
-	r.root, r.ctx = jsonv.Value{}, jsonv.Value{}
+	r.root, r.ctx, r.tmp = jsonv.Value{}, jsonv.Value{}, jsonv.Value{}
 	r.t, r.lint, r.err = nil, nil, nil
 	if cap(r.out) > 1<<16 {
 		r.out = nil
@@ -104,13 +102,13 @@ func (r *run) callProgram(p *program, buf []byte, c jsonv.Value, bp bpFrame) []b
 // callThis renders p as a helper's options.fn(this) does: with the current
 // context, or an empty object when that is null or undefined.
 func (r *run) callThis(p *program, buf []byte) []byte {
-	return r.invoke(p, buf, r.this(), true, noBP)
+	return r.invoke(p, buf, r.this(), true, bpFrame{})
 }
 
 // callRawThis renders p with the current context as it is, as
 // blockHelperMissing does (it receives the context itself as "this").
 func (r *run) callRawThis(p *program, buf []byte) []byte {
-	return r.invoke(p, buf, r.ctx, true, noBP)
+	return r.invoke(p, buf, r.ctx, true, bpFrame{})
 }
 
 // invoke runs a program call. handlebars.js pushes the context onto the

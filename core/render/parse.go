@@ -173,7 +173,6 @@ func (p *parser) program() *programNode {
 			p.next()
 			prog.body = append(prog.body, &commentNode{
 				pos:   t.pos,
-				text:  t.val,
 				strip: stripFlags{open: openTilde(t.val), close: closeTilde(t.val)},
 			})
 		case tOpen, tOpenUnescaped:
@@ -257,7 +256,6 @@ func (p *parser) block() *blockNode {
 	}
 	closeStrip := stripFlags{open: openTilde(end.val), close: closeTilde(closeTok.val)}
 	b := assembleBlock(open.pos, call, openStrip, body, inv, closeStrip, inverted)
-	b.closePos = end.pos
 	return b
 }
 
@@ -337,11 +335,10 @@ func (p *parser) rawBlock() *blockNode {
 		p.failf(end.pos, "{{{{/%s}}}} does not match {{{{%s}}}}", end.val, call.head.original)
 	}
 	return &blockNode{
-		pos:      open.pos,
-		call:     call,
-		prog:     body,
-		elsePos:  -1,
-		closePos: end.pos,
+		pos:     open.pos,
+		call:    call,
+		prog:    body,
+		elsePos: -1,
 	}
 }
 

@@ -13,9 +13,11 @@
 // Ingest returns only after the entries and their deliveries are committed,
 // so a source may acknowledge an entry once Ingest returned without error.
 // Finish, Retry, RescueExpired and the other writes likewise return after
-// their commit. A write whose context ends while it waits may still commit;
-// callers treat such an error as "unknown" (every write is safe to repeat:
-// Ingest dedupes by entry ID, Finish is fenced).
+// their commit. Claims and leadership renewals may be committed without a
+// sync of their own: after a power cut one may be lost, which only hands the
+// delivery or the lease out again. A write whose context ends while it waits
+// may still commit; callers treat such an error as "unknown" (every write is
+// safe to repeat: Ingest dedupes by entry ID, Finish is fenced).
 //
 // # Leases and fencing
 //

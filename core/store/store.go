@@ -168,9 +168,10 @@ type ClaimResult struct {
 	// Pending deliveries of the subscription that were not claimed, or, when
 	// due deliveries were throttled, the later of that and the moment the
 	// limit gives way (the next rate token; the earliest LeaseUntil of the
-	// subscription's InFlight deliveries for MaxInFlight). Zero when nothing
-	// is pending, or while the subscription is paused or disabled. Workers
-	// sleep until then unless a Change wakes them.
+	// subscription's InFlight deliveries for MaxInFlight); when Throttled it
+	// is always after now. Zero when nothing is pending, or while the
+	// subscription is paused or disabled. Workers sleep until then unless a
+	// Change wakes them.
 	NextDue time.Time
 	// Throttled is set when the rate limit or MaxInFlight held deliveries
 	// back that were due.

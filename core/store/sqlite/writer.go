@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -134,16 +135,22 @@ func (s *Store) drain(batch []*request) []*request {
 	return batch
 }
 
-// collect builds a group: everything already queued, then, while callers
-// are inside a write method without a request in the group yet, it waits
-// for them up to the window. A fixed linger would tax every group by the
-// whole window once all callers are in it; waiting only for known callers
-// groups as much as a linger does without that cost.
+// collect builds a group: everything already queued; then, after letting
+// the callers answered by the last commit run once, whatever they queued;
+// then, while callers are inside a write method without a request in the
+// group yet, it waits for them up to the window. A fixed linger would tax
+// every group by the whole window once all callers are in it; waiting only
+// for known callers groups as much without that cost (PostgreSQL's
+// commit_delay with commit_siblings works the same way).
 func (s *Store) collect(first *request) []*request {
 	batch := s.drain([]*request{first})
 	if s.window <= 0 {
 		return batch
 	}
+	// Callers answered by the last commit may be about to come back: let
+	// them run once before deciding the group is complete.
+	runtime.Gosched()
+	batch = s.drain(batch)
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {

@@ -44,7 +44,7 @@ CREATE INDEX deliveries_due ON deliveries (subscription, state, next_attempt_ms)
 -- The rescue scan touches only in-flight rows.
 CREATE INDEX deliveries_lease ON deliveries (lease_until_ms) WHERE state = 'inflight';
 -- Recent-first lists and the age-based prune.
-CREATE INDEX deliveries_updated ON deliveries (updated_ms);
+CREATE INDEX deliveries_updated ON deliveries (updated_ms, id);
 
 CREATE TABLE attempts (
     id               INTEGER PRIMARY KEY,

@@ -1,0 +1,549 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// throttleRecheck is how long a worker throttled by MaxInFlight waits when
+// the in-flight leases already expired: the slots free up only when
+// RescueExpired runs, at a time the store does not know.
+const throttleRecheck = time.Second
+
+const (
+	// sqlClaimGate reads the subscription's operator state and rate bucket
+	// (no row: neither paused nor limited yet) and, when MaxInFlight
+	// applies, its in-flight count. It runs after the advisory lock, so its
+	// snapshot sees every claim committed before ours.
+	sqlClaimGate = `SELECT coalesce(bool_or(s.paused), false), coalesce(bool_or(s.disabled), false),
+		coalesce(max(s.rate_tokens), 0), max(s.rate_updated_at),
+		CASE WHEN $2 THEN (SELECT count(*) FROM deliveries WHERE subscription = $1 AND state = 'inflight') ELSE 0 END
+		FROM (SELECT 1) one LEFT JOIN subscription_state s ON s.name = $1`
+	// sqlClaim leases up to $3 due deliveries in claim order: SKIP LOCKED
+	// lets claimers of one subscription without limits (which take no
+	// advisory lock) pass each other, and UPDATE … RETURNING makes the
+	// claim one statement. It also stores the rate bucket when $9.
+	sqlClaim = `WITH picked AS (
+		SELECT seq FROM deliveries
+		WHERE subscription = $1 AND state = 'pending' AND next_attempt_at <= $2
+		ORDER BY next_attempt_at, seq
+		LIMIT $3
+		FOR UPDATE SKIP LOCKED
+	), claimed AS (
+		UPDATE deliveries d
+		SET state = 'inflight', attempts = d.attempts + 1, lease_owner = $4, lease_until = $5,
+			last_attempt_at = $2, updated_at = $2, updated_by = $6
+		FROM picked
+		WHERE d.seq = picked.seq AND d.state = 'pending'
+		RETURNING d.*
+	), bucket AS (
+		INSERT INTO subscription_state (name, rate_tokens, rate_updated_at)
+		SELECT $1, $7::float8 - (SELECT count(*) FROM claimed), $8 WHERE $9
+		ON CONFLICT (name) DO UPDATE SET rate_tokens = excluded.rate_tokens, rate_updated_at = excluded.rate_updated_at
+	)
+	SELECT ` + deliveryCols + `, e.raw FROM claimed d JOIN entries e ON e.id = d.entry_id
+	ORDER BY d.next_attempt_at, d.seq`
+	// sqlClaimNext reads, after the claim, the earliest pending delivery
+	// and the earliest lease of the subscription (both from partial
+	// indexes).
+	sqlClaimNext = `SELECT
+		(SELECT min(next_attempt_at) FROM deliveries WHERE subscription = $1 AND state = 'pending'),
+		(SELECT min(lease_until) FROM deliveries WHERE subscription = $1 AND state = 'inflight')`
+)
+
+// Claim leases due deliveries of one subscription; see store.Store.
+//
+// With MaxInFlight or a Rate, claims of one subscription are serialised
+// by a transaction-scoped advisory lock on the subscription (every
+// instance takes the same key), so the in-flight count and the token
+// bucket read under it are exact across instances. The transaction is two
+// pipelined round trips: BEGIN, the lock and the gate; then the claim, the
+// next-due read and COMMIT. It commits without waiting for its WAL flush
+// (synchronous_commit off): a claim lost to a crash of the database only
+// hands the deliveries out again.
+func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
+	switch {
+	case p.Subscription == "":
+		return store.ClaimResult{}, errors.New("claim: empty Subscription")
+	case p.Owner == "":
+		return store.ClaimResult{}, fmt.Errorf("claim %s: empty Owner", p.Subscription)
+	case p.Limit < 1:
+		return store.ClaimResult{}, fmt.Errorf("claim %s: Limit %d, expected at least 1", p.Subscription, p.Limit)
+	case p.Lease <= 0:
+		return store.ClaimResult{}, fmt.Errorf("claim %s: Lease %v, expected > 0", p.Subscription, p.Lease)
+	case p.MaxInFlight < 0 || p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0):
+		return store.ClaimResult{}, fmt.Errorf("claim %s: MaxInFlight %d and Rate %v must be finite and >= 0", p.Subscription, p.MaxInFlight, p.Rate)
+	}
+	if err := s.checkOpen(); err != nil {
+		return store.ClaimResult{}, err
+	}
+	res, err := s.claim(ctx, p)
+	if err != nil {
+		return store.ClaimResult{}, fmt.Errorf("claim %s: %w", p.Subscription, err)
+	}
+	if len(res.Claimed) > 0 {
+		ids := make([]string, len(res.Claimed))
+		for i, c := range res.Claimed {
+			ids[i] = c.ID
+		}
+		// No Subscriptions: a claim gives no one more to claim.
+		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids})
+	}
+	return res, nil
+}
+
+func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, err error) {
+	now := s.clock(p.Now)
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Release()
+	defer func() {
+		// Leave no transaction open on a pooled connection.
+		if conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+
+	var (
+		paused, disabled bool
+		tokens           float64
+		bucketAt         pgtype.Timestamptz
+		inflight         int
+	)
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit = off")
+	if p.MaxInFlight > 0 || p.Rate > 0 {
+		b.Queue("SELECT pg_advisory_xact_lock($1)", s.lockKey("claim:"+p.Subscription))
+	}
+	b.Queue(sqlClaimGate, p.Subscription, p.MaxInFlight > 0).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&paused, &disabled, &tokens, &bucketAt, &inflight)
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return res, err
+	}
+	if paused || disabled {
+		res.Paused, res.Disabled = paused, disabled
+		_, err := conn.Exec(ctx, "COMMIT")
+		return res, err
+	}
+
+	n := p.Limit
+	free := math.MaxInt
+	if p.MaxInFlight > 0 {
+		free = max(p.MaxInFlight-inflight, 0)
+		n = min(n, free)
+	}
+	saveBucket := p.Rate > 0
+	newBucketAt := now
+	if saveBucket {
+		burst := float64(max(p.Burst, 1))
+		if !bucketAt.Valid {
+			tokens = burst // a bucket never used starts full
+		} else {
+			elapsed := max(now.Sub(bucketAt.Time), 0).Seconds()
+			tokens = min(burst, tokens+elapsed*p.Rate)
+			// Never move the bucket's time back (instances with skewed
+			// clocks): that would refill the same interval twice.
+			if bucketAt.Time.After(now) {
+				newBucketAt = bucketAt.Time
+			}
+		}
+		n = min(n, int(math.Floor(tokens)))
+	}
+
+	var next, firstLease pgtype.Timestamptz
+	b = &pgx.Batch{}
+	if n > 0 || saveBucket {
+		b.Queue(sqlClaim, p.Subscription, now, n, p.Owner, now.Add(p.Lease), s.instance, tokens, newBucketAt, saveBucket).
+			Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var c store.Claimed
+					d, err := scanDelivery(rows, &c.EntryRaw)
+					if err != nil {
+						return err
+					}
+					c.Delivery = d
+					res.Claimed = append(res.Claimed, c)
+				}
+				return rows.Err()
+			})
+	}
+	b.Queue(sqlClaimNext, p.Subscription).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&next, &firstLease)
+	})
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return store.ClaimResult{}, err
+	}
+
+	claimed := len(res.Claimed)
+	tokens -= float64(claimed)
+	if !next.Valid {
+		return res, nil
+	}
+	due := fromTS(next)
+	res.NextDue = due
+	if claimed == p.Limit || due.After(now) {
+		return res, nil // not held back: the limit or the schedule stopped us
+	}
+	// Due work was left: a limit held it back. NextDue becomes when each
+	// limit that is exhausted gives way for one more delivery.
+	res.Throttled = true
+	if p.Rate > 0 && tokens < 1 {
+		// The epsilon keeps float noise from adding a millisecond.
+		wait := time.Duration(math.Ceil((1-tokens)*1000/p.Rate-1e-6)) * time.Millisecond
+		res.NextDue = later(res.NextDue, now.Add(wait))
+	}
+	if p.MaxInFlight > 0 && free-claimed <= 0 && firstLease.Valid {
+		res.NextDue = later(res.NextDue, fromTS(firstLease))
+	}
+	if !res.NextDue.After(now) {
+		res.NextDue = now.Add(throttleRecheck)
+	}
+	return res, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// sqlFinish applies a batch of outcomes in one statement. Every outcome is
+// fenced in the UPDATE's WHERE (still in flight, same owner, same attempt),
+// the attempts of those that applied are inserted, and 410 Gone disables
+// subscriptions, all in the same commit.
+const sqlFinish = `WITH o AS (
+	SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
+		$8::timestamptz[], $9::bool[], $10::int[], $11::text[], $12::bigint[], $13::timestamptz[], $14::text[])
+		AS o (ord, id, owner, attempt, state, reason, step, next, rec, status, err, latency, started, disable)
+), upd AS (
+	UPDATE deliveries d
+	SET state = o.state, reason = o.reason, step = o.step, next_attempt_at = o.next,
+		lease_owner = '', lease_until = NULL, updated_at = $15, updated_by = $16,
+		last_status = CASE WHEN o.rec THEN o.status ELSE d.last_status END,
+		last_error = CASE WHEN o.rec THEN o.err ELSE d.last_error END,
+		last_latency_us = CASE WHEN o.rec THEN o.latency ELSE d.last_latency_us END,
+		last_attempt_at = CASE WHEN o.rec THEN coalesce(o.started, d.last_attempt_at) ELSE d.last_attempt_at END
+	FROM o
+	WHERE d.id = o.id AND d.state = 'inflight' AND d.lease_owner = o.owner AND d.attempts = o.attempt
+	RETURNING o.ord, d.id, d.subscription, o.owner, o.attempt, o.disable
+), att AS (
+	INSERT INTO attempts (delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
+		template, template_hash, status_code, error_class, error, response_headers, response_body)
+	SELECT upd.id, upd.attempt, a.instance, a.trigger, a.started, a.duration, a.url, a.digest,
+		a.template, a.template_hash, a.status, a.error_class, a.error, a.headers::jsonb, a.body
+	FROM unnest($17::int[], $18::text[], $19::text[], $20::timestamptz[], $21::bigint[], $22::text[], $23::text[],
+		$24::text[], $25::text[], $26::int[], $27::text[], $28::text[], $29::text[], $30::bytea[])
+		AS a (ord, instance, trigger, started, duration, url, digest, template, template_hash, status, error_class, error, headers, body)
+	JOIN upd ON upd.ord = a.ord
+	ORDER BY a.ord
+), dis AS (
+	INSERT INTO subscription_state (name, disabled, reason, updated_by, updated_at)
+	SELECT DISTINCT ON (subscription) subscription, true, disable, owner, $15 FROM upd
+	WHERE disable <> ''
+	ORDER BY subscription, ord
+	ON CONFLICT (name) DO UPDATE SET disabled = true, reason = excluded.reason, updated_by = excluded.updated_by,
+		updated_at = excluded.updated_at
+)
+SELECT ord, subscription, disable <> '' FROM upd`
+
+// finishArgs are the columns of sqlFinish's two unnest inputs.
+type finishArgs struct {
+	ord, attempt, step, status                    []int32
+	id, owner, state, reason, errText, disable    []string
+	next, started                                 []pgtype.Timestamptz
+	rec                                           []bool
+	latency                                       []int64
+	aOrd, aStatus                                 []int32
+	aInstance, aTrigger, aURL, aDigest, aTemplate []string
+	aTemplateHash, aErrorClass, aError, aHeaders  []string
+	aStarted                                      []pgtype.Timestamptz
+	aDuration                                     []int64
+	aBody                                         [][]byte
+}
+
+// Finish records outcomes of claimed deliveries; see store.Store.
+func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.FinishResult, error) {
+	for i, o := range outcomes {
+		where := fmt.Sprintf("finish: outcome %d (delivery %q)", i, o.DeliveryID)
+		switch {
+		case o.DeliveryID == "":
+			return store.FinishResult{}, fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
+		case o.Owner == "":
+			return store.FinishResult{}, fmt.Errorf("%s: empty Owner", where)
+		case o.Attempt < 1:
+			return store.FinishResult{}, fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
+		}
+		if err := checkState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
+			return store.FinishResult{}, fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	if err := s.checkOpen(); err != nil {
+		return store.FinishResult{}, err
+	}
+	res := store.FinishResult{Stale: []string{}}
+	if len(outcomes) == 0 {
+		return res, nil
+	}
+	now := s.now()
+	var a finishArgs
+	// An outcome repeated (same delivery, owner and attempt) applies once:
+	// the first; the repeats are stale.
+	type fence struct {
+		id, owner string
+		attempt   int
+	}
+	first := make(map[fence]bool, len(outcomes))
+	for i, o := range outcomes {
+		f := fence{o.DeliveryID, o.Owner, o.Attempt}
+		if first[f] {
+			continue
+		}
+		first[f] = true
+		var next pgtype.Timestamptz
+		if o.State == store.Pending {
+			next = ts(o.NextAttemptAt)
+			if !next.Valid {
+				next = ts(now)
+			}
+		}
+		a.ord = append(a.ord, int32(i))
+		a.id = append(a.id, o.DeliveryID)
+		a.owner = append(a.owner, o.Owner)
+		a.attempt = append(a.attempt, int32(o.Attempt))
+		a.state = append(a.state, string(o.State))
+		a.reason = append(a.reason, o.Reason)
+		a.step = append(a.step, int32(o.Step))
+		a.next = append(a.next, next)
+		a.disable = append(a.disable, o.DisableSubscription)
+		r := o.Record
+		a.rec = append(a.rec, r != nil)
+		if r == nil {
+			a.status = append(a.status, 0)
+			a.errText = append(a.errText, "")
+			a.latency = append(a.latency, 0)
+			a.started = append(a.started, pgtype.Timestamptz{})
+			continue
+		}
+		a.status = append(a.status, int32(r.StatusCode))
+		a.errText = append(a.errText, r.Error)
+		a.latency = append(a.latency, micros(r.Duration))
+		a.started = append(a.started, ts(r.StartedAt))
+		headers := "[]"
+		if len(r.ResponseHeaders) > 0 {
+			b, err := json.Marshal(r.ResponseHeaders)
+			if err != nil {
+				return res, fmt.Errorf("finish: outcome %d (delivery %q): response headers: %w", i, o.DeliveryID, err)
+			}
+			headers = string(b)
+		}
+		a.aOrd = append(a.aOrd, int32(i))
+		a.aInstance = append(a.aInstance, r.Instance)
+		a.aTrigger = append(a.aTrigger, r.Trigger)
+		a.aStarted = append(a.aStarted, ts(r.StartedAt))
+		a.aDuration = append(a.aDuration, micros(r.Duration))
+		a.aURL = append(a.aURL, r.URL)
+		a.aDigest = append(a.aDigest, r.RequestDigest)
+		a.aTemplate = append(a.aTemplate, r.Template)
+		a.aTemplateHash = append(a.aTemplateHash, r.TemplateHash)
+		a.aStatus = append(a.aStatus, int32(r.StatusCode))
+		a.aErrorClass = append(a.aErrorClass, r.ErrorClass)
+		a.aError = append(a.aError, r.Error)
+		a.aHeaders = append(a.aHeaders, headers)
+		a.aBody = append(a.aBody, r.ResponseBody)
+	}
+	if a.aOrd == nil {
+		a.aOrd = []int32{}
+	}
+	rows, err := s.pool.Query(ctx, sqlFinish,
+		a.ord, a.id, a.owner, a.attempt, a.state, a.reason, a.step, a.next, a.rec, a.status, a.errText, a.latency, a.started, a.disable,
+		now, s.instance,
+		a.aOrd, a.aInstance, a.aTrigger, a.aStarted, a.aDuration, a.aURL, a.aDigest, a.aTemplate, a.aTemplateHash,
+		a.aStatus, a.aErrorClass, a.aError, a.aHeaders, a.aBody)
+	if err != nil {
+		return res, fmt.Errorf("finish %d outcomes: %w", len(outcomes), err)
+	}
+	applied := make(map[int32]string, len(outcomes))
+	var disabled []string
+	for rows.Next() {
+		var ord int32
+		var sub string
+		var dis bool
+		if err := rows.Scan(&ord, &sub, &dis); err != nil {
+			rows.Close()
+			return res, fmt.Errorf("finish: %w", err)
+		}
+		applied[ord] = sub
+		if dis {
+			disabled = append(disabled, sub)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return res, fmt.Errorf("finish %d outcomes: %w", len(outcomes), err)
+	}
+	var ids, subs []string
+	for i, o := range outcomes {
+		sub, ok := applied[int32(i)]
+		if !ok {
+			res.Stale = append(res.Stale, o.DeliveryID)
+			continue
+		}
+		res.Applied++
+		ids = append(ids, o.DeliveryID)
+		subs = append(subs, sub)
+	}
+	if len(ids) > 0 {
+		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+	}
+	if len(disabled) > 0 {
+		s.changed(store.Change{Kind: store.SubscriptionChanged, Subscriptions: disabled})
+	}
+	return res, nil
+}
+
+const (
+	rescueBatch = 1000
+	// sqlRescue takes a batch of expired leases (SKIP LOCKED: a delivery
+	// being finished right now is left to its Finish), repeats the
+	// precondition in the UPDATE (river #1302) and logs the lost attempt,
+	// in one statement.
+	sqlRescue = `WITH lost AS (
+		SELECT seq, lease_owner, lease_until, attempts, last_attempt_at FROM deliveries
+		WHERE state = 'inflight' AND lease_until < $1
+		ORDER BY lease_until
+		LIMIT $2
+		FOR UPDATE SKIP LOCKED
+	), upd AS (
+		UPDATE deliveries d
+		SET state = 'pending', next_attempt_at = $1, lease_owner = '', lease_until = NULL, reason = m.msg,
+			last_status = 0, last_error = m.msg, last_latency_us = m.dur, updated_at = $1, updated_by = $3
+		FROM lost l, LATERAL (SELECT
+			'worker lost: the lease of ' || l.lease_owner || ' expired at ' ||
+				to_char(l.lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ' without an outcome' AS msg,
+			CASE WHEN l.last_attempt_at IS NULL THEN 0
+				ELSE (extract(epoch FROM $1::timestamptz - l.last_attempt_at) * 1000000)::bigint END AS dur) m
+		WHERE d.seq = l.seq AND d.state = 'inflight' AND d.lease_until < $1
+			AND d.attempts = l.attempts AND d.lease_owner = l.lease_owner
+		RETURNING d.id, d.subscription, l.lease_owner, l.attempts, l.last_attempt_at, m.msg, m.dur
+	), att AS (
+		INSERT INTO attempts (delivery_id, number, instance, trigger, started_at, duration_us, error_class, error)
+		SELECT id, attempts, lease_owner, 'auto', last_attempt_at, dur, 'worker-lost', msg FROM upd
+	)
+	SELECT id, subscription FROM upd`
+)
+
+// RescueExpired makes InFlight deliveries whose lease ended before now
+// Pending and due at now, logging a "worker-lost" attempt for each; see
+// the package documentation of store for why Attempts and Step stay as
+// they are. Every instance may run it at once: each takes different rows.
+func (s *Store) RescueExpired(ctx context.Context, now time.Time) (int, error) {
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	now = s.clock(now)
+	total := 0
+	for {
+		rows, err := s.pool.Query(ctx, sqlRescue, now, rescueBatch, s.instance)
+		if err != nil {
+			return total, fmt.Errorf("rescue expired leases: %w", err)
+		}
+		var ids, subs []string
+		for rows.Next() {
+			var id, sub string
+			if err := rows.Scan(&id, &sub); err != nil {
+				rows.Close()
+				return total, fmt.Errorf("rescue expired leases: %w", err)
+			}
+			ids, subs = append(ids, id), append(subs, sub)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return total, fmt.Errorf("rescue expired leases: %w", err)
+		}
+		total += len(ids)
+		if len(ids) > 0 {
+			s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+		}
+		if len(ids) < rescueBatch {
+			if total > 0 {
+				s.log.Warn("rescued deliveries whose lease expired", "count", total)
+			}
+			return total, nil
+		}
+	}
+}
+
+// Retry makes terminal deliveries pending again; see store.Store.
+func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
+	if p.DeliveryID == "" && p.Subscription == "" {
+		return 0, errors.New("retry: DeliveryID or Subscription is required")
+	}
+	states := p.States
+	if len(states) == 0 {
+		states = []store.State{store.Failed}
+	}
+	var names []string
+	for _, st := range states {
+		if !st.Terminal() {
+			return 0, fmt.Errorf("retry: state %q is not terminal (expected delivered, failed, filtered or skipped)", st)
+		}
+		names = append(names, string(st))
+	}
+	if err := s.checkOpen(); err != nil {
+		return 0, err
+	}
+	now := s.clock(p.Now)
+	target, col := p.Subscription, "subscription"
+	if p.DeliveryID != "" {
+		target, col = p.DeliveryID, "id"
+	}
+	q := `UPDATE deliveries SET state = 'pending', step = 0, next_attempt_at = $1, lease_owner = '', lease_until = NULL,
+		updated_at = $1, updated_by = $4
+		WHERE ` + col + ` = $2 AND state = ANY($3) RETURNING id, subscription`
+	rows, err := s.pool.Query(ctx, q, now, target, names, s.instance)
+	if err != nil {
+		return 0, fmt.Errorf("retry %s: %w", target, err)
+	}
+	var ids, subs []string
+	for rows.Next() {
+		var id, sub string
+		if err := rows.Scan(&id, &sub); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("retry %s: %w", target, err)
+		}
+		ids, subs = append(ids, id), append(subs, sub)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("retry %s: %w", target, err)
+	}
+	if len(ids) == 0 && p.DeliveryID != "" {
+		var one int
+		err := s.pool.QueryRow(ctx, `SELECT 1 FROM deliveries WHERE id = $1`, p.DeliveryID).Scan(&one)
+		if isNoRows(err) {
+			return 0, fmt.Errorf("retry: delivery %q: %w", p.DeliveryID, store.ErrNotFound)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("retry %s: %w", target, err)
+		}
+	}
+	if len(ids) > 0 {
+		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+	}
+	return len(ids), nil
+}

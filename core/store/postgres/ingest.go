@@ -1,0 +1,205 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/auditrelay/auditrelay/core/store"
+)
+
+// sqlIngest stores a whole Ingest call in one statement (one round trip,
+// one commit): new entries (ON CONFLICT on the primary key is the dedupe
+// across instances), the deliveries of those that were new, in ingest order
+// so that seq is the claim tie-breaker, and the cursor.
+const sqlIngest = `WITH new_entries AS (
+	INSERT INTO entries (id, date, received_at, source, kind, title, member, project, environment, raw, ingested_by)
+	SELECT u.*, $11 FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+		$6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[]) AS u
+	ON CONFLICT (id) DO NOTHING
+	RETURNING id
+), new_deliveries AS (
+	INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_at, created_at, updated_at, updated_by)
+	SELECT d.id, d.entry_id, d.subscription, d.state, d.reason, d.next, $18, $18, $11
+	FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[])
+		WITH ORDINALITY AS d (id, entry_id, subscription, state, reason, next, ord)
+	WHERE d.entry_id IN (SELECT id FROM new_entries)
+	ORDER BY d.ord
+	RETURNING 1
+), cursor AS (
+	INSERT INTO cursors (source, position, updated_at)
+	SELECT $19::text, $20::text, $21::timestamptz WHERE $19::text <> ''
+	ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
+	RETURNING 1
+)
+SELECT id FROM new_entries`
+
+// Ingest stores new entries with their deliveries, and the cursor, in one
+// commit; see store.Store.
+func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := validateIngest(entries, cursor); err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 && cursor == nil {
+		return []store.IngestResult{}, nil
+	}
+	now := s.now()
+	results := make([]store.IngestResult, len(entries))
+	var (
+		eID, eSource, eKind, eTitle, eMember, eProject, eEnv []string
+		eDate, eReceived                                     []pgtype.Timestamptz
+		eRaw                                                 [][]byte
+		dID, dEntry, dSub, dState, dReason                   []string
+		dNext                                                []pgtype.Timestamptz
+		dueOf                                                = map[string][]string{} // entry → subscriptions with pending work
+	)
+	seen := make(map[string]bool, len(entries))
+	for i, e := range entries {
+		results[i].EntryID = e.ID
+		if seen[e.ID] {
+			results[i].Duplicate = true // repeated earlier in this call
+			continue
+		}
+		seen[e.ID] = true
+		received := e.ReceivedAt
+		if received.IsZero() {
+			received = now
+		}
+		eID = append(eID, e.ID)
+		eDate = append(eDate, ts(e.Date))
+		eReceived = append(eReceived, ts(received))
+		eSource = append(eSource, e.Source)
+		eKind = append(eKind, e.Kind)
+		eTitle = append(eTitle, e.Title)
+		eMember = append(eMember, e.Member)
+		eProject = append(eProject, e.Project)
+		eEnv = append(eEnv, e.Environment)
+		eRaw = append(eRaw, e.Raw)
+		for _, d := range e.Deliveries {
+			var next pgtype.Timestamptz
+			if d.State == store.Pending {
+				next = ts(d.NextAttemptAt)
+				if !next.Valid {
+					next = ts(now)
+				}
+				dueOf[e.ID] = append(dueOf[e.ID], d.Subscription)
+			}
+			dID = append(dID, d.ID)
+			dEntry = append(dEntry, e.ID)
+			dSub = append(dSub, d.Subscription)
+			dState = append(dState, string(d.State))
+			dReason = append(dReason, d.Reason)
+			dNext = append(dNext, next)
+		}
+	}
+	var cSource, cPosition string
+	var cAt pgtype.Timestamptz
+	if cursor != nil {
+		cSource, cPosition, cAt = cursor.Source, cursor.Position, ts(cursor.UpdatedAt)
+		if !cAt.Valid {
+			cAt = ts(now)
+		}
+	}
+	if eID == nil {
+		eID = []string{} // typed empty arrays, not NULL
+	}
+	rows, err := s.pool.Query(ctx, sqlIngest,
+		eID, eDate, eReceived, eSource, eKind, eTitle, eMember, eProject, eEnv, eRaw, s.instance,
+		dID, dEntry, dSub, dState, dReason, dNext, now,
+		cSource, cPosition, cAt)
+	if err != nil {
+		return nil, ingestError(err)
+	}
+	fresh := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("ingest: %w", err)
+		}
+		fresh[id] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, ingestError(err)
+	}
+	var newIDs, due []string
+	for i := range results {
+		if results[i].Duplicate {
+			continue
+		}
+		id := results[i].EntryID
+		if !fresh[id] {
+			results[i].Duplicate = true
+			continue
+		}
+		newIDs = append(newIDs, id)
+		due = append(due, dueOf[id]...)
+	}
+	if len(newIDs) > 0 {
+		s.changed(store.Change{Kind: store.EntriesIngested, IDs: newIDs, Subscriptions: due})
+	}
+	return results, nil
+}
+
+// ingestError names what a constraint violation means for the caller.
+func ingestError(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		switch pe.ConstraintName {
+		case "deliveries_pkey", "deliveries_id_key":
+			return fmt.Errorf("ingest: a delivery ID is already used by another entry (%s): nothing was stored", pe.Detail)
+		case "deliveries_entry_id_subscription_key":
+			return fmt.Errorf("ingest: two deliveries for one entry and subscription (%s): nothing was stored", pe.Detail)
+		}
+	}
+	return fmt.Errorf("ingest: %w", err)
+}
+
+func validateIngest(entries []store.NewEntry, cursor *store.Cursor) error {
+	for i, e := range entries {
+		if e.ID == "" {
+			return fmt.Errorf("ingest: entry %d: empty ID", i)
+		}
+		subs := make(map[string]bool, len(e.Deliveries))
+		ids := make(map[string]bool, len(e.Deliveries))
+		for j, d := range e.Deliveries {
+			where := fmt.Sprintf("ingest: entry %q delivery %d", e.ID, j)
+			switch {
+			case d.ID == "":
+				return fmt.Errorf("%s: empty ID", where)
+			case d.Subscription == "":
+				return fmt.Errorf("%s (%s): empty Subscription", where, d.ID)
+			case subs[d.Subscription]:
+				return fmt.Errorf("%s (%s): second delivery for subscription %q", where, d.ID, d.Subscription)
+			case ids[d.ID]:
+				return fmt.Errorf("%s: delivery ID %q used twice", where, d.ID)
+			}
+			if err := checkState(d.State, store.Pending, store.Delivered, store.Failed, store.Filtered, store.Skipped); err != nil {
+				return fmt.Errorf("%s (%s): %w", where, d.ID, err)
+			}
+			subs[d.Subscription] = true
+			ids[d.ID] = true
+		}
+	}
+	if cursor != nil && cursor.Source == "" {
+		return fmt.Errorf("ingest: cursor with empty Source")
+	}
+	return nil
+}
+
+// checkState reports an error unless st is one of allowed.
+func checkState(st store.State, allowed ...store.State) error {
+	for _, a := range allowed {
+		if st == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("state %q not allowed here (expected one of %v)", st, allowed)
+}

@@ -1,0 +1,130 @@
+package tuitest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/source"
+	"github.com/auditrelay/auditrelay/core/store/sqlite"
+	"github.com/auditrelay/auditrelay/templates"
+	"github.com/spf13/viper"
+)
+
+// realEngine runs the real engine on a temporary SQLite store with local
+// sinks, and fills it so every flow has its data: a delivery that failed
+// (400) and will succeed when retried, a plain form variable, an editable
+// template, and entries of two kinds.
+func realEngine(t *testing.T) Fixture {
+	t.Helper()
+	var healthy atomic.Bool
+	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if healthy.Load() {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		w.WriteHeader(http.StatusBadRequest) // not retried: the delivery fails at once
+	}))
+	t.Cleanup(sink.Close)
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(chat.Close)
+
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auditrelay.yaml")
+	yaml := fmt.Sprintf(`data_dir: %s
+subscriptions:
+  - name: archive
+    integration: webhook
+    vars:
+      url: %s/archive
+  - name: chat
+    integration: slack
+    vars:
+      webhookUrl: %s/slack
+`, dir, sink.URL, chat.URL)
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(viper.New(), file, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Instance = "tuitest"
+	cfg.Delivery.Timeout = 2 * time.Second
+	cfg.Retention.Interval = 0
+	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dir, "auditrelay.db"), Instance: cfg.Instance})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := manifest.NewCatalog()
+	if probs := cat.AddBuiltins(templates.FS()); probs.HasErrors() {
+		t.Fatal(probs)
+	}
+	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Catalog: cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); eng.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		st.Close()
+	})
+
+	entries := []struct{ id, kind, res, action string }{
+		{"t1", "project", "proj/shop", "createProject"},
+		{"t2", "flag", "proj/shop:env/production:flag/checkout", "updateOn"},
+		{"t3", "flag", "proj/shop:env/production:flag/banner", "updateOn"},
+	}
+	for _, e := range entries {
+		raw := fmt.Sprintf(`{"_id":%q,"date":%d,"kind":%q,"name":"%s","title":"[Maya](mailto:maya@example.com) changed %s","accesses":[{"action":%q,"resource":%q}],"member":{"_id":"m1","email":"maya@example.com","firstName":"Maya","lastName":"Okafor"}}`,
+			e.id, time.Now().UnixMilli(), e.kind, e.id, e.id, e.action, e.res)
+		if _, err := eng.Ingest(context.Background(), []source.Item{{Raw: []byte(raw), Source: "test"}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed := engine.DeliveryID("archive", "t3")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		d, err := eng.Delivery(context.Background(), failed)
+		if err == nil && d.State == engine.Failed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivery %s did not fail: %+v %v", failed, d.DeliveryView, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The other two failed as well; only t3's will be retried by the flow,
+	// and the endpoint is healthy from now on.
+	healthy.Store(true)
+	return Fixture{
+		API:                  eng,
+		FailedDelivery:       failed,
+		FailedSubscription:   "archive",
+		FormSubscription:     "archive",
+		FormField:            "url",
+		FormValue:            sink.URL + "/archive-v2",
+		TemplateSubscription: "chat",
+		FilterKind:           "project",
+		Timeout:              15 * time.Second,
+	}
+}
+
+func TestFlowsOnTheRealEngine(t *testing.T) {
+	t.Run("retry", func(t *testing.T) { RetryFailedDelivery(t, realEngine(t)) })
+	t.Run("form", func(t *testing.T) { EditFormVariable(t, realEngine(t)) })
+	t.Run("template", func(t *testing.T) { EditTemplateWithPreview(t, realEngine(t)) })
+	t.Run("filter", func(t *testing.T) { FilterEvents(t, realEngine(t)) })
+}
