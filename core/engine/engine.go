@@ -102,6 +102,17 @@ type subEntry struct {
 	cur       atomic.Pointer[subscription]
 	wake      chan struct{} // capacity 1: new due work
 	finishing atomic.Int64  // outcomes sent but not yet committed (see completer)
+	nextDue   atomic.Int64  // unix nanoseconds of the next due retry seen by a claim, 0 = none
+
+	lastMu sync.Mutex
+	last   lastAttempt // the latest committed attempt, for the console
+}
+
+// lastAttempt is what the console shows as a subscription's last answer.
+type lastAttempt struct {
+	at     time.Time
+	status int
+	err    string
 }
 
 // subscription is one immutable version of a configured subscription,

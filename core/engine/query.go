@@ -31,7 +31,16 @@ func (e *Engine) Subscriptions() []SubscriptionInfo {
 	e.statsMu.Unlock()
 	out := make([]SubscriptionInfo, 0, len(subs))
 	for _, s := range subs {
-		out = append(out, e.info(s, states[s.cfg.Name], counts[s.cfg.Name]))
+		info := e.info(s, states[s.cfg.Name], counts[s.cfg.Name])
+		if ent, _, err := e.sub(s.cfg.Name); err == nil {
+			ent.lastMu.Lock()
+			info.LastAttemptAt, info.LastStatus, info.LastError = ent.last.at, ent.last.status, ent.last.err
+			ent.lastMu.Unlock()
+			if ns := ent.nextDue.Load(); ns > 0 && info.Counts[store.Pending] > 0 {
+				info.NextRetryAt = time.Unix(0, ns)
+			}
+		}
+		out = append(out, info)
 	}
 	return out
 }

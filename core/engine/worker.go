@@ -77,6 +77,10 @@ func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *su
 						e.attempt(work, name, c)
 					}(c)
 				}
+				ent.nextDue.Store(0)
+				if !res.NextDue.IsZero() {
+					ent.nextDue.Store(res.NextDue.UnixNano())
+				}
 				if len(res.Claimed) == free {
 					continue // maybe more is due; claim again at once
 				}
@@ -226,6 +230,13 @@ func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, 
 	}
 	var av *AttemptView
 	if out.Record != nil {
+		if ent, _, err := e.sub(name); err == nil {
+			ent.lastMu.Lock()
+			if out.Record.StartedAt.After(ent.last.at) {
+				ent.last = lastAttempt{at: out.Record.StartedAt, status: out.Record.StatusCode, err: out.Record.Error}
+			}
+			ent.lastMu.Unlock()
+		}
 		if out.Record.StatusCode != 0 {
 			e.metrics.latency.WithLabelValues(name).Observe(out.Record.Duration.Seconds())
 		}

@@ -220,6 +220,16 @@ func (m *Model) load(tpls []engine.TemplateInfo) {
 	ew, eh, _, _ := m.areas()
 	m.bufs = m.bufs[:0]
 	m.cur = 0
+	if keep == "" {
+		// Open on a template the integration has: many set only default
+		// (and validation), and an empty flag editor says nothing.
+		for _, t := range tpls {
+			if t.Source != "" {
+				keep = t.Key
+				break
+			}
+		}
+	}
 	for i, t := range tpls {
 		ta := m.c.Styles.NewTextarea()
 		ta.SetWidth(ew)
