@@ -49,6 +49,49 @@ type decoder struct {
 	scratch []byte
 	stack   []Member // pending members of objects being decoded, reused
 	elems   []Value  // pending elements of arrays being decoded, reused
+
+	// Slabs the decoded objects and arrays are carved from, so a document
+	// costs a few allocations rather than two per object. Each slab grows
+	// (doubling, capped) as the document does; a small entry stays small.
+	memSlab []Member
+	valSlab []Value
+	objSlab []Members
+}
+
+const (
+	slabMin = 16
+	slabMax = 1024
+)
+
+// members returns room for n members carved from the slab.
+func (d *decoder) members(n int) []Member {
+	if cap(d.memSlab)-len(d.memSlab) < n {
+		size := min(max(2*cap(d.memSlab), slabMin), slabMax)
+		d.memSlab = make([]Member, 0, max(size, n))
+	}
+	l := len(d.memSlab)
+	d.memSlab = d.memSlab[:l+n]
+	return d.memSlab[l : l+n : l+n]
+}
+
+// values returns room for n array elements carved from the slab.
+func (d *decoder) values(n int) []Value {
+	if cap(d.valSlab)-len(d.valSlab) < n {
+		size := min(max(2*cap(d.valSlab), slabMin), slabMax)
+		d.valSlab = make([]Value, 0, max(size, n))
+	}
+	l := len(d.valSlab)
+	d.valSlab = d.valSlab[:l+n]
+	return d.valSlab[l : l+n : l+n]
+}
+
+// newMembers returns a Members header carved from the slab.
+func (d *decoder) newMembers() *Members {
+	if len(d.objSlab) == cap(d.objSlab) {
+		d.objSlab = make([]Members, 0, min(max(2*cap(d.objSlab), slabMin), slabMax))
+	}
+	d.objSlab = d.objSlab[:len(d.objSlab)+1]
+	return &d.objSlab[len(d.objSlab)-1]
 }
 
 func (d *decoder) errorf(off int, format string, args ...any) error {
@@ -208,7 +251,7 @@ func (d *decoder) object(depth int) (Value, error) {
 	d.skipSpace()
 	if d.i < len(d.src) && d.src[d.i] == '}' {
 		d.i++
-		return Value{kind: Object, pos: int32(start), obj: &Members{}}, nil
+		return Value{kind: Object, pos: int32(start), obj: d.newMembers()}, nil
 	}
 	for {
 		d.skipSpace()
@@ -258,7 +301,8 @@ func (d *decoder) object(depth int) (Value, error) {
 // finishObject moves the pending members above base into a Members value.
 func (d *decoder) finishObject(base int) *Members {
 	pending := d.stack[base:]
-	m := &Members{list: make([]Member, 0, len(pending))}
+	m := d.newMembers()
+	m.list = d.members(len(pending))[:0]
 	simple := true
 	for i := range pending {
 		if _, isIdx := arrayIndex(pending[i].Key); isIdx {
@@ -321,7 +365,7 @@ func (d *decoder) array(depth int) (Value, error) {
 		case ']':
 			d.i++
 			pending := d.elems[base:]
-			out := make([]Value, len(pending))
+			out := d.values(len(pending))
 			copy(out, pending)
 			clear(pending)
 			d.elems = d.elems[:base]

@@ -13,7 +13,7 @@ type Member struct {
 
 // indexThreshold is the member count from which an object keeps a hash
 // index; below it a linear scan over a few short keys is faster.
-const indexThreshold = 12
+const indexThreshold = 24
 
 // Members is the ordered member list of an object. Build one with Set; once
 // wrapped in a Value it must not change, so that values can be shared.

@@ -1,0 +1,22 @@
+package jsonv
+
+import (
+	"os"
+	"testing"
+)
+
+// BenchmarkDecodeContext decodes one of the framework's sample contexts
+// (3.3 KB), the size of a typical audit-log entry.
+func BenchmarkDecodeContext(b *testing.B) {
+	data, err := os.ReadFile("../../../shared/reference/sample-context/flag/update-all-environments.json")
+	if err != nil {
+		b.Skipf("../shared/reference not found: %v", err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
