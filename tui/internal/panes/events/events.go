@@ -9,6 +9,7 @@
 package events
 
 import (
+	"slices"
 	"sort"
 	"strings"
 
@@ -199,6 +200,9 @@ func (m *Model) Apply(events []engine.Event) {
 }
 
 func (m *Model) upsert(e engine.EntryView, live bool) {
+	// The engine hands every console the same entry; deliveryUpdated
+	// changes decisions in place, so this console needs its own copy.
+	e.Decisions = slices.Clone(e.Decisions)
 	if seq, ok := m.index[e.ID]; ok {
 		if r := m.ring.Get(seq); r != nil {
 			r.e = e
