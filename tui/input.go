@@ -9,6 +9,16 @@ import (
 // key routes a key press. Modes (prompt, filter) and full-screen views
 // see keys first, so a "y" meant for a confirmation never reaches a pane.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.typing() {
+		// Keys typed quickly (or arriving together over a slow SSH link)
+		// can reach us as one event; outside a text input each is its own
+		// command, so handle them one by one.
+		cmds := make([]tea.Cmd, 0, len(msg.Runes))
+		for _, r := range msg.Runes {
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Sequence(cmds...)
+	}
 	k := m.c.Keys
 	if msg.String() == "ctrl+c" {
 		return m.quit()
@@ -156,4 +166,17 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 		return nil
 	}
 	return m.panes[m.focus].Update(key)
+}
+
+// typing reports whether keys go to a text input (the filter, a form
+// field, the template editor), which takes runs of characters as text.
+func (m *Model) typing() bool {
+	if m.mode == modeFilter {
+		return true
+	}
+	switch m.view() {
+	case ui.ViewForm, ui.ViewTemplates:
+		return true
+	}
+	return false
 }

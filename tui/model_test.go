@@ -336,3 +336,17 @@ func TestRedrawKey(t *testing.T) {
 		t.Fatal("ctrl+l should clear the screen")
 	}
 }
+
+// Keys that arrive together (fast typing, a slow SSH link) act one by one
+// outside text inputs.
+func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	d.keys(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("2")})
+	if !strings.Contains(d.view(), "┏━ 2 Policy") {
+		t.Fatalf("focus did not move to pane 2:\n%s", d.view())
+	}
+	d.keys(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("41")})
+	if !strings.Contains(d.view(), "┏━ 1 Events") {
+		t.Errorf("after \"41\" arrived as one event, focus should be on pane 1:\n%s", d.view())
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -209,4 +210,54 @@ func deliveriesCursor(screen string) (string, int) {
 		}
 	}
 	return "", -1
+}
+
+// TestSSHConsoleEndToEndInTmux serves the demo over SSH and connects with a
+// stock OpenSSH client, as the README says: the remote console shows the
+// live events, knows who connected, and quits cleanly.
+func TestSSHConsoleEndToEndInTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end SSH test: skipped with -short")
+	}
+	for _, tool := range []string{"ssh", "ssh-keygen"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (.ci/run installs openssh-client)", tool)
+		}
+	}
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	pub, err := os.ReadFile(key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(keys, []byte("role=operator,name=alice "+string(pub)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+
+	server := newTmux(t, 100, 30, fmt.Sprintf("%q --demo --rate 10 --data-dir %q --ssh 127.0.0.1:%d --authorized-keys %q", os.Args[0], filepath.Join(dir, "data"), port, keys))
+	server.waitFor("the local console", func(sc string) bool { return len(eventRow.FindAllString(sc, -1)) >= 3 })
+
+	client := newTmux(t, 120, 40, fmt.Sprintf("ssh -i %q -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR localhost", key, port))
+	client.waitFor("events over SSH", func(sc string) bool { return len(eventRow.FindAllString(sc, -1)) >= 5 })
+	client.waitText("alice · operator")
+	client.send("q")
+	client.waitText("EXIT=0")
+
+	server.send("q")
+	server.waitText("EXIT=0")
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }

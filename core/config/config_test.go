@@ -200,6 +200,11 @@ func TestExampleConfigLoads(t *testing.T) {
 	if len(cfg.Subscriptions) != 2 || cfg.Subscriptions[0].Rate != 10 || cfg.SSH.MaxSessions != 16 {
 		t.Errorf("example config = %+v", cfg)
 	}
+	// Paths in a config file are relative to the file, not the working
+	// directory.
+	if want := filepath.Join("..", "..", "authorized_keys"); cfg.SSH.AuthorizedKeys != want {
+		t.Errorf("ssh.authorized_keys = %q, want %q", cfg.SSH.AuthorizedKeys, want)
+	}
 	// Every key the loader knows appears in the example.
 	data, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {

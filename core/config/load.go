@@ -360,6 +360,8 @@ func (l *loader) scalars() {
 		for i, d := range c.IntegrationsDirs {
 			c.IntegrationsDirs[i] = relTo(base, d)
 		}
+		c.SSH.AuthorizedKeys = relTo(base, c.SSH.AuthorizedKeys)
+		c.SSH.HostKey = relTo(base, c.SSH.HostKey)
 	}
 }
 
