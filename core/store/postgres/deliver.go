@@ -53,11 +53,13 @@ const (
 	SELECT ` + deliveryCols + `, e.raw FROM claimed d JOIN entries e ON e.id = d.entry_id
 	ORDER BY d.next_attempt_at, d.seq`
 	// sqlClaimNext reads, after the claim, the earliest pending delivery
-	// and the earliest lease of the subscription (both from partial
-	// indexes).
+	// and the earliest lease of the subscription: the first entry of each
+	// partial index. ORDER BY … LIMIT 1 rather than min(), which the
+	// planner computes by a full scan when its statistics think the table
+	// is tiny (a queue filled since the last ANALYZE).
 	sqlClaimNext = `SELECT
-		(SELECT min(next_attempt_at) FROM deliveries WHERE subscription = $1 AND state = 'pending'),
-		(SELECT min(lease_until) FROM deliveries WHERE subscription = $1 AND state = 'inflight')`
+		(SELECT next_attempt_at FROM deliveries WHERE subscription = $1 AND state = 'pending' ORDER BY next_attempt_at LIMIT 1),
+		(SELECT lease_until FROM deliveries WHERE subscription = $1 AND state = 'inflight' ORDER BY lease_until LIMIT 1)`
 )
 
 // Claim leases due deliveries of one subscription; see store.Store.

@@ -36,7 +36,7 @@
 // Local watchers get a change right after its commit. Other instances get
 // it through NOTIFY on a per-schema channel: debounced (the first change
 // at once, then at most one round per Options.NotifyWindow), with a small
-// JSON payload (kind, instance, subscriptions, up to 32 ids), sent after
+// JSON payload (kind, instance, subscriptions, up to 8 ids), sent after
 // the commit. A dedicated connection LISTENs, pings when idle and
 // reconnects with backoff; while it is down (or with auditrelay_listen=off,
 // for PgBouncer transaction pooling) Watch polls the rows other instances

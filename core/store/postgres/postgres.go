@@ -34,7 +34,7 @@ const (
 	// other instances' changes while notifications are unavailable.
 	PollIntervalDefault = time.Second
 	// NotifyWindowDefault is the debounce window of outgoing notifications.
-	NotifyWindowDefault = 20 * time.Millisecond
+	NotifyWindowDefault = 50 * time.Millisecond
 )
 
 // MigrateMode says what Open does with a database whose schema is older
@@ -135,6 +135,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if o.Schema != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.Schema}.Sanitize()
+	}
+	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
+		// pgx prepares every statement; after five runs PostgreSQL may
+		// switch to a generic plan that cannot see LIMIT $n or the size of
+		// an unnest($n) array and hash-joins whole tables. Plans made for
+		// the actual values cost a fraction of a millisecond of planning.
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
 	}
 	switch {
 	case o.MaxConns > 0:

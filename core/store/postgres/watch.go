@@ -17,7 +17,11 @@ import (
 // Limits of what a notification carries. PostgreSQL caps a payload at
 // 8000 bytes; a change is a hint, so readers query for the rest.
 const (
-	notifyMaxIDs     = 32
+	// notifyMaxIDs is small on purpose: an instance that reads every id
+	// of every change of its peers (the console's live feed) does one
+	// lookup per id. At low rates each change goes out alone, with all of
+	// its ids; under load a feed from another instance is a sample.
+	notifyMaxIDs     = 8
 	notifyMaxPayload = 7000
 	// pollOverlap re-reads this much before the last poll: commits land
 	// after the timestamp their rows carry, and instance clocks differ.
