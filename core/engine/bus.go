@@ -54,6 +54,14 @@ func (b *bus) unsubscribe(f *feed) {
 	}
 }
 
+// watched reports whether any feed is open: lookups done only to publish
+// events (changes made by other instances) are skipped when nobody reads.
+func (b *bus) watched() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.feeds) > 0
+}
+
 // publish stamps e with a sequence number and time and offers it to every
 // feed without waiting.
 func (b *bus) publish(e Event) {

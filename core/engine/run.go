@@ -136,13 +136,18 @@ func (e *Engine) watch(ctx context.Context) {
 		if ch.Instance == e.cfg.Instance {
 			continue // published already, with more detail
 		}
+		if ch.Kind == store.SubscriptionChanged {
+			e.refreshStates(ctx) // paused or disabled by another instance
+		}
+		if !e.bus.watched() {
+			continue // nobody to show the details to
+		}
 		switch ch.Kind {
 		case store.EntriesIngested:
 			e.publishRemoteEntries(ctx, ch.IDs)
 		case store.DeliveriesChanged:
 			e.publishRemoteDeliveries(ctx, ch.IDs)
 		case store.SubscriptionChanged:
-			e.refreshStates(ctx)
 			for _, name := range ch.Subscriptions {
 				e.publishSubscription(name)
 			}
