@@ -66,13 +66,8 @@ const sqlLead = `INSERT INTO leaders (name, owner, elected_at, expires_at) VALUE
 
 // TryLead acquires or renews the named lease for p.Owner.
 func (s *Store) TryLead(ctx context.Context, p store.LeadParams) (bool, error) {
-	switch {
-	case p.Name == "":
-		return false, errors.New("try lead: empty Name")
-	case p.Owner == "":
-		return false, fmt.Errorf("try lead %s: empty Owner", p.Name)
-	case p.TTL <= 0:
-		return false, fmt.Errorf("try lead %s: TTL %v, expected > 0", p.Name, p.TTL)
+	if err := p.Validate(); err != nil {
+		return false, err
 	}
 	if err := s.checkOpen(); err != nil {
 		return false, err

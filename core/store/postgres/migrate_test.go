@@ -16,7 +16,7 @@ import (
 )
 
 func TestMigrationsLoad(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestMigrationsLoad(t *testing.T) {
 		"repeats": {"m/0001_a.sql": {Data: []byte("SELECT 1")}, "m/0001_b.sql": {Data: []byte("SELECT 1")}},
 	}
 	for name, fsys := range bad {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
+		if _, err := store.LoadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: loadMigrations accepted it", name)
 		}
 	}
@@ -133,9 +133,9 @@ func TestMigrateUpFromPrevious(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsys := fstest.MapFS{}
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := store.LoadMigrations(migrationFiles, "migrations")
 	for _, m := range ms {
-		fsys["m/"+m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		fsys["m/"+m.Name] = &fstest.MapFile{Data: []byte(m.SQL)}
 	}
 	next := len(ms) + 1
 	fsys["m/"+pad(next)+"_extra.sql"] = &fstest.MapFile{Data: []byte(`ALTER TABLE entries ADD COLUMN note text NOT NULL DEFAULT 'added'`)}

@@ -109,7 +109,7 @@ type Store struct {
 	closeErr  error
 	bg        sync.WaitGroup // listener, notifier, poller
 
-	watch     *hub
+	watch     *store.Hub
 	notes     *notifier
 	listening atomic.Bool // the listener's LISTEN is in place
 }
@@ -188,7 +188,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if window == 0 {
 		window = NotifyWindowDefault
 	}
-	s.watch = newHub()
+	s.watch = store.NewHub()
 	s.notes = newNotifier(s, window)
 	s.bg.Add(1)
 	go func() {
@@ -322,7 +322,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		s.bg.Wait()
-		s.watch.close()
+		s.watch.Close()
 		s.pool.Close()
 	})
 	return s.closeErr

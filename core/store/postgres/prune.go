@@ -95,7 +95,7 @@ func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResu
 
 	// Entries without deliveries go once older than the shorter age.
 	var entryCutoff time.Time
-	if age := shorterAge(p.MaxAge, p.FailedMaxAge); age > 0 {
+	if age := p.EntryAge(); age > 0 {
 		entryCutoff = now.Add(-age)
 	}
 	if p.MaxAge > 0 {
@@ -141,17 +141,6 @@ func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResu
 		s.log.Info("store pruned", "entries", res.Entries, "deliveries", res.Deliveries, "attempts", res.Attempts)
 	}
 	return res, nil
-}
-
-func shorterAge(a, b time.Duration) time.Duration {
-	switch {
-	case a == 0:
-		return b
-	case b == 0:
-		return a
-	default:
-		return min(a, b)
-	}
 }
 
 // entryKey is a keyset position in entries_received order; the zero key

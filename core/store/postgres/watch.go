@@ -33,85 +33,11 @@ const (
 	reconnectMax    = 30 * time.Second
 )
 
-// hub fans changes out to this process's watchers without ever blocking
-// the writer.
-type hub struct {
-	mu       sync.Mutex
-	watchers map[int]*watcher
-	next     int
-	done     bool
-	wg       sync.WaitGroup
-	closing  chan struct{}
-}
-
-type watcher struct {
-	ch   chan store.Change
-	lost int // changes dropped since the last one delivered
-}
-
-func newHub() *hub {
-	return &hub{watchers: map[int]*watcher{}, closing: make(chan struct{})}
-}
-
 // Watch streams changes committed through this store and, via
 // LISTEN/NOTIFY (or the poll fallback), by other instances sharing the
 // database, until ctx ends or the store closes.
 func (s *Store) Watch(ctx context.Context) <-chan store.Change {
-	return s.watch.add(ctx)
-}
-
-func (h *hub) add(ctx context.Context) <-chan store.Change {
-	ch := make(chan store.Change, store.WatchBuffer)
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.done {
-		close(ch)
-		return ch
-	}
-	id := h.next
-	h.next++
-	h.watchers[id] = &watcher{ch: ch}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		select {
-		case <-ctx.Done():
-		case <-h.closing:
-		}
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		delete(h.watchers, id)
-		close(ch)
-	}()
-	return ch
-}
-
-// publish hands a change to every watcher without blocking. The slices in
-// a Change are shared between watchers: read-only.
-func (h *hub) publish(c store.Change) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, w := range h.watchers {
-		c.Lost = w.lost
-		select {
-		case w.ch <- c:
-			w.lost = 0
-		default:
-			w.lost++
-		}
-	}
-}
-
-func (h *hub) close() {
-	h.mu.Lock()
-	if h.done {
-		h.mu.Unlock()
-		return
-	}
-	h.done = true
-	close(h.closing)
-	h.mu.Unlock()
-	h.wg.Wait()
+	return s.watch.Add(ctx)
 }
 
 // changed is called after a commit: local watchers get the change at once,
@@ -120,7 +46,7 @@ func (s *Store) changed(c store.Change) {
 	c.Instance = s.instance
 	slices.Sort(c.Subscriptions)
 	c.Subscriptions = slices.Compact(c.Subscriptions)
-	s.watch.publish(c)
+	s.watch.Publish(c)
 	s.notes.add(c)
 }
 
@@ -343,7 +269,7 @@ func (s *Store) receive(ctx context.Context, conn *pgx.Conn) error {
 		if p.Nonce == s.nonce {
 			continue // ours: local watchers had it at commit
 		}
-		s.watch.publish(store.Change{Kind: p.Kind, Instance: p.Instance, Subscriptions: p.Subs, IDs: p.IDs})
+		s.watch.Publish(store.Change{Kind: p.Kind, Instance: p.Instance, Subscriptions: p.Subs, IDs: p.IDs})
 	}
 }
 
@@ -461,7 +387,7 @@ func (p *poller) poll(ctx context.Context) error {
 		c := changes[k]
 		slices.Sort(c.Subscriptions)
 		c.Subscriptions = slices.Compact(c.Subscriptions)
-		s.watch.publish(*c)
+		s.watch.Publish(*c)
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		case o.Attempt < 1:
 			return store.FinishResult{}, fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
 		}
-		if err := checkState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
+		if err := store.CheckState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
 			return store.FinishResult{}, fmt.Errorf("%s: %w", where, err)
 		}
 	}

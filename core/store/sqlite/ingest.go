@@ -10,7 +10,7 @@ import (
 // Ingest stores new entries with their deliveries, and the cursor, in one
 // commit; see store.Store.
 func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
-	if err := validateIngest(entries, cursor); err != nil {
+	if err := store.ValidateIngest(entries, cursor); err != nil {
 		return nil, err
 	}
 	if len(entries) == 0 && cursor == nil {
@@ -19,48 +19,6 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 	return do(ctx, s, durable, func(w *wtx) ([]store.IngestResult, error) {
 		return w.ingest(entries, cursor)
 	})
-}
-
-func validateIngest(entries []store.NewEntry, cursor *store.Cursor) error {
-	for i, e := range entries {
-		if e.ID == "" {
-			return fmt.Errorf("ingest: entry %d: empty ID", i)
-		}
-		subs := make(map[string]bool, len(e.Deliveries))
-		ids := make(map[string]bool, len(e.Deliveries))
-		for j, d := range e.Deliveries {
-			where := fmt.Sprintf("ingest: entry %q delivery %d", e.ID, j)
-			switch {
-			case d.ID == "":
-				return fmt.Errorf("%s: empty ID", where)
-			case d.Subscription == "":
-				return fmt.Errorf("%s (%s): empty Subscription", where, d.ID)
-			case subs[d.Subscription]:
-				return fmt.Errorf("%s (%s): second delivery for subscription %q", where, d.ID, d.Subscription)
-			case ids[d.ID]:
-				return fmt.Errorf("%s: delivery ID %q used twice", where, d.ID)
-			}
-			if err := checkState(d.State, store.Pending, store.Delivered, store.Failed, store.Filtered, store.Skipped); err != nil {
-				return fmt.Errorf("%s (%s): %w", where, d.ID, err)
-			}
-			subs[d.Subscription] = true
-			ids[d.ID] = true
-		}
-	}
-	if cursor != nil && cursor.Source == "" {
-		return fmt.Errorf("ingest: cursor with empty Source")
-	}
-	return nil
-}
-
-// checkState reports an error unless st is one of allowed.
-func checkState(st store.State, allowed ...store.State) error {
-	for _, a := range allowed {
-		if st == a {
-			return nil
-		}
-	}
-	return fmt.Errorf("state %q not allowed here (expected one of %v)", st, allowed)
 }
 
 const (

@@ -5,11 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -20,47 +15,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string // file name, for errors and the schema_migrations row
-	sql     string
-}
-
-// loadMigrations reads NNNN_name.sql files from dir in fsys and checks that
-// their versions run 1, 2, 3... without gaps or repeats.
-func loadMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	names, err := fs.Glob(fsys, path.Join(dir, "*.sql"))
-	if err != nil {
-		return nil, fmt.Errorf("list migrations: %w", err)
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql with NNNN >= 1", name)
-		}
-		body, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", name, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d (versions must run 1, 2, 3... without gaps)", m.name, i+1)
-		}
-	}
-	return ms, nil
-}
-
 // migrate brings the database on conn up to the last of ms, each migration
 // in its own IMMEDIATE transaction together with its schema_migrations row,
 // so a failure leaves every earlier version applied. It refuses a database
 // whose version is newer than ms knows. It returns the versions applied.
-func migrate(ctx context.Context, conn *sql.Conn, ms []migration, nowMs int64) ([]int, error) {
+func migrate(ctx context.Context, conn *sql.Conn, ms []store.Migration, nowMs int64) ([]int, error) {
 	const bootstrap = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
@@ -88,7 +47,7 @@ func migrate(ctx context.Context, conn *sql.Conn, ms []migration, nowMs int64) (
 			return applied, err
 		}
 		if ok {
-			applied = append(applied, m.version)
+			applied = append(applied, m.Version)
 		}
 	}
 }
@@ -105,9 +64,9 @@ func schemaVersion(ctx context.Context, q interface {
 
 // applyMigration runs m unless another process applied it first (the version
 // is re-read inside the write lock); it reports whether it ran m.
-func applyMigration(ctx context.Context, conn *sql.Conn, m migration, nowMs int64) (ran bool, err error) {
+func applyMigration(ctx context.Context, conn *sql.Conn, m store.Migration, nowMs int64) (ran bool, err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return false, fmt.Errorf("migration %s: begin: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: begin: %w", m.Name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -116,20 +75,20 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration, nowMs int6
 	}()
 	v, err := schemaVersion(ctx, conn)
 	if err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
-	if v >= m.version {
+	if v >= m.Version {
 		_, err = conn.ExecContext(ctx, "COMMIT")
 		return false, err
 	}
-	if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-		return false, fmt.Errorf("migration %s: %w", m.name, err)
+	if _, err := conn.ExecContext(ctx, m.SQL); err != nil {
+		return false, fmt.Errorf("migration %s: %w", m.Name, err)
 	}
-	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`, m.version, m.name, nowMs); err != nil {
-		return false, fmt.Errorf("migration %s: record version: %w", m.name, err)
+	if _, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)`, m.Version, m.Name, nowMs); err != nil {
+		return false, fmt.Errorf("migration %s: record version: %w", m.Name, err)
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return false, fmt.Errorf("migration %s: commit: %w", m.name, err)
+		return false, fmt.Errorf("migration %s: commit: %w", m.Name, err)
 	}
 	return true, nil
 }

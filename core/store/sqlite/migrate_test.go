@@ -13,11 +13,11 @@ import (
 )
 
 func TestEmbeddedMigrations(t *testing.T) {
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatalf("loadMigrations: %v", err)
 	}
-	if len(ms) == 0 || ms[0].version != 1 {
+	if len(ms) == 0 || ms[0].Version != 1 {
 		t.Fatalf("embedded migrations = %+v", ms)
 	}
 }
@@ -30,7 +30,7 @@ func TestLoadMigrationsRejectsBadSets(t *testing.T) {
 		"version 0": {"m/0000_zero.sql": {Data: []byte("SELECT 1")}},
 	}
 	for name, fsys := range cases {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
+		if _, err := store.LoadMigrations(fsys, "m"); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
@@ -57,7 +57,7 @@ func rawConn(t *testing.T, path string) *sql.Conn {
 func TestMigrationFailureKeepsEarlierVersions(t *testing.T) {
 	ctx := context.Background()
 	conn := rawConn(t, filepath.Join(t.TempDir(), "m.db"))
-	ms, err := loadMigrations(fstest.MapFS{
+	ms, err := store.LoadMigrations(fstest.MapFS{
 		"m/0001_one.sql": {Data: []byte("CREATE TABLE one (x INTEGER);")},
 		"m/0002_two.sql": {Data: []byte("CREATE TABLE two (x INTEGER); CREATE TABLE broken (;")},
 	}, "m")
@@ -79,7 +79,7 @@ func TestMigrationFailureKeepsEarlierVersions(t *testing.T) {
 		t.Fatalf("tables one/two present = %d, %v; want only one", n, err)
 	}
 	// Fixed, it goes on from version 1.
-	ms[1].sql = "CREATE TABLE two (x INTEGER);"
+	ms[1].SQL = "CREATE TABLE two (x INTEGER);"
 	if applied, err := migrate(ctx, conn, ms, 1); err != nil || len(applied) != 1 || applied[0] != 2 {
 		t.Fatalf("second migrate = %v, %v; want [2]", applied, err)
 	}
@@ -126,7 +126,7 @@ func TestReopenDoesNotRemigrate(t *testing.T) {
 		}
 	}
 	conn := rawConn(t, path)
-	ms, _ := loadMigrations(migrationFiles, "migrations")
+	ms, _ := store.LoadMigrations(migrationFiles, "migrations")
 	var rows int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != len(ms) {
 		t.Fatalf("schema_migrations rows = %d, %v; want %d", rows, err, len(ms))

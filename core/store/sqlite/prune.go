@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -50,7 +49,7 @@ func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResu
 
 	// Entries without deliveries go once older than the shorter age.
 	var entryCutoff int64
-	if age := shorterAge(p.MaxAge, p.FailedMaxAge); age > 0 {
+	if age := p.EntryAge(); age > 0 {
 		entryCutoff = encodeTime(now.Add(-age))
 	}
 	if p.MaxAge > 0 {
@@ -96,17 +95,6 @@ func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResu
 		}
 	}
 	return res, nil
-}
-
-func shorterAge(a, b time.Duration) time.Duration {
-	switch {
-	case a == 0:
-		return b
-	case b == 0:
-		return a
-	default:
-		return min(a, b)
-	}
 }
 
 type pruned struct {

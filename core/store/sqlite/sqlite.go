@@ -87,11 +87,7 @@ type Store struct {
 	// commits counts committed groups (for tests and benchmarks).
 	commits atomic.Int64
 
-	watchMu   sync.Mutex
-	watchers  map[int]*watcher
-	watchNext int
-	watchDone bool
-	watchWG   sync.WaitGroup
+	hub *store.Hub // this store's watchers
 
 	closeOnce sync.Once
 	closeErr  error
@@ -130,7 +126,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		maxBatch: o.MaxBatch,
 		closing:  make(chan struct{}),
 		done:     make(chan struct{}),
-		watchers: make(map[int]*watcher),
+		hub:      store.NewHub(),
 
 		reclaimAfter: reclaimAfterDefault,
 	}
@@ -208,7 +204,7 @@ func (s *Store) openWriter(ctx context.Context, path, syncMode string, busy time
 	if !strings.EqualFold(mode, "wal") {
 		return fail(fmt.Errorf("journal_mode is %q, WAL is required (is the file on a network file system?)", mode))
 	}
-	ms, err := loadMigrations(migrationFiles, "migrations")
+	ms, err := store.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fail(err)
 	}
@@ -249,10 +245,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
 		<-s.done
-		s.watchMu.Lock()
-		s.watchDone = true
-		s.watchMu.Unlock()
-		s.watchWG.Wait()
+		s.hub.Close()
 		var errs []error
 		if err := s.rdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close readers: %w", err))

@@ -10,60 +10,15 @@ import (
 // maxChangeIDs caps Change.IDs; a change is a hint, readers query for more.
 const maxChangeIDs = 256
 
-type watcher struct {
-	ch   chan store.Change
-	lost int // changes dropped since the last one delivered
-}
-
 // Watch streams changes committed by this store until ctx ends or the store
 // closes; then the channel is closed. A watcher that does not keep up loses
 // changes, counted in the Lost field of the next change it gets.
 func (s *Store) Watch(ctx context.Context) <-chan store.Change {
-	ch := make(chan store.Change, store.WatchBuffer)
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	if s.watchDone {
-		close(ch)
-		return ch
-	}
-	id := s.watchNext
-	s.watchNext++
-	s.watchers[id] = &watcher{ch: ch}
-	s.watchWG.Add(1)
-	go func() {
-		defer s.watchWG.Done()
-		select {
-		case <-ctx.Done():
-		case <-s.closing:
-		}
-		s.watchMu.Lock()
-		defer s.watchMu.Unlock()
-		delete(s.watchers, id)
-		close(ch)
-	}()
-	return ch
+	return s.hub.Add(ctx)
 }
 
-// publish hands committed changes to every watcher without blocking. The
-// slices in a Change are shared between watchers: read-only.
-func (s *Store) publish(changes []store.Change) {
-	if len(changes) == 0 {
-		return
-	}
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	for _, w := range s.watchers {
-		for _, c := range changes {
-			c.Lost = w.lost
-			select {
-			case w.ch <- c:
-				w.lost = 0
-			default:
-				w.lost++
-			}
-		}
-	}
-}
+// publish hands committed changes to every watcher without blocking.
+func (s *Store) publish(changes []store.Change) { s.hub.Publish(changes...) }
 
 // mergeChanges folds the changes of one commit into one Change per kind,
 // subscriptions deduplicated and sorted, IDs capped at maxChangeIDs.

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ValidateIngest checks an Ingest call before any backend writes: ids and
+// subscriptions present, one delivery per subscription, states a new
+// delivery may have, a cursor with a source.
+func ValidateIngest(entries []NewEntry, cursor *Cursor) error {
+	for i, e := range entries {
+		if e.ID == "" {
+			return fmt.Errorf("ingest: entry %d: empty ID", i)
+		}
+		subs := make(map[string]bool, len(e.Deliveries))
+		ids := make(map[string]bool, len(e.Deliveries))
+		for j, d := range e.Deliveries {
+			where := fmt.Sprintf("ingest: entry %q delivery %d", e.ID, j)
+			switch {
+			case d.ID == "":
+				return fmt.Errorf("%s: empty ID", where)
+			case d.Subscription == "":
+				return fmt.Errorf("%s (%s): empty Subscription", where, d.ID)
+			case subs[d.Subscription]:
+				return fmt.Errorf("%s (%s): second delivery for subscription %q", where, d.ID, d.Subscription)
+			case ids[d.ID]:
+				return fmt.Errorf("%s: delivery ID %q used twice", where, d.ID)
+			}
+			if err := CheckState(d.State, Pending, Delivered, Failed, Filtered, Skipped); err != nil {
+				return fmt.Errorf("%s (%s): %w", where, d.ID, err)
+			}
+			subs[d.Subscription] = true
+			ids[d.ID] = true
+		}
+	}
+	if cursor != nil && cursor.Source == "" {
+		return errors.New("ingest: cursor with empty Source")
+	}
+	return nil
+}
+
+// CheckState reports an error unless st is one of allowed.
+func CheckState(st State, allowed ...State) error {
+	for _, a := range allowed {
+		if st == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("state %q not allowed here (expected one of %v)", st, allowed)
+}
+
+// Validate checks a TryLead call.
+func (p LeadParams) Validate() error {
+	switch {
+	case p.Name == "":
+		return errors.New("try lead: empty Name")
+	case p.Owner == "":
+		return fmt.Errorf("try lead %s: empty Owner", p.Name)
+	case p.TTL <= 0:
+		return fmt.Errorf("try lead %s: TTL %v, expected > 0", p.Name, p.TTL)
+	}
+	return nil
+}
+
+// EntryAge is the age after which an entry with no deliveries left is
+// pruned: the shorter of the two retention ages that are set.
+func (p PruneParams) EntryAge() time.Duration {
+	switch {
+	case p.MaxAge == 0:
+		return p.FailedMaxAge
+	case p.FailedMaxAge == 0:
+		return p.MaxAge
+	default:
+		return min(p.MaxAge, p.FailedMaxAge)
+	}
+}
