@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/internal/reference"
+
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
@@ -126,34 +128,6 @@ func sampleGroup(kind string) string {
 	}
 }
 
-// repoRoot walks up from the package directory to the module root.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
-
-func sampleContextDir(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(repoRoot(t), "..", "shared", "reference", "sample-context")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skip("../shared/reference not found: " + err.Error())
-	}
-	return dir
-}
-
 // shape is every field path of a set of contexts with the JSON types seen
 // there, and how many of the contexts have the path.
 type shape struct {
@@ -247,7 +221,7 @@ func loadShape(t *testing.T, pattern string) *shape {
 //   - every path of the context must occur in some sample of any kind, so
 //     the builder invents no fields.
 func TestContextMatchesSampleShape(t *testing.T) {
-	dir := sampleContextDir(t)
+	dir := filepath.Join(reference.Dir(t), "sample-context")
 	all := loadShape(t, filepath.Join(dir, "*", "*.json"))
 	b := newTestBuilder(t, Options{})
 	fx := fixtures(t)
@@ -288,7 +262,7 @@ func TestContextMatchesSampleShape(t *testing.T) {
 // TestSampleKeyOrder checks that the context lists the fields the samples
 // share in the samples' order, since templates iterate objects.
 func TestSampleKeyOrder(t *testing.T) {
-	dir := sampleContextDir(t)
+	dir := filepath.Join(reference.Dir(t), "sample-context")
 	raw, err := os.ReadFile(filepath.Join(dir, "flag", "toggle.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -7,34 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/internal/reference"
+
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
 )
-
-// referenceDir returns ../shared/reference next to the repository root
-// (the directory holding go.mod), or skips the test.
-func referenceDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/reference not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skipf("../shared/reference not found: %v", err)
-	}
-	return ref
-}
 
 func decodeFile(t testing.TB, path string) jsonv.Value {
 	t.Helper()
@@ -65,7 +42,7 @@ func pairVars(pair jsonv.Value) Vars {
 // reference goldens (what LaunchDarkly's renderer produces) and requires
 // byte-identical template choice, method, URL, headers and body.
 func TestConformance(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	index := decodeFile(t, filepath.Join(ref, "golden", "index.json"))
 	pairs := index.Get("pairs").Elems()
 	if len(pairs) == 0 {

@@ -2,15 +2,18 @@ package jsonv
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
+
+	"github.com/auditrelay/auditrelay/core/internal/reference"
 )
 
 // BenchmarkDecodeContext decodes one of the framework's sample contexts
 // (3.3 KB), the size of a typical audit-log entry.
 func BenchmarkDecodeContext(b *testing.B) {
-	data, err := os.ReadFile("../../../shared/reference/sample-context/flag/update-all-environments.json")
+	data, err := os.ReadFile(filepath.Join(reference.Dir(b), "sample-context", "flag", "update-all-environments.json"))
 	if err != nil {
-		b.Skipf("../shared/reference not found: %v", err)
+		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()

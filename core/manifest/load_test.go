@@ -7,6 +7,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/auditrelay/auditrelay/core/internal/reference"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
@@ -58,7 +59,7 @@ func TestSyntaxErrors(t *testing.T) {
 }
 
 func TestScanModes(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	dir := filepath.Join(ref, "integrations")
 
 	results, probs := Scan(dir)
@@ -89,7 +90,7 @@ func TestScanModes(t *testing.T) {
 }
 
 func TestLoadReferenceDecodesEveryField(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	in, probs := LoadDir(filepath.Join(ref, "integrations", "sample-integration"))
 	if in == nil {
 		t.Fatal(probs)
@@ -117,7 +118,7 @@ func TestLoadReferenceDecodesEveryField(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	c := NewCatalog()
 	if probs := c.AddBuiltins(templates.FS()); len(probs) != 0 {
 		t.Fatal(probs)

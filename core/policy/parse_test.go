@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditrelay/auditrelay/core/internal/reference"
 )
 
 func TestParseJSONErrors(t *testing.T) {
@@ -230,35 +232,11 @@ func TestParseManifest(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared next to the repository root, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared/reference not found: no go.mod above the test")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(filepath.Join(shared, "reference")); err != nil {
-		t.Skip("../shared/reference not found: ", err)
-	}
-	return shared
-}
-
 // TestReferenceIntegrations compiles the defaultPolicy of every reference
 // integration and checks that a production flag toggle goes out and a test
 // environment change does not, as each policy intends.
 func TestReferenceIntegrations(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(sharedDir(t), "reference", "integrations", "*", "manifest.json"))
+	dirs, err := filepath.Glob(filepath.Join(filepath.Dir(reference.Dir(t)), "reference", "integrations", "*", "manifest.json"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}

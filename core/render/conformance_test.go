@@ -6,33 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/internal/reference"
+
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
-
-// referenceDir finds ../shared/reference next to the repository root (the
-// directory holding go.mod), or skips the test.
-func referenceDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("../shared/reference not found: no go.mod above the test directory")
-		}
-		dir = parent
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(filepath.Join(ref, "golden", "index.json")); err != nil {
-		tb.Skipf("../shared/reference not found: %v", err)
-	}
-	return ref
-}
 
 type goldenIndex struct {
 	Pairs []goldenPair `json:"pairs"`
@@ -125,7 +102,7 @@ func endpointContext(event, formVars, oauth jsonv.Value) jsonv.Value {
 }
 
 func TestGoldenConformance(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	var idx goldenIndex
 	readJSON(t, filepath.Join(ref, "golden", "index.json"), &idx)
 	if len(idx.Pairs) == 0 {

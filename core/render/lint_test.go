@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/auditrelay/auditrelay/core/internal/reference"
 )
 
 func lintErrors(t *testing.T, name, tpl, ctx string) []string {
@@ -136,7 +138,7 @@ func TestLintWarnings(t *testing.T) {
 // that handlebars.js fails to render in strict mode are reported, at the
 // position it reports.
 func TestLintCorpus(t *testing.T) {
-	ref := referenceDir(t)
+	ref := reference.Dir(t)
 	var idx goldenIndex
 	readJSON(t, filepath.Join(ref, "golden", "index.json"), &idx)
 	want := map[string]string{
