@@ -374,17 +374,9 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 	run := &benchRun{Instances: n, Events: o.Events, PacedRate: o.PacedRate}
 
 	// Throughput: as fast as the senders go.
-	sink.reset()
 	*seed++
-	ids, bodies := benchEvents(o.Events, *seed)
 	start := time.Now()
-	sent, err := sendAll(ctx, urls, ids, bodies, o.Concurrency, 0)
-	if err != nil {
-		return nil, err
-	}
-	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	arrived, err := sink.waitFor(wctx, ids)
-	cancel()
+	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -399,23 +391,29 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 
 	// Latency at a steady, sustainable rate.
 	if o.PacedRate > 0 && o.PacedFor > 0 {
-		sink.reset()
 		*seed++
-		count := int(float64(o.PacedRate) * o.PacedFor.Seconds())
-		ids, bodies := benchEvents(count, *seed)
-		sent, err := sendAll(ctx, urls, ids, bodies, o.Concurrency, o.PacedRate)
-		if err != nil {
-			return nil, err
-		}
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		arrived, err := sink.waitFor(wctx, ids)
-		cancel()
+		sent, arrived, err := drive(ctx, urls, sink, int(float64(o.PacedRate)*o.PacedFor.Seconds()), *seed, o.Concurrency, o.PacedRate)
 		if err != nil {
 			return nil, err
 		}
 		run.PacedP50ms, run.PacedP99ms = latencies(sent, arrived)
 	}
 	return run, nil
+}
+
+// drive sends count fresh events (rate per second, 0 = as fast as the
+// senders go) and waits until the sink has them all; it returns when each
+// was sent and when each arrived.
+func drive(ctx context.Context, urls []string, sink *benchSink, count int, seed uint64, concurrency, rate int) (sent, arrived map[string]time.Time, err error) {
+	sink.reset()
+	ids, bodies := benchEvents(count, seed)
+	if sent, err = sendAll(ctx, urls, ids, bodies, concurrency, rate); err != nil {
+		return nil, nil, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	arrived, err = sink.waitFor(wctx, ids)
+	return sent, arrived, err
 }
 
 // benchBacklog pauses the subscription, ingests o.Backlog entries straight

@@ -16,16 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/engine/enginetest"
+
 	"github.com/charmbracelet/x/ansi"
-	"github.com/spf13/viper"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/source"
-	"github.com/auditrelay/auditrelay/core/store/sqlite"
-	"github.com/auditrelay/auditrelay/templates"
 	"github.com/auditrelay/auditrelay/tui"
 )
 
@@ -74,49 +71,7 @@ func newSink(t *testing.T, status int) *sink {
 // newEngine runs a real engine on a temporary SQLite store with the given
 // subscriptions (YAML list items) and the built-in integrations.
 func newEngine(t *testing.T, subs string) *engine.Engine {
-	t.Helper()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "auditrelay.yaml")
-	if err := os.WriteFile(file, []byte("subscriptions:\n"+subs), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(viper.New(), file, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DataDir = dir
-	cfg.Instance = "test-1"
-	cfg.Delivery.Timeout = 2 * time.Second
-	cfg.Delivery.Lease = 5 * time.Second
-	cfg.Delivery.Schedule = []time.Duration{20 * time.Millisecond}
-	cfg.Delivery.Jitter = 0
-	cfg.Retention.Interval = 0
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dir, "auditrelay.db"), Instance: cfg.Instance})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := manifest.NewCatalog()
-	if probs := cat.AddBuiltins(templates.FS()); probs.HasErrors() {
-		t.Fatal(probs)
-	}
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Catalog: cat, DrainTimeout: time.Second})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- eng.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("engine did not stop")
-		}
-		st.Close()
-	})
-	return eng
+	return enginetest.Start(t, subs, nil)
 }
 
 func webhookSub(name, url string) string {

@@ -5,19 +5,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/engine/enginetest"
 	"github.com/auditrelay/auditrelay/core/source"
-	"github.com/auditrelay/auditrelay/core/store/sqlite"
-	"github.com/auditrelay/auditrelay/templates"
-	"github.com/spf13/viper"
 )
 
 // realEngine runs the real engine on a temporary SQLite store with local
@@ -38,11 +32,7 @@ func realEngine(t *testing.T) Fixture {
 	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	t.Cleanup(chat.Close)
 
-	dir := t.TempDir()
-	file := filepath.Join(dir, "auditrelay.yaml")
-	yaml := fmt.Sprintf(`data_dir: %s
-subscriptions:
-  - name: archive
+	eng := enginetest.Start(t, fmt.Sprintf(`  - name: archive
     integration: webhook
     vars:
       url: %s/archive
@@ -50,37 +40,7 @@ subscriptions:
     integration: slack
     vars:
       webhookUrl: %s/slack
-`, dir, sink.URL, chat.URL)
-	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(viper.New(), file, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Instance = "tuitest"
-	cfg.Delivery.Timeout = 2 * time.Second
-	cfg.Retention.Interval = 0
-	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(dir, "auditrelay.db"), Instance: cfg.Instance})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := manifest.NewCatalog()
-	if probs := cat.AddBuiltins(templates.FS()); probs.HasErrors() {
-		t.Fatal(probs)
-	}
-	eng, err := engine.New(engine.Options{Config: cfg, Store: st, Catalog: cat})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); eng.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		st.Close()
-	})
+`, sink.URL, chat.URL), nil)
 
 	entries := []struct{ id, kind, res, action string }{
 		{"t1", "project", "proj/shop", "createProject"},
