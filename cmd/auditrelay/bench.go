@@ -184,6 +184,7 @@ func benchConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Co
 	cfg := config.Defaults()
 	cfg.DataDir = dir
 	cfg.Store = storeURL
+	cfg.SQLite.Synchronous = synchronous
 	cfg.Instance = instance
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = ""

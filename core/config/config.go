@@ -18,6 +18,7 @@ type Config struct {
 	File             string // config file path, "" when running on defaults
 	DataDir          string // SQLite database, SSH host key, template overrides
 	Store            string // "" = SQLite in DataDir; "postgres://..." = PostgreSQL
+	SQLite           SQLite
 	Instance         string // id stamped on leases and attempts
 	BaseURL          string // LaunchDarkly app URL used for links in template contexts
 	IntegrationsDirs []string
@@ -36,6 +37,14 @@ type Config struct {
 type Log struct {
 	Level  string // debug, info, warn, error
 	Format string // text or json
+}
+
+// SQLite tunes the embedded store.
+type SQLite struct {
+	// Synchronous is "normal" (a commit survives a crash of the process;
+	// the last commits may roll back on power loss) or "full" (a commit
+	// also survives power loss, at one fsync per group commit).
+	Synchronous string
 }
 
 // HTTP is the public listener: the webhook receiver, /healthz, /readyz and
@@ -153,6 +162,7 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./auditrelay-data",
 		BaseURL: "https://app.launchdarkly.com",
+		SQLite:  SQLite{Synchronous: "normal"},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
 		Admin:   Admin{Listen: "127.0.0.1:8081"},

@@ -149,6 +149,7 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 // Anything else in the file is a typo worth failing on.
 var schema = map[string]any{
 	"data_dir": nil, "store": nil, "instance": nil, "base_url": nil, "integrations_dirs": nil,
+	"sqlite": map[string]any{"synchronous": nil},
 	"log":   map[string]any{"level": nil, "format": nil},
 	"http":  map[string]any{"listen": nil},
 	"admin": map[string]any{"listen": nil, "token": nil},
@@ -267,6 +268,7 @@ func (l *loader) scalars() {
 
 	str("data_dir", &c.DataDir)
 	str("store", &c.Store)
+	str("sqlite.synchronous", &c.SQLite.Synchronous)
 	str("instance", &c.Instance)
 	str("base_url", &c.BaseURL)
 	if l.v.IsSet("integrations_dirs") {
@@ -326,6 +328,11 @@ func (l *loader) scalars() {
 	case "debug", "info", "warn", "error":
 	default:
 		l.add(nil, "log.level", "expected debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.SQLite.Synchronous {
+	case "normal", "full":
+	default:
+		l.add(nil, "sqlite.synchronous", "expected normal or full, got %q", c.SQLite.Synchronous)
 	}
 	switch c.Log.Format {
 	case "text", "json":
