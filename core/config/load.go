@@ -150,9 +150,9 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 var schema = map[string]any{
 	"data_dir": nil, "store": nil, "instance": nil, "base_url": nil, "integrations_dirs": nil,
 	"sqlite": map[string]any{"synchronous": nil},
-	"log":   map[string]any{"level": nil, "format": nil},
-	"http":  map[string]any{"listen": nil},
-	"admin": map[string]any{"listen": nil, "token": nil},
+	"log":    map[string]any{"level": nil, "format": nil},
+	"http":   map[string]any{"listen": nil},
+	"admin":  map[string]any{"listen": nil, "token": nil},
 	"sources": map[string]any{
 		"webhook": map[string]any{"enabled": nil, "path": nil, "secret": nil, "max_body": nil},
 		"poller":  map[string]any{"enabled": nil, "base_url": nil, "token": nil, "interval": nil, "limit": nil, "spec": nil},
