@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/reftest"
+
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
@@ -17,7 +19,7 @@ func TestIntegrationsListBuiltins(t *testing.T) {
 }
 
 func TestIntegrationsListJSON(t *testing.T) {
-	ref := sharedReference(t)
+	ref := reftest.Dir(t)
 	code, out, errOut := runMain(t, "", "integrations", "list", "--json", "--dir", filepath.Join(ref, "integrations"))
 	if code != 0 || errOut != "" {
 		t.Fatalf("exit %d: %s", code, errOut)

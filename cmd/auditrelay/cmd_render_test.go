@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/reftest"
+
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
@@ -73,7 +75,7 @@ func readPair(t *testing.T, ref, integration, context string) jsonv.Value {
 // The body printed by render must round-trip exactly: decoding the output
 // gives the reference golden body byte for byte.
 func TestRenderReferenceRoundTrip(t *testing.T) {
-	ref := sharedReference(t)
+	ref := reftest.Dir(t)
 	const ctx = "sample-context/flag/update-all-environments.json"
 	pair := readPair(t, ref, "datadog", ctx)
 	vars := filepath.Join(t.TempDir(), "vars.json")
@@ -109,7 +111,7 @@ func TestRenderReferenceRoundTrip(t *testing.T) {
 }
 
 func TestRenderSkipped(t *testing.T) {
-	ref := sharedReference(t)
+	ref := reftest.Dir(t)
 	code, out, errOut := runMain(t, "", "render", "--integration", filepath.Join(ref, "integrations", "honeycomb"),
 		"--context", filepath.Join(ref, "sample-context", "project", "update.json"), "--set", "datasetName=prod", "--set", "apiKey=k")
 	if code != 0 || out != "{\n  \"template\": null,\n  \"skipped\": \"no-template\"\n}\n" {

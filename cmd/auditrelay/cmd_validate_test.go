@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -37,24 +39,6 @@ func golden(t *testing.T, name, got string) {
 	if got != string(want) {
 		t.Errorf("output differs from %s (run with -update to accept):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
-}
-
-// sharedReference returns ../shared/reference from the repository root,
-// or skips the test.
-func sharedReference(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		t.Fatalf("repository root not at %s", dir)
-	}
-	ref := filepath.Join(dir, "..", "shared", "reference")
-	if _, err := os.Stat(ref); err != nil {
-		t.Skipf("../shared/reference not found: %v", err)
-	}
-	return ref
 }
 
 // writeIntegration creates an integration directory from files.
@@ -91,7 +75,7 @@ const lintManifest = `{
 `
 
 func TestValidateReferenceIntegrations(t *testing.T) {
-	ref := sharedReference(t)
+	ref := reftest.Dir(t)
 	code, out, errOut := runMain(t, "", "validate", filepath.Join(ref, "integrations"))
 	if code != 0 {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
@@ -115,12 +99,16 @@ func TestValidateBuiltin(t *testing.T) {
 }
 
 func TestValidateSeedManifest(t *testing.T) {
-	seed := filepath.Join("..", "..", "core", "manifest", "testdata", "seed")
+	manifest, flag := reftest.SeedManifest(t)
+	seed := writeIntegration(t, filepath.Join(t.TempDir(), "seed"), map[string]string{
+		"manifest.json":       manifest,
+		"templates/flag.json": flag,
+	})
 	code, out, _ := runMain(t, "", "validate", seed)
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	golden(t, "validate_seed.golden", out)
+	golden(t, "validate_seed.golden", strings.ReplaceAll(out, seed, "seed"))
 }
 
 func TestValidateStrictMakesLintErrors(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
@@ -221,7 +221,7 @@ func loadShape(t *testing.T, pattern string) *shape {
 //   - every path of the context must occur in some sample of any kind, so
 //     the builder invents no fields.
 func TestContextMatchesSampleShape(t *testing.T) {
-	dir := filepath.Join(reference.Dir(t), "sample-context")
+	dir := filepath.Join(reftest.Dir(t), "sample-context")
 	all := loadShape(t, filepath.Join(dir, "*", "*.json"))
 	b := newTestBuilder(t, Options{})
 	fx := fixtures(t)
@@ -262,7 +262,7 @@ func TestContextMatchesSampleShape(t *testing.T) {
 // TestSampleKeyOrder checks that the context lists the fields the samples
 // share in the samples' order, since templates iterate objects.
 func TestSampleKeyOrder(t *testing.T) {
-	dir := filepath.Join(reference.Dir(t), "sample-context")
+	dir := filepath.Join(reftest.Dir(t), "sample-context")
 	raw, err := os.ReadFile(filepath.Join(dir, "flag", "toggle.json"))
 	if err != nil {
 		t.Fatal(err)

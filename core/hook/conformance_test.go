@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
@@ -42,7 +42,7 @@ func pairVars(pair jsonv.Value) Vars {
 // reference goldens (what LaunchDarkly's renderer produces) and requires
 // byte-identical template choice, method, URL, headers and body.
 func TestConformance(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	index := decodeFile(t, filepath.Join(ref, "golden", "index.json"))
 	pairs := index.Get("pairs").Elems()
 	if len(pairs) == 0 {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/templates"
@@ -398,7 +398,7 @@ func TestEventEscapedOnceConcurrently(t *testing.T) {
 }
 
 func BenchmarkHookRender(b *testing.B) {
-	ref := reference.Dir(b)
+	ref := reftest.Dir(b)
 	src, probs := manifest.LoadDir(ref + "/integrations/datadog")
 	if src == nil {
 		b.Fatal(probs)

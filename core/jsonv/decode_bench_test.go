@@ -5,13 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 // BenchmarkDecodeContext decodes one of the framework's sample contexts
 // (3.3 KB), the size of a typical audit-log entry.
 func BenchmarkDecodeContext(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(reference.Dir(b), "sample-context", "flag", "update-all-environments.json"))
+	data, err := os.ReadFile(filepath.Join(reftest.Dir(b), "sample-context", "flag", "update-all-environments.json"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,12 +2,11 @@ package manifest
 
 import (
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
@@ -18,8 +17,8 @@ func FuzzLoadManifest(f *testing.F) {
 	f.Add([]byte(baseManifest))
 	f.Add([]byte(`{"capabilities": {"auditLogEventsHook": {"templates": {"flag": "templates/flag.json.hbs"}, "endpoint": {"url": "{{#if a}}", "method": "GET"}}}}`))
 	f.Add([]byte(`{"formVariables": [{"key": "a b", "type": "enum", "isOptional": true}], "x": [1, 2,]}`))
-	if seed, err := os.ReadFile(filepath.Join("testdata", "seed", "manifest.json")); err == nil {
-		f.Add(seed)
+	if seed, _, err := reftest.Seed(); err == nil {
+		f.Add([]byte(seed))
 	}
 	_ = fs.WalkDir(templates.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, "manifest.json") {

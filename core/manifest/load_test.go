@@ -3,26 +3,31 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
 // The seed guide's example manifest, as published: four missing commas in
 // the defaultPolicy action lists and a trailing comma after the last
 // statement. A JSON parser stops at the first; the loader repairs each in
-// a scratch copy to report all five at their place in the original.
+// a scratch copy to report all five at their place in the original. The
+// manifest is read from the guide in ../shared, not kept here.
 func TestSeedManifestSyntaxErrors(t *testing.T) {
-	_, probs := Load(filepath.Join("testdata", "seed"))
+	manifest, flag := reftest.SeedManifest(t)
+	dir := writeSeed(t, manifest, flag)
+	_, probs := Load(dir)
+	file := filepath.Join(dir, "manifest.json")
 	want := []string{
-		`testdata/seed/manifest.json:62:23: invalid JSON: missing ',' after array element (the next value starts at 63:1)`,
-		`testdata/seed/manifest.json:64:14: invalid JSON: missing ',' after array element (the next value starts at 65:1)`,
-		`testdata/seed/manifest.json:76:16: invalid JSON: missing ',' after array element (the next value starts at 77:1)`,
-		`testdata/seed/manifest.json:78:17: invalid JSON: missing ',' after array element (the next value starts at 79:1)`,
-		`testdata/seed/manifest.json:81:2: invalid JSON: trailing comma before ']' (JSON allows no comma after the last array element)`,
+		file + `:62:23: invalid JSON: missing ',' after array element (the next value starts at 63:1)`,
+		file + `:64:14: invalid JSON: missing ',' after array element (the next value starts at 65:1)`,
+		file + `:76:16: invalid JSON: missing ',' after array element (the next value starts at 77:1)`,
+		file + `:78:17: invalid JSON: missing ',' after array element (the next value starts at 79:1)`,
+		file + `:81:2: invalid JSON: trailing comma before ']' (JSON allows no comma after the last array element)`,
 	}
 	var got []string
 	for _, p := range probs {
@@ -32,10 +37,34 @@ func TestSeedManifestSyntaxErrors(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// With the commas fixed the guide's manifest is valid.
-	ins, probs := Load(filepath.Join("testdata", "seed-fixed", "manifest.json"))
+	ins, probs := Load(filepath.Join(writeSeed(t, fixSeed(manifest), flag), "manifest.json"))
 	if len(ins) != 1 || len(probs) != 0 {
 		t.Errorf("fixed seed manifest: %d integrations, problems:\n%v", len(ins), probs)
 	}
+}
+
+// writeSeed lays the guide's integration out as a directory.
+func writeSeed(t *testing.T, manifest, flag string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "seed")
+	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "templates", "flag.json"), []byte(flag), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fixSeed adds the missing commas (a line ending in a string followed by a
+// line starting with one, as the guide's action lists are laid out) and
+// drops the trailing one.
+func fixSeed(manifest string) string {
+	fixed := regexp.MustCompile(`"\n"`).ReplaceAllString(manifest, "\",\n\"")
+	return strings.Replace(fixed, "},\n]", "}\n]", 1)
 }
 
 func TestSyntaxErrors(t *testing.T) {
@@ -59,7 +88,7 @@ func TestSyntaxErrors(t *testing.T) {
 }
 
 func TestScanModes(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	dir := filepath.Join(ref, "integrations")
 
 	results, probs := Scan(dir)
@@ -90,7 +119,7 @@ func TestScanModes(t *testing.T) {
 }
 
 func TestLoadReferenceDecodesEveryField(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	in, probs := LoadDir(filepath.Join(ref, "integrations", "sample-integration"))
 	if in == nil {
 		t.Fatal(probs)
@@ -118,7 +147,7 @@ func TestLoadReferenceDecodesEveryField(t *testing.T) {
 }
 
 func TestCatalog(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	c := NewCatalog()
 	if probs := c.AddBuiltins(templates.FS()); len(probs) != 0 {
 		t.Fatal(probs)

@@ -4,11 +4,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 func TestLoadReferenceIntegrations(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	ins, probs := Load(filepath.Join(ref, "integrations"))
 	for _, p := range probs {
 		t.Errorf("%s", p)

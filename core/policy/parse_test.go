@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 func TestParseJSONErrors(t *testing.T) {
@@ -236,7 +236,7 @@ func TestParseManifest(t *testing.T) {
 // integration and checks that a production flag toggle goes out and a test
 // environment change does not, as each policy intends.
 func TestReferenceIntegrations(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(filepath.Dir(reference.Dir(t)), "reference", "integrations", "*", "manifest.json"))
+	dirs, err := filepath.Glob(filepath.Join(filepath.Dir(reftest.Dir(t)), "reference", "integrations", "*", "manifest.json"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no manifests: %v", err)
 	}

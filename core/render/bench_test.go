@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
@@ -14,7 +14,7 @@ import (
 // template), the flag/update-all-environments sample and the golden pair's
 // form values.
 func datadogFlag(b *testing.B) (tpl *Template, event []byte, formVars jsonv.Value, want string) {
-	ref := reference.Dir(b)
+	ref := reftest.Dir(b)
 	src, err := os.ReadFile(filepath.Join(ref, "integrations", "datadog", "templates", "default.json.hbs"))
 	if err != nil {
 		b.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
@@ -102,7 +102,7 @@ func endpointContext(event, formVars, oauth jsonv.Value) jsonv.Value {
 }
 
 func TestGoldenConformance(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	var idx goldenIndex
 	readJSON(t, filepath.Join(ref, "golden", "index.json"), &idx)
 	if len(idx.Pairs) == 0 {

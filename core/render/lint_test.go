@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/internal/reference"
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 func lintErrors(t *testing.T, name, tpl, ctx string) []string {
@@ -138,7 +138,7 @@ func TestLintWarnings(t *testing.T) {
 // that handlebars.js fails to render in strict mode are reported, at the
 // position it reports.
 func TestLintCorpus(t *testing.T) {
-	ref := reference.Dir(t)
+	ref := reftest.Dir(t)
 	var idx goldenIndex
 	readJSON(t, filepath.Join(ref, "golden", "index.json"), &idx)
 	want := map[string]string{
