@@ -8,9 +8,9 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/templates"
 )
 

@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/reftest"
 	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
 // datadogFlag loads what the datadog flag benchmarks render: the template
