@@ -2,11 +2,9 @@ package tui
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,29 +12,11 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // tailUntil runs Tail until want appears in its output (or 5s pass).
 func tailUntil(t *testing.T, api *fakeapi.API, jsonLines bool, produce func(), want string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out lockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- Tail(ctx, api, &out, jsonLines) }()
 	deadline := time.Now().Add(5 * time.Second)
@@ -115,7 +95,7 @@ func TestTailJSONLines(t *testing.T) {
 
 func TestTailReportsDropsAndEngineStop(t *testing.T) {
 	api := fakeapi.New(fixedNow)
-	var out syncBuffer
+	var out lockedBuffer
 	done := make(chan error, 1)
 	// A writer that blocks until released makes Tail fall behind.
 	release := make(chan struct{})
