@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ type benchOptions struct {
 	Instances   []int         // instance counts to run with a shared store (PostgreSQL)
 	Synchronous string        // SQLite synchronous mode: normal or full
 	Log         *slog.Logger
+	// Profile, when set, receives a CPU profile of the runs (not of the
+	// loopback measurement, which would drown them).
+	Profile io.Writer
 }
 
 // benchReport is what bench prints, also as JSON.
@@ -272,6 +276,21 @@ func sendAll(ctx context.Context, urls []string, ids []string, bodies [][]byte, 
 	return out, nil
 }
 
+// span returns the first send and the last arrival.
+func span(sent, arrived map[string]time.Time) (first, last time.Time) {
+	for _, t := range sent {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	for _, t := range arrived {
+		if t.After(last) {
+			last = t
+		}
+	}
+	return first, last
+}
+
 func latencies(sent, arrived map[string]time.Time) (p50, p99 float64) {
 	ls := make([]float64, 0, len(sent))
 	for id, t := range sent {
@@ -301,6 +320,12 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		return nil, fmt.Errorf("loopback ceiling: %w", err)
 	}
 	rep.Loopback = ceiling
+	if o.Profile != nil {
+		if err := pprof.StartCPUProfile(o.Profile); err != nil {
+			return nil, fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	sink, err := startBenchSink()
 	if err != nil {
@@ -376,17 +401,13 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 
 	// Throughput: as fast as the senders go.
 	*seed++
-	start := time.Now()
 	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0)
 	if err != nil {
 		return nil, err
 	}
-	last := start
-	for _, t := range arrived {
-		if t.After(last) {
-			last = t
-		}
-	}
+	// From the first send (not from before generating the events, which is
+	// the benchmark's work, not the relay's) to the last arrival.
+	start, last := span(sent, arrived)
 	run.EventsPerSec = float64(o.Events) / last.Sub(start).Seconds()
 	run.P50ms, run.P99ms = latencies(sent, arrived)
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -54,10 +53,7 @@ first: do not point it at a database you use.`,
 					return usageErrorf("%v", err)
 				}
 				defer pf.Close()
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					return failure(err)
-				}
-				defer pprof.StopCPUProfile()
+				o.Profile = pf
 			}
 			var progress io.Writer = a.stderr
 			if asJSON {
@@ -84,7 +80,7 @@ first: do not point it at a database you use.`,
 	f.IntSlice("instances", []int{1, 2, 3}, "instance counts to run on PostgreSQL")
 	f.String("synchronous", "normal", "SQLite synchronous mode (normal or full)")
 	f.Bool("json", false, "print the report as JSON")
-	f.String("cpuprofile", "", "write a CPU profile of the run to this file (for go tool pprof)")
+	f.String("cpuprofile", "", "write a CPU profile of the runs (not the loopback measurement) to this file, for go tool pprof")
 	return cmd
 }
 

@@ -88,6 +88,8 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 		Logger:     log,
 		Registerer: rt.reg,
 		Version:    version,
+		// SQLite serves one process; PostgreSQL is how instances share.
+		SharedStore: !isSQLite(cfg.Store),
 	})
 	if err != nil {
 		return nil, err
@@ -135,7 +137,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 // default.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
 	switch {
-	case cfg.Store == "" || strings.HasPrefix(cfg.Store, "sqlite:"):
+	case isSQLite(cfg.Store):
 		path := strings.TrimPrefix(cfg.Store, "sqlite:")
 		if path == "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
@@ -150,6 +152,11 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 		return st, nil
 	}
 	return openPostgres(ctx, cfg, log)
+}
+
+// isSQLite reports whether the store setting names the embedded store.
+func isSQLite(setting string) bool {
+	return setting == "" || strings.HasPrefix(setting, "sqlite:")
 }
 
 // loadCatalog loads the built-in integrations and those in

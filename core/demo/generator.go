@@ -53,6 +53,7 @@ type Generator struct {
 	rng     *rand.Rand
 	world   *world
 	counter uint32
+	process [5]byte // the ObjectId's per-process random value
 
 	rate    atomic.Uint64 // math.Float64bits of entries per second
 	wake    chan struct{}
@@ -77,7 +78,12 @@ func NewGenerator(o Options) *Generator {
 	if account == "" {
 		account = "5d1e7c3f9a2b4c0012ab34cd"
 	}
-	return &Generator{now: now, base: base, account: account, rng: rng, world: newWorld(), wake: make(chan struct{}, 1)}
+	g := &Generator{now: now, base: base, account: account, rng: rng, world: newWorld(), wake: make(chan struct{}, 1)}
+	r := rng.Uint64()
+	for i := range g.process {
+		g.process[i] = byte(r >> (8 * i))
+	}
+	return g
 }
 
 // kindAction is one kind of change with its weight in the mix.
@@ -149,15 +155,13 @@ func (g *Generator) Next() Event {
 }
 
 // objectID makes a MongoDB-style id like LaunchDarkly's: 4 bytes of
-// seconds, 5 random bytes, a 3-byte counter.
+// seconds, 5 random bytes fixed for the process, a 3-byte counter. So, as
+// with LaunchDarkly's, ids grow with time.
 func (g *Generator) objectID(now time.Time) string {
 	var b [12]byte
 	secs := uint32(now.Unix())
 	b[0], b[1], b[2], b[3] = byte(secs>>24), byte(secs>>16), byte(secs>>8), byte(secs)
-	r := g.rng.Uint64()
-	for i := 4; i < 9; i++ {
-		b[i] = byte(r >> (8 * (i - 4)))
-	}
+	copy(b[4:9], g.process[:])
 	g.counter++
 	b[9], b[10], b[11] = byte(g.counter>>16), byte(g.counter>>8), byte(g.counter)
 	return hex.EncodeToString(b[:])

@@ -41,6 +41,11 @@ type Options struct {
 	Rand func() float64
 	// Version goes into the User-Agent.
 	Version string
+	// SharedStore says other instances use the store too (PostgreSQL).
+	// The engine then takes every delivery through Claim, which enforces
+	// a subscription's limits across instances; on a store of its own it
+	// hands entries it has just stored to free workers directly.
+	SharedStore bool
 	// DrainTimeout is how long Run lets in-flight attempts finish after its
 	// context ends before cancelling them (they are then retried on the
 	// next start without using a retry). Default 5s.
@@ -101,6 +106,7 @@ type GeneratorControl interface {
 type subEntry struct {
 	cur       atomic.Pointer[subscription]
 	wake      chan struct{} // capacity 1: new due work
+	slots     *slots        // delivery slots of the running claim loop
 	finishing atomic.Int64  // outcomes sent but not yet committed (see completer)
 	nextDue   atomic.Int64  // unix nanoseconds of the next due retry seen by a claim, 0 = none
 
@@ -199,7 +205,7 @@ func New(opts Options) (*Engine, error) {
 			}
 			continue
 		}
-		ent := &subEntry{wake: make(chan struct{}, 1)}
+		ent := &subEntry{wake: make(chan struct{}, 1), slots: newSlots()}
 		ent.cur.Store(s)
 		e.subs[sc.Name] = ent
 		e.order = append(e.order, sc.Name)

@@ -117,6 +117,13 @@ func testConfig(t *testing.T, subs string) config.Config {
 
 func startEngine(t *testing.T, cfg config.Config) *harness {
 	t.Helper()
+	return startEngineWith(t, cfg, nil)
+}
+
+// startEngineWith starts an engine on a fresh SQLite store; tune, when set,
+// adjusts its options (and may wrap the store).
+func startEngineWith(t *testing.T, cfg config.Config, tune func(*Options)) *harness {
+	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(cfg.DataDir, "auditrelay.db"), Instance: cfg.Instance})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +132,11 @@ func startEngine(t *testing.T, cfg config.Config) *harness {
 	if probs := cat.AddBuiltins(templates.FS()); probs.HasErrors() {
 		t.Fatal(probs)
 	}
-	eng, err := New(Options{Config: cfg, Store: st, Catalog: cat, DrainTimeout: time.Second})
+	opts := Options{Config: cfg, Store: st, Catalog: cat, DrainTimeout: time.Second}
+	if tune != nil {
+		tune(&opts)
+	}
+	eng, err := New(opts)
 	if err != nil {
 		st.Close()
 		t.Fatal(err)

@@ -19,9 +19,39 @@ import (
 // DeliveryID is the stable id of the delivery of entry to subscription. It
 // is derived, not random, so that every instance and every restart agrees
 // on it, and receivers can dedupe on it.
+//
+// It starts with the entry id when that is short and plain, as
+// LaunchDarkly's are (MongoDB ObjectIds, which grow with time): the
+// store's indexes on delivery ids then grow at their end, like those on
+// entry ids, instead of each new delivery dirtying a random page. The
+// subscription adds a hash of its name. Other entry ids hash with it.
 func DeliveryID(subscription, entryID string) string {
+	if plainID(entryID) {
+		h := sha256.Sum256([]byte(subscription))
+		return "dlv_" + entryID + "_" + b32(h[:10])
+	}
 	h := sha256.Sum256([]byte(subscription + "\x00" + entryID))
-	return "dlv_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:15]))
+	return "dlv_" + b32(h[:15])
+}
+
+func b32(b []byte) string {
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+// plainID reports whether an entry id can go into a delivery id as is:
+// 1 to 64 letters, digits and hyphens (no underscore, which separates the
+// subscription's part).
+func plainID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // decoded is an entry read and decided, ready to store.
@@ -64,8 +94,12 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 	if len(batch) == 0 && cursor == nil {
 		return results, nil
 	}
+	slotsOf := e.leaseAtIngest(batch, now)
 	res, err := e.st.Ingest(ctx, batch, cursor)
 	if err != nil {
+		for _, ne := range batch {
+			releaseLeased(ne, slotsOf)
+		}
 		return nil, fmt.Errorf("storing entries: %w", err)
 	}
 	woken := map[string]bool{}
@@ -74,6 +108,7 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 		results[i].Duplicate = r.Duplicate
 		src := items[i].Source
 		if r.Duplicate {
+			releaseLeased(batch[j], slotsOf)
 			e.metrics.duplicates.WithLabelValues(src).Inc()
 			continue
 		}
@@ -81,11 +116,13 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 		e.metrics.received.WithLabelValues(src).Inc()
 		e.events.put(d.new.ID, d.event)
 		view := entryView(d.new.EntrySummary, d.new.Deliveries)
-		for _, nd := range d.new.Deliveries {
-			switch nd.State {
-			case store.Filtered:
+		for _, nd := range batch[j].Deliveries {
+			switch {
+			case nd.State == store.Filtered:
 				e.metrics.filtered.WithLabelValues(nd.Subscription).Inc()
-			case store.Pending:
+			case nd.Lease != nil:
+				e.startAttempt(slotsOf[nd.Subscription], nd.Subscription, leasedClaim(batch[j], nd, now))
+			case nd.State == store.Pending:
 				woken[nd.Subscription] = true
 			}
 		}
@@ -96,6 +133,88 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 		e.wakeSub(name)
 	}
 	return results, nil
+}
+
+// leaseAtIngest gives pending deliveries a free slot of their
+// subscription's running claim loop, when it has one, as a lease stored
+// with the entry: the attempt then starts as soon as the entry is
+// committed, without a Claim (one store round trip and one more commit per
+// delivery). Only where the store is this engine's alone — another
+// instance's limits are enforced by Claim — and only for subscriptions
+// Claim would let through at once: not paused or disabled, no rate limit,
+// no due deliveries waiting (those go first). It returns the slots each
+// leased subscription's deliveries hold.
+func (e *Engine) leaseAtIngest(batch []store.NewEntry, now time.Time) map[string]*slots {
+	if e.opts.SharedStore {
+		return nil
+	}
+	e.statsMu.Lock()
+	states := e.states
+	e.statsMu.Unlock()
+	var out map[string]*slots
+	until := now.Add(e.cfg.Delivery.Lease)
+	for j := range batch {
+		for k := range batch[j].Deliveries {
+			nd := &batch[j].Deliveries[k]
+			if nd.State != store.Pending {
+				continue
+			}
+			ent, s, err := e.sub(nd.Subscription)
+			if err != nil {
+				continue
+			}
+			st := states[nd.Subscription]
+			due := ent.nextDue.Load()
+			if s.cfg.Rate > 0 || st.Paused || st.Disabled || (due != 0 && due <= now.UnixNano()) ||
+				ent.slots.reserve(1, s.cfg.Concurrency) == 0 {
+				// Claim takes it, in order: until a claim has looked,
+				// later entries must not overtake it.
+				ent.nextDue.CompareAndSwap(0, now.UnixNano())
+				continue
+			}
+			nd.Lease = &store.Lease{Owner: e.cfg.Instance, Until: until}
+			if out == nil {
+				out = map[string]*slots{}
+			}
+			out[nd.Subscription] = ent.slots
+		}
+	}
+	return out
+}
+
+// releaseLeased gives back the slots of ne's leased deliveries when they
+// were not stored (a duplicate entry, a failed commit).
+func releaseLeased(ne store.NewEntry, slotsOf map[string]*slots) {
+	for _, nd := range ne.Deliveries {
+		if nd.Lease != nil {
+			slotsOf[nd.Subscription].release(1)
+		}
+	}
+}
+
+// leasedClaim is the delivery nd of ne as the store now holds it: what a
+// Claim would have returned.
+func leasedClaim(ne store.NewEntry, nd store.NewDelivery, now time.Time) store.Claimed {
+	return store.Claimed{
+		Delivery: store.Delivery{
+			ID:            nd.ID,
+			EntryID:       ne.ID,
+			Subscription:  nd.Subscription,
+			State:         store.InFlight,
+			Reason:        nd.Reason,
+			Attempts:      1,
+			NextAttemptAt: nd.NextAttemptAt,
+			LeaseOwner:    nd.Lease.Owner,
+			LeaseUntil:    nd.Lease.Until,
+			LastAttemptAt: now,
+			CreatedAt:     now,
+			UpdatedAt:     now,
+			EntryDate:     ne.Date,
+			EntryKind:     ne.Kind,
+			EntryTitle:    ne.Title,
+		},
+		EntryRaw: ne.Raw,
+	}
 }
 
 // decide builds an entry's summary, template context and one delivery per

@@ -130,10 +130,16 @@ func (e *Engine) watch(ctx context.Context) {
 			// Missed changes only delay work until the poll fallback.
 			e.log.Debug("store changes dropped by a slow watcher", "lost", ch.Lost)
 		}
-		for _, name := range ch.Subscriptions {
-			e.wakeSub(name)
+		own := ch.Instance == e.cfg.Instance
+		// Our own outcomes wake nobody here: the claim loops learn of freed
+		// slots directly, and of retries from afterFinish. Another
+		// instance's may free a slot under a shared MaxInFlight.
+		if !own || ch.Kind != store.DeliveriesChanged {
+			for _, name := range ch.Subscriptions {
+				e.wakeSub(name)
+			}
 		}
-		if ch.Instance == e.cfg.Instance {
+		if own {
 			continue // published already, with more detail
 		}
 		if ch.Kind == store.SubscriptionChanged {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/delivery"
@@ -23,20 +22,13 @@ const pollFallback = time.Second
 // which outlives ctx by the drain timeout so that in-flight requests can
 // finish during a graceful shutdown.
 func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *subEntry) {
-	var (
-		mu       sync.Mutex
-		inflight int
-		wg       sync.WaitGroup
-	)
-	done := make(chan struct{}, 1)
-	defer wg.Wait()
+	sl := ent.slots
+	sl.start(work)
+	defer sl.stop()
 	for {
 		s := ent.cur.Load()
-		mu.Lock()
-		free := s.cfg.Concurrency - inflight
-		mu.Unlock()
 		sleep := pollFallback
-		if free > 0 {
+		if free := sl.reserve(s.cfg.Concurrency, s.cfg.Concurrency); free > 0 {
 			res, err := e.st.Claim(ctx, store.ClaimParams{
 				Subscription: name,
 				Owner:        e.cfg.Instance,
@@ -49,6 +41,7 @@ func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *su
 				Lease:       e.cfg.Delivery.Lease,
 				Now:         e.now(),
 			})
+			sl.release(free - len(res.Claimed))
 			switch {
 			case err != nil && ctx.Err() != nil:
 				return
@@ -56,26 +49,7 @@ func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *su
 				e.log.Error("claiming deliveries", "subscription", name, "err", err)
 			default:
 				for _, c := range res.Claimed {
-					mu.Lock()
-					inflight++
-					mu.Unlock()
-					wg.Add(1)
-					go func(c store.Claimed) {
-						defer wg.Done()
-						defer func() {
-							if r := recover(); r != nil {
-								e.log.Error("delivery attempt panicked; the lease will expire and the delivery be retried", "subscription", name, "delivery", c.ID, "panic", r)
-							}
-							mu.Lock()
-							inflight--
-							mu.Unlock()
-							select {
-							case done <- struct{}{}:
-							default:
-							}
-						}()
-						e.attempt(work, name, c)
-					}(c)
+					e.startAttempt(sl, name, c)
 				}
 				ent.nextDue.Store(0)
 				if !res.NextDue.IsZero() {
@@ -95,16 +69,38 @@ func (e *Engine) runSubscription(ctx, work context.Context, name string, ent *su
 			}
 		}
 		t := time.NewTimer(sleep)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-ent.wake:
-		case <-done:
-		case <-t.C:
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-ent.wake:
+				break wait
+			case <-t.C:
+				break wait
+			case <-sl.freed:
+				// A freed slot matters only to deliveries due and waiting
+				// for one; most entries take their slot at ingest.
+				if due := ent.nextDue.Load(); due != 0 && due <= e.now().UnixNano() {
+					break wait
+				}
+			}
 		}
 		t.Stop()
 	}
+}
+
+// startAttempt runs the attempt of c on a slot reserved for it.
+func (e *Engine) startAttempt(sl *slots, name string, c store.Claimed) {
+	sl.run(func(work context.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				e.log.Error("delivery attempt panicked; the lease will expire and the delivery be retried", "subscription", name, "delivery", c.ID, "panic", r)
+			}
+		}()
+		e.attempt(work, name, c)
+	})
 }
 
 // attempt renders and sends one claimed delivery and records the outcome.
@@ -225,6 +221,8 @@ func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, 
 		e.metrics.failed.WithLabelValues(name).Inc()
 	case store.Pending:
 		e.metrics.retried.WithLabelValues(name).Inc()
+		// The claim loop learns when the retry is due from its next claim.
+		e.wakeSub(name)
 	case store.Skipped:
 		e.metrics.skipped.WithLabelValues(name).Inc()
 	}

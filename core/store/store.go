@@ -74,6 +74,19 @@ type NewDelivery struct {
 	State         State
 	Reason        string // one-line policy explanation or skip reason
 	NextAttemptAt time.Time
+	// Lease, on a Pending delivery, stores it claimed already: InFlight,
+	// its first attempt leased to Lease.Owner until Lease.Until, exactly
+	// as a Claim at ingest time would have left it. An engine that has a
+	// free worker for the entry it just accepted uses it to skip the Claim
+	// round trip; Claim's limits (MaxInFlight, Rate, paused) are then the
+	// caller's to respect.
+	Lease *Lease
+}
+
+// Lease is who holds a claimed delivery, and until when.
+type Lease struct {
+	Owner string
+	Until time.Time
 }
 
 // IngestResult tells, per entry in input order, whether it was new.

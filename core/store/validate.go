@@ -31,6 +31,16 @@ func ValidateIngest(entries []NewEntry, cursor *Cursor) error {
 			if err := CheckState(d.State, Pending, Delivered, Failed, Filtered, Skipped); err != nil {
 				return fmt.Errorf("%s (%s): %w", where, d.ID, err)
 			}
+			if l := d.Lease; l != nil {
+				switch {
+				case d.State != Pending:
+					return fmt.Errorf("%s (%s): Lease on a %s delivery, only a pending one can be leased", where, d.ID, d.State)
+				case l.Owner == "":
+					return fmt.Errorf("%s (%s): Lease with empty Owner", where, d.ID)
+				case l.Until.IsZero():
+					return fmt.Errorf("%s (%s): Lease with zero Until", where, d.ID)
+				}
+			}
 			subs[d.Subscription] = true
 			ids[d.ID] = true
 		}

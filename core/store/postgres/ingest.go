@@ -22,10 +22,12 @@ const sqlIngest = `WITH new_entries AS (
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id
 ), new_deliveries AS (
-	INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_at, created_at, updated_at, updated_by)
-	SELECT d.id, d.entry_id, d.subscription, d.state, d.reason, d.next, $18, $18, $11
-	FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[])
-		WITH ORDINALITY AS d (id, entry_id, subscription, state, reason, next, ord)
+	INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_at, created_at, updated_at, updated_by,
+		attempts, lease_owner, lease_until, last_attempt_at)
+	SELECT d.id, d.entry_id, d.subscription, d.state, d.reason, d.next, $18, $18, $11,
+		CASE WHEN d.owner <> '' THEN 1 ELSE 0 END, d.owner, d.lease_until, CASE WHEN d.owner <> '' THEN $18::timestamptz END
+	FROM unnest($12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::timestamptz[], $22::text[], $23::timestamptz[])
+		WITH ORDINALITY AS d (id, entry_id, subscription, state, reason, next, owner, lease_until, ord)
 	WHERE d.entry_id IN (SELECT id FROM new_entries)
 	ORDER BY d.ord
 	RETURNING 1
@@ -56,7 +58,8 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 		eDate, eReceived                                     []pgtype.Timestamptz
 		eRaw                                                 [][]byte
 		dID, dEntry, dSub, dState, dReason                   []string
-		dNext                                                []pgtype.Timestamptz
+		dOwner                                               []string // lease owner, "" when not leased
+		dNext, dLeaseUntil                                   []pgtype.Timestamptz
 		dueOf                                                = map[string][]string{} // entry → subscriptions with pending work
 	)
 	seen := make(map[string]bool, len(entries))
@@ -83,17 +86,25 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 		eRaw = append(eRaw, e.Raw)
 		for _, d := range e.Deliveries {
 			var next pgtype.Timestamptz
+			state, owner, until := d.State, "", pgtype.Timestamptz{}
 			if d.State == store.Pending {
 				next = ts(d.NextAttemptAt)
 				if !next.Valid {
 					next = ts(now)
 				}
-				dueOf[e.ID] = append(dueOf[e.ID], d.Subscription)
+				if d.Lease != nil {
+					// Stored as Claim leaves a delivery; see store.NewDelivery.
+					state, owner, until = store.InFlight, d.Lease.Owner, ts(d.Lease.Until)
+				} else {
+					dueOf[e.ID] = append(dueOf[e.ID], d.Subscription)
+				}
 			}
 			dID = append(dID, d.ID)
 			dEntry = append(dEntry, e.ID)
 			dSub = append(dSub, d.Subscription)
-			dState = append(dState, string(d.State))
+			dState = append(dState, string(state))
+			dOwner = append(dOwner, owner)
+			dLeaseUntil = append(dLeaseUntil, until)
 			dReason = append(dReason, d.Reason)
 			dNext = append(dNext, next)
 		}
@@ -112,7 +123,7 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 	rows, err := s.pool.Query(ctx, sqlIngest,
 		eID, eDate, eReceived, eSource, eKind, eTitle, eMember, eProject, eEnv, eRaw, s.instance,
 		dID, dEntry, dSub, dState, dReason, dNext, now,
-		cSource, cPosition, cAt)
+		cSource, cPosition, cAt, dOwner, dLeaseUntil)
 	if err != nil {
 		return nil, ingestError(err)
 	}

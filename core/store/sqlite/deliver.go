@@ -21,14 +21,17 @@ const (
 	sqlSubscriptionGate = `SELECT paused, disabled, rate_tokens, rate_updated_ms FROM subscription_state WHERE name = ?`
 	sqlCountInFlight    = `SELECT count(*) FROM deliveries WHERE subscription = ? AND state = 'inflight'`
 	// The inner SELECT walks deliveries_due in order (seq is the rowid, the
-	// index's implicit last column), so it never sorts.
+	// index's implicit last column), so it never sorts. Its LIMIT is ?+0:
+	// SQLite plans a bare "LIMIT ?" for the value bound and prepares the
+	// statement again whenever that value changes, which it does here on
+	// almost every claim.
 	sqlClaim = `UPDATE deliveries
 		SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ?,
 			last_attempt_ms = ?, updated_ms = ?
 		WHERE seq IN (
 			SELECT seq FROM deliveries
 			WHERE subscription = ? AND state = 'pending' AND next_attempt_ms <= ?
-			ORDER BY next_attempt_ms, seq LIMIT ?)
+			ORDER BY next_attempt_ms, seq LIMIT ? + 0)
 		RETURNING seq`
 	sqlClaimed = `SELECT ` + deliveryCols + `, e.raw FROM deliveries d JOIN entries e ON e.id = d.entry_id
 		WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_ms, d.seq`

@@ -26,6 +26,11 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	sqlInsertDelivery = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_ms, created_ms, updated_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	// A leased delivery is stored as Claim leaves one: in flight, first
+	// attempt counted (the fencing token), lease owner and expiry set.
+	sqlInsertLeased = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_ms, created_ms, updated_ms,
+			attempts, lease_owner, lease_until_ms, last_attempt_ms)
+		VALUES (?, ?, ?, 'inflight', ?, ?, ?, ?, 1, ?, ?, ?)`
 	sqlUpsertCursor = `INSERT INTO cursors (source, position, updated_ms) VALUES (?, ?, ?)
 		ON CONFLICT (source) DO UPDATE SET position = excluded.position, updated_ms = excluded.updated_ms`
 )
@@ -60,9 +65,18 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 				if next == 0 {
 					next = now
 				}
-				due = append(due, d.Subscription)
 			}
-			if _, err := w.exec(sqlInsertDelivery, d.ID, e.ID, d.Subscription, string(d.State), d.Reason, next, now, now); err != nil {
+			var err error
+			if d.Lease != nil {
+				_, err = w.exec(sqlInsertLeased, d.ID, e.ID, d.Subscription, d.Reason, next, now, now,
+					d.Lease.Owner, encodeTime(d.Lease.Until), now)
+			} else {
+				if d.State == store.Pending {
+					due = append(due, d.Subscription)
+				}
+				_, err = w.exec(sqlInsertDelivery, d.ID, e.ID, d.Subscription, string(d.State), d.Reason, next, now, now)
+			}
+			if err != nil {
 				return nil, fmt.Errorf("ingest: entry %q delivery %q (subscription %q): %w", e.ID, d.ID, d.Subscription, err)
 			}
 		}

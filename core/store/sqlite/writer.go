@@ -109,7 +109,9 @@ func (s *Store) writer() {
 	for {
 		select {
 		case first := <-s.reqs:
-			s.runBatch(w, s.collect(first))
+			batch := s.collect(first)
+			w.checkpointIfLong()
+			s.runBatch(w, batch)
 		case <-s.closing:
 			for {
 				batch := s.drain(nil)
@@ -204,9 +206,13 @@ func (s *Store) runAlone(w *wtx, r *request) {
 	s.answer(r, response{val: val, err: err})
 }
 
-// runGroup runs requests in one BEGIN IMMEDIATE … COMMIT. With more than one
-// request each runs in a savepoint, so a failing request is rolled back
-// alone and the others still commit.
+// runGroup runs requests in one BEGIN IMMEDIATE … COMMIT. A failing request
+// must not take the others down with it, but wrapping each in a savepoint
+// makes SQLite copy every page a request touches into a sub-journal first,
+// which cost as much as the request itself. Requests rarely fail, so the
+// group runs without savepoints; if one fails, the whole group rolls back
+// and runs again with a savepoint per request, and only the failing one is
+// undone. (Requests only write through w, so running one again is safe.)
 func (s *Store) runGroup(w *wtx, batch []*request) {
 	live := batch[:0:0]
 	for _, r := range batch {
@@ -220,48 +226,55 @@ func (s *Store) runGroup(w *wtx, batch []*request) {
 	if len(live) == 0 {
 		return
 	}
-	fail := func(err error) {
-		for _, r := range live {
-			s.answer(r, response{err: err})
-		}
-	}
 	if err := w.setSync(live); err != nil {
-		fail(fmt.Errorf("set synchronous: %w", err))
+		s.failAll(live, fmt.Errorf("set synchronous: %w", err))
 		return
 	}
+	if !s.tryGroup(w, live, false) {
+		s.tryGroup(w, live, true)
+	}
+}
+
+// tryGroup runs live in one transaction and answers every request, or,
+// without savepoints, returns false after rolling back when a request of
+// several failed.
+func (s *Store) tryGroup(w *wtx, live []*request, savepoints bool) bool {
+	fail := func(err error) { s.failAll(live, err) }
 	if err := w.raw("BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("begin: %w", err))
-		return
+		return true
 	}
-	savepoints := len(live) > 1
 	resps := make([]response, len(live))
 	changes := make([][]store.Change, len(live))
 	for i, r := range live {
 		if savepoints {
 			if err := w.raw("SAVEPOINT req"); err != nil {
 				s.abort(w, fail, fmt.Errorf("savepoint: %w", err))
-				return
+				return true
 			}
 		}
 		w.changes = nil
 		val, err := r.run(w)
 		if err != nil {
 			if !savepoints {
-				// The caller's own failure: roll back and hand it over.
 				if rbErr := w.raw("ROLLBACK"); rbErr != nil {
 					s.abort(w, fail, errors.Join(err, fmt.Errorf("rollback: %w", rbErr)))
-					return
+					return true
 				}
+				if len(live) > 1 {
+					return false // again, with savepoints
+				}
+				// The caller's own failure: hand it over.
 				fail(err)
-				return
+				return true
 			}
 			if rbErr := w.raw("ROLLBACK TO req"); rbErr != nil {
 				s.abort(w, fail, errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr)))
-				return
+				return true
 			}
 			if rbErr := w.raw("RELEASE req"); rbErr != nil {
 				s.abort(w, fail, errors.Join(err, fmt.Errorf("release savepoint: %w", rbErr)))
-				return
+				return true
 			}
 			resps[i] = response{err: err}
 			continue
@@ -269,7 +282,7 @@ func (s *Store) runGroup(w *wtx, batch []*request) {
 		if savepoints {
 			if err := w.raw("RELEASE req"); err != nil {
 				s.abort(w, fail, fmt.Errorf("release savepoint: %w", err))
-				return
+				return true
 			}
 		}
 		resps[i] = response{val: val}
@@ -277,12 +290,20 @@ func (s *Store) runGroup(w *wtx, batch []*request) {
 	}
 	if err := w.raw("COMMIT"); err != nil {
 		s.abort(w, fail, fmt.Errorf("commit: %w", err))
-		return
+		return true
 	}
 	s.commits.Add(1)
+	s.kickCheckpointer()
 	s.publish(mergeChanges(s.instance, changes))
 	for i, r := range live {
 		s.answer(r, resps[i])
+	}
+	return true
+}
+
+func (s *Store) failAll(live []*request, err error) {
+	for _, r := range live {
+		s.answer(r, response{err: err})
 	}
 }
 

@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -130,7 +132,17 @@ func testIngestInvalid(t *testing.T, newDB NewDatabase) {
 	noSub.Deliveries[0].Subscription = ""
 	noDeliveryID := entry("x", "a")
 	noDeliveryID.Deliveries[0].ID = ""
+	leasedFiltered := entry("x", "a")
+	leasedFiltered.Deliveries[0].State = store.Filtered
+	leasedFiltered.Deliveries[0].Lease = &store.Lease{Owner: "w", Until: t0.Add(time.Minute)}
+	leaseNoOwner := entry("x", "a")
+	leaseNoOwner.Deliveries[0].Lease = &store.Lease{Until: t0.Add(time.Minute)}
+	leaseNoUntil := entry("x", "a")
+	leaseNoUntil.Deliveries[0].Lease = &store.Lease{Owner: "w"}
 	cases := map[string]store.NewEntry{
+		"lease on filtered":    leasedFiltered,
+		"lease without owner":  leaseNoOwner,
+		"lease without until":  leaseNoUntil,
 		"empty entry id":       entry(""),
 		"inflight state":       inflight,
 		"two for one sub":      twice,
@@ -209,4 +221,75 @@ func testCursor(t *testing.T, newDB NewDatabase) {
 	if _, err := b.s.Ingest(b.ctx, nil, &store.Cursor{Position: "x"}); err == nil {
 		t.Fatalf("cursor without Source accepted")
 	}
+}
+
+// testIngestLeased: a delivery ingested with a Lease is stored as Claim
+// would leave it, is not claimable, wakes no claimer, finishes with its
+// owner and attempt 1, and is rescued when the lease runs out.
+func testIngestLeased(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	ch := b.s.Watch(ctx)
+	const lease = 30 * time.Second
+	leased := func(id string) store.NewEntry {
+		e := entry(id, "hook", "other")
+		e.Deliveries[0].Lease = &store.Lease{Owner: "worker-a", Until: t0.Add(lease)}
+		return e
+	}
+	b.ingest(t, leased("e1"), leased("e2"))
+	c := nextChange(t, ch, kind(store.EntriesIngested))
+	if slices.Contains(c.Subscriptions, "hook") || !slices.Contains(c.Subscriptions, "other") {
+		t.Fatalf("ingest change = %+v: want only the unleased subscription to wake claimers", c)
+	}
+
+	d, attempts := b.delivery(t, did("e1", "hook"))
+	wantState(t, d, store.InFlight)
+	if d.Attempts != 1 || d.Step != 0 || d.LeaseOwner != "worker-a" || len(attempts) != 0 {
+		t.Fatalf("leased delivery %+v (%d attempts recorded): want attempt 1 leased to worker-a", d, len(attempts))
+	}
+	wantTime(t, "LeaseUntil", d.LeaseUntil, t0.Add(lease))
+	wantTime(t, "LastAttemptAt", d.LastAttemptAt, t0)
+	wantTime(t, "NextAttemptAt", d.NextAttemptAt, t0)
+
+	// Claim sees only the unleased deliveries, and counts the leased ones
+	// as in flight.
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-b"})
+	wantInt(t, "claimed from hook", len(res.Claimed), 0)
+	res = b.claim(t, store.ClaimParams{Subscription: "other", Owner: "worker-b"})
+	wantInt(t, "claimed from other", len(res.Claimed), 2)
+	b.finish(t, done(res.Claimed[0]), done(res.Claimed[1]))
+	b.ingest(t, entry("e3", "hook"))
+	res = b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-b", MaxInFlight: 2})
+	if len(res.Claimed) != 0 || !res.Throttled {
+		t.Fatalf("claim with MaxInFlight 2 and two leased at ingest = %+v, want throttled", res)
+	}
+
+	// The owner finishes attempt 1; someone else cannot.
+	fr := b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Owner: "worker-b", Attempt: 1, State: store.Delivered})
+	if fr.Applied != 0 {
+		t.Fatalf("finish by a non-owner = %+v, want stale", fr)
+	}
+	fr = b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Owner: "worker-a", Attempt: 1, State: store.Delivered,
+		Record: &store.Attempt{StatusCode: 200, StartedAt: t0}})
+	if fr.Applied != 1 {
+		t.Fatalf("finish by the owner = %+v", fr)
+	}
+	d, attempts = b.delivery(t, did("e1", "hook"))
+	wantState(t, d, store.Delivered)
+	if len(attempts) != 1 || attempts[0].Number != 1 {
+		t.Fatalf("attempts = %+v, want number 1", attempts)
+	}
+
+	// The other one's owner never answers: rescued after the lease.
+	n, err := b.s.RescueExpired(b.ctx, t0.Add(lease+time.Millisecond))
+	if err != nil || n != 1 {
+		t.Fatalf("RescueExpired = %d, %v; want 1", n, err)
+	}
+	d, _ = b.delivery(t, did("e2", "hook"))
+	wantState(t, d, store.Pending)
+	res = b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-b", Now: t0.Add(lease + time.Second)})
+	// e3 was due first; e2 became due when it was rescued.
+	wantStrings(t, "reclaimed", ids(res.Claimed), []string{did("e3", "hook"), did("e2", "hook")})
+	wantInt(t, "attempt after rescue", res.Claimed[1].Attempts, 2)
 }

@@ -58,6 +58,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"Ingest", testIngest},
 		{"IngestDedupe", testIngestDedupe},
 		{"IngestInvalid", testIngestInvalid},
+		{"IngestLeased", testIngestLeased},
 		{"Cursor", testCursor},
 		{"ClaimOrder", testClaimOrder},
 		{"ClaimConcurrent", testClaimConcurrent},
