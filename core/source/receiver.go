@@ -262,12 +262,17 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) answer {
 			items[i].Ref = ref + " [" + strconv.Itoa(i) + "]"
 		}
 	}
-	rc.stats.received.Add(int64(len(items)))
-
 	results, err := rc.ing.Ingest(r.Context(), items, nil)
 	if err == nil && len(results) != len(items) {
 		err = fmt.Errorf("ingester returned %d results for %d entries", len(results), len(items))
 	}
+	if err == nil && len(raws) == 1 && isSyntaxError(results[0].Err, raws[0]) {
+		// A single object is not validated before the ingester decodes
+		// it (that would parse every entry twice): its syntax error is
+		// the body's.
+		return fail(http.StatusBadRequest, ReasonBadJSON, "body is not valid JSON: %s", syntaxMessage(raws[0]))
+	}
+	rc.stats.received.Add(int64(len(items)))
 	if err != nil {
 		w.Header().Set("Retry-After", strconv.Itoa(int((rc.cfg.RetryAfter+time.Second-1)/time.Second)))
 		a := fail(http.StatusServiceUnavailable, ReasonUnavailable, "store unavailable: entries not stored, retry later")
@@ -318,12 +323,13 @@ func splitBody(body []byte) ([][]byte, answer, bool) {
 	if len(trimmed) == 0 {
 		return nil, fail(http.StatusBadRequest, ReasonBadJSON, "empty body: expected an audit-log entry (a JSON object) or an array of entries"), false
 	}
+	if trimmed[0] == '{' {
+		return [][]byte{trimmed}, answer{}, true // checked as it is decoded
+	}
 	if !json.Valid(trimmed) {
 		return nil, fail(http.StatusBadRequest, ReasonBadJSON, "body is not valid JSON: %s", syntaxMessage(trimmed)), false
 	}
 	switch trimmed[0] {
-	case '{':
-		return [][]byte{trimmed}, answer{}, true
 	case '[':
 		var elems []json.RawMessage
 		if err := json.Unmarshal(trimmed, &elems); err != nil {
@@ -339,6 +345,13 @@ func splitBody(body []byte) ([][]byte, answer, bool) {
 		return out, answer{}, true
 	}
 	return nil, fail(http.StatusBadRequest, ReasonBadJSON, "expected an audit-log entry (a JSON object) or an array of entries, found %s", jsonKindOf(trimmed[0])), false
+}
+
+// isSyntaxError reports whether the ingester rejected raw because it is not
+// JSON at all (as opposed to JSON that is not a valid entry). Only the
+// error path looks at raw again.
+func isSyntaxError(err error, raw []byte) bool {
+	return err != nil && !json.Valid(raw)
 }
 
 // syntaxMessage explains why data is not JSON, with line and column.

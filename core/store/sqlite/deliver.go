@@ -210,16 +210,19 @@ func (w *wtx) claimed(seqs []int64) ([]store.Claimed, error) {
 
 const (
 	// Both finishing UPDATEs repeat the claim's precondition: a late outcome
-	// from an owner that lost its lease matches no row.
+	// from an owner that lost its lease matches no row. They have no
+	// RETURNING clause: SQLite builds a temporary table for one on every
+	// execution, which cost more than the update; the subscriptions for
+	// the change notice are read once per call instead (sqlSubsOf).
 	sqlFinish = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
-		RETURNING subscription`
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
 	sqlFinishRecord = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?,
 			last_status = ?, last_error = ?, last_latency_us = ?, last_attempt_ms = coalesce(nullif(?, 0), last_attempt_ms)
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
-		RETURNING subscription`
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
+	sqlSubsOf        = `SELECT DISTINCT subscription FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY subscription`
+	sqlSubscription  = `SELECT subscription FROM deliveries WHERE id = ?`
 	sqlInsertAttempt = `INSERT INTO attempts (delivery_id, number, instance, trigger, started_ms, duration_us, url,
 		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -262,32 +265,39 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 				next = now
 			}
 		}
-		var sub string
+		var r sql.Result
 		var err error
-		if r := o.Record; r != nil {
-			err = w.queryRow(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, now,
-				r.StatusCode, r.Error, encodeDuration(r.Duration), encodeTime(r.StartedAt),
-				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+		if rec := o.Record; rec != nil {
+			r, err = w.exec(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, now,
+				rec.StatusCode, rec.Error, encodeDuration(rec.Duration), encodeTime(rec.StartedAt),
+				o.DeliveryID, o.Owner, o.Attempt)
 		} else {
-			err = w.queryRow(sqlFinish, string(o.State), o.Reason, o.Step, next, now,
-				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+			r, err = w.exec(sqlFinish, string(o.State), o.Reason, o.Step, next, now,
+				o.DeliveryID, o.Owner, o.Attempt)
 		}
-		if isNoRows(err) {
-			res.Stale = append(res.Stale, o.DeliveryID)
-			continue
+		var n int64
+		if err == nil {
+			n, err = r.RowsAffected()
 		}
 		if err != nil {
 			return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 		}
+		if n == 0 {
+			res.Stale = append(res.Stale, o.DeliveryID)
+			continue
+		}
 		res.Applied++
 		applied = append(applied, o.DeliveryID)
-		subs = append(subs, sub)
 		if o.Record != nil {
 			if err := w.insertAttempt(o.DeliveryID, o.Attempt, *o.Record); err != nil {
 				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 			}
 		}
 		if o.DisableSubscription != "" {
+			var sub string
+			if err := w.queryRow(sqlSubscription, o.DeliveryID).Scan(&sub); err != nil {
+				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
+			}
 			if _, err := w.exec(sqlDisable, sub, o.DisableSubscription, o.Owner, now); err != nil {
 				return res, fmt.Errorf("finish delivery %q: disable subscription %q: %w", o.DeliveryID, sub, err)
 			}
@@ -295,12 +305,38 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 		}
 	}
 	if len(applied) > 0 {
+		var err error
+		if subs, err = w.subscriptionsOf(applied); err != nil {
+			return res, fmt.Errorf("finish: %w", err)
+		}
 		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: applied, Subscriptions: subs})
 	}
 	if len(disabled) > 0 {
 		w.changed(store.Change{Kind: store.SubscriptionChanged, Subscriptions: disabled})
 	}
 	return res, nil
+}
+
+// subscriptionsOf returns the subscriptions of deliveries, sorted.
+func (w *wtx) subscriptionsOf(ids []string) ([]string, error) {
+	arg, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := w.query(sqlSubsOf, string(arg))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var subs []string
+	for rows.Next() {
+		var sub string
+		if err := rows.Scan(&sub); err != nil {
+			return nil, err
+		}
+		subs = append(subs, sub)
+	}
+	return subs, rows.Err()
 }
 
 func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) error {
