@@ -15,14 +15,26 @@
 // request, drains whatever else is queued (up to Options.MaxBatch) and, while
 // callers are inside a write method without having queued yet, waits for
 // them up to Options.GroupCommitWindow. It then runs the group in one
-// BEGIN IMMEDIATE … COMMIT, each request inside its own savepoint so that a
-// failing request rolls back alone, publishes the group's changes to
-// watchers and answers every caller. A group costs one WAL commit (one fsync
+// BEGIN IMMEDIATE … COMMIT, publishes the group's changes to watchers and
+// answers every caller. A failing request must roll back alone: the group
+// runs first without savepoints (which would copy every page a request
+// touches into a sub-journal) and, only if a request fails, is rolled back
+// and run again with a savepoint per request. A group costs one WAL commit (one fsync
 // with synchronous=FULL) however many requests it holds; a lone caller is
 // never delayed by the window. A group made only of claims and leadership
 // renewals commits without its own fsync even under FULL: losing it to a
 // power cut only hands a delivery or a lease out again, and the next durable
 // commit syncs it anyway.
+//
+// # Checkpoints
+//
+// The writer's connection does not checkpoint (wal_autocheckpoint=0): a
+// checkpointer goroutine with its own connection copies the WAL into the
+// database file (PASSIVE) 25 ms after commits, in parallel with the
+// writer, which therefore never waits for that copy or its fsyncs. Because
+// SQLite restarts the log only when a checkpoint has copied all of it, the
+// writer finishes the job itself between two groups once the log passes
+// 16,384 frames (64 MiB with 4 KiB pages); that bounds the -wal file.
 //
 // # Durability
 //
