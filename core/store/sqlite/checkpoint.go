@@ -18,17 +18,15 @@ import (
 //
 // A passive checkpoint racing a busy writer rarely finds the log fully
 // copied, and SQLite restarts the log from its start only then. So when
-// the log has grown past walHardFrames, the writer itself checkpoints
+// the log has grown past Options.WALMaxFrames, the writer itself checkpoints
 // between two groups: it has only the frames the checkpointer has not
 // copied yet to write, and its next commit starts the log over.
+// Options.WALMaxFrames sets that bound.
 const (
 	// ckptEvery spaces background checkpoints: each costs two fsyncs, and
 	// a few dozen a second keep the log short without queueing behind
 	// each other.
 	ckptEvery = 25 * time.Millisecond
-	// walHardFrames bounds the log: 16,384 frames of 4 KiB pages is
-	// 64 MiB on disk.
-	walHardFrames = 16384
 )
 
 // openCheckpointer opens the checkpointer's connection. It writes only the
@@ -71,12 +69,14 @@ func (s *Store) checkpointer() {
 			t.Stop()
 			return
 		}
-		frames, err := checkpoint(s.cconn)
-		if err != nil {
+		busy, frames, err := checkpoint(s.cconn)
+		switch {
+		case err != nil:
 			s.log.Warn("background checkpoint failed; the writer will checkpoint", "err", err)
-			frames = walHardFrames
+			s.walFrames.Store(s.walMax)
+		case !busy: // busy: the writer's own checkpoint runs, and says nothing of the log
+			s.walFrames.Store(frames)
 		}
-		s.walFrames.Store(frames)
 	}
 }
 
@@ -89,26 +89,30 @@ func (s *Store) kickCheckpointer() {
 }
 
 // checkpointIfLong runs a checkpoint on the writer's connection when the
-// log has grown past walHardFrames; see the comment at the top.
+// log has grown past its bound; see the comment at the top.
 func (w *wtx) checkpointIfLong() {
-	if w.s.walFrames.Load() < walHardFrames {
+	if w.s.walFrames.Load() < w.s.walMax {
 		return
 	}
-	if _, err := checkpoint(w.s.wconn); err != nil {
+	busy, _, err := checkpoint(w.s.wconn)
+	if err != nil {
 		w.s.log.Warn("checkpoint failed", "err", err)
+	}
+	if busy {
+		return // the checkpointer is at it: look again before the next group
 	}
 	// The next commit restarts the log when this copied all of it; if a
 	// reader held some back, the checkpointer's next look says so.
 	w.s.walFrames.Store(0)
 }
 
-// checkpoint runs a PASSIVE checkpoint on conn and returns how many frames
-// the log held.
-func checkpoint(conn *sql.Conn) (int64, error) {
-	var busy, log, done int64
-	err := conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done)
+// checkpoint runs a PASSIVE checkpoint on conn. It returns whether another
+// checkpoint was running (nothing done), and how many frames the log held.
+func checkpoint(conn *sql.Conn) (busy bool, frames int64, err error) {
+	var b, log, done int64
+	err = conn.QueryRowContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&b, &log, &done)
 	if err != nil {
-		return 0, fmt.Errorf("wal_checkpoint: %w", err)
+		return false, 0, fmt.Errorf("wal_checkpoint: %w", err)
 	}
-	return log, nil
+	return b != 0, log, nil
 }

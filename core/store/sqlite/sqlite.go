@@ -25,7 +25,9 @@ const (
 	GroupCommitWindowDefault = 2 * time.Millisecond
 	MaxBatchDefault          = 128
 	ReadersDefault           = 4
-	BusyTimeoutDefault       = 10 * time.Second
+	// WALMaxFramesDefault is 64 MiB of 4 KiB pages.
+	WALMaxFramesDefault = 16384
+	BusyTimeoutDefault  = 10 * time.Second
 )
 
 // Options configure Open.
@@ -49,6 +51,10 @@ type Options struct {
 	// Readers is the size of the read-only pool serving queries. Default
 	// ReadersDefault.
 	Readers int
+	// WALMaxFrames bounds the write-ahead log: past it, the writer
+	// completes a checkpoint itself so the log starts over (see
+	// checkpoint.go). Default WALMaxFramesDefault.
+	WALMaxFrames int
 	// BusyTimeout is how long a connection waits for a lock another process
 	// holds. Default BusyTimeoutDefault.
 	BusyTimeout time.Duration
@@ -94,6 +100,7 @@ type Store struct {
 	ckptKick  chan struct{}
 	ckptDone  chan struct{}
 	walFrames atomic.Int64
+	walMax    int64
 
 	hub *store.Hub // this store's watchers
 
@@ -132,6 +139,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		now:      o.Now,
 		window:   o.GroupCommitWindow,
 		maxBatch: o.MaxBatch,
+		walMax:   int64(o.WALMaxFrames),
 		closing:  make(chan struct{}),
 		done:     make(chan struct{}),
 		ckptKick: make(chan struct{}, 1),
@@ -151,6 +159,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	if s.maxBatch <= 0 {
 		s.maxBatch = MaxBatchDefault
+	}
+	if s.walMax <= 0 {
+		s.walMax = WALMaxFramesDefault
 	}
 	readers := o.Readers
 	if readers <= 0 {
@@ -202,6 +213,8 @@ func (s *Store) openWriter(ctx context.Context, path, syncMode string, busy time
 	q.Add("_pragma", "cache_size(-4000)")
 	// The checkpointer does it, off the writer's path (checkpoint.go).
 	q.Add("_pragma", "wal_autocheckpoint(0)")
+	// When the log starts over, give back what it grew past its bound.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", s.walMax*4096))
 	// Savepoints journal the pages they touch; in memory that costs no
 	// write(2) per request.
 	q.Add("_pragma", "temp_store(MEMORY)")

@@ -375,3 +375,41 @@ func TestLeaseOnlyGroupsSkipSync(t *testing.T) {
 		t.Fatalf("synchronous after Finish = %d, want 2 (FULL)", got)
 	}
 }
+
+// TestWALStaysBounded: under writes that never pause, the background
+// checkpointer alone would never let SQLite restart the log; the writer's
+// own checkpoint once the log passes WALMaxFrames makes it start over, so
+// the -wal file stays near that bound (plus what one background pass lets
+// through) instead of growing with every commit. Nothing written is lost.
+func TestWALStaysBounded(t *testing.T) {
+	const n = 2000
+	walAfter := func(maxFrames int) int64 {
+		ctx := context.Background()
+		s := openTest(t, Options{WALMaxFrames: maxFrames})
+		for i := range n {
+			e := newEntry(fmt.Sprint("e", i), fmt.Sprint("d", i))
+			e.Raw = make([]byte, 2048)
+			if _, err := s.Ingest(ctx, []store.NewEntry{e}, nil); err != nil {
+				t.Fatalf("Ingest %d: %v", i, err)
+			}
+		}
+		var count int
+		if err := s.rdb.QueryRowContext(ctx, "SELECT count(*) FROM entries").Scan(&count); err != nil || count != n {
+			t.Fatalf("entries = %d, %v; want %d", count, err, n)
+		}
+		fi, err := os.Stat(s.path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	unbounded := walAfter(1 << 30)
+	bounded := walAfter(128)
+	if unbounded < 4*128*4096*8 {
+		t.Fatalf("unbounded -wal is only %d bytes after %d commits: the workload is too small to tell", unbounded, n)
+	}
+	if bounded > unbounded/3 {
+		t.Fatalf("-wal is %d bytes with WALMaxFrames 128, %d without a bound: want it to start over", bounded, unbounded)
+	}
+	t.Logf("-wal after %d commits: %d bytes bounded, %d unbounded", n, bounded, unbounded)
+}
