@@ -145,7 +145,11 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 			}
 			path = filepath.Join(cfg.DataDir, "auditrelay.db")
 		}
-		st, err := sqlite.Open(ctx, sqlite.Options{Path: path, Instance: cfg.Instance, Synchronous: cfg.SQLite.Synchronous, Logger: log.With("component", "store")})
+		st, err := sqlite.Open(ctx, sqlite.Options{
+			Path: path, Instance: cfg.Instance, Synchronous: cfg.SQLite.Synchronous,
+			WALMaxFrames: int(cfg.SQLite.WALMax / 4096), // SQLite's default page size, which the store keeps
+			Logger:       log.With("component", "store"),
+		})
 		if err != nil {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}

@@ -45,6 +45,10 @@ type SQLite struct {
 	// the last commits may roll back on power loss) or "full" (a commit
 	// also survives power loss, at one fsync per group commit).
 	Synchronous string
+	// WALMax bounds the write-ahead log in bytes: past it, the store
+	// restarts the log, which stalls writes for the length of two fsyncs.
+	// Larger means rarer stalls and more disk. Default 256 MiB.
+	WALMax int64
 }
 
 // HTTP is the public listener: the webhook receiver, /healthz, /readyz and
@@ -162,7 +166,7 @@ func Defaults() Config {
 	return Config{
 		DataDir: "./auditrelay-data",
 		BaseURL: "https://app.launchdarkly.com",
-		SQLite:  SQLite{Synchronous: "normal"},
+		SQLite:  SQLite{Synchronous: "normal", WALMax: 256 << 20},
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
 		Admin:   Admin{Listen: "127.0.0.1:8081"},

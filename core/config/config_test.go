@@ -93,6 +93,8 @@ func TestLoadGood(t *testing.T) {
 func TestLoadListsEveryProblem(t *testing.T) {
 	bad := `data_dir: ./data
 sourcez: {}
+sqlite:
+  wal_max: 1MiB
 delivery:
   timeout: 10
   retry:
@@ -115,15 +117,16 @@ subscriptions:
 	}
 	want := []string{
 		`auditrelay.yaml:2:1: sourcez: unknown setting`,
+		`sqlite.wal_max: expected at least 4MiB, got 1048576 bytes`,
 		`delivery.timeout: expected a duration with a unit`,
 		`delivery.retry.jitter: expected a fraction in [0, 1)`,
-		`auditrelay.yaml:11:14: subscriptions[0].vars.token: environment variable MISSING is not set`,
-		`auditrelay.yaml:12:17: subscriptions[0].rate_limit: expected a rate such as 10/s`,
-		`auditrelay.yaml:13:5: subscriptions[0].colour: unknown subscription setting`,
-		`auditrelay.yaml:14:5: subscriptions[1].name: "a" is already used by subscriptions[0]`,
-		`auditrelay.yaml:14:5: subscriptions[1].integration: every subscription needs an integration`,
-		`auditrelay.yaml:15:5: subscriptions[2].name: every subscription needs a name`,
-		`auditrelay.yaml:16:18: subscriptions[2].concurrency: expected an integer ≥ 1`,
+		`auditrelay.yaml:13:14: subscriptions[0].vars.token: environment variable MISSING is not set`,
+		`auditrelay.yaml:14:17: subscriptions[0].rate_limit: expected a rate such as 10/s`,
+		`auditrelay.yaml:15:5: subscriptions[0].colour: unknown subscription setting`,
+		`auditrelay.yaml:16:5: subscriptions[1].name: "a" is already used by subscriptions[0]`,
+		`auditrelay.yaml:16:5: subscriptions[1].integration: every subscription needs an integration`,
+		`auditrelay.yaml:17:5: subscriptions[2].name: every subscription needs a name`,
+		`auditrelay.yaml:18:18: subscriptions[2].concurrency: expected an integer ≥ 1`,
 	}
 	text := ps.Error()
 	for _, w := range want {

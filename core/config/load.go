@@ -149,7 +149,7 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 // Anything else in the file is a typo worth failing on.
 var schema = map[string]any{
 	"data_dir": nil, "store": nil, "instance": nil, "base_url": nil, "integrations_dirs": nil,
-	"sqlite": map[string]any{"synchronous": nil},
+	"sqlite": map[string]any{"synchronous": nil, "wal_max": nil},
 	"log":    map[string]any{"level": nil, "format": nil},
 	"http":   map[string]any{"listen": nil},
 	"admin":  map[string]any{"listen": nil, "token": nil},
@@ -269,6 +269,7 @@ func (l *loader) scalars() {
 	str("data_dir", &c.DataDir)
 	str("store", &c.Store)
 	str("sqlite.synchronous", &c.SQLite.Synchronous)
+	size("sqlite.wal_max", &c.SQLite.WALMax)
 	str("instance", &c.Instance)
 	str("base_url", &c.BaseURL)
 	if l.v.IsSet("integrations_dirs") {
@@ -333,6 +334,9 @@ func (l *loader) scalars() {
 	case "normal", "full":
 	default:
 		l.add(nil, "sqlite.synchronous", "expected normal or full, got %q", c.SQLite.Synchronous)
+	}
+	if c.SQLite.WALMax < 4<<20 {
+		l.add(nil, "sqlite.wal_max", "expected at least 4MiB, got %d bytes", c.SQLite.WALMax)
 	}
 	switch c.Log.Format {
 	case "text", "json":
