@@ -94,8 +94,19 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 	if len(batch) == 0 && cursor == nil {
 		return results, nil
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("storing entries: %w", err)
+	}
 	slotsOf := e.leaseAtIngest(batch, now)
-	res, err := e.st.Ingest(ctx, batch, cursor)
+	storeCtx := ctx
+	if slotsOf != nil {
+		// Deliveries leased to this engine must not be committed behind
+		// its back: a caller that gives up (a webhook sender hanging up)
+		// would otherwise leave them to wait out the lease. The commit is
+		// one group of the local writer, so waiting for it is short.
+		storeCtx = context.WithoutCancel(ctx)
+	}
+	res, err := e.st.Ingest(storeCtx, batch, cursor)
 	if err != nil {
 		for _, ne := range batch {
 			releaseLeased(ne, slotsOf)

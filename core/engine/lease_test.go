@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
@@ -182,5 +183,59 @@ func TestDeliveryIDs(t *testing.T) {
 	}
 	if DeliveryID("a", "with space") == DeliveryID("b", "with space") {
 		t.Fatal("hashed ids of two subscriptions collide")
+	}
+}
+
+// cancelMidCommit is the real store, with the caller's context cancelled
+// while an Ingest commits: it reports the cancellation the way a store
+// does when the caller gave up first, although the commit landed.
+type cancelMidCommit struct {
+	store.Store
+	cancel context.CancelFunc
+}
+
+func (c *cancelMidCommit) Ingest(ctx context.Context, entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
+	res, err := c.Store.Ingest(ctx, entries, cursor)
+	c.cancel()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return res, err
+}
+
+// TestCallerGivingUpDoesNotStrandLeases: a webhook sender that hangs up
+// while its entry commits must not leave the entry's leased delivery
+// waiting out the lease (here ten minutes) before anyone sends it.
+func TestCallerGivingUpDoesNotStrandLeases(t *testing.T) {
+	s := newSink(t, nil)
+	cfg := testConfig(t, webhookSub("raw", s.URL, ""))
+	cfg.Delivery.Lease = 10 * time.Minute
+	var cm *cancelMidCommit
+	h := startEngineWith(t, cfg, func(o *Options) {
+		cm = &cancelMidCommit{Store: o.Store, cancel: func() {}}
+		o.Store = cm
+	})
+	// The first entry may come before the worker runs: let it through.
+	h.ingest(entryJSON("first", "updateOn", "proj/default:env/production:flag/f"))
+	h.waitState(DeliveryID("raw", "first"), store.Delivered)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cm.cancel = cancel
+	res, err := h.eng.Ingest(ctx, []source.Item{{Raw: entryJSON("hungup", "updateOn", "proj/default:env/production:flag/f"), Source: "webhook"}}, nil)
+	if err != nil || len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("Ingest = %+v, %v; want the entry stored", res, err)
+	}
+	d := h.waitState(DeliveryID("raw", "hungup"), store.Delivered)
+	if len(d.Attempts) != 1 {
+		t.Fatalf("%d attempts, want 1", len(d.Attempts))
+	}
+
+	// A caller that has already given up stores nothing.
+	if _, err := h.eng.Ingest(ctx, []source.Item{{Raw: entryJSON("late", "updateOn", "proj/default:env/production:flag/f"), Source: "webhook"}}, nil); err == nil {
+		t.Fatal("Ingest with a cancelled context succeeded")
+	}
+	if _, err := h.eng.Delivery(context.Background(), DeliveryID("raw", "late")); err == nil {
+		t.Fatal("an entry was stored for a caller that had given up")
 	}
 }
