@@ -5,6 +5,7 @@ package deliveries
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +40,13 @@ type listMsg struct {
 
 // Model is the deliveries pane.
 type Model struct {
-	c        *ui.Common
-	scope    Scope
-	rows     []engine.DeliveryView
-	byID     map[string]int
+	c     *ui.Common
+	scope Scope
+	rows  []engine.DeliveryView
+	byID  map[string]int
+	// live holds what engine events said about deliveries since the last
+	// fetch was sent: a fetch that answers later may be older than them.
+	live     map[string]engine.DeliveryView
 	retrying map[string]bool // optimistic state until the engine answers
 	loaded   bool
 	err      error
@@ -56,7 +60,7 @@ type Model struct {
 
 // New returns an empty deliveries pane.
 func New(c *ui.Common) *Model {
-	return &Model{c: c, byID: map[string]int{}, retrying: map[string]bool{}}
+	return &Model{c: c, byID: map[string]int{}, live: map[string]engine.DeliveryView{}, retrying: map[string]bool{}}
 }
 
 // SetSize sets the body size.
@@ -98,11 +102,17 @@ func (m *Model) SetEntry(e *engine.EntryView) tea.Cmd {
 		return nil
 	}
 	if m.scope.EntryID == e.ID {
-		// Same entry, maybe newer states: fold them in.
+		// Same entry, maybe newer states: fold them in, and fetch the
+		// attempts, codes and latencies that go with them.
+		changed := false
 		for _, d := range e.Decisions {
 			if i, ok := m.byID[d.DeliveryID]; ok && d.Sent && m.rows[i].State != d.State {
 				m.rows[i].State = d.State
+				changed = true
 			}
+		}
+		if changed {
+			return m.refetch()
 		}
 		return nil
 	}
@@ -122,12 +132,19 @@ func (m *Model) SetEntry(e *engine.EntryView) tea.Cmd {
 	return m.schedule()
 }
 
+// schedule fetches the list of a new scope, from its top.
 func (m *Model) schedule() tea.Cmd {
-	m.tag++
-	m.err = nil
 	m.cursorID = ""
 	m.scroll = ui.Scroll{}
 	m.sync()
+	return m.refetch()
+}
+
+// refetch fetches the list again once the scope has rested, superseding
+// a fetch still under way.
+func (m *Model) refetch() tea.Cmd {
+	m.tag++
+	m.err = nil
 	tag := m.tag
 	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return fetchTick{tag} })
 }
@@ -163,6 +180,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			q.States = []engine.State{engine.Pending, engine.InFlight, engine.Delivered, engine.Failed, engine.Skipped}
 		}
 		tag := m.tag
+		clear(m.live)
 		return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 			rows, err := c.API.Deliveries(ctx, q)
 			return listMsg{tag: tag, rows: rows, err: err}
@@ -175,7 +193,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.err = msg.err
 			return nil
 		}
-		m.rows, m.loaded = msg.rows, true
+		m.rows, m.loaded = m.newerOf(msg.rows), true
 		m.reindex()
 		m.sync()
 	case ui.RetryDoneMsg:
@@ -203,6 +221,7 @@ func (m *Model) Apply(events []engine.Event) {
 		if !m.inScope(d) {
 			continue
 		}
+		m.live[d.ID] = *d
 		if j, ok := m.byID[d.ID]; ok {
 			m.rows[j] = *d
 			continue
@@ -226,6 +245,36 @@ func (m *Model) Apply(events []engine.Event) {
 	m.rows = rows
 	m.reindex()
 	m.sync()
+}
+
+// newerOf returns fetched with what engine events reported after the
+// fetch was sent put over the rows they are newer than, and the deliveries
+// the fetch did not see yet first.
+func (m *Model) newerOf(fetched []engine.DeliveryView) []engine.DeliveryView {
+	if len(m.live) == 0 {
+		return fetched
+	}
+	seen := make(map[string]bool, len(m.live))
+	for i := range fetched {
+		if d, ok := m.live[fetched[i].ID]; ok {
+			seen[d.ID] = true
+			if !d.UpdatedAt.Before(fetched[i].UpdatedAt) {
+				fetched[i] = d
+			}
+		}
+	}
+	var unseen []engine.DeliveryView
+	for id, d := range m.live {
+		if !seen[id] {
+			unseen = append(unseen, d)
+		}
+	}
+	if len(unseen) == 0 {
+		return fetched
+	}
+	slices.SortFunc(unseen, func(a, b engine.DeliveryView) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	rows := append(unseen, fetched...)
+	return rows[:min(len(rows), Max)]
 }
 
 func (m *Model) inScope(d *engine.DeliveryView) bool {

@@ -3,6 +3,7 @@ package deliveries
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,5 +128,86 @@ func TestEnterOpensDetail(t *testing.T) {
 	open, ok := uitest.Find[ui.OpenMsg](uitest.Exec(m.Update(uitest.Key("enter")), time.Second))
 	if !ok || open.DeliveryID != fakeapi.FailedDelivery {
 		t.Fatalf("open %+v", open)
+	}
+}
+
+// TestFetchOlderThanEventsDoesNotWinOverThem: an attempt that ends while
+// the list is being fetched is reported by an engine event before the
+// (older) fetch answers; the row keeps what the event said, and a delivery
+// the fetch did not see yet stays listed.
+func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
+	m, _ := setup(t)
+	settle(m, m.SetSubscription(fakeapi.SubSlack))
+	fetchCmd := m.refetch()
+	tick, ok := uitest.Find[fetchTick](uitest.Exec(fetchCmd, time.Second))
+	if !ok {
+		t.Fatal("no fetch tick")
+	}
+	call := m.Update(tick) // the fetch is on its way
+	var failed engine.DeliveryView
+	for _, r := range m.Rows() {
+		if r.ID == fakeapi.FailedDelivery {
+			failed = r
+		}
+	}
+	done := failed
+	done.State, done.Attempts, done.LastStatus, done.LastError = engine.Delivered, failed.Attempts+1, 202, ""
+	done.UpdatedAt = failed.UpdatedAt.Add(time.Minute)
+	fresh := engine.DeliveryView{ID: "brand-new", Subscription: fakeapi.SubSlack, State: engine.InFlight, Attempts: 1, UpdatedAt: done.UpdatedAt}
+	m.Apply([]engine.Event{
+		{Kind: engine.DeliveryUpdated, Delivery: &done, Attempt: &engine.AttemptView{Number: done.Attempts}},
+		{Kind: engine.DeliveryUpdated, Delivery: &fresh},
+	})
+	list, ok := uitest.Find[listMsg](uitest.Exec(call, time.Second))
+	if !ok {
+		t.Fatal("fetch did not answer")
+	}
+	m.Update(list)
+	got := map[string]engine.DeliveryView{}
+	for _, r := range m.Rows() {
+		got[r.ID] = r
+	}
+	if r := got[fakeapi.FailedDelivery]; r.State != engine.Delivered || r.LastStatus != 202 || r.Attempts != done.Attempts {
+		t.Errorf("row after the older fetch: %s #%d code %d; want delivered #%d code 202", r.State, r.Attempts, r.LastStatus, done.Attempts)
+	}
+	if m.Rows()[0].ID != "brand-new" {
+		t.Errorf("top row %q; want the delivery the fetch had not seen", m.Rows()[0].ID)
+	}
+
+	// The next fetch is the truth again: what the store says wins.
+	settle(m, m.refetch())
+	for _, r := range m.Rows() {
+		if r.ID == fakeapi.FailedDelivery && r.State != engine.Failed {
+			t.Errorf("after a later fetch: %s; want the store's failed", r.State)
+		}
+		if r.ID == "brand-new" {
+			t.Error("a delivery the store does not have is still listed after a later fetch")
+		}
+	}
+}
+
+// TestSameEntryNewStatesFetchDetails: when the selected entry's decisions
+// report new states, the pane fetches the attempts and codes that go with
+// them instead of showing a state without them.
+func TestSameEntryNewStatesFetchDetails(t *testing.T) {
+	m, api := setup(t)
+	d, _ := api.Entry(t.Context(), "e0028")
+	settle(m, m.SetEntry(&d.EntryView))
+	if cmd := m.SetEntry(&d.EntryView); cmd != nil {
+		t.Fatal("the same entry with the same states fetched again")
+	}
+	changed := d.EntryView
+	changed.Decisions = slices.Clone(d.Decisions)
+	for i := range changed.Decisions {
+		if changed.Decisions[i].DeliveryID == fakeapi.FailedDelivery {
+			changed.Decisions[i].State = engine.Delivered
+		}
+	}
+	cmd := m.SetEntry(&changed)
+	if cmd == nil {
+		t.Fatal("new states did not fetch the details")
+	}
+	if _, ok := uitest.Find[fetchTick](uitest.Exec(cmd, time.Second)); !ok {
+		t.Fatal("no fetch scheduled")
 	}
 }
