@@ -131,31 +131,49 @@ func (s *benchSink) reset() {
 	s.mu.Unlock()
 }
 
+// waitFor returns when every id has arrived, with the arrival times. It
+// looks through ids only once enough distinct entries have arrived: a scan
+// per arrival, under the lock the sink's handler takes, would itself slow
+// the deliveries it measures.
 func (s *benchSink) waitFor(ctx context.Context, ids []string) (map[string]time.Time, error) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	scannedAt := -1 // arrivals at the last look through ids
 	for {
 		s.mu.Lock()
-		n := 0
-		for _, id := range ids {
-			if _, ok := s.arrived[id]; ok {
-				n++
+		if got := len(s.arrived); got >= len(ids) && got != scannedAt {
+			scannedAt = got
+			if s.countArrived(ids) == len(ids) {
+				out := make(map[string]time.Time, len(ids))
+				for _, id := range ids {
+					out[id] = s.arrived[id]
+				}
+				s.mu.Unlock()
+				return out, nil
 			}
-		}
-		if n == len(ids) {
-			out := make(map[string]time.Time, len(ids))
-			for _, id := range ids {
-				out[id] = s.arrived[id]
-			}
-			s.mu.Unlock()
-			return out, nil
 		}
 		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
+			s.mu.Lock()
+			n := s.countArrived(ids)
+			s.mu.Unlock()
 			return nil, fmt.Errorf("%d of %d events delivered before the deadline", n, len(ids))
 		case <-s.notify:
-		case <-time.After(50 * time.Millisecond):
+		case <-tick.C:
 		}
 	}
+}
+
+// countArrived counts the ids that have arrived; s.mu is held.
+func (s *benchSink) countArrived(ids []string) int {
+	n := 0
+	for _, id := range ids {
+		if _, ok := s.arrived[id]; ok {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *benchSink) close() { s.srv.Close() }

@@ -96,7 +96,11 @@ func printBench(w io.Writer, rep *benchReport) {
 	}
 	if len(rep.Runs) > 0 {
 		r := rep.Runs[0]
-		fmt.Fprintf(w, "\nbench: %.0f events/s sustained (%s, durable), p99 %.1fms at %d/s, %.2f of the loopback ceiling of %.0f req/s (each event makes two hops)\n",
-			r.EventsPerSec, r.Store, r.PacedP99ms, r.PacedRate, r.Ratio, rep.Loopback)
+		latency := fmt.Sprintf("p99 %.1fms at %d/s", r.PacedP99ms, r.PacedRate)
+		if r.PacedRate == 0 {
+			latency = fmt.Sprintf("p99 %.1fms at full load", r.P99ms)
+		}
+		fmt.Fprintf(w, "\nbench: %.0f events/s sustained (%s, durable), %s, %.2f of the loopback ceiling of %.0f req/s (each event makes two hops)\n",
+			r.EventsPerSec, r.Store, latency, r.Ratio, rep.Loopback)
 	}
 }
