@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -50,11 +51,17 @@ func TestBenchReportsWhatItMeasured(t *testing.T) {
 		t.Errorf("backlog phase %+v: want 200 pending with memory measured", rep.Backlog)
 	}
 
-	// Without --json: the table, then one summary line at the end.
+	// Without --json: the table, then one summary line at the end; the
+	// profiles asked for are written.
 	out.Reset()
-	args = []string{"bench", "--events", "200", "--paced-rate", "0"}
+	args = []string{"bench", "--events", "200", "--paced-rate", "0", "--cpuprofile", "cpu.out", "--memprofile", "mem.out"}
 	if code := run(t.Context(), args, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
+	}
+	for _, name := range []string{"cpu.out", "mem.out"} {
+		if fi, err := os.Stat(name); err != nil || fi.Size() == 0 {
+			t.Errorf("profile %s: %v (size %d)", name, err, sizeOf(fi))
+		}
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := lines[len(lines)-1]
@@ -114,4 +121,11 @@ func TestBenchSinkWaitsForEveryID(t *testing.T) {
 	if _, err := s.waitFor(ctx, ids); err == nil || !strings.Contains(err.Error(), "1 of 3") {
 		t.Fatalf("at the deadline: %v; want 1 of 3 delivered", err)
 	}
+}
+
+func sizeOf(fi os.FileInfo) int64 {
+	if fi == nil {
+		return 0
+	}
+	return fi.Size()
 }

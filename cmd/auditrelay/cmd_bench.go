@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -60,6 +61,11 @@ first: do not point it at a database you use.`,
 				progress = nil
 			}
 			rep, err := runBench(cmd.Context(), o, progress)
+			if path, _ := f.GetString("memprofile"); path != "" && err == nil {
+				if werr := writeAllocProfile(path); werr != nil {
+					return werr
+				}
+			}
 			if err != nil {
 				return failure(err)
 			}
@@ -81,7 +87,21 @@ first: do not point it at a database you use.`,
 	f.String("synchronous", "normal", "SQLite synchronous mode (normal or full)")
 	f.Bool("json", false, "print the report as JSON")
 	f.String("cpuprofile", "", "write a CPU profile of the runs (not the loopback measurement) to this file, for go tool pprof")
+	f.String("memprofile", "", "write the allocations of the whole command to this file, for go tool pprof -sample_index=alloc_space")
 	return cmd
+}
+
+// writeAllocProfile writes every allocation since the process started.
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("memprofile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("memprofile %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func printBench(w io.Writer, rep *benchReport) {
