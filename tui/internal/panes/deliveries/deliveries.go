@@ -44,9 +44,10 @@ type Model struct {
 	scope Scope
 	rows  []engine.DeliveryView
 	byID  map[string]int
-	// live holds what engine events said about deliveries since the last
-	// fetch was sent: a fetch that answers later may be older than them.
+	// live holds what engine events said about deliveries while a fetch
+	// was under way (fetching): its answer may be older than them.
 	live     map[string]engine.DeliveryView
+	fetching bool
 	retrying map[string]bool // optimistic state until the engine answers
 	loaded   bool
 	err      error
@@ -181,6 +182,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		tag := m.tag
 		clear(m.live)
+		m.fetching = true
 		return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 			rows, err := c.API.Deliveries(ctx, q)
 			return listMsg{tag: tag, rows: rows, err: err}
@@ -189,6 +191,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.tag != m.tag {
 			return nil
 		}
+		m.fetching = false
+		defer clear(m.live)
 		if msg.err != nil {
 			m.err = msg.err
 			return nil
@@ -221,7 +225,9 @@ func (m *Model) Apply(events []engine.Event) {
 		if !m.inScope(d) {
 			continue
 		}
-		m.live[d.ID] = *d
+		if m.fetching {
+			m.live[d.ID] = *d
+		}
 		if j, ok := m.byID[d.ID]; ok {
 			m.rows[j] = *d
 			continue

@@ -184,6 +184,15 @@ func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
 			t.Error("a delivery the store does not have is still listed after a later fetch")
 		}
 	}
+
+	// With no fetch under way, events are not kept aside: a console left
+	// on a busy subscription must not grow.
+	for i := range 1000 {
+		m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: fmt.Sprintf("later%d", i), Subscription: fakeapi.SubSlack}}})
+	}
+	if len(m.live) != 0 {
+		t.Errorf("%d events kept aside with no fetch under way", len(m.live))
+	}
 }
 
 // TestSameEntryNewStatesFetchDetails: when the selected entry's decisions
