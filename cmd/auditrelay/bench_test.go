@@ -47,8 +47,8 @@ func TestBenchReportsWhatItMeasured(t *testing.T) {
 	case math.Abs(r.Ratio-r.EventsPerSec/rep.Loopback) > 0.005:
 		t.Errorf("ratio %.3f, but %.0f events/s over %.0f req/s is %.3f", r.Ratio, r.EventsPerSec, rep.Loopback, r.EventsPerSec/rep.Loopback)
 	}
-	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RSSMB <= 0 || b.HeapMB <= 0 || b.IngestPerS <= 0 {
-		t.Errorf("backlog phase %+v: want 200 pending with memory measured", rep.Backlog)
+	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RSSMB <= 0 || b.HeapMB <= 0 || b.IngestPerS <= 0 || b.DrainPerSec <= 0 {
+		t.Errorf("backlog phase %+v: want 200 pending with memory and the drain measured", rep.Backlog)
 	}
 
 	// Without --json: the table, then one summary line at the end; the

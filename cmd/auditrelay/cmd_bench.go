@@ -112,7 +112,8 @@ func printBench(w io.Writer, rep *benchReport) {
 		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
 	}
 	if b := rep.Backlog; b != nil {
-		fmt.Fprintf(w, "\nbacklog: %d deliveries pending, RSS %.0f MB (Go heap %.0f MB), ingested at %.0f entries/s\n", b.Pending, b.RSSMB, b.HeapMB, b.IngestPerS)
+		fmt.Fprintf(w, "\nbacklog: %d deliveries pending, RSS %.0f MB (Go heap %.0f MB), ingested at %.0f entries/s, delivered at %.0f/s once resumed\n",
+			b.Pending, b.RSSMB, b.HeapMB, b.IngestPerS, b.DrainPerSec)
 	}
 	if len(rep.Runs) > 0 {
 		r := rep.Runs[0]
