@@ -24,7 +24,8 @@ HTTP delivery — into a local sink, on loopback, and reports:
   - p50/p99 at a steady --paced-rate;
   - this machine's raw loopback HTTP ceiling, and the ratio to it (each
     event makes two HTTP hops: sender → receiver, relay → sink);
-  - with --backlog N, the process's memory with N deliveries pending.
+  - with --backlog N, the process's memory with N deliveries pending,
+    then how fast they are delivered once the subscription resumes.
 
 With --store postgres://... it also runs 1, 2 and 3 instances sharing that
 database (--instances), next to the SQLite figure. The database is emptied
