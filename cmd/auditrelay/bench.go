@@ -136,49 +136,52 @@ func (s *benchSink) reset() {
 // per arrival, under the lock the sink's handler takes, would itself slow
 // the deliveries it measures.
 func (s *benchSink) waitFor(ctx context.Context, ids []string) (map[string]time.Time, error) {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
 	scannedAt := -1 // arrivals at the last look through ids
-	for {
-		s.mu.Lock()
-		if got := len(s.arrived); got >= len(ids) && got != scannedAt {
-			scannedAt = got
-			if s.countArrived(ids) == len(ids) {
-				out := make(map[string]time.Time, len(ids))
-				for _, id := range ids {
-					out[id] = s.arrived[id]
-				}
-				s.mu.Unlock()
-				return out, nil
-			}
+	err := s.await(ctx, func() bool {
+		got := len(s.arrived)
+		if got < len(ids) || got == scannedAt {
+			return false
 		}
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			s.mu.Lock()
-			n := s.countArrived(ids)
-			s.mu.Unlock()
-			return nil, fmt.Errorf("%d of %d events delivered before the deadline", n, len(ids))
-		case <-s.notify:
-		case <-tick.C:
-		}
+		scannedAt = got
+		return s.countArrived(ids) == len(ids)
+	})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("%d of %d events delivered before the deadline", s.countArrived(ids), len(ids))
 	}
+	out := make(map[string]time.Time, len(ids))
+	for _, id := range ids {
+		out[id] = s.arrived[id]
+	}
+	return out, nil
 }
 
 // waitCount returns when n distinct entries have arrived.
 func (s *benchSink) waitCount(ctx context.Context, n int) error {
+	if err := s.await(ctx, func() bool { return len(s.arrived) >= n }); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return fmt.Errorf("%d of %d events delivered before the deadline", len(s.arrived), n)
+	}
+	return nil
+}
+
+// await calls ready, with s.mu held, at each arrival and every 50 ms until
+// it holds or ctx ends.
+func (s *benchSink) await(ctx context.Context, ready func() bool) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		s.mu.Lock()
-		got := len(s.arrived)
+		done := ready()
 		s.mu.Unlock()
-		if got >= n {
+		if done {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%d of %d events delivered before the deadline", got, n)
+			return ctx.Err()
 		case <-s.notify:
 		case <-tick.C:
 		}
