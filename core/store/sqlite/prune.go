@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -281,6 +282,18 @@ func (w *wtx) reclaim() (struct{}, error) {
 	if err := rows.Err(); err != nil {
 		return struct{}{}, err
 	}
-	_, err = w.s.wconn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return struct{}{}, err
+	// A TRUNCATE checkpoint gives up at once (busy, no error) while the
+	// background checkpointer runs one; its passes are short, so try again
+	// a few times rather than leave the log at its full size.
+	for try := 0; ; try++ {
+		var busy, frames, done int64
+		err := w.s.wconn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done)
+		if err != nil || busy == 0 || try == reclaimTries {
+			return struct{}{}, err
+		}
+		time.Sleep(time.Duration(try+1) * time.Millisecond)
+	}
 }
+
+// reclaimTries bounds reclaim's checkpoint retries (about 50 ms in all).
+const reclaimTries = 9
