@@ -254,7 +254,8 @@ func (t *Targets) check(ap netip.AddrPort, host string, proxy bool) error {
 	if name, ok := t.ownAt(a, port); ok {
 		return refuse(netip.AddrPortFrom(a, port).String(), "is this relay's "+name)
 	}
-	candidates := []netip.Addr{a}
+	var buf [2]netip.Addr
+	candidates := append(buf[:0], a)
 	if nat64.Contains(a) {
 		b := a.As16()
 		candidates = append(candidates, netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))

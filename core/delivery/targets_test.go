@@ -557,3 +557,25 @@ func TestBadProxyEnvironmentStopsTheClient(t *testing.T) {
 		t.Fatalf("NewClient: %v", err)
 	}
 }
+
+// BenchmarkTargetsCheck is the cost added to every new connection: the
+// decision for an allowed address with a realistic rule set and listeners
+// (one of them a wildcard on another port).
+func BenchmarkTargetsCheck(b *testing.B) {
+	tg, err := NewTargets(TargetRules{Allowed: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.0/8")}, Denied: []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range []Listener{{Name: "HTTP listener", Addr: ":8080"}, {Name: "admin listener", Addr: "127.0.0.1:8081"}, {Name: "SSH listener", Addr: ":2222"}} {
+		if err := tg.SetListener(l); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ap := netip.MustParseAddrPort("10.1.2.3:443")
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tg.Check(ap); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
