@@ -205,9 +205,10 @@ type TargetError struct {
 	// link-local/metadata range (169.254.0.0/16, delivery.denied_targets
 	// default)" or "is this relay's admin listener".
 	Reason string
-	// Proxy is the proxy's address when Addr is the proxy itself, or the
-	// proxy the request would have gone through when Addr is the target.
-	Proxy   string
+	// Proxy is the proxy the request would have been handed to, when a
+	// target written as an address was checked before that.
+	Proxy string
+	// IsProxy says Addr is the proxy's own address, refused when dialled.
 	IsProxy bool
 }
 
