@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/source"
@@ -90,6 +91,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 		Version:    version,
 		// SQLite serves one process; PostgreSQL is how instances share.
 		SharedStore: !isSQLite(cfg.Store),
+		Listeners:   ownListeners(cfg, o),
 	})
 	if err != nil {
 		return nil, err
@@ -131,6 +133,31 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 	}
 	ok = true
 	return rt, nil
+}
+
+// Names of the relay's own listeners in target refusals ("127.0.0.1:8081
+// is this relay's admin listener").
+const (
+	listenerHTTP  = "HTTP listener (webhook receiver, /metrics)"
+	listenerAdmin = "admin listener"
+	listenerSSH   = "SSH listener"
+)
+
+// ownListeners are the addresses this process will listen on, as
+// configured; deliveries to them are refused. Bound addresses replace
+// them once known (engine.SetListener).
+func ownListeners(cfg config.Config, o runtimeOptions) []delivery.Listener {
+	var ls []delivery.Listener
+	if !o.NoListeners {
+		ls = append(ls, delivery.Listener{Name: listenerHTTP, Addr: cfg.HTTP.Listen})
+		if cfg.Admin.Listen != "" {
+			ls = append(ls, delivery.Listener{Name: listenerAdmin, Addr: cfg.Admin.Listen})
+		}
+	}
+	if cfg.SSH.Listen != "" {
+		ls = append(ls, delivery.Listener{Name: listenerSSH, Addr: cfg.SSH.Listen})
+	}
+	return ls
 }
 
 // openStore opens the configured store: SQLite in the data directory by
@@ -207,6 +234,9 @@ func (rt *relay) listen() error {
 		return fmt.Errorf("http.listen %s: %w", rt.cfg.HTTP.Listen, err)
 	}
 	rt.publicLn = ln
+	if err := rt.eng.SetListener(delivery.Listener{Name: listenerHTTP, Addr: ln.Addr().String()}); err != nil {
+		return err
+	}
 	rt.public = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
 	rt.closers = append(rt.closers, func() { ln.Close() })
 
@@ -221,6 +251,9 @@ func (rt *relay) listen() error {
 			return fmt.Errorf("admin.listen %s: %w", rt.cfg.Admin.Listen, err)
 		}
 		rt.adminLn = aln
+		if err := rt.eng.SetListener(delivery.Listener{Name: listenerAdmin, Addr: aln.Addr().String()}); err != nil {
+			return err
+		}
 		rt.admin = &http.Server{Handler: adminHandler(rt.eng, tok), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
 		rt.closers = append(rt.closers, func() { aln.Close() })
 		if err := writeAdminAddr(rt.cfg.DataDir, aln.Addr().String()); err != nil {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/tui/sshserve"
 )
 
@@ -40,6 +41,10 @@ func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *relay, log *s
 		Logger:         log.With("component", "ssh"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := rt.eng.SetListener(delivery.Listener{Name: listenerSSH, Addr: srv.Addr().String()}); err != nil {
+		srv.Stop()
 		return nil, err
 	}
 	return srv.Stop, nil

@@ -10,6 +10,7 @@
 package config
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -90,6 +91,11 @@ type Delivery struct {
 	Jitter          float64
 	MaxRetryAfter   time.Duration
 	Lease           time.Duration
+	// AllowedTargets, when not empty, are the only ranges deliveries may
+	// connect to; DeniedTargets are refused on top of the built-in
+	// link-local and metadata ranges. See delivery.Targets for the rules.
+	AllowedTargets []netip.Prefix
+	DeniedTargets  []netip.Prefix
 }
 
 // Retention prunes delivered history.

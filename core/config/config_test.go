@@ -226,3 +226,62 @@ func TestExampleConfigLoads(t *testing.T) {
 	}
 	walk("", schema)
 }
+
+func TestLoadTargets(t *testing.T) {
+	cfg, err := load(t, `delivery:
+  allowed_targets: [10.0.0.0/8, "203.0.113.7", "::ffff:192.168.0.0/112"]
+  denied_targets:
+    - 10.9.0.0/16
+    - fd00::/8
+`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range cfg.Delivery.AllowedTargets {
+		got = append(got, p.String())
+	}
+	for _, p := range cfg.Delivery.DeniedTargets {
+		got = append(got, p.String())
+	}
+	if want := "10.0.0.0/8 203.0.113.7/32 192.168.0.0/16 10.9.0.0/16 fd00::/8"; strings.Join(got, " ") != want {
+		t.Errorf("targets = %v, want %s", got, want)
+	}
+
+	// From the environment (or a flag): one string, commas or spaces.
+	cfg, err = load(t, "", nil, map[string]any{"delivery.denied_targets": "127.0.0.0/8, ::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Delivery.DeniedTargets) != 2 || cfg.Delivery.DeniedTargets[1].String() != "::1/128" {
+		t.Errorf("denied from a string = %v", cfg.Delivery.DeniedTargets)
+	}
+}
+
+func TestLoadTargetsProblems(t *testing.T) {
+	_, err := load(t, `delivery:
+  allowed_targets:
+    - 10.0.0.0/8
+    - internal.example.com
+  denied_targets: [10.1.2.3/8, "fe80::1%eth0", 10.0.0.0/8]
+`, nil, nil)
+	ps, ok := err.(Problems)
+	if !ok {
+		t.Fatalf("err = %v (%T), want Problems", err, err)
+	}
+	want := []string{
+		`auditrelay.yaml:4:7: delivery.allowed_targets[1]: expected a CIDR range such as 10.0.0.0/8 or fd00::/8, or an IP address, got "internal.example.com"`,
+		`auditrelay.yaml:5:20: delivery.denied_targets[0]: 10.1.2.3/8 has bits set past the /8 prefix: did you mean 10.0.0.0/8 (the range) or 10.1.2.3/32 (the address)?`,
+		`auditrelay.yaml:5:32: delivery.denied_targets[1]: expected a CIDR range`,
+		`delivery.allowed_targets[0]: 10.0.0.0/8 is also delivery.denied_targets[2]`,
+	}
+	text := ps.Error()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("missing problem %q in:\n%s", w, text)
+		}
+	}
+	if len(ps) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", len(ps), len(want), text)
+	}
+}

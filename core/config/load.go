@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -83,6 +84,7 @@ func Load(v *viper.Viper, file string, env Env) (Config, error) {
 			return Config{}, Problems{l.yamlProblem(err)}
 		}
 	}
+	l.root = root
 	l.scalars()
 	if root != nil {
 		if subs := lookupNode(root, "subscriptions"); subs != nil {
@@ -97,6 +99,7 @@ func Load(v *viper.Viper, file string, env Env) (Config, error) {
 }
 
 type loader struct {
+	root     *yaml.Node // the file's mapping, nil without a file
 	v        *viper.Viper
 	env      Env
 	cfg      Config
@@ -159,6 +162,7 @@ var schema = map[string]any{
 	},
 	"delivery": map[string]any{
 		"timeout": nil, "connect_timeout": nil, "max_response_body": nil, "lease": nil,
+		"allowed_targets": nil, "denied_targets": nil,
 		"retry": map[string]any{"schedule": nil, "jitter": nil, "max_retry_after": nil},
 	},
 	"retention":     map[string]any{"max_age": nil, "failed_max_age": nil, "max_entries": nil, "interval": nil},
@@ -315,6 +319,18 @@ func (l *loader) scalars() {
 		}
 	}
 	duration("delivery.retry.max_retry_after", &c.Delivery.MaxRetryAfter)
+	var allowedAt, deniedAt []int
+	c.Delivery.AllowedTargets, allowedAt = l.targets("delivery.allowed_targets")
+	c.Delivery.DeniedTargets, deniedAt = l.targets("delivery.denied_targets")
+	denied := map[netip.Prefix]int{}
+	for i, p := range c.Delivery.DeniedTargets {
+		denied[p] = deniedAt[i]
+	}
+	for i, p := range c.Delivery.AllowedTargets {
+		if j, ok := denied[p]; ok {
+			l.add(nil, fmt.Sprintf("delivery.allowed_targets[%d]", allowedAt[i]), "%s is also delivery.denied_targets[%d]; list a range in one of them", p, j)
+		}
+	}
 	duration("retention.max_age", &c.Retention.MaxAge)
 	duration("retention.failed_max_age", &c.Retention.FailedMaxAge)
 	integer("retention.max_entries", &c.Retention.MaxEntries, 0)
@@ -374,6 +390,66 @@ func (l *loader) scalars() {
 		c.SSH.AuthorizedKeys = relTo(base, c.SSH.AuthorizedKeys)
 		c.SSH.HostKey = relTo(base, c.SSH.HostKey)
 	}
+}
+
+// targets reads a list of CIDR ranges (or single addresses) from a YAML
+// list, or from a comma- or space-separated string (an environment
+// variable). IPv4-mapped ranges become the IPv4 range they cover. at
+// holds each range's index in the list as written.
+func (l *loader) targets(key string) (out []netip.Prefix, at []int) {
+	if !l.v.IsSet(key) {
+		return nil, nil
+	}
+	var items []string
+	switch x := l.v.Get(key).(type) {
+	case string:
+		items = strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	case nil:
+	default:
+		for _, it := range cast.ToSlice(x) {
+			items = append(items, strings.TrimSpace(cast.ToString(it)))
+		}
+	}
+	// Point at the file's line when the list came from it (not from the
+	// environment or a flag).
+	var nodes []*yaml.Node
+	if n := lookupPath(l.root, key); n != nil && n.Kind == yaml.SequenceNode && len(n.Content) == len(items) {
+		nodes = n.Content
+	}
+	for i, s := range items {
+		ik := fmt.Sprintf("%s[%d]", key, i)
+		var pos *yaml.Node
+		if nodes != nil && strings.TrimSpace(nodes[i].Value) == s {
+			pos = nodes[i]
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			a, aerr := netip.ParseAddr(s)
+			if aerr != nil || a.Zone() != "" {
+				l.add(pos, ik, "expected a CIDR range such as 10.0.0.0/8 or fd00::/8, or an IP address, got %q", s)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		if m := p.Masked(); m != p {
+			l.add(pos, ik, "%s has bits set past the /%d prefix: did you mean %s (the range) or %s (the address)?", s, p.Bits(), m, netip.PrefixFrom(p.Addr(), p.Addr().BitLen()))
+			continue
+		}
+		out = append(out, p)
+		at = append(at, i)
+	}
+	return out, at
+}
+
+// lookupPath finds a dotted key ("delivery.denied_targets") in a mapping.
+func lookupPath(m *yaml.Node, key string) *yaml.Node {
+	for _, k := range strings.Split(key, ".") {
+		m = lookupNode(m, k)
+	}
+	return m
 }
 
 func relTo(base, p string) string {

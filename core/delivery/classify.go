@@ -121,6 +121,12 @@ func (c *Client) classify(parent, sendCtx context.Context, err error, secrets []
 		return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: no complete answer within %s", humanDuration(c.opts.Timeout))
 	}
 
+	// Refused by the target rules: nothing was sent, and the same
+	// address will be refused next time.
+	var te *TargetError
+	if errors.As(err, &te) {
+		return ClassTarget, sendErr(ClassTarget, te, secrets, "target refused: %s", te.Error())
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		what := dnsErr.Err

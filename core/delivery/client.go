@@ -8,19 +8,26 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 )
 
 // Client sends deliveries over one shared, tuned transport. It is safe for
 // concurrent use. Close it to release idle connections.
 type Client struct {
-	opts Options
-	keep map[string]int // canonical response header name → order
-	tr   *http.Transport
-	hc   *http.Client
+	opts   Options
+	keep   map[string]int // canonical response header name → order
+	dialer *net.Dialer
+	tr     *http.Transport
+	hc     *http.Client
+	// proxies holds the host:port of every proxy Proxy has chosen, so a
+	// dial to one is checked as a proxy (see Targets.check).
+	proxies sync.Map
 }
 
 // NewClient builds a Client; zero Options fields take their defaults.
@@ -34,9 +41,10 @@ func NewClient(o Options) (*Client, error) {
 		KeepAlive: 30 * time.Second,
 		Resolver:  o.Resolver,
 	}
+	c := &Client{opts: o, dialer: dialer}
 	tr := &http.Transport{
-		Proxy:                  o.Proxy,
-		DialContext:            dialer.DialContext,
+		Proxy:                  c.proxy,
+		DialContext:            c.dial,
 		ForceAttemptHTTP2:      true,
 		TLSClientConfig:        o.TLSConfig,
 		TLSHandshakeTimeout:    o.TLSHandshakeTimeout,
@@ -63,11 +71,61 @@ func NewClient(o Options) (*Client, error) {
 			keep[http.CanonicalHeaderKey(name)] = i
 		}
 	}
-	return &Client{opts: o, keep: keep, tr: tr, hc: hc}, nil
+	c.keep, c.tr, c.hc = keep, tr, hc
+	return c, nil
 }
 
 // Options returns the effective options (defaults filled in).
 func (c *Client) Options() Options { return c.opts }
+
+// Targets returns the rules the client dials by, to record the relay's
+// listeners and check URLs ahead of a delivery.
+func (c *Client) Targets() *Targets { return c.opts.Targets }
+
+// proxy wraps Options.Proxy. Through a proxy the client dials only the
+// proxy, and the proxy resolves the target's name; what can still be
+// checked here is a target written as a literal address (or localhost),
+// before the request is handed over.
+func (c *Client) proxy(r *http.Request) (*url.URL, error) {
+	p, err := c.opts.Proxy(r)
+	if err != nil || p == nil {
+		return p, err
+	}
+	port, ok := urlPort(p)
+	if !ok {
+		return nil, fmt.Errorf("proxy %s: port %q is not a number", p.Redacted(), p.Port())
+	}
+	addr := net.JoinHostPort(p.Hostname(), strconv.Itoa(int(port)))
+	c.proxies.Store(addr, true)
+	if err := c.opts.Targets.checkURL(r.URL, addr); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// dial connects with the target rules applied to each address actually
+// dialled, after DNS: a name that resolves (or re-resolves) into a denied
+// range cannot pass, whatever it resolved to before.
+func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	name := host
+	if _, err := netip.ParseAddr(host); err == nil {
+		name = "" // a literal: no "resolved to" in messages
+	}
+	_, isProxy := c.proxies.Load(addr)
+	d := *c.dialer
+	d.ControlContext = func(_ context.Context, _, address string, _ syscall.RawConn) error {
+		ap, err := netip.ParseAddrPort(address)
+		if err != nil {
+			return fmt.Errorf("dialling %s: unexpected address %q", addr, address)
+		}
+		return c.opts.Targets.check(ap, name, isProxy)
+	}
+	return d.DialContext(ctx, network, addr)
+}
 
 // Close closes idle connections. In-flight Sends finish normally.
 func (c *Client) Close() { c.tr.CloseIdleConnections() }

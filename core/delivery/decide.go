@@ -67,7 +67,7 @@ func (s Schedule) Decide(step int, r Result, now time.Time, rnd func() float64) 
 		// spending a step: a restart must not eat an endpoint's retries.
 		return Verdict{Outcome: Retry, NextAttemptAt: now, Step: step,
 			Reason: "canceled: relay stopping before an answer; re-sent on next start (no retry used; the receiver may see it twice)"}
-	case ClassInvalid, ClassBodyTooLarge:
+	case ClassInvalid, ClassBodyTooLarge, ClassTarget:
 		return Verdict{Outcome: Fail, Step: step, Reason: "not sent: " + errText(r)}
 	case ClassStatus:
 		return s.decideStatus(step, r, now, rnd)

@@ -17,6 +17,21 @@
 //     the capped body and a digest of the exact request.
 //   - Schedule.Decide: turns a Result into a Verdict with a one-line reason
 //     an operator can act on.
+//   - Targets: where deliveries may connect. The client's dialer checks the
+//     address it is about to connect to (net.Dialer.ControlContext sees
+//     the IP actually dialled, after DNS, on every new connection), so a
+//     name that resolves into a refused range, or re-resolves there later,
+//     cannot pass; redirects are not followed at all. Refused by default:
+//     the relay's own listeners and the link-local and cloud metadata
+//     ranges (DefaultDeniedTargets); the operator's allowed and denied
+//     lists refine that, most specific range first. The engine calls the
+//     same Targets.CheckURL on URLs known before any delivery (config load,
+//     a form save), so one function decides everywhere.
+//   - ProxyFromEnv: HTTP_PROXY, HTTPS_PROXY and NO_PROXY for every target,
+//     loopback included (net/http's ProxyFromEnvironment never proxies
+//     loopback). Through a proxy the target's name is resolved by the
+//     proxy; a target written as an address is checked before the request
+//     is handed over, and the proxy's own address when dialled.
 //
 // # Classification
 //
@@ -27,7 +42,8 @@
 //	protocol                     Retry
 //	other 4xx, 3xx, 1xx, >599    Fail at once (retrying the same bytes cannot help)
 //	invalid-request,
-//	body-too-large               Fail at once (nothing was sent)
+//	body-too-large,
+//	target-refused               Fail at once (nothing was sent)
 //	canceled                     Retry now, without consuming a step
 //
 // A canceled Send means the relay itself is stopping (the caller's context

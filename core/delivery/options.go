@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 )
 
@@ -89,10 +90,14 @@ type Options struct {
 	// TLSConfig is cloned for the transport; nil means system roots and
 	// TLS 1.2 or newer.
 	TLSConfig *tls.Config
-	// Proxy picks a proxy per request; nil means http.ProxyFromEnvironment
-	// (so an egress proxy such as smokescreen can be used for SSRF
-	// protection). Use NoProxy to disable proxies.
+	// Proxy picks a proxy per request; nil means ProxyFromEnv(os.Getenv):
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY, applied to loopback targets
+	// too (so an egress proxy such as smokescreen sees every delivery).
+	// Use NoProxy to disable proxies.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Targets decides which addresses may be dialled; nil means
+	// NewTargets(TargetRules{}): the built-in denied ranges only.
+	Targets *Targets
 	// Resolver is used by the dialer; nil means net.DefaultResolver.
 	Resolver *net.Resolver
 }
@@ -155,7 +160,18 @@ func (o Options) withDefaults() (Options, error) {
 		o.ResponseHeaders = DefaultResponseHeaders()
 	}
 	if o.Proxy == nil {
-		o.Proxy = http.ProxyFromEnvironment
+		p, err := ProxyFromEnv(os.Getenv)
+		if err != nil {
+			return o, fmt.Errorf("proxy from the environment: %w", err)
+		}
+		o.Proxy = p
+	}
+	if o.Targets == nil {
+		t, err := NewTargets(TargetRules{})
+		if err != nil {
+			return o, err
+		}
+		o.Targets = t
 	}
 	if o.TLSConfig == nil {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

@@ -61,6 +61,7 @@ const (
 	ClassCanceled     ErrorClass = "canceled"        // the caller's context was canceled (relay stopping)
 	ClassBodyTooLarge ErrorClass = "body-too-large"  // request body over Options.MaxRequestBody; not sent
 	ClassInvalid      ErrorClass = "invalid-request" // bad method, URL, header or id; not sent
+	ClassTarget       ErrorClass = "target-refused"  // the address is refused by the target rules (Targets); not sent
 )
 
 // Result is what one Send observed. It never holds a secret from

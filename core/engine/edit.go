@@ -110,6 +110,11 @@ func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, value
 	}
 	next, errs := e.buildSubscription(s.cfg, merged, s.version+1)
 	for _, err := range errs {
+		var te *targetError
+		if errors.As(err, &te) {
+			ferr.Fields[te.key] = "target refused: " + te.err.Error()
+			continue
+		}
 		var ves manifest.ValueErrors
 		if errors.As(err, &ves) {
 			for _, ve := range ves {

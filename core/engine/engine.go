@@ -30,9 +30,16 @@ type Options struct {
 	Config  config.Config
 	Store   store.Store
 	Catalog *manifest.Catalog
-	// Client sends deliveries; nil builds one from Config.Delivery.
+	// Client sends deliveries; nil builds one from Config.Delivery
+	// (timeouts, allowed_targets, denied_targets; proxies from the
+	// environment).
 	Client *delivery.Client
-	Logger *slog.Logger
+	// Listeners are the relay's own listening addresses as configured;
+	// deliveries to them are refused, and so is a subscription whose URL
+	// names one. Report the bound addresses with SetListener once
+	// listening.
+	Listeners []delivery.Listener
+	Logger    *slog.Logger
 	// Registerer receives the engine's Prometheus metrics; nil keeps them
 	// in a private registry.
 	Registerer prometheus.Registerer
@@ -169,13 +176,23 @@ func New(opts Options) (*Engine, error) {
 	}
 	client := opts.Client
 	if client == nil {
+		targets, err := delivery.NewTargets(delivery.TargetRules{Allowed: cfg.Delivery.AllowedTargets, Denied: cfg.Delivery.DeniedTargets})
+		if err != nil {
+			return nil, fmt.Errorf("delivery: %w", err)
+		}
 		client, err = delivery.NewClient(delivery.Options{
 			Version:         opts.Version,
 			Timeout:         cfg.Delivery.Timeout,
 			DialTimeout:     cfg.Delivery.ConnectTimeout,
 			MaxResponseBody: int(cfg.Delivery.MaxResponseBody),
+			Targets:         targets,
 		})
 		if err != nil {
+			return nil, fmt.Errorf("delivery: %w", err)
+		}
+	}
+	for _, l := range opts.Listeners {
+		if err := client.Targets().SetListener(l); err != nil {
 			return nil, fmt.Errorf("delivery: %w", err)
 		}
 	}
@@ -318,12 +335,17 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 	if err := sched.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("delivery.retry: %w", err))
 	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
 	vars := hook.Vars{Values: resolved}
 	if sc.OAuth != nil {
 		vars.OAuth = &hook.OAuth{BaseURI: sc.OAuth.BaseURI, AccessToken: sc.OAuth.AccessToken.Value}
+	}
+	if hk != nil && resolved != nil {
+		if err := e.checkStaticTarget(hk, vars); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
 	}
 	secrets := hk.Secrets(vars)
 	if sc.OAuth != nil && sc.OAuth.AccessToken.Value != "" {
