@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // SinkConfig configures a demo sink. Zero values take the defaults noted;
@@ -265,24 +267,14 @@ func (s *Sink) record(r *http.Request, body []byte, status int, outcome string, 
 	}
 }
 
-// maskHeader hides credentials: Authorization keeps its scheme ("Bearer
-// ••••"), other secret-looking headers show only that they were set.
+// maskHeader hides credentials as everything else in auditrelay does
+// (core/mask): a sink knows no secret values, so this is by header name.
 func maskHeader(h http.Header) http.Header {
 	out := h.Clone()
+	var m *mask.Masker
 	for name, vals := range out {
-		lower := strings.ToLower(name)
-		secret := lower == "authorization" || lower == "proxy-authorization" || lower == "cookie" ||
-			strings.Contains(lower, "token") || strings.Contains(lower, "secret") ||
-			strings.Contains(lower, "api-key") || strings.Contains(lower, "apikey")
-		if !secret {
-			continue
-		}
 		for i, v := range vals {
-			if scheme, _, ok := strings.Cut(v, " "); ok && (lower == "authorization" || lower == "proxy-authorization") {
-				vals[i] = scheme + " ••••"
-			} else {
-				vals[i] = "••••"
-			}
+			vals[i] = m.Header(name, v, false)
 		}
 	}
 	return out

@@ -16,6 +16,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/render"
 )
 
@@ -55,7 +56,7 @@ func (e *Engine) Form(subscription string) (Form, error) {
 			field.Ref = cv.Ref
 		}
 		if field.Secret {
-			field.Value = manifest.Mask(field.Value)
+			field.Value = mask.Value(field.Value)
 		}
 		f.Fields = append(f.Fields, field)
 	}

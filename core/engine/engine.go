@@ -20,6 +20,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/policy"
 	"github.com/auditrelay/auditrelay/core/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -130,8 +131,7 @@ type subscription struct {
 	bound      *hook.Bound
 	vars       hook.Vars
 	values     map[string]jsonv.Value // resolved form values (with defaults)
-	secrets    []string
-	masker     *manifest.Masker
+	masker     *mask.Masker
 	policy     *policy.Policy
 	policyNote string
 	sw         *delivery.SWSigner
@@ -339,8 +339,7 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		bound:      hk.Bind(vars),
 		vars:       vars,
 		values:     resolved,
-		secrets:    secrets,
-		masker:     manifest.NewMasker(secrets...),
+		masker:     mask.New(secrets...),
 		policy:     pol,
 		policyNote: note,
 		sw:         sw,
