@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -78,11 +77,11 @@ type Engine struct {
 	rates   rates
 	metrics *metrics
 	events  *eventCache
+	editor  *editor // form and template edits: the only part that writes files
 
 	subsMu  sync.RWMutex
 	subs    map[string]*subEntry // by name
 	order   []string             // config order
-	editMu  sync.Mutex           // serialises config-file and template edits
 	statsMu sync.Mutex
 	stats   []store.SubscriptionStats
 	states  map[string]store.SubscriptionState
@@ -196,6 +195,7 @@ func New(opts Options) (*Engine, error) {
 		outcomes: make(chan finished, completerQueue),
 		states:   map[string]store.SubscriptionState{},
 	}
+	e.editor = newEditor(e)
 	var problems []string
 	for _, sc := range cfg.Subscriptions {
 		s, errs := e.buildSubscription(sc, nil, 0)
@@ -418,10 +418,4 @@ func (e *Engine) wakeSub(name string) {
 	case ent.wake <- struct{}{}:
 	default:
 	}
-}
-
-// templateDir is where edited templates of a subscription are written when
-// it has no override file yet.
-func (e *Engine) templateDir(sub string) string {
-	return filepath.Join(e.cfg.DataDir, "templates", sub)
 }
