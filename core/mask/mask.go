@@ -206,16 +206,15 @@ func (m *Masker) Header(name, value string, derived bool) string {
 	if value == "" {
 		return ""
 	}
-	lower := strings.ToLower(name)
 	switch {
-	case lower == "location" || lower == "content-location":
+	case strings.EqualFold(name, "Location") || strings.EqualFold(name, "Content-Location"):
 		return m.URL(value, derived)
-	case lower == "authorization" || lower == "proxy-authorization":
+	case strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Proxy-Authorization"):
 		if scheme, rest, ok := strings.Cut(value, " "); ok && rest != "" && isScheme(scheme) {
 			return scheme + " " + Masked
 		}
 		return Masked
-	case credentialName(lower):
+	case credentialName(name):
 		return Masked
 	}
 	out := m.Text(value)
@@ -239,21 +238,47 @@ func isScheme(s string) bool {
 	return true
 }
 
-// credentialName reports whether a lower-case header or query parameter
-// name says its value is a credential.
-func credentialName(lower string) bool {
-	for _, w := range []string{"authorization", "cookie", "token", "secret", "signature", "password", "passwd", "api-key", "apikey", "api_key", "private-key", "access-key"} {
-		if strings.Contains(lower, w) {
+// credentialName reports whether a header or query parameter name says
+// its value is a credential. It does not allocate: it runs for every
+// response header kept.
+func credentialName(name string) bool {
+	for _, w := range credentialWords {
+		if containsFold(name, w) {
 			return true
 		}
 	}
-	switch lower {
-	case "key", "sig", "auth", "pass", "pwd", "code":
-		return true
-	case "idempotency-key":
+	for _, w := range credentialNames {
+		if strings.EqualFold(name, w) {
+			return true
+		}
+	}
+	if strings.EqualFold(name, "idempotency-key") {
 		return false
 	}
-	return strings.HasSuffix(lower, "-key") || strings.HasSuffix(lower, "_key") || strings.HasSuffix(lower, "-auth")
+	for _, w := range []string{"-key", "_key", "-auth"} {
+		if len(name) >= len(w) && strings.EqualFold(name[len(name)-len(w):], w) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// credentialWords anywhere in a name make it a credential's.
+	credentialWords = []string{"authorization", "cookie", "token", "secret", "signature", "password", "passwd", "api-key", "apikey", "api_key", "private-key", "access-key"}
+	// credentialNames are credentials' names on their own (query
+	// parameters mostly: ?key=, ?sig=, Azure Functions' ?code=).
+	credentialNames = []string{"key", "sig", "auth", "pass", "pwd", "code"}
+)
+
+// containsFold is strings.Contains ignoring ASCII case; sub is lower case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // URL returns how URL u is shown: userinfo masked, credential query values
@@ -342,7 +367,7 @@ func maskQuery(q string, m *Masker) string {
 		if err != nil {
 			val = v
 		}
-		if credentialName(strings.ToLower(name)) || m.whole(v) || m.whole(val) {
+		if credentialName(name) || m.whole(v) || m.whole(val) {
 			parts[i] = k + "=" + Masked
 		}
 	}

@@ -209,3 +209,36 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// The client passes every kept response header through Header; with
+// nothing to mask that must cost nothing.
+func TestHeaderWithoutSecretsDoesNotAllocate(t *testing.T) {
+	var m *Masker
+	if n := testing.AllocsPerRun(100, func() {
+		m.Header("Content-Type", "text/plain", false)
+		m.Header("X-Ratelimit-Remaining", "12", false)
+		m.Text("HTTP 503 Service Unavailable")
+	}); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
+// BenchmarkMask measures what the engine does per attempt: mask the URL it
+// records and the response body it keeps, with two known secrets.
+func BenchmarkMask(b *testing.B) {
+	m := New("xoxb-0123456789-abcdefghij", "q")
+	u := "https://hooks.example.com/services/T0/B0/xoxb-0123456789-abcdefghij?team=ops&p=q"
+	body := strings.Repeat(`{"ok":false,"error":"invalid request","detail":"token rejected"}`, 16)
+	b.Run("URL", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.URL(u, true)
+		}
+	})
+	b.Run("Text", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m.Text(body)
+		}
+	})
+}
