@@ -252,7 +252,7 @@ func (s *Sink) record(r *http.Request, body []byte, status int, outcome string, 
 	excerpt := body[:min(len(body), s.cfg.BodyExcerpt)]
 	req := SinkRequest{
 		At: at, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: maskHeader(r.Header), Body: string(excerpt), BodySize: len(body),
+		Header: shownHeaders(r.Header), Body: string(excerpt), BodySize: len(body),
 		Status: status, Outcome: outcome, Duration: d,
 	}
 	s.mu.Lock()
@@ -267,9 +267,9 @@ func (s *Sink) record(r *http.Request, body []byte, status int, outcome string, 
 	}
 }
 
-// maskHeader hides credentials as everything else in auditrelay does
+// shownHeaders is h as auditrelay shows headers, credentials masked
 // (core/mask): a sink knows no secret values, so this is by header name.
-func maskHeader(h http.Header) http.Header {
+func shownHeaders(h http.Header) http.Header {
 	out := h.Clone()
 	var m *mask.Masker
 	for name, vals := range out {
