@@ -9,7 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -28,7 +28,7 @@ func (m *Model) retry(sel ui.Selection) tea.Cmd {
 		return ui.Toast(ui.LevelError, "retry: select a failed delivery (pane 3 lists them)")
 	case sel.Retrying:
 		return ui.Toastf("%s is already being retried", ui.ShortID(sel.DeliveryID))
-	case sel.DeliveryState != engine.Failed:
+	case sel.DeliveryState != api.Failed:
 		return ui.Toast(ui.LevelError, fmt.Sprintf("retry: %s is %s, not failed", ui.ShortID(sel.DeliveryID), sel.DeliveryState))
 	}
 	id, sub := sel.DeliveryID, sel.Subscription
@@ -68,7 +68,7 @@ func (m *Model) retryAll() tea.Cmd {
 		return ui.Toast(ui.LevelError, "retry all: no subscription selected")
 	}
 	info, _ := m.subs.Get(sub)
-	n := info.Counts[engine.Failed]
+	n := info.Counts[api.Failed]
 	if n == 0 {
 		return ui.Toastf("%s has no failed deliveries", sub)
 	}
@@ -159,7 +159,7 @@ func (m *Model) generator(dir int) tea.Cmd {
 
 func (m *Model) genDone(msg genDoneMsg) tea.Cmd {
 	switch {
-	case errors.Is(msg.err, engine.ErrNoGenerator):
+	case errors.Is(msg.err, api.ErrNoGenerator):
 		return ui.Toast(ui.LevelError, "no demo generator (start with --demo to use +/-)")
 	case msg.err != nil:
 		return ui.ErrorToast("demo rate", msg.err)

@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/feed"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -27,17 +27,17 @@ const (
 	benchHistory         = 10_000
 )
 
-func benchEntry(i int, at time.Time) engine.EntryView {
+func benchEntry(i int, at time.Time) api.EntryView {
 	kinds := []string{"flag", "segment", "project", "member"}
-	return engine.EntryView{
+	return api.EntryView{
 		ID: fmt.Sprintf("b%08d", i), Date: at, ReceivedAt: at, Source: "demo",
 		Kind: kinds[i%4], Title: fmt.Sprintf("Turned on flag checkout-%d in production", i%97),
 		Member: "alice@example.com", Project: "web", Environment: "production",
-		Decisions: []engine.Decision{
-			{Subscription: fakeapi.SubSlack, Sent: true, State: engine.Pending, DeliveryID: fmt.Sprintf("d%08d-s", i)},
-			{Subscription: fakeapi.SubDatadog, Sent: true, State: engine.Pending, DeliveryID: fmt.Sprintf("d%08d-d", i)},
-			{Subscription: fakeapi.SubTeams, Sent: false, State: engine.Filtered},
-			{Subscription: fakeapi.SubLegacy, Sent: false, State: engine.Filtered},
+		Decisions: []api.Decision{
+			{Subscription: fakeapi.SubSlack, Sent: true, State: api.Pending, DeliveryID: fmt.Sprintf("d%08d-s", i)},
+			{Subscription: fakeapi.SubDatadog, Sent: true, State: api.Pending, DeliveryID: fmt.Sprintf("d%08d-d", i)},
+			{Subscription: fakeapi.SubTeams, Sent: false, State: api.Filtered},
+			{Subscription: fakeapi.SubLegacy, Sent: false, State: api.Filtered},
 		},
 	}
 }
@@ -48,21 +48,21 @@ func benchBatches(n, start int, at time.Time) []feed.BatchMsg {
 	out := make([]feed.BatchMsg, n)
 	id := start
 	for f := range out {
-		evs := make([]engine.Event, 0, benchEventsPerFrame)
+		evs := make([]api.Event, 0, benchEventsPerFrame)
 		first := id
 		for range benchEntriesPerFrame {
 			e := benchEntry(id, at)
-			evs = append(evs, engine.Event{Kind: engine.EntryReceived, Entry: &e})
+			evs = append(evs, api.Event{Kind: api.EntryReceived, Entry: &e})
 			id++
 		}
 		for j := 0; len(evs) < benchEventsPerFrame; j++ {
 			n := first + j%benchEntriesPerFrame
-			st := engine.Delivered
+			st := api.Delivered
 			if j%10 == 0 {
-				st = engine.Failed
+				st = api.Failed
 			}
-			d := engine.DeliveryView{ID: fmt.Sprintf("d%08d-s", n), EntryID: fmt.Sprintf("b%08d", n), Subscription: fakeapi.SubSlack, State: st, Attempts: 1, LastStatus: 200}
-			evs = append(evs, engine.Event{Kind: engine.DeliveryUpdated, Delivery: &d})
+			d := api.DeliveryView{ID: fmt.Sprintf("d%08d-s", n), EntryID: fmt.Sprintf("b%08d", n), Subscription: fakeapi.SubSlack, State: st, Attempts: 1, LastStatus: 200}
+			evs = append(evs, api.Event{Kind: api.DeliveryUpdated, Delivery: &d})
 		}
 		out[f] = feed.BatchMsg{Events: evs}
 	}
@@ -70,19 +70,19 @@ func benchBatches(n, start int, at time.Time) []feed.BatchMsg {
 }
 
 func benchModel(b *testing.B, r *lipgloss.Renderer, w, h int) *Model {
-	api := fakeapi.Demo(fixedNow)
+	fake := fakeapi.Demo(fixedNow)
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
-	m := newModel(api, Options{Renderer: r, Role: Operator, Now: fixedNow, Context: ctx})
+	m := newModel(fake, Options{Renderer: r, Role: Operator, Now: fixedNow, Context: ctx})
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	hist := make([]engine.EntryView, benchHistory)
+	hist := make([]api.EntryView, benchHistory)
 	for i := range hist {
 		hist[benchHistory-1-i] = benchEntry(i, fixedNow())
 	}
-	m.Update(startedMsg{history: hist, subs: api.Subscriptions()})
-	m.Update(ui.StatsMsg{Stats: api.Stats(), Subs: api.Subscriptions()})
+	m.Update(startedMsg{history: hist, subs: fake.Subscriptions()})
+	m.Update(ui.StatsMsg{Stats: fake.Stats(), Subs: fake.Subscriptions()})
 	// A feed so every batch asks for the next one, as in a real run.
-	m.batcher = feed.New(engine.NewFeed(make(chan engine.Event), nil), time.Hour, 0)
+	m.batcher = feed.New(api.NewFeed(make(chan api.Event), nil), time.Hour, 0)
 	if m.events.Len() != benchHistory || !m.events.Following() {
 		b.Fatalf("setup: %d entries, following=%v", m.events.Len(), m.events.Following())
 	}

@@ -2,7 +2,7 @@
 // audit-log entries live, explains each subscription's policy decision,
 // shows delivery health, retries failed deliveries with one key, and edits
 // form variables and templates with a live preview. It talks to the engine
-// only through engine.API, so the same console runs embedded in the
+// only through its API (core/engine/api), so the same console runs embedded in the
 // daemon, in a separate process, or over SSH (one model per session, built
 // with that session's renderer).
 //

@@ -8,7 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 	"github.com/auditrelay/auditrelay/tui/internal/uitest"
@@ -27,11 +27,11 @@ type driver struct {
 	m        *Model
 	msgs     chan tea.Msg
 	quiet    time.Duration
-	api      engine.API
+	fake     api.API
 	inflight atomic.Int64 // commands running
 }
 
-func newDriver(t testing.TB, api engine.API, w, h int, mutate ...func(*Options)) *driver {
+func newDriver(t testing.TB, fake api.API, w, h int, mutate ...func(*Options)) *driver {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -48,7 +48,7 @@ func newDriver(t testing.TB, api engine.API, w, h int, mutate ...func(*Options))
 	for _, f := range mutate {
 		f(&opts)
 	}
-	d := &driver{t: t, m: newModel(api, opts), msgs: make(chan tea.Msg, 1024), quiet: 20 * time.Millisecond, api: api}
+	d := &driver{t: t, m: newModel(fake, opts), msgs: make(chan tea.Msg, 1024), quiet: 20 * time.Millisecond, fake: fake}
 	d.send(tea.WindowSizeMsg{Width: w, Height: h})
 	d.run(d.m.Init())
 	d.settle()

@@ -8,8 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/feed"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
@@ -47,11 +46,11 @@ const (
 // Messages the root sends itself.
 type (
 	startedMsg struct {
-		feed    *engine.Feed
-		history []engine.EntryView
+		feed    *api.Feed
+		history []api.EntryView
 		err     error
-		actions []store.Action
-		subs    []engine.SubscriptionInfo
+		actions []api.Action
+		subs    []api.SubscriptionInfo
 	}
 	statsTickMsg struct{}
 	// polledMsg is a stats poll; only the ones from the tick loop
@@ -69,7 +68,7 @@ type (
 	retryGoMsg  struct{ id, sub string }
 	testDoneMsg struct {
 		sub    string
-		result engine.TestResult
+		result api.TestResult
 		err    error
 	}
 	genDoneMsg struct {
@@ -133,9 +132,9 @@ type Model struct {
 // New returns the console's root model for api. It starts nothing until
 // a Bubble Tea program runs it; the program's end (q, ctrl+c) or
 // opts.Context ends its live feed.
-func New(api engine.API, opts Options) tea.Model { return newModel(api, opts) }
+func New(api api.API, opts Options) tea.Model { return newModel(api, opts) }
 
-func newModel(api engine.API, opts Options) *Model {
+func newModel(api api.API, opts Options) *Model {
 	opts.defaults()
 	ctx, cancel := context.WithCancel(opts.Context)
 	r := opts.Renderer
@@ -200,17 +199,17 @@ func (m *Model) Init() tea.Cmd {
 // start subscribes first, then loads history, so nothing falls between
 // the two: entries seen in both are merged by id.
 func (m *Model) start() tea.Cmd {
-	api, ctx, history, now := m.c.API, m.c.Ctx, m.opts.History, m.c.Now
+	eng, ctx, history, now := m.c.API, m.c.Ctx, m.opts.History, m.c.Now
 	return func() tea.Msg {
-		f := api.Subscribe(ctx, feed.DefaultBuffer)
+		f := eng.Subscribe(ctx, feed.DefaultBuffer)
 		cctx, cancel := context.WithTimeout(ctx, ui.CallTimeout)
 		defer cancel()
-		entries, err := api.Entries(cctx, engine.EntryQuery{Limit: history})
+		entries, err := eng.Entries(cctx, api.EntryQuery{Limit: history})
 		if err != nil {
 			err = errorf("load history", err)
 		}
-		acts, _ := api.Actions(cctx, now().Add(-time.Hour), 50)
-		return startedMsg{feed: f, history: entries, err: err, actions: acts, subs: api.Subscriptions()}
+		acts, _ := eng.Actions(cctx, now().Add(-time.Hour), 50)
+		return startedMsg{feed: f, history: entries, err: err, actions: acts, subs: eng.Subscriptions()}
 	}
 }
 
@@ -333,9 +332,9 @@ func (m *Model) batch(msg feed.BatchMsg) tea.Cmd {
 	if m.view() == ui.ViewDeliveryDetail {
 		cmds = append(cmds, m.detail.Apply(msg.Events))
 	}
-	var other *store.Action
+	var other *api.Action
 	for i := range msg.Events {
-		if a := msg.Events[i].Action; msg.Events[i].Kind == engine.ActionRecorded && a != nil {
+		if a := msg.Events[i].Action; msg.Events[i].Kind == api.ActionRecorded && a != nil {
 			m.header.Observe(*a)
 			if a.Actor != m.c.Actor {
 				other = a

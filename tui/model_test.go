@@ -11,7 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 )
 
@@ -21,27 +21,27 @@ func footer(d *driver) string {
 	return lines[len(lines)-1]
 }
 
-func hasCall(api *fakeapi.API, prefix string) bool {
-	return slices.ContainsFunc(api.Calls(), func(c string) bool { return strings.HasPrefix(c, prefix) })
+func hasCall(fake *fakeapi.API, prefix string) bool {
+	return slices.ContainsFunc(fake.Calls(), func(c string) bool { return strings.HasPrefix(c, prefix) })
 }
 
 func TestRetryWithConfirmation(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
 	// The entry with the failed Slack delivery is one up from the newest.
 	d.keys(keyOf(tea.KeyUp), runeKey('r'))
 	if f := footer(d); !strings.Contains(f, "? retry failed delivery dlv_e0028_slack-prod to slack-prod now? (y/N)") {
 		t.Fatalf("prompt: %q", f)
 	}
-	if hasCall(api, "Retry") {
+	if hasCall(fake, "Retry") {
 		t.Fatal("retried before the answer")
 	}
 	d.keys(runeKey('y'))
-	if !hasCall(api, "Retry "+fakeapi.FailedDelivery) {
-		t.Fatalf("calls %v", api.Calls())
+	if !hasCall(fake, "Retry "+fakeapi.FailedDelivery) {
+		t.Fatalf("calls %v", fake.Calls())
 	}
-	dl, _ := api.Delivery(context.Background(), fakeapi.FailedDelivery)
-	if dl.State != engine.Delivered {
+	dl, _ := fake.Delivery(context.Background(), fakeapi.FailedDelivery)
+	if dl.State != api.Delivered {
 		t.Fatalf("engine state %s", dl.State)
 	}
 	v := d.view()
@@ -60,10 +60,10 @@ func TestRetryWithConfirmation(t *testing.T) {
 
 func TestRetryDefaultsToNo(t *testing.T) {
 	for _, k := range []tea.KeyMsg{runeKey('n'), keyOf(tea.KeyEnter), keyOf(tea.KeyEsc), runeKey('x')} {
-		api := demo(t)
-		d := newDriver(t, api, 120, 40)
+		fake := demo(t)
+		d := newDriver(t, fake, 120, 40)
 		d.keys(keyOf(tea.KeyUp), runeKey('r'), k)
-		if hasCall(api, "Retry") {
+		if hasCall(fake, "Retry") {
 			t.Fatalf("%q retried", k.String())
 		}
 		if !strings.Contains(footer(d), "cancelled") {
@@ -73,8 +73,8 @@ func TestRetryDefaultsToNo(t *testing.T) {
 }
 
 func TestRetryExplainsWhyNot(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
 	// Newest entry: nothing failed.
 	d.keys(runeKey('r'))
 	if !strings.Contains(footer(d), "retry: select a failed delivery") {
@@ -85,15 +85,15 @@ func TestRetryExplainsWhyNot(t *testing.T) {
 	if !strings.Contains(footer(d), "is pending, not failed") && !strings.Contains(footer(d), "is filtered, not failed") && !strings.Contains(footer(d), "select a failed delivery") {
 		t.Errorf("footer %q", footer(d))
 	}
-	if hasCall(api, "Retry") {
+	if hasCall(fake, "Retry") {
 		t.Fatal("retried something that is not failed")
 	}
 }
 
 func TestViewerIsToldWhatItCannotDo(t *testing.T) {
-	api := demo(t)
-	api.EnableGenerator(10)
-	d := newDriver(t, api, 120, 40, func(o *Options) { o.Role = Viewer; o.Actor = "key:bob" })
+	fake := demo(t)
+	fake.EnableGenerator(10)
+	d := newDriver(t, fake, 120, 40, func(o *Options) { o.Role = Viewer; o.Actor = "key:bob" })
 	cases := []struct {
 		keys []tea.KeyMsg
 		want string
@@ -110,7 +110,7 @@ func TestViewerIsToldWhatItCannotDo(t *testing.T) {
 			t.Errorf("after %v: footer %q, want %q", c.keys, footer(d), c.want)
 		}
 	}
-	if calls := api.Calls(); len(calls) != 0 {
+	if calls := fake.Calls(); len(calls) != 0 {
 		t.Fatalf("a viewer reached the engine: %v", calls)
 	}
 	// Viewers still see the form, read-only.
@@ -124,15 +124,15 @@ func TestViewerIsToldWhatItCannotDo(t *testing.T) {
 }
 
 func TestRetryAllStatesTheCount(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('4'), runeKey('R'))
 	if !strings.Contains(footer(d), "retry all 2 failed deliveries of slack-prod? (y/N)") {
 		t.Fatalf("prompt %q", footer(d))
 	}
 	d.keys(runeKey('y'))
-	if !hasCall(api, "RetryAll slack-prod") || !strings.Contains(footer(d), "retrying 2 failed deliveries of slack-prod") {
-		t.Fatalf("calls %v footer %q", api.Calls(), footer(d))
+	if !hasCall(fake, "RetryAll slack-prod") || !strings.Contains(footer(d), "retrying 2 failed deliveries of slack-prod") {
+		t.Fatalf("calls %v footer %q", fake.Calls(), footer(d))
 	}
 	// Nothing left to retry: say so instead of asking.
 	d.keys(runeKey('R'))
@@ -142,11 +142,11 @@ func TestRetryAllStatesTheCount(t *testing.T) {
 }
 
 func TestPauseResumeAndTest(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('p')) // teams-oncall is paused
-	if !hasCall(api, "SetPaused teams-oncall false") || !strings.Contains(footer(d), "resumed teams-oncall") {
-		t.Fatalf("resume: %v %q", api.Calls(), footer(d))
+	if !hasCall(fake, "SetPaused teams-oncall false") || !strings.Contains(footer(d), "resumed teams-oncall") {
+		t.Fatalf("resume: %v %q", fake.Calls(), footer(d))
 	}
 	if strings.Contains(d.view(), "‖ paused") {
 		t.Error("the subscriptions pane still shows it paused")
@@ -156,8 +156,8 @@ func TestPauseResumeAndTest(t *testing.T) {
 		t.Errorf("footer %q", footer(d))
 	}
 	d.keys(keyOf(tea.KeyHome), runeKey('p'))
-	if !hasCall(api, "SetPaused slack-prod true") {
-		t.Errorf("pause: %v", api.Calls())
+	if !hasCall(fake, "SetPaused slack-prod true") {
+		t.Errorf("pause: %v", fake.Calls())
 	}
 	d.keys(runeKey('v'))
 	v := d.view()
@@ -171,19 +171,19 @@ func TestPauseResumeAndTest(t *testing.T) {
 }
 
 func TestGeneratorRate(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('+'))
 	if !strings.Contains(footer(d), "no demo generator") {
 		t.Errorf("footer %q", footer(d))
 	}
-	api.EnableGenerator(10)
+	fake.EnableGenerator(10)
 	d.keys(runeKey('+'), runeKey('+'))
-	if got := api.GeneratorRate(); got != 50 {
+	if got := fake.GeneratorRate(); got != 50 {
 		t.Errorf("rate %v after two +, want 50", got)
 	}
 	d.keys(runeKey('-'))
-	if got := api.GeneratorRate(); got != 20 || !strings.Contains(footer(d), "demo generator: 20.0 entries/s") {
+	if got := fake.GeneratorRate(); got != 20 || !strings.Contains(footer(d), "demo generator: 20.0 entries/s") {
 		t.Errorf("rate %v footer %q", got, footer(d))
 	}
 }
@@ -245,11 +245,11 @@ func TestFilterMode(t *testing.T) {
 }
 
 func TestLiveEventsAndOtherOperators(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
-	api.Ingest(engine.EntryView{ID: "live1", Kind: "flag", Title: "Turned on flag live-one", Member: "eve@example.com",
-		Decisions: []engine.Decision{{Subscription: fakeapi.SubDatadog, Sent: true, State: engine.Pending}}}, "", nil)
-	api.RecordAction("bob", "retry", "dlv_e0020_slack-prod", "")
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
+	fake.Ingest(api.EntryView{ID: "live1", Kind: "flag", Title: "Turned on flag live-one", Member: "eve@example.com",
+		Decisions: []api.Decision{{Subscription: fakeapi.SubDatadog, Sent: true, State: api.Pending}}}, "", nil)
+	fake.RecordAction("bob", "retry", "dlv_e0020_slack-prod", "")
 	d.settle()
 	v := d.view()
 	if !strings.Contains(v, "› 15:09:26 flag        ⟳   Turned on flag live-one") {
@@ -264,9 +264,9 @@ func TestLiveEventsAndOtherOperators(t *testing.T) {
 }
 
 func TestFeedClosedIsShown(t *testing.T) {
-	api := demo(t)
-	d := newDriver(t, api, 120, 40)
-	api.Close()
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
+	fake.Close()
 	d.settle()
 	if !strings.Contains(d.view(), "engine feed closed") || !d.m.feedClosed {
 		t.Fatalf("view:\n%s", d.view())

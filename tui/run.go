@@ -9,14 +9,14 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // Run runs the console on the terminal until the user quits or ctx ends.
 // It uses the alternate screen, leaves the mouse alone unless opts.Mouse,
 // and honors NO_COLOR. A panic anywhere in the console (Update, View or a
 // command) restores the terminal, prints the panic and returns an error.
-func Run(ctx context.Context, api engine.API, opts Options) error {
+func Run(ctx context.Context, api api.API, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	opts.Context = ctx

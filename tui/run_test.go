@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 )
 
@@ -33,7 +33,7 @@ func (l *lockedBuffer) String() string {
 
 // runUntil runs Run over pipes and returns its error and output once
 // stop returns.
-func runUntil(t *testing.T, api engine.API, opts Options, stop func(ctx context.CancelFunc, out *lockedBuffer, in io.Writer)) (error, string) {
+func runUntil(t *testing.T, fake api.API, opts Options, stop func(ctx context.CancelFunc, out *lockedBuffer, in io.Writer)) (error, string) {
 	t.Helper()
 	inR, inW := io.Pipe()
 	t.Cleanup(func() { inW.Close() })
@@ -42,7 +42,7 @@ func runUntil(t *testing.T, api engine.API, opts Options, stop func(ctx context.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- Run(ctx, api, opts) }()
+	go func() { done <- Run(ctx, fake, opts) }()
 	stop(cancel, out, inW)
 	select {
 	case err := <-done:
@@ -65,8 +65,8 @@ func waitOutput(t *testing.T, out *lockedBuffer, text string) {
 }
 
 func TestRunQuitsCleanlyOnQ(t *testing.T) {
-	api := fakeapi.Demo(fixedNow)
-	err, out := runUntil(t, api, Options{Now: fixedNow}, func(_ context.CancelFunc, out *lockedBuffer, in io.Writer) {
+	fake := fakeapi.Demo(fixedNow)
+	err, out := runUntil(t, fake, Options{Now: fixedNow}, func(_ context.CancelFunc, out *lockedBuffer, in io.Writer) {
 		waitOutput(t, out, "\x1b[?1049h") // no terminal here, so no size: nothing is drawn
 		in.Write([]byte("q"))
 	})
@@ -80,7 +80,7 @@ func TestRunQuitsCleanlyOnQ(t *testing.T) {
 		t.Error("mouse reporting must be off by default")
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for api.Feeds() != 0 {
+	for fake.Feeds() != 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the console's feed outlived it")
 		}
@@ -119,7 +119,7 @@ func TestLocalOptionsHonorNoColor(t *testing.T) {
 // panicky panics when the console polls it, as a bug in the engine might.
 type panicky struct{ *fakeapi.API }
 
-func (panicky) Stats() engine.Stats { panic("stats exploded") }
+func (panicky) Stats() api.Stats { panic("stats exploded") }
 
 func TestRunRestoresTheTerminalOnPanic(t *testing.T) {
 	err, out := runUntil(t, panicky{fakeapi.Demo(fixedNow)}, Options{Now: fixedNow}, func(context.CancelFunc, *lockedBuffer, io.Writer) {})

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/feed"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/header"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -23,7 +23,7 @@ import (
 //
 // A slow reader never slows the engine: the feed drops what w cannot take
 // and Tail reports how many were lost.
-func Tail(ctx context.Context, api engine.API, w io.Writer, jsonLines bool) error {
+func Tail(ctx context.Context, api api.API, w io.Writer, jsonLines bool) error {
 	f := api.Subscribe(ctx, feed.DefaultBuffer)
 	var reported uint64
 	for {
@@ -65,31 +65,31 @@ func writeDropped(w io.Writer, n uint64, jsonLines bool) error {
 
 // tailRecord is the JSON shape of one tail line.
 type tailRecord struct {
-	Type         string                   `json:"type"`
-	Seq          uint64                   `json:"seq"`
-	Time         time.Time                `json:"time"`
-	Entry        *engine.EntryView        `json:"entry,omitempty"`
-	Delivery     *engine.DeliveryView     `json:"delivery,omitempty"`
-	Attempt      *engine.AttemptView      `json:"attempt,omitempty"`
-	Subscription *engine.SubscriptionInfo `json:"subscription,omitempty"`
-	Action       any                      `json:"action,omitempty"`
+	Type         string                `json:"type"`
+	Seq          uint64                `json:"seq"`
+	Time         time.Time             `json:"time"`
+	Entry        *api.EntryView        `json:"entry,omitempty"`
+	Delivery     *api.DeliveryView     `json:"delivery,omitempty"`
+	Attempt      *api.AttemptView      `json:"attempt,omitempty"`
+	Subscription *api.SubscriptionInfo `json:"subscription,omitempty"`
+	Action       any                   `json:"action,omitempty"`
 }
 
-func kindName(k engine.EventKind) string {
+func kindName(k api.EventKind) string {
 	switch k {
-	case engine.EntryReceived:
+	case api.EntryReceived:
 		return "entry"
-	case engine.DeliveryUpdated:
+	case api.DeliveryUpdated:
 		return "delivery"
-	case engine.SubscriptionUpdated:
+	case api.SubscriptionUpdated:
 		return "subscription"
-	case engine.ActionRecorded:
+	case api.ActionRecorded:
 		return "action"
 	}
 	return "event-" + strconv.Itoa(int(k))
 }
 
-func writeJSON(w io.Writer, ev engine.Event) error {
+func writeJSON(w io.Writer, ev api.Event) error {
 	rec := tailRecord{Type: kindName(ev.Kind), Seq: ev.Seq, Time: ev.Time, Entry: ev.Entry,
 		Delivery: ev.Delivery, Attempt: ev.Attempt, Subscription: ev.Subscription}
 	if ev.Action != nil {
@@ -103,7 +103,7 @@ func writeJSON(w io.Writer, ev engine.Event) error {
 	return err
 }
 
-func writePlain(w io.Writer, ev engine.Event) error {
+func writePlain(w io.Writer, ev api.Event) error {
 	var b strings.Builder
 	ts := ev.Time.Format(time.RFC3339)
 	line := func(kind string, fields ...string) {

@@ -8,19 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 )
 
 // tailUntil runs Tail until want appears in its output (or 5s pass).
-func tailUntil(t *testing.T, api *fakeapi.API, jsonLines bool, produce func(), want string) string {
+func tailUntil(t *testing.T, fake *fakeapi.API, jsonLines bool, produce func(), want string) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var out lockedBuffer
 	done := make(chan error, 1)
-	go func() { done <- Tail(ctx, api, &out, jsonLines) }()
+	go func() { done <- Tail(ctx, fake, &out, jsonLines) }()
 	deadline := time.Now().Add(5 * time.Second)
-	waitSubscribed(t, api, deadline)
+	waitSubscribed(t, fake, deadline)
 	produce()
 	for !strings.Contains(out.String(), want) {
 		if time.Now().After(deadline) {
@@ -36,14 +36,14 @@ func tailUntil(t *testing.T, api *fakeapi.API, jsonLines bool, produce func(), w
 }
 
 func TestTailPlainLines(t *testing.T) {
-	api := fakeapi.Demo(fixedNow)
-	out := tailUntil(t, api, false, func() {
-		api.Ingest(engine.EntryView{ID: "t1", Kind: "flag", Title: `Turned on "beta"`, Member: "a@example.com", Project: "web", Environment: "production",
-			Decisions: []engine.Decision{
-				{Subscription: fakeapi.SubSlack, Sent: true, State: engine.Pending, Summary: "statement 1 allows it"},
+	fake := fakeapi.Demo(fixedNow)
+	out := tailUntil(t, fake, false, func() {
+		fake.Ingest(api.EntryView{ID: "t1", Kind: "flag", Title: `Turned on "beta"`, Member: "a@example.com", Project: "web", Environment: "production",
+			Decisions: []api.Decision{
+				{Subscription: fakeapi.SubSlack, Sent: true, State: api.Pending, Summary: "statement 1 allows it"},
 				{Subscription: fakeapi.SubTeams, Sent: false, Summary: "no statement matched"},
 			}}, "", nil)
-		if err := api.Retry(context.Background(), "alice", fakeapi.FailedDelivery); err != nil {
+		if err := fake.Retry(context.Background(), "alice", fakeapi.FailedDelivery); err != nil {
 			t.Error(err)
 		}
 	}, "attempt")
@@ -69,9 +69,9 @@ func TestTailPlainLines(t *testing.T) {
 }
 
 func TestTailJSONLines(t *testing.T) {
-	api := fakeapi.Demo(fixedNow)
-	out := tailUntil(t, api, true, func() {
-		api.SetPaused(context.Background(), "bob", fakeapi.SubSlack, true)
+	fake := fakeapi.Demo(fixedNow)
+	out := tailUntil(t, fake, true, func() {
+		fake.SetPaused(context.Background(), "bob", fakeapi.SubSlack, true)
 	}, `"type":"subscription"`)
 	sc := bufio.NewScanner(strings.NewReader(out))
 	types := map[string]bool{}
@@ -94,7 +94,7 @@ func TestTailJSONLines(t *testing.T) {
 }
 
 func TestTailReportsDropsAndEngineStop(t *testing.T) {
-	api := fakeapi.New(fixedNow)
+	fake := fakeapi.New(fixedNow)
 	var out lockedBuffer
 	done := make(chan error, 1)
 	// A writer that blocks until released makes Tail fall behind.
@@ -103,15 +103,15 @@ func TestTailReportsDropsAndEngineStop(t *testing.T) {
 		<-release
 		return out.Write(p)
 	})
-	go func() { done <- Tail(context.Background(), api, w, false) }()
-	waitSubscribed(t, api, time.Now().Add(5*time.Second))
+	go func() { done <- Tail(context.Background(), fake, w, false) }()
+	waitSubscribed(t, fake, time.Now().Add(5*time.Second))
 	// More than the feed buffers while the writer is stuck: the engine
 	// side drops (never blocks) and Tail reports it once unstuck.
 	for i := 0; i < 20_000; i++ {
-		api.Publish(engine.Event{Kind: engine.ActionRecorded})
+		fake.Publish(api.Event{Kind: api.ActionRecorded})
 	}
 	close(release)
-	api.Close()
+	fake.Close()
 	err := <-done
 	if err == nil || !strings.Contains(err.Error(), "live feed ended") {
 		t.Fatalf("Tail after the engine stopped: %v", err)
@@ -122,9 +122,9 @@ func TestTailReportsDropsAndEngineStop(t *testing.T) {
 }
 
 // waitSubscribed waits until Tail listens, so nothing is published before.
-func waitSubscribed(t *testing.T, api *fakeapi.API, deadline time.Time) {
+func waitSubscribed(t *testing.T, fake *fakeapi.API, deadline time.Time) {
 	t.Helper()
-	for api.Feeds() == 0 {
+	for fake.Feeds() == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("Tail never subscribed")
 		}

@@ -117,6 +117,9 @@ and, when none is running, opens the data directory itself.`,
 					fmt.Fprintf(w, "  %s: %s", at.ErrorClass, at.Error)
 				}
 				fmt.Fprintln(w)
+				for _, h := range at.ResponseHeaders {
+					fmt.Fprintf(w, "  < %s: %s\n", h.Name, h.Value)
+				}
 				if at.ResponseBody != "" {
 					fmt.Fprintf(w, "%s\n", indent(truncate(at.ResponseBody, 2000), "  | "))
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
@@ -177,7 +178,7 @@ func writeIntegrationsTable(w io.Writer, list []*manifest.Integration) {
 			if !fv.DefaultValue.IsUndefined() {
 				def = string(jsonv.Marshal(fv.DefaultValue))
 				if fv.IsSecret {
-					def = manifest.Mask(fv.DefaultValue.Text())
+					def = mask.Value(fv.DefaultValue.Text())
 				}
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", lead, fv.Key, fv.Type, yesNo(fv.Required()), yesNo(fv.IsSecret), def)
@@ -227,7 +228,7 @@ func integrationsJSON(list []*manifest.Integration) jsonv.Value {
 			f.Set("secret", jsonv.Boolean(fv.IsSecret))
 			if d := fv.DefaultValue; !d.IsUndefined() {
 				if fv.IsSecret {
-					d = jsonv.Str(manifest.Mask(d.Text()))
+					d = jsonv.Str(mask.Value(d.Text()))
 				}
 				f.Set("default", d)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 type renderOpts struct {
@@ -142,11 +143,7 @@ func runRender(a *app, o *renderOpts) error {
 		return failure(fmt.Errorf("render: %s: %w", src.Name, err))
 	}
 
-	masker := manifest.NewMasker(in.Secrets(vars)...)
-	if o.reveal {
-		masker = nil
-	}
-	out, masked := requestJSON(req, masker)
+	out, masked := requestJSON(req, mask.New(in.Secrets(vars)...), o.reveal)
 	if masked {
 		fmt.Fprintln(a.stderr, "auditrelay: secret values are masked; use --reveal to show them")
 	}
@@ -251,48 +248,43 @@ func readRenderInput(a *app, path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// requestJSON is the render output for req, with secrets masked unless
-// masker is nil. It reports whether anything was masked.
-func requestJSON(req *hook.Request, masker *manifest.Masker) (jsonv.Value, bool) {
+// requestJSON is the render output for req, masked by m as everything
+// auditrelay shows is (core/mask), unless reveal. It reports whether
+// anything was masked.
+func requestJSON(req *hook.Request, m *mask.Masker, reveal bool) (jsonv.Value, bool) {
 	masked := false
-	mask := func(s string, secret bool) string {
-		if masker == nil {
-			return s
+	show := func(raw, shown string) string {
+		if reveal {
+			return raw
 		}
-		out := masker.Mask(s)
-		if out == s && secret && s != "" {
-			// Derived from a secret in a form the masker cannot find
-			// (base64 in a Basic auth header, for one): hide it whole.
-			out = manifest.Mask(s)
-		}
-		if out != s {
+		if shown != raw {
 			masked = true
 		}
-		return out
+		return shown
 	}
-	m := jsonv.NewMembers(6)
+	out := jsonv.NewMembers(6)
 	if req.Template != "" {
-		m.Set("template", jsonv.Str(req.Template))
+		out.Set("template", jsonv.Str(req.Template))
 	} else {
-		m.Set("template", jsonv.NullValue())
+		out.Set("template", jsonv.NullValue())
 	}
 	if req.Skipped != "" {
-		m.Set("skipped", jsonv.Str(req.Skipped))
+		out.Set("skipped", jsonv.Str(req.Skipped))
 		if req.Custom && req.Body != nil {
-			m.Set("body", jsonv.Str(mask(string(req.Body), false)))
+			out.Set("body", jsonv.Str(show(string(req.Body), m.Text(string(req.Body)))))
 		}
-		return jsonv.Obj(m), masked
+		return jsonv.Obj(out), masked
 	}
-	m.Set("method", jsonv.Str(req.Method))
-	m.Set("url", jsonv.Str(mask(req.URL, req.URLSecret)))
+	out.Set("method", jsonv.Str(req.Method))
+	out.Set("url", jsonv.Str(show(req.URL, m.URL(req.URL, req.URLSecret))))
 	hs := make([]jsonv.Value, len(req.Headers))
 	for i, h := range req.Headers {
 		hm := jsonv.NewMembers(2)
 		hm.Set("name", jsonv.Str(h.Name))
-		hm.Set("value", jsonv.Str(mask(h.Value, h.Secret)))
+		hm.Set("value", jsonv.Str(show(h.Value, m.Header(h.Name, h.Value, h.Secret))))
 		hs[i] = jsonv.Obj(hm)
 	}
-	m.Set("headers", jsonv.Arr(hs...))
-	m.Set("body", jsonv.Str(mask(string(req.Body), false)))
-	return jsonv.Obj(m), masked
+	out.Set("headers", jsonv.Arr(hs...))
+	out.Set("body", jsonv.Str(show(string(req.Body), m.Text(string(req.Body)))))
+	return jsonv.Obj(out), masked
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/reftest"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
@@ -43,7 +44,7 @@ func TestRenderBuiltinGolden(t *testing.T) {
 
 func TestRenderMasksSecrets(t *testing.T) {
 	code, out, _ := runMain(t, "", "render", "--integration", "slack", "--sample", "flag", "--set", "webhookUrl="+slackURL)
-	if code != 0 || strings.Contains(out, slackURL) || !strings.Contains(out, `"url": "••••XX"`) {
+	if code != 0 || strings.Contains(out, slackURL) || !strings.Contains(out, `"url": "`+mask.Masked+`"`) {
 		t.Errorf("masked: exit %d\n%s", code, out)
 	}
 	code, out, _ = runMain(t, "", "render", "--integration", "slack", "--sample", "flag", "--set", "webhookUrl="+slackURL, "--reveal")
@@ -105,7 +106,7 @@ func TestRenderReferenceRoundTrip(t *testing.T) {
 	code, out, _ = runMain(t, "", "--integrations-dir", filepath.Join(ref, "integrations"), "render",
 		"--integration", "datadog", "--context", filepath.Join(ref, ctx), "--vars", vars)
 	masked, _ := jsonv.DecodeString(out)
-	if code != 0 || masked.Get("headers").Index(1).Get("value").Text() != "••••ey" || masked.Get("body").Text() != want.Get("body").Text() {
+	if code != 0 || masked.Get("headers").Index(1).Get("value").Text() != mask.Masked || masked.Get("body").Text() != want.Get("body").Text() {
 		t.Errorf("masked output:\n%s", out)
 	}
 }
@@ -128,7 +129,7 @@ func TestRenderEntryStandardPayload(t *testing.T) {
 		t.Skipf("core/auditlog fixture missing: %v", err)
 	}
 	code, out, errOut := runMain(t, "", "render", "--integration", "webhook", "--entry", entry,
-		"--set", "url=https://hooks.example.com/ld", "--set", "secret=whsec-0123456789")
+		"--set", "url=https://hooks.example.com/ld", "--set", "secret=whsec-0123456789", "--reveal")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -144,6 +145,12 @@ func TestRenderEntryStandardPayload(t *testing.T) {
 	sig := v.Get("headers").Index(2)
 	if sig.Get("name").Text() != "X-LD-Signature" || sig.Get("value").Text() != hex.EncodeToString(mac.Sum(nil)) {
 		t.Errorf("signature header = %s", jsonv.Marshal(sig))
+	}
+	// Without --reveal the signature is masked, as everywhere else.
+	_, out, _ = runMain(t, "", "render", "--integration", "webhook", "--entry", entry,
+		"--set", "url=https://hooks.example.com/ld", "--set", "secret=whsec-0123456789")
+	if !strings.Contains(out, `"value": "`+mask.Masked+`"`) || strings.Contains(out, hex.EncodeToString(mac.Sum(nil))) {
+		t.Errorf("masked signature:\n%s", out)
 	}
 	// With only a context there is no entry to send.
 	code, out, _ = runMain(t, "", "render", "--integration", "webhook", "--sample", "flag", "--set", "url=https://hooks.example.com/ld")

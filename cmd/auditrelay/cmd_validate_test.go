@@ -12,7 +12,19 @@ import (
 	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+// -update rewrites golden files in testdata/. The console's test kit
+// (teatest, which mask_test.go uses) registers a flag of that name too;
+// both then mean the same, so register ours only when it is missing.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files in testdata/")
+	}
+}
+
+func updating() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // runMain runs the CLI with args and returns the exit code and output.
 func runMain(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
@@ -26,7 +38,7 @@ func runMain(t *testing.T, stdin string, args ...string) (code int, stdout, stde
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if updating() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}

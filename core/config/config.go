@@ -12,6 +12,8 @@ package config
 import (
 	"net/netip"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // Config is the whole validated configuration.
@@ -157,12 +159,7 @@ type Secret struct {
 
 // String masks the secret so that printing a Secret by accident leaks
 // nothing.
-func (s Secret) String() string {
-	if s.Value == "" {
-		return ""
-	}
-	return "••••••"
-}
+func (s Secret) String() string { return mask.Value(s.Value) }
 
 // GoString masks the secret in %#v too.
 func (s Secret) GoString() string { return "config.Secret{" + s.String() + "}" }

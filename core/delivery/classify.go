@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 var errBodyTooLarge = errors.New("request body too large")
@@ -109,16 +111,16 @@ func badValueByte(v string) int {
 // classify maps a transport error to an ErrorClass and a masked message.
 // Order matters: the caller stopping wins over everything, then our own
 // deadline, then the most specific network cause.
-func (c *Client) classify(parent, sendCtx context.Context, err error, secrets []string) (ErrorClass, error) {
+func (c *Client) classify(parent, sendCtx context.Context, err error, m *mask.Masker) (ErrorClass, error) {
 	inner := innerError(err)
 	if perr := parent.Err(); perr != nil {
 		if errors.Is(perr, context.Canceled) {
-			return ClassCanceled, sendErr(ClassCanceled, inner, secrets, "canceled: %v", context.Cause(parent))
+			return ClassCanceled, sendErr(ClassCanceled, inner, m, "canceled: %v", context.Cause(parent))
 		}
-		return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: caller's deadline passed before an answer")
+		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: caller's deadline passed before an answer")
 	}
 	if errors.Is(context.Cause(sendCtx), errSendTimeout) {
-		return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: no complete answer within %s", humanDuration(c.opts.Timeout))
+		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no complete answer within %s", humanDuration(c.opts.Timeout))
 	}
 
 	// Refused by the target rules: nothing was sent, and the same
@@ -133,36 +135,36 @@ func (c *Client) classify(parent, sendCtx context.Context, err error, secrets []
 		if dnsErr.IsNotFound {
 			what = "no such host"
 		}
-		return ClassDNS, sendErr(ClassDNS, inner, secrets, "dns: lookup %s: %s", dnsErr.Name, what)
+		return ClassDNS, sendErr(ClassDNS, inner, m, "dns: lookup %s: %s", dnsErr.Name, what)
 	}
 	if isTLSError(err) {
 		msg := inner.Error()
 		if !strings.HasPrefix(msg, "tls: ") {
 			msg = "tls: " + msg
 		}
-		return ClassTLS, sendErr(ClassTLS, inner, secrets, "%s", msg)
+		return ClassTLS, sendErr(ClassTLS, inner, m, "%s", msg)
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && (opErr.Op == "dial" || opErr.Op == "proxyconnect") {
-		return ClassConnect, sendErr(ClassConnect, inner, secrets, "connect: %v", inner)
+		return ClassConnect, sendErr(ClassConnect, inner, m, "connect: %v", inner)
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		if strings.Contains(inner.Error(), "awaiting response headers") {
-			return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: no response headers within %s", humanDuration(c.opts.ResponseHeaderTimeout))
+			return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no response headers within %s", humanDuration(c.opts.ResponseHeaderTimeout))
 		}
-		return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: %v", inner)
+		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: %v", inner)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return ClassTimeout, sendErr(ClassTimeout, inner, secrets, "timeout: %v", inner)
+		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: %v", inner)
 	}
 	if errors.Is(err, context.Canceled) {
-		return ClassCanceled, sendErr(ClassCanceled, inner, secrets, "canceled: %v", inner)
+		return ClassCanceled, sendErr(ClassCanceled, inner, m, "canceled: %v", inner)
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return ClassProtocol, sendErr(ClassProtocol, inner, secrets, "protocol: connection closed by the receiver before a complete answer (%v)", inner)
+		return ClassProtocol, sendErr(ClassProtocol, inner, m, "protocol: connection closed by the receiver before a complete answer (%v)", inner)
 	}
-	return ClassProtocol, sendErr(ClassProtocol, inner, secrets, "protocol: %v", inner)
+	return ClassProtocol, sendErr(ClassProtocol, inner, m, "protocol: %v", inner)
 }
 
 // isTLSError recognises handshake and certificate failures.

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // Client sends deliveries over one shared, tuned transport. It is safe for
@@ -149,7 +151,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 			class = ClassBodyTooLarge
 		}
 		res.ErrorClass = class
-		res.Err = &SendError{Class: class, msg: MaskSecrets(err.Error(), r.Secrets)}
+		res.Err = &SendError{Class: class, msg: r.Mask.Text(err.Error())}
 		return res
 	}
 
@@ -187,7 +189,7 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	req, err := http.NewRequestWithContext(sendCtx, method, target, bytes.NewReader(r.Body))
 	if err != nil {
 		res.ErrorClass = ClassInvalid
-		res.Err = &SendError{Class: ClassInvalid, msg: MaskSecrets("invalid request: "+innerError(err).Error(), r.Secrets), err: innerError(err)}
+		res.Err = &SendError{Class: ClassInvalid, msg: r.Mask.Text("invalid request: " + innerError(err).Error()), err: innerError(err)}
 		return res
 	}
 	req.Header = hdr
@@ -199,22 +201,20 @@ func (c *Client) Send(ctx context.Context, r Request) Result {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		res.Duration = time.Since(start)
-		res.ErrorClass, res.Err = c.classify(ctx, sendCtx, err, r.Secrets)
+		res.ErrorClass, res.Err = c.classify(ctx, sendCtx, err, r.Mask)
 		return res
 	}
 	res.StatusCode = resp.StatusCode
 	res.RetryAfter = ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-	res.Headers = keepHeaders(resp.Header, c.keep, r.Secrets)
+	res.Headers = keepHeaders(resp.Header, c.keep, r.Mask)
 	res.Body, res.BodyTruncated, res.BodyErr = readCapped(resp.Body, c.opts.MaxResponseBody, c.opts.MaxDrain)
 	// Closing before EOF (a body longer than the drain bound) makes the
 	// transport drop the connection instead of reusing it.
 	resp.Body.Close()
 	res.Duration = time.Since(start)
-	if len(r.Secrets) > 0 {
-		res.Body = maskBytes(res.Body, r.Secrets)
-	}
+	res.Body = r.Mask.Bytes(res.Body)
 	if res.BodyErr != nil {
-		res.BodyErr = &SendError{Class: ClassProtocol, msg: MaskSecrets("reading response body: "+res.BodyErr.Error(), r.Secrets), err: res.BodyErr}
+		res.BodyErr = &SendError{Class: ClassProtocol, msg: r.Mask.Text("reading response body: " + res.BodyErr.Error()), err: res.BodyErr}
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		res.ErrorClass = ClassStatus
@@ -251,19 +251,14 @@ func readCapped(body io.Reader, max int, drain int64) ([]byte, bool, error) {
 
 // keepHeaders copies the response headers named in keep (canonical name →
 // position in Options.ResponseHeaders), masked, in that order.
-func keepHeaders(h http.Header, keep map[string]int, secrets []string) []Header {
+func keepHeaders(h http.Header, keep map[string]int, m *mask.Masker) []Header {
 	var out []Header
 	for name, vals := range h {
 		if _, ok := keep[name]; !ok {
 			continue
 		}
 		for _, v := range vals {
-			if name == "Location" {
-				v = MaskURL(v, secrets)
-			} else {
-				v = MaskSecrets(v, secrets)
-			}
-			out = append(out, Header{Name: name, Value: v})
+			out = append(out, Header{Name: name, Value: m.Header(name, v, false)})
 		}
 	}
 	// Map order is random; keep the configured order, values in order.
@@ -281,6 +276,6 @@ func innerError(err error) error {
 }
 
 // sendErr builds a SendError whose message is masked.
-func sendErr(class ErrorClass, inner error, secrets []string, format string, args ...any) *SendError {
-	return &SendError{Class: class, msg: MaskSecrets(fmt.Sprintf(format, args...), secrets), err: inner}
+func sendErr(class ErrorClass, inner error, m *mask.Masker, format string, args ...any) *SendError {
+	return &SendError{Class: class, msg: m.Text(fmt.Sprintf(format, args...)), err: inner}
 }

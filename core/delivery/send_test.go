@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // TestServerErrorThenSuccess walks a delivery through a 500 and a 204,
@@ -225,7 +227,7 @@ func TestConnectionRefused(t *testing.T) {
 	ln.Close()
 	c := newTestClient(t, Options{})
 	r := req("http://relay:hunter2@" + addr + "/in?token=tok-123456")
-	r.Secrets = []string{"tok-123456"}
+	r.Mask = mask.New("tok-123456")
 	res := c.Send(context.Background(), r)
 	wantClass(t, res, ClassConnect)
 	msg := res.Err.Error()
@@ -300,14 +302,14 @@ func TestRedirectNotFollowed(t *testing.T) {
 	rec := newRecorder(t, status(302, "Location", target.URL+"/new?token=tok-abcdef"))
 	c := newTestClient(t, Options{})
 	r := req(rec.URL)
-	r.Secrets = []string{"tok-abcdef"}
+	r.Mask = mask.New("tok-abcdef")
 	res := c.Send(context.Background(), r)
 	wantClass(t, res, ClassStatus)
 	if res.StatusCode != 302 || followed.Load() != 0 {
 		t.Fatalf("status %d, target hit %d times: redirect must not be followed", res.StatusCode, followed.Load())
 	}
 	v := DefaultSchedule().Decide(0, res, time.Now(), seq(9))
-	wantOutcome(t, v, Fail, "302 Found", target.URL+"/new?token="+Mask, "not followed")
+	wantOutcome(t, v, Fail, "302 Found", target.URL+"/new?token="+mask.Masked, "not followed")
 	if strings.Contains(v.Reason, "tok-abcdef") {
 		t.Errorf("reason %q leaks the token", v.Reason)
 	}
@@ -439,7 +441,7 @@ func TestInvalidRequestsNotSent(t *testing.T) {
 		{"bad header name", mod(func(r *Request) { r.Headers = append(r.Headers, Header{"X Bad", "v"}) }), ClassInvalid, `header 2 name "X Bad"`},
 		{"header value newline", mod(func(r *Request) {
 			r.Headers = append(r.Headers, Header{"Authorization", "Bearer sec\nret"})
-			r.Secrets = []string{"sec\nret"}
+			r.Mask = mask.New("sec\nret")
 		}), ClassInvalid, `header "Authorization" value has a control character at byte 10`},
 		{"body too large", mod(func(r *Request) { r.Body = make([]byte, 1025) }), ClassBodyTooLarge, "1025 bytes, limit 1024"},
 	}
@@ -470,13 +472,13 @@ func TestSecretsMaskedInResult(t *testing.T) {
 	})
 	c := newTestClient(t, Options{})
 	r := req(rec.URL + "/in?token=tok-987654")
-	r.Secrets = []string{"tok-987654"}
+	r.Mask = mask.New("tok-987654")
 	res := c.Send(context.Background(), r)
 	wantClass(t, res, ClassStatus)
-	if string(res.Body) != "bad token "+Mask+" for user" {
+	if string(res.Body) != "bad token "+mask.Masked+" for user" {
 		t.Errorf("Body = %q, want the token masked", res.Body)
 	}
-	if got := res.Header("X-Request-Id"); got != "req-"+Mask {
+	if got := res.Header("X-Request-Id"); got != "req-"+mask.Masked {
 		t.Errorf("X-Request-Id = %q, want masked", got)
 	}
 	// The server did get the real token: masking is on the way back only.

@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // Header is one HTTP header line. A slice of them keeps order and repeats,
@@ -40,10 +42,11 @@ type Request struct {
 	// StandardWebhooks, when set, adds webhook-id, webhook-timestamp and
 	// webhook-signature.
 	StandardWebhooks *SWSigner
-	// Secrets are values (tokens, passwords, form variables marked
-	// isSecret) masked out of everything Send returns: errors, response
-	// headers and the response body.
-	Secrets []string
+	// Mask knows the subscription's secrets (tokens, passwords, form
+	// variables marked isSecret) and masks them out of everything Send
+	// returns: errors, response headers and the response body. nil masks
+	// credential headers and URL passwords only.
+	Mask *mask.Masker
 }
 
 // ErrorClass is a coarse, stable name for why a Send did not get a 2xx.
@@ -64,8 +67,8 @@ const (
 	ClassTarget       ErrorClass = "target-refused"  // the address is refused by the target rules (Targets); not sent
 )
 
-// Result is what one Send observed. It never holds a secret from
-// Request.Secrets or a URL password.
+// Result is what one Send observed. It never holds a secret known to
+// Request.Mask or a URL password.
 type Result struct {
 	// StatusCode is 0 when no HTTP answer arrived.
 	StatusCode int

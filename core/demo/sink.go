@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/mask"
 )
 
 // SinkConfig configures a demo sink. Zero values take the defaults noted;
@@ -250,7 +252,7 @@ func (s *Sink) record(r *http.Request, body []byte, status int, outcome string, 
 	excerpt := body[:min(len(body), s.cfg.BodyExcerpt)]
 	req := SinkRequest{
 		At: at, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-		Header: maskHeader(r.Header), Body: string(excerpt), BodySize: len(body),
+		Header: shownHeaders(r.Header), Body: string(excerpt), BodySize: len(body),
 		Status: status, Outcome: outcome, Duration: d,
 	}
 	s.mu.Lock()
@@ -265,24 +267,14 @@ func (s *Sink) record(r *http.Request, body []byte, status int, outcome string, 
 	}
 }
 
-// maskHeader hides credentials: Authorization keeps its scheme ("Bearer
-// ••••"), other secret-looking headers show only that they were set.
-func maskHeader(h http.Header) http.Header {
+// shownHeaders is h as auditrelay shows headers, credentials masked
+// (core/mask): a sink knows no secret values, so this is by header name.
+func shownHeaders(h http.Header) http.Header {
 	out := h.Clone()
+	var m *mask.Masker
 	for name, vals := range out {
-		lower := strings.ToLower(name)
-		secret := lower == "authorization" || lower == "proxy-authorization" || lower == "cookie" ||
-			strings.Contains(lower, "token") || strings.Contains(lower, "secret") ||
-			strings.Contains(lower, "api-key") || strings.Contains(lower, "apikey")
-		if !secret {
-			continue
-		}
 		for i, v := range vals {
-			if scheme, _, ok := strings.Cut(v, " "); ok && (lower == "authorization" || lower == "proxy-authorization") {
-				vals[i] = scheme + " ••••"
-			} else {
-				vals[i] = "••••"
-			}
+			vals[i] = m.Header(name, v, false)
 		}
 	}
 	return out

@@ -31,7 +31,7 @@ func (e *Engine) Retry(ctx context.Context, actor, deliveryID string) error {
 	}
 	e.record(ctx, actor, "retry", deliveryID, fmt.Sprintf("subscription %s, entry %s", d.Subscription, d.EntryID))
 	d.State, d.Reason, d.NextAttemptAt = store.Pending, "retried by "+actor, e.now()
-	dv := deliveryView(d)
+	dv := e.deliveryView(d)
 	e.bus.publish(Event{Kind: DeliveryUpdated, Delivery: &dv})
 	e.wakeSub(d.Subscription)
 	return nil
@@ -82,7 +82,8 @@ func (e *Engine) record(ctx context.Context, actor, kind, target, detail string)
 		return
 	}
 	e.log.Info("operator action", "actor", actor, "action", kind, "target", target)
-	e.bus.publish(Event{Kind: ActionRecorded, Action: &a})
+	av := actionView(a)
+	e.bus.publish(Event{Kind: ActionRecorded, Action: &av})
 }
 
 // Test implements API: LaunchDarkly's "validate connection".
@@ -126,7 +127,7 @@ func (e *Engine) Test(ctx context.Context, actor, subscription string) (TestResu
 		Headers:          headers,
 		Body:             req.Body,
 		StandardWebhooks: s.sw,
-		Secrets:          s.secrets,
+		Mask:             s.masker,
 	})
 	res.StatusCode, res.Duration = out.StatusCode, out.Duration
 	res.Body = string(out.Body)

@@ -1,381 +1,71 @@
 package engine
 
-import (
-	"context"
-	"errors"
-	"time"
+import "github.com/auditrelay/auditrelay/core/engine/api"
 
-	"github.com/auditrelay/auditrelay/core/store"
+// The API the engine implements and the views it returns are defined in
+// core/engine/api, so the console builds against them without linking the
+// engine or its store. These names keep the engine's own code and the
+// commands writing engine.X; they are the same types and values.
+
+type (
+	API              = api.API
+	State            = api.State
+	Header           = api.Header
+	Action           = api.Action
+	EventKind        = api.EventKind
+	Event            = api.Event
+	Feed             = api.Feed
+	SubscriptionInfo = api.SubscriptionInfo
+	EntryQuery       = api.EntryQuery
+	EntryView        = api.EntryView
+	Decision         = api.Decision
+	EntryDetail      = api.EntryDetail
+	Explanation      = api.Explanation
+	DeliveryQuery    = api.DeliveryQuery
+	DeliveryView     = api.DeliveryView
+	AttemptView      = api.AttemptView
+	DeliveryDetail   = api.DeliveryDetail
+	RequestView      = api.RequestView
+	TestResult       = api.TestResult
+	Form             = api.Form
+	FormField        = api.FormField
+	FormError        = api.FormError
+	TemplateInfo     = api.TemplateInfo
+	Preview          = api.Preview
+	TemplateIssue    = api.TemplateIssue
+	Stats            = api.Stats
+	SourceStatus     = api.SourceStatus
 )
 
-// API is everything the console (local or over SSH) and the admin HTTP API
-// may do with a running engine. They use nothing else: no store, no
-// delivery code. Every method is safe for concurrent use, and none blocks on
-// a slow caller.
-type API interface {
-	// Subscribe starts a live feed of engine events. The feed never blocks
-	// the engine: when its buffer is full, events are dropped and counted.
-	Subscribe(ctx context.Context, buffer int) *Feed
-
-	Subscriptions() []SubscriptionInfo
-	Stats() Stats
-
-	Entries(ctx context.Context, q EntryQuery) ([]EntryView, error)
-	Entry(ctx context.Context, id string) (EntryDetail, error) // ErrNotFound
-	Deliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryView, error)
-	Delivery(ctx context.Context, id string) (DeliveryDetail, error) // ErrNotFound
-
-	// Retry makes one failed delivery pending now.
-	Retry(ctx context.Context, actor, deliveryID string) error
-	// RetryAll makes every failed delivery of a subscription pending now.
-	RetryAll(ctx context.Context, actor, subscription string) (int, error)
-	// SetPaused pauses or resumes a subscription; resuming a subscription
-	// disabled by a 410 re-enables it.
-	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
-	// Test renders the subscription's validation template against a sample
-	// entry and sends it now, as LaunchDarkly's "validate connection" does.
-	Test(ctx context.Context, actor, subscription string) (TestResult, error)
-
-	// Form returns the subscription's form variables with current values,
-	// secrets masked.
-	Form(subscription string) (Form, error)
-	// RevealSecret returns a secret form value unmasked (callers check the
-	// operator's role first).
-	RevealSecret(ctx context.Context, actor, subscription, key string) (string, error)
-	// SaveForm validates values (all of them: a *FormError lists each bad
-	// field), saves them to the config file atomically and applies them to
-	// new deliveries. Keys absent from values keep their current value.
-	SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error
-
-	// Templates lists the subscription's templates with their sources.
-	Templates(subscription string) ([]TemplateInfo, error)
-	// Preview renders an entry (by id; "" = a built-in sample of the kind
-	// the template is for) with template source that need not be saved,
-	// for a live preview while editing.
-	Preview(ctx context.Context, subscription, key, source, entryID string) (Preview, error)
-	// SaveTemplate parses source (refusing it with the reason when it does
-	// not parse), writes it atomically keeping a backup of the previous
-	// version, and makes new deliveries use it. baseHash is the Hash the
-	// editor started from: when the template changed since, the save is
-	// refused with ErrConflict.
-	SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (TemplateInfo, error)
-
-	// Actions lists recent operator actions (retries, pauses, edits) with
-	// who did them.
-	Actions(ctx context.Context, since time.Time, limit int) ([]store.Action, error)
-
-	// SetGeneratorRate changes the demo generator's rate (entries per
-	// second; 0 pauses). ErrNoGenerator when not running the demo.
-	SetGeneratorRate(rate float64) error
-}
-
-// Errors callers can test with errors.Is.
-var (
-	ErrNotFound        = errors.New("not found")
-	ErrConflict        = errors.New("changed since you opened it")
-	ErrNotRetryable    = errors.New("delivery is not failed")
-	ErrNoGenerator     = errors.New("no demo generator running")
-	ErrUnknownSub      = errors.New("unknown subscription")
-	ErrNotEditable     = errors.New("not editable")
-	ErrCustomDelivery  = errors.New("integration needs a custom delivery sink")
-	ErrNoValidationTpl = errors.New("integration has no validation template")
-)
-
-// State re-exports the store's delivery states for the console.
-type State = store.State
-
-// Delivery states, re-exported.
+// Delivery states.
 const (
-	Pending   = store.Pending
-	InFlight  = store.InFlight
-	Delivered = store.Delivered
-	Failed    = store.Failed
-	Filtered  = store.Filtered
-	Skipped   = store.Skipped
+	Pending   = api.Pending
+	InFlight  = api.InFlight
+	Delivered = api.Delivered
+	Failed    = api.Failed
+	Filtered  = api.Filtered
+	Skipped   = api.Skipped
 )
-
-// EventKind says what an Event reports.
-type EventKind uint8
 
 // Kinds of Event.
 const (
-	EntryReceived       EventKind = iota + 1 // Entry is set, with its decisions
-	DeliveryUpdated                          // Delivery is set; Attempt too when an attempt finished
-	SubscriptionUpdated                      // Subscription is set (paused, resumed, disabled, edited)
-	ActionRecorded                           // Action is set: an operator did something
+	EntryReceived       = api.EntryReceived
+	DeliveryUpdated     = api.DeliveryUpdated
+	SubscriptionUpdated = api.SubscriptionUpdated
+	ActionRecorded      = api.ActionRecorded
 )
 
-// Event is one thing that happened in the engine, possibly on another
-// instance sharing the store.
-type Event struct {
-	Seq          uint64
-	Time         time.Time
-	Kind         EventKind
-	Entry        *EntryView
-	Delivery     *DeliveryView
-	Attempt      *AttemptView
-	Subscription *SubscriptionInfo
-	Action       *store.Action
-}
+// Errors callers can test with errors.Is.
+var (
+	ErrNotFound        = api.ErrNotFound
+	ErrConflict        = api.ErrConflict
+	ErrNotRetryable    = api.ErrNotRetryable
+	ErrNoGenerator     = api.ErrNoGenerator
+	ErrUnknownSub      = api.ErrUnknownSub
+	ErrNotEditable     = api.ErrNotEditable
+	ErrCustomDelivery  = api.ErrCustomDelivery
+	ErrNoValidationTpl = api.ErrNoValidationTpl
+)
 
-// Feed is a live subscription to engine events.
-type Feed struct {
-	// C carries events in order. It is closed when the feed's context ends
-	// or the engine stops.
-	C <-chan Event
-	// dropped counts events lost because C was full.
-	dropped func() uint64
-}
-
-// Dropped returns how many events were lost because the reader was slow.
-func (f *Feed) Dropped() uint64 {
-	if f == nil || f.dropped == nil {
-		return 0
-	}
-	return f.dropped()
-}
-
-// NewFeed builds a Feed over a channel and a drop counter; for engine
-// implementations and tests of the console.
-func NewFeed(c <-chan Event, dropped func() uint64) *Feed {
-	return &Feed{C: c, dropped: dropped}
-}
-
-// SubscriptionInfo is a subscription as the console shows it.
-type SubscriptionInfo struct {
-	Name            string
-	Integration     string // integration key (built-in name or directory name)
-	IntegrationName string // the manifest's display name
-	Enabled         bool   // from config
-	Paused          bool
-	Disabled        bool   // disabled by the engine (410 Gone) until resumed
-	Reason          string // why paused or disabled
-	UpdatedBy       string
-	UpdatedAt       time.Time
-	CustomDelivery  bool   // deliveryMethod "custom": rendered, never sent over HTTP
-	PolicyNote      string // e.g. "no policy: every entry is sent"
-	Concurrency     int
-	Rate            float64
-	Counts          map[State]int
-	InFlight        int
-	LastAttemptAt   time.Time
-	LastStatus      int
-	LastError       string
-	NextRetryAt     time.Time // earliest pending retry
-}
-
-// EntryQuery selects entries, newest first.
-type EntryQuery struct {
-	Before time.Time
-	Kind   string
-	Limit  int
-}
-
-// EntryView is an entry in lists and the live stream.
-type EntryView struct {
-	ID          string
-	Date        time.Time
-	ReceivedAt  time.Time
-	Source      string
-	Kind        string
-	Title       string
-	Member      string
-	Project     string
-	Environment string
-	Decisions   []Decision
-}
-
-// Decision is one subscription's verdict on an entry.
-type Decision struct {
-	Subscription string
-	Sent         bool   // the policy allowed the entry
-	Summary      string // one-line explanation
-	DeliveryID   string
-	State        State
-}
-
-// EntryDetail is an entry with its raw JSON, template context and full
-// explanations.
-type EntryDetail struct {
-	EntryView
-	Raw         []byte
-	Context     []byte // the template context, indented JSON
-	Explanation []Explanation
-}
-
-// Explanation is the full, multi-line policy explanation for one
-// subscription, recomputed with the subscription's current policy.
-type Explanation struct {
-	Subscription string
-	Sent         bool
-	Summary      string
-	Text         string
-	PolicyNote   string // e.g. "policy changed since the entry was ingested"
-}
-
-// DeliveryQuery selects deliveries, most recently updated first.
-type DeliveryQuery struct {
-	Subscription string
-	EntryID      string
-	States       []State
-	Before       time.Time
-	Limit        int
-}
-
-// DeliveryView is a delivery in lists.
-type DeliveryView struct {
-	ID            string
-	EntryID       string
-	Subscription  string
-	State         State
-	Reason        string
-	Attempts      int
-	NextAttemptAt time.Time
-	LastStatus    int
-	LastError     string
-	LastLatency   time.Duration
-	LastAttemptAt time.Time
-	UpdatedAt     time.Time
-	EntryDate     time.Time
-	EntryKind     string
-	EntryTitle    string
-}
-
-// AttemptView is one attempt as recorded.
-type AttemptView struct {
-	DeliveryID      string
-	Subscription    string
-	Number          int
-	Instance        string
-	Trigger         string
-	StartedAt       time.Time
-	Duration        time.Duration
-	URL             string // secrets masked
-	Template        string
-	TemplateHash    string
-	StatusCode      int
-	ErrorClass      string
-	Error           string
-	ResponseHeaders []store.Header
-	ResponseBody    string
-	Outcome         string // "delivered", "retry at 14:02:11 (…)", "failed: …"
-}
-
-// DeliveryDetail is a delivery with its attempts and the request it makes.
-type DeliveryDetail struct {
-	DeliveryView
-	Attempts []AttemptView
-	Request  RequestView // rendered now with the subscription's current templates and values
-}
-
-// RequestView is a rendered request with secrets masked.
-type RequestView struct {
-	Template     string
-	TemplateHash string
-	Method       string
-	URL          string
-	Headers      []store.Header
-	Body         string // pretty-printed when JSON
-	BodyIsJSON   bool
-	Skipped      string // why nothing would be sent, "" when something would
-	Note         string
-}
-
-// TestResult is the answer to a connection test.
-type TestResult struct {
-	Request    RequestView
-	StatusCode int
-	Duration   time.Duration
-	Error      string
-	Body       string // the response body (capped)
-	OK         bool
-}
-
-// Form is a subscription's form variables.
-type Form struct {
-	Subscription string
-	Integration  string
-	Fields       []FormField
-	Editable     bool   // false when there is no config file to save to
-	Note         string // why not editable
-}
-
-// FormField is one form variable with its current value.
-type FormField struct {
-	Key           string
-	Name          string
-	Type          string // string, boolean, uri, enum, ...
-	Description   string
-	Required      bool
-	Secret        bool
-	Hidden        bool
-	AllowedValues []string
-	Default       string
-	Placeholder   string
-	Value         string // masked when Secret
-	Set           bool   // a value is configured (or defaulted)
-	Ref           string // "env:NAME"/"file:PATH" when the value comes from there (then read-only)
-}
-
-// FormError lists invalid form values by key.
-type FormError struct {
-	Fields map[string]string // key → message
-}
-
-func (e *FormError) Error() string {
-	if len(e.Fields) == 1 {
-		for k, m := range e.Fields {
-			return k + ": " + m
-		}
-	}
-	return "invalid form values"
-}
-
-// TemplateInfo is one template of a subscription.
-type TemplateInfo struct {
-	Key      string // flag, project, environment, member, default, validation
-	Path     string // file it is read from ("builtin:slack/templates/flag.json.hbs" for embedded ones)
-	Override string // per-subscription override file, "" when none
-	Source   string
-	Hash     string // sha256 hex of Source
-	JSON     bool   // a JSON template (.json/.json.hbs): the context is JSON-escaped
-	Editable bool
-	Note     string
-}
-
-// Preview is a live render while editing.
-type Preview struct {
-	Request RequestView
-	Errors  []TemplateIssue // parse and strict-mode problems, with line:col
-	EntryID string          // the entry rendered
-}
-
-// TemplateIssue is a template problem at a position.
-type TemplateIssue struct {
-	Line, Col int
-	Severity  string // "error" or "warning"
-	Msg       string
-}
-
-// Stats is what the console header shows.
-type Stats struct {
-	Now              time.Time
-	Window           time.Duration // the span the series cover
-	EntriesPerSec    []float64     // one point per second, oldest first
-	DeliveriesPerSec []float64
-	FailuresPerSec   []float64
-	LatencyP50       time.Duration // delivery latency over the window
-	LatencyP99       time.Duration
-	QueueDepth       int // pending + in flight
-	Failed           int // failed deliveries waiting for an operator
-	Sources          []SourceStatus
-	Instance         string
-}
-
-// SourceStatus says whether a source is working.
-type SourceStatus struct {
-	Name      string // "webhook", "poller", "demo"
-	Connected bool
-	Detail    string // "listening on :8080", "last poll 3s ago", "429, retry in 20s"
-	LastEntry time.Time
-}
+// NewFeed is api.NewFeed.
+func NewFeed(c <-chan Event, dropped func() uint64) *Feed { return api.NewFeed(c, dropped) }

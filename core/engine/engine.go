@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/policy"
 	"github.com/auditrelay/auditrelay/core/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,11 +84,11 @@ type Engine struct {
 	rates   rates
 	metrics *metrics
 	events  *eventCache
+	editor  *editor // form and template edits: the only part that writes files
 
 	subsMu  sync.RWMutex
 	subs    map[string]*subEntry // by name
 	order   []string             // config order
-	editMu  sync.Mutex           // serialises config-file and template edits
 	statsMu sync.Mutex
 	stats   []store.SubscriptionStats
 	states  map[string]store.SubscriptionState
@@ -137,8 +137,7 @@ type subscription struct {
 	bound      *hook.Bound
 	vars       hook.Vars
 	values     map[string]jsonv.Value // resolved form values (with defaults)
-	secrets    []string
-	masker     *manifest.Masker
+	masker     *mask.Masker
 	policy     *policy.Policy
 	policyNote string
 	sw         *delivery.SWSigner
@@ -213,6 +212,7 @@ func New(opts Options) (*Engine, error) {
 		outcomes: make(chan finished, completerQueue),
 		states:   map[string]store.SubscriptionState{},
 	}
+	e.editor = newEditor(e)
 	var problems []string
 	for _, sc := range cfg.Subscriptions {
 		s, errs := e.buildSubscription(sc, nil, 0)
@@ -361,8 +361,7 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		bound:      hk.Bind(vars),
 		vars:       vars,
 		values:     resolved,
-		secrets:    secrets,
-		masker:     manifest.NewMasker(secrets...),
+		masker:     mask.New(secrets...),
 		policy:     pol,
 		policyNote: note,
 		sw:         sw,
@@ -441,10 +440,4 @@ func (e *Engine) wakeSub(name string) {
 	case ent.wake <- struct{}{}:
 	default:
 	}
-}
-
-// templateDir is where edited templates of a subscription are written when
-// it has no override file yet.
-func (e *Engine) templateDir(sub string) string {
-	return filepath.Join(e.cfg.DataDir, "templates", sub)
 }

@@ -177,7 +177,7 @@ func (h *harness) ingest(raws ...[]byte) []source.Result {
 
 // waitState polls the delivery until it reaches state (the engine runs on
 // its own goroutines; polling keeps the test independent of timing).
-func (h *harness) waitState(id string, want store.State) DeliveryDetail {
+func (h *harness) waitState(id string, want State) DeliveryDetail {
 	h.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -47,13 +47,13 @@ func TestAcceptedEntriesStartWithoutAClaim(t *testing.T) {
 			// An entry that comes before the subscription's worker runs is
 			// claimed: count from when one has been delivered.
 			h.ingest(entryJSON("first", "updateOn", "proj/default:env/production:flag/f"))
-			h.waitState(DeliveryID("raw", "first"), store.Delivered)
+			h.waitState(DeliveryID("raw", "first"), Delivered)
 			cc.claimed.Store(0)
 			const n = 10
 			for i := range n {
 				id := fmt.Sprintf("e%d", i)
 				h.ingest(entryJSON(id, "updateOn", "proj/default:env/production:flag/f"))
-				d := h.waitState(DeliveryID("raw", id), store.Delivered)
+				d := h.waitState(DeliveryID("raw", id), Delivered)
 				if len(d.Attempts) != 1 || d.Attempts[0].Number != 1 {
 					t.Fatalf("delivery %s: %d attempts recorded, want exactly attempt 1", d.ID, len(d.Attempts))
 				}
@@ -119,7 +119,7 @@ func TestLeaseAtIngestKeepsConcurrency(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.State == store.Pending {
+		if d.State == Pending {
 			pending++
 		}
 	}
@@ -128,7 +128,7 @@ func TestLeaseAtIngestKeepsConcurrency(t *testing.T) {
 	}
 	openTheFloodgates()
 	for i := range n {
-		h.waitState(DeliveryID("slow", fmt.Sprintf("e%d", i)), store.Delivered)
+		h.waitState(DeliveryID("slow", fmt.Sprintf("e%d", i)), Delivered)
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -147,7 +147,7 @@ func TestPausedSubscriptionTakesNothingAtIngest(t *testing.T) {
 	}
 	h.ingest(entryJSON("e1", "updateOn", "proj/default:env/production:flag/f"))
 	time.Sleep(200 * time.Millisecond)
-	if d := h.waitState(DeliveryID("raw", "e1"), store.Pending); len(d.Attempts) != 0 {
+	if d := h.waitState(DeliveryID("raw", "e1"), Pending); len(d.Attempts) != 0 {
 		t.Fatalf("paused delivery attempted %d times", len(d.Attempts))
 	}
 	if got := s.count.Load(); got != 0 {
@@ -156,7 +156,7 @@ func TestPausedSubscriptionTakesNothingAtIngest(t *testing.T) {
 	if err := h.eng.SetPaused(context.Background(), "alice", "raw", false); err != nil {
 		t.Fatal(err)
 	}
-	h.waitState(DeliveryID("raw", "e1"), store.Delivered)
+	h.waitState(DeliveryID("raw", "e1"), Delivered)
 }
 
 func TestDeliveryIDs(t *testing.T) {
@@ -217,7 +217,7 @@ func TestCallerGivingUpDoesNotStrandLeases(t *testing.T) {
 	})
 	// The first entry may come before the worker runs: let it through.
 	h.ingest(entryJSON("first", "updateOn", "proj/default:env/production:flag/f"))
-	h.waitState(DeliveryID("raw", "first"), store.Delivered)
+	h.waitState(DeliveryID("raw", "first"), Delivered)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -226,7 +226,7 @@ func TestCallerGivingUpDoesNotStrandLeases(t *testing.T) {
 	if err != nil || len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("Ingest = %+v, %v; want the entry stored", res, err)
 	}
-	d := h.waitState(DeliveryID("raw", "hungup"), store.Delivered)
+	d := h.waitState(DeliveryID("raw", "hungup"), Delivered)
 	if len(d.Attempts) != 1 {
 		t.Fatalf("%d attempts, want 1", len(d.Attempts))
 	}

@@ -34,9 +34,9 @@ func (e *Engine) Subscriptions() []SubscriptionInfo {
 		info := e.info(s, states[s.cfg.Name], counts[s.cfg.Name])
 		if ent, _, err := e.sub(s.cfg.Name); err == nil {
 			ent.lastMu.Lock()
-			info.LastAttemptAt, info.LastStatus, info.LastError = ent.last.at, ent.last.status, ent.last.err
+			info.LastAttemptAt, info.LastStatus, info.LastError = ent.last.at, ent.last.status, s.masker.Text(ent.last.err)
 			ent.lastMu.Unlock()
-			if ns := ent.nextDue.Load(); ns > 0 && info.Counts[store.Pending] > 0 {
+			if ns := ent.nextDue.Load(); ns > 0 && info.Counts[Pending] > 0 {
 				info.NextRetryAt = time.Unix(0, ns)
 			}
 		}
@@ -53,7 +53,7 @@ func (e *Engine) info(s *subscription, st store.SubscriptionState, stats store.S
 		Enabled:         s.cfg.Enabled,
 		Paused:          st.Paused,
 		Disabled:        st.Disabled,
-		Reason:          st.Reason,
+		Reason:          s.masker.Text(st.Reason),
 		UpdatedBy:       st.UpdatedBy,
 		UpdatedAt:       st.UpdatedAt,
 		CustomDelivery:  s.custom,
@@ -66,7 +66,7 @@ func (e *Engine) info(s *subscription, st store.SubscriptionState, stats store.S
 		info.Reason = "disabled in the config file (enabled: false)"
 	}
 	for k, v := range stats.Counts {
-		info.Counts[k] = v
+		info.Counts[State(k)] = v
 	}
 	info.InFlight = stats.Counts[store.InFlight]
 	return info
@@ -126,7 +126,7 @@ func (e *Engine) Entries(ctx context.Context, q EntryQuery) ([]EntryView, error)
 		}
 		sort.Slice(ds, func(a, b int) bool { return ds[a].Subscription < ds[b].Subscription })
 		for _, d := range ds {
-			out[i].Decisions = append(out[i].Decisions, Decision{Subscription: d.Subscription, Sent: d.State != store.Filtered, Summary: d.Reason, DeliveryID: d.ID, State: d.State})
+			out[i].Decisions = append(out[i].Decisions, e.decision(d))
 		}
 	}
 	return out, nil
@@ -145,7 +145,7 @@ func (e *Engine) Entry(ctx context.Context, id string) (EntryDetail, error) {
 	byName := map[string]store.Delivery{}
 	for _, dl := range ent.Deliveries {
 		byName[dl.Subscription] = dl
-		d.Decisions = append(d.Decisions, Decision{Subscription: dl.Subscription, Sent: dl.State != store.Filtered, Summary: dl.Reason, DeliveryID: dl.ID, State: dl.State})
+		d.Decisions = append(d.Decisions, e.decision(dl))
 	}
 	ctxJSON, parsed, err := e.contextJSON(ent.Raw)
 	if err != nil {
@@ -175,13 +175,17 @@ func (e *Engine) Entry(ctx context.Context, id string) (EntryDetail, error) {
 
 // Deliveries implements API.
 func (e *Engine) Deliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryView, error) {
-	ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{Subscription: q.Subscription, EntryID: q.EntryID, States: q.States, Before: q.Before, Limit: q.Limit})
+	var states []store.State
+	for _, st := range q.States {
+		states = append(states, store.State(st))
+	}
+	ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{Subscription: q.Subscription, EntryID: q.EntryID, States: states, Before: q.Before, Limit: q.Limit})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]DeliveryView, len(ds))
 	for i, d := range ds {
-		out[i] = deliveryView(d)
+		out[i] = e.deliveryView(d)
 	}
 	return out, nil
 }
@@ -195,9 +199,9 @@ func (e *Engine) Delivery(ctx context.Context, id string) (DeliveryDetail, error
 	if err != nil {
 		return DeliveryDetail{}, err
 	}
-	out := DeliveryDetail{DeliveryView: deliveryView(d)}
+	out := DeliveryDetail{DeliveryView: e.deliveryView(d)}
 	for _, a := range atts {
-		out.Attempts = append(out.Attempts, attemptView(d.Subscription, a))
+		out.Attempts = append(out.Attempts, e.attemptView(d.Subscription, a))
 	}
 	_, s, err := e.sub(d.Subscription)
 	if err != nil {
@@ -232,8 +236,16 @@ func joinNote(a, b string) string {
 }
 
 // Actions implements API.
-func (e *Engine) Actions(ctx context.Context, since time.Time, limit int) ([]store.Action, error) {
-	return e.st.ListActions(ctx, since, limit)
+func (e *Engine) Actions(ctx context.Context, since time.Time, limit int) ([]Action, error) {
+	acts, err := e.st.ListActions(ctx, since, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Action, len(acts))
+	for i, a := range acts {
+		out[i] = actionView(a)
+	}
+	return out, nil
 }
 
 func formatID(id int64) string { return strconv.FormatInt(id, 10) }

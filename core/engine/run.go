@@ -163,7 +163,8 @@ func (e *Engine) watch(ctx context.Context) {
 				for i := range acts {
 					for _, id := range ch.IDs {
 						if id == formatID(acts[i].ID) {
-							e.bus.publish(Event{Kind: ActionRecorded, Action: &acts[i]})
+							av := actionView(acts[i])
+							e.bus.publish(Event{Kind: ActionRecorded, Action: &av})
 						}
 					}
 				}
@@ -180,7 +181,7 @@ func (e *Engine) publishRemoteEntries(ctx context.Context, ids []string) {
 		}
 		v := summaryView(ent.EntrySummary)
 		for _, d := range ent.Deliveries {
-			v.Decisions = append(v.Decisions, Decision{Subscription: d.Subscription, Sent: d.State != store.Filtered, Summary: d.Reason, DeliveryID: d.ID, State: d.State})
+			v.Decisions = append(v.Decisions, e.decision(d))
 		}
 		e.bus.publish(Event{Kind: EntryReceived, Entry: &v})
 	}
@@ -192,10 +193,10 @@ func (e *Engine) publishRemoteDeliveries(ctx context.Context, ids []string) {
 		if err != nil {
 			continue
 		}
-		dv := deliveryView(d)
+		dv := e.deliveryView(d)
 		ev := Event{Kind: DeliveryUpdated, Delivery: &dv}
 		if len(atts) > 0 {
-			a := attemptView(d.Subscription, atts[len(atts)-1])
+			a := e.attemptView(d.Subscription, atts[len(atts)-1])
 			a.Outcome = d.Reason
 			ev.Attempt = &a
 		}

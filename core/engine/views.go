@@ -5,8 +5,15 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/store"
 )
+
+// The views are where the engine masks: every string that may carry a
+// secret (URLs, headers, bodies, errors, reasons) passes through the
+// subscription's mask.Masker here, so the console, SSH sessions, the CLI
+// (text and JSON) and the admin API all show the same masked values and
+// none of them masks anything itself.
 
 func entryView(sum store.EntrySummary, ds []store.NewDelivery) EntryView {
 	v := summaryView(sum)
@@ -17,7 +24,7 @@ func entryView(sum store.EntrySummary, ds []store.NewDelivery) EntryView {
 			Sent:         d.State != store.Filtered,
 			Summary:      d.Reason,
 			DeliveryID:   d.ID,
-			State:        d.State,
+			State:        State(d.State),
 		})
 	}
 	return v
@@ -37,17 +44,38 @@ func summaryView(sum store.EntrySummary) EntryView {
 	}
 }
 
-func deliveryView(d store.Delivery) DeliveryView {
+// maskerFor returns the masker of a subscription; nil (which still masks
+// credential headers and URL userinfo) when it is no longer configured.
+func (e *Engine) maskerFor(sub string) *mask.Masker {
+	if _, s, err := e.sub(sub); err == nil {
+		return s.masker
+	}
+	return nil
+}
+
+// decision is a stored delivery as one subscription's verdict on its entry.
+func (e *Engine) decision(d store.Delivery) Decision {
+	return Decision{
+		Subscription: d.Subscription,
+		Sent:         d.State != store.Filtered,
+		Summary:      e.maskerFor(d.Subscription).Text(d.Reason),
+		DeliveryID:   d.ID,
+		State:        State(d.State),
+	}
+}
+
+func (e *Engine) deliveryView(d store.Delivery) DeliveryView {
+	m := e.maskerFor(d.Subscription)
 	return DeliveryView{
 		ID:            d.ID,
 		EntryID:       d.EntryID,
 		Subscription:  d.Subscription,
-		State:         d.State,
-		Reason:        d.Reason,
+		State:         State(d.State),
+		Reason:        m.Text(d.Reason),
 		Attempts:      d.Attempts,
 		NextAttemptAt: d.NextAttemptAt,
 		LastStatus:    d.LastStatus,
-		LastError:     d.LastError,
+		LastError:     m.Text(d.LastError),
 		LastLatency:   d.LastLatency,
 		LastAttemptAt: d.LastAttemptAt,
 		UpdatedAt:     d.UpdatedAt,
@@ -57,56 +85,57 @@ func deliveryView(d store.Delivery) DeliveryView {
 	}
 }
 
-func attemptView(sub string, a store.Attempt) AttemptView {
-	return AttemptView{
-		DeliveryID:      a.DeliveryID,
-		Subscription:    sub,
-		Number:          a.Number,
-		Instance:        a.Instance,
-		Trigger:         a.Trigger,
-		StartedAt:       a.StartedAt,
-		Duration:        a.Duration,
-		URL:             a.URL,
-		Template:        a.Template,
-		TemplateHash:    a.TemplateHash,
-		StatusCode:      a.StatusCode,
-		ErrorClass:      a.ErrorClass,
-		Error:           a.Error,
-		ResponseHeaders: a.ResponseHeaders,
-		ResponseBody:    string(a.ResponseBody),
+// attemptView shows a recorded attempt. What was stored is already masked
+// with the secrets of its day; masking again applies today's secrets and
+// the name rules to the response headers, which are stored as received.
+func (e *Engine) attemptView(sub string, a store.Attempt) AttemptView {
+	m := e.maskerFor(sub)
+	v := AttemptView{
+		DeliveryID:   a.DeliveryID,
+		Subscription: sub,
+		Number:       a.Number,
+		Instance:     a.Instance,
+		Trigger:      a.Trigger,
+		StartedAt:    a.StartedAt,
+		Duration:     a.Duration,
+		URL:          m.URL(a.URL, false),
+		Template:     a.Template,
+		TemplateHash: a.TemplateHash,
+		StatusCode:   a.StatusCode,
+		ErrorClass:   a.ErrorClass,
+		Error:        m.Text(a.Error),
+		ResponseBody: string(m.Bytes(a.ResponseBody)),
 	}
+	for _, h := range a.ResponseHeaders {
+		v.ResponseHeaders = append(v.ResponseHeaders, Header{Name: h.Name, Value: m.Header(h.Name, h.Value, false)})
+	}
+	return v
 }
 
-// requestView masks a rendered request for display: secret headers, a URL
-// that carries a secret, and any secret value in the body.
+func actionView(a store.Action) Action {
+	return Action{ID: a.ID, At: a.At, Actor: a.Actor, Kind: a.Kind, Target: a.Target, Detail: a.Detail}
+}
+
+// requestView shows a rendered request: the URL, headers and body masked
+// (a URL or header rendered from a secret is masked whole when the secret
+// cannot be found in it any more).
 func (s *subscription) requestView(r *hook.Request) RequestView {
+	m := s.masker
 	v := RequestView{
 		Template:     r.Template,
 		TemplateHash: r.TemplateHash,
 		Method:       r.Method,
-		URL:          s.masker.Mask(r.URL),
+		URL:          m.URL(r.URL, r.URLSecret),
 		Skipped:      r.Skipped,
 	}
 	if r.Custom {
 		v.Note = "deliveryMethod is custom: LaunchDarkly delivers this integration through its own sink; auditrelay renders it but does not send it"
 	}
 	for _, h := range r.Headers {
-		val := s.masker.Mask(h.Value)
-		if h.Secret && val == h.Value {
-			val = maskAll(h.Value)
-		}
-		v.Headers = append(v.Headers, store.Header{Name: h.Name, Value: val})
+		v.Headers = append(v.Headers, Header{Name: h.Name, Value: m.Header(h.Name, h.Value, h.Secret)})
 	}
-	body := s.masker.Mask(string(r.Body))
-	v.Body, v.BodyIsJSON = prettyJSON(body)
+	v.Body, v.BodyIsJSON = prettyJSON(m.Text(string(r.Body)))
 	return v
-}
-
-func maskAll(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "••••••"
 }
 
 // prettyJSON indents body when it is JSON, keeping key order and string

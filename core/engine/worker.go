@@ -162,7 +162,7 @@ func (e *Engine) send(ctx context.Context, s *subscription, c store.Claimed, req
 	for i, h := range req.Headers {
 		headers[i] = delivery.Header{Name: h.Name, Value: h.Value}
 	}
-	rec.URL = s.masker.Mask(req.URL)
+	rec.URL = s.masker.URL(req.URL, req.URLSecret)
 	rec.Template, rec.TemplateHash = req.Template, req.TemplateHash
 	res := e.client.Send(ctx, delivery.Request{
 		DeliveryID:       c.ID,
@@ -172,7 +172,7 @@ func (e *Engine) send(ctx context.Context, s *subscription, c store.Claimed, req
 		Headers:          headers,
 		Body:             req.Body,
 		StandardWebhooks: s.sw,
-		Secrets:          s.secrets,
+		Mask:             s.masker,
 	})
 	rec.Duration = res.Duration
 	rec.StatusCode = res.StatusCode
@@ -239,7 +239,7 @@ func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, 
 			e.metrics.latency.WithLabelValues(name).Observe(out.Record.Duration.Seconds())
 		}
 		e.rates.attempt(now, out.Record.Duration, out.State == store.Delivered)
-		a := attemptView(name, *out.Record)
+		a := e.attemptView(name, *out.Record)
 		a.Outcome = out.Reason
 		av = &a
 	}
@@ -250,7 +250,7 @@ func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, 
 	if out.Record != nil {
 		d.LastStatus, d.LastError, d.LastLatency, d.LastAttemptAt = out.Record.StatusCode, out.Record.Error, out.Record.Duration, out.Record.StartedAt
 	}
-	dv := deliveryView(d)
+	dv := e.deliveryView(d)
 	e.bus.publish(Event{Kind: DeliveryUpdated, Delivery: &dv, Attempt: av})
 	if out.DisableSubscription != "" {
 		e.log.Warn("subscription disabled by its endpoint", "subscription", name, "reason", out.DisableSubscription)

@@ -10,6 +10,6 @@
 // of an integration are collected rather than stopping at the first.
 //
 // The package also validates operator-supplied form-variable values
-// (ResolveValues), masks secrets for display (Mask), and keeps a Catalog of
-// built-in and on-disk integrations.
+// (ResolveValues), lists the secret ones among them (SecretValues, for
+// core/mask), and keeps a Catalog of built-in and on-disk integrations.
 package manifest

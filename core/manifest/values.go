@@ -198,3 +198,19 @@ func (m *Manifest) ParseValue(key, text string) (jsonv.Value, error) {
 	}
 	return jsonv.Str(text), nil
 }
+
+// SecretValues returns the values of the secret form variables in values
+// (non-empty strings only), for masking.
+func (m *Manifest) SecretValues(values map[string]jsonv.Value) []string {
+	var out []string
+	for i := range m.FormVariables {
+		fv := &m.FormVariables[i]
+		if !fv.IsSecret {
+			continue
+		}
+		if v := values[fv.Key]; v.Kind() == jsonv.String && v.Text() != "" {
+			out = append(out, v.Text())
+		}
+	}
+	return out
+}

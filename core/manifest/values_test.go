@@ -159,44 +159,6 @@ func TestParseValue(t *testing.T) {
 	}
 }
 
-func TestMask(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"short", "••••••"},
-		{"elevenchars", "••••••"},
-		{"twelve-chars", "••••rs"},
-		{"0123456789abcdefXYZ", "••••YZ"},
-		{"ключ-секрет-дл", "••••дл"}, // characters, not bytes
-	}
-	for _, tt := range tests {
-		if got := Mask(tt.in); got != tt.want {
-			t.Errorf("Mask(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestMaskerFindsEncodedSecrets(t *testing.T) {
-	secret := `p@ss w"rd/0123`
-	mk := NewMasker(secret, "")
-	in := strings.Join([]string{
-		"raw " + secret,
-		`json p@ss w\"rd/0123`,
-		"query p%40ss%20w%22rd%2F0123",
-		"form p%40ss+w%22rd%2F0123",
-		"html p@ss w&quot;rd/0123",
-	}, "\n")
-	got := mk.Mask(in)
-	if strings.Contains(got, "p@ss") || strings.Contains(got, "p%40ss") {
-		t.Errorf("secret left in:\n%s", got)
-	}
-	if strings.Count(got, "••••23") != 5 {
-		t.Errorf("want 5 masked occurrences:\n%s", got)
-	}
-	if (*Masker)(nil).Mask("x") != "x" {
-		t.Error("nil Masker must pass text through")
-	}
-}
-
 func TestSecretValues(t *testing.T) {
 	m := valuesTestManifest(t)
 	got := m.SecretValues(map[string]jsonv.Value{"apiKey": jsonv.Str("s3cr3t"), "url": jsonv.Str("https://x")})

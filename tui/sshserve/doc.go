@@ -4,7 +4,7 @@
 // Every session gets its own console (tui.New) with its own Bubble Tea
 // program, lipgloss renderer built from the client's terminal, window size,
 // selection and filters, all on the one shared engine. The console talks to
-// the engine only through engine.API; its live feed never blocks the
+// the engine only through its API (core/engine/api); its live feed never blocks the
 // engine, and a client that stops reading stalls only its own session's
 // renderer, which the server ends after Options.IdleTimeout.
 //

@@ -22,6 +22,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/auditrelay/auditrelay/tui"
 )
@@ -95,7 +96,7 @@ func ingest(t testing.TB, eng *engine.Engine, raws ...[]byte) {
 	}
 }
 
-func waitState(t *testing.T, eng *engine.Engine, id string, want engine.State) {
+func waitState(t *testing.T, eng *engine.Engine, id string, want api.State) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for {
@@ -129,7 +130,7 @@ type testServer struct {
 	keysFile string
 }
 
-func startServer(t *testing.T, api engine.API, opts Options, users ...user) *testServer {
+func startServer(t *testing.T, api api.API, opts Options, users ...user) *testServer {
 	t.Helper()
 	dir := t.TempDir()
 	if opts.AuthorizedKeys == "" {

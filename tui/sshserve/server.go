@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/ssh"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui"
 )
 
@@ -39,7 +39,7 @@ type Options struct {
 	// "127.0.0.1:0".
 	Addr string
 	// API is the engine every session's console talks to.
-	API engine.API
+	API api.API
 	// AuthorizedKeys is the authorized-keys file (see ParseAuthorizedKeys).
 	// It is read at start, where any bad line is an error, and re-read
 	// whenever it changes.

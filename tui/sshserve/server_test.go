@@ -16,6 +16,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // TestRolesAndActionsAcrossSessions drives two consoles over real SSH
@@ -27,7 +28,7 @@ func TestRolesAndActionsAcrossSessions(t *testing.T) {
 	eng := newEngine(t, webhookSub("raw", s.URL))
 	ingest(t, eng, entryJSON("e1", "first entry"))
 	id := engine.DeliveryID("raw", "e1")
-	waitState(t, eng, id, engine.Failed)
+	waitState(t, eng, id, api.Failed)
 
 	alice := newUser(t, "operator", "alice")
 	bob := newUser(t, "viewer", "bob")
@@ -63,7 +64,7 @@ func TestRolesAndActionsAcrossSessions(t *testing.T) {
 	a.waitText(m, "(y/N)")
 	bm := b.mark()
 	a.typeKeys("y")
-	waitState(t, eng, id, engine.Delivered)
+	waitState(t, eng, id, api.Delivered)
 	acts, err = eng.Actions(context.Background(), time.Time{}, 10)
 	if err != nil || len(acts) != 1 || acts[0].Actor != "alice" || acts[0].Kind != "retry" {
 		t.Fatalf("actions = %+v, %v; want one retry by alice", acts, err)

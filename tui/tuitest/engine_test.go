@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/engine/enginetest"
 	"github.com/auditrelay/auditrelay/core/source"
 )
@@ -58,7 +59,7 @@ func realEngine(t *testing.T) Fixture {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		d, err := eng.Delivery(context.Background(), failed)
-		if err == nil && d.State == engine.Failed {
+		if err == nil && d.State == api.Failed {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -1,5 +1,5 @@
 // Package tuitest runs end-to-end console flows in a real Bubble Tea
-// program (teatest) against any engine.API: the console's fake in its own
+// program (teatest) against any api.API: the console's fake in its own
 // tests, the real engine in the engine's. A flow types keys as a person
 // would and reads whole screens through a probe, then checks the engine's
 // side through the API.
@@ -31,13 +31,13 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui"
 )
 
 // Fixture is what the flows need to know about the engine's data.
 type Fixture struct {
-	API engine.API
+	API api.API
 	// FailedDelivery is a failed delivery whose retry will succeed; its
 	// entry is the newest entry with a failed delivery of
 	// FailedSubscription, and that is the entry's only failed delivery.
@@ -227,7 +227,7 @@ func RetryFailedDelivery(t *testing.T, fx Fixture) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.State == engine.Delivered {
+		if d.State == api.Delivered {
 			break
 		}
 		if time.Now().After(deadline) {

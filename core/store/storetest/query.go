@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
@@ -18,7 +19,7 @@ func testAttemptRoundTrip(t *testing.T, newDB NewDatabase) {
 		Trigger:         "manual",
 		StartedAt:       t0.Add(1234 * time.Millisecond),
 		Duration:        98765 * time.Microsecond,
-		URL:             "https://hooks.example.com/services/****",
+		URL:             "https://hooks.example.com/services/" + mask.Masked, // stored as the engine records it
 		RequestDigest:   "3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea",
 		Template:        "templates/flag.json.hbs",
 		TemplateHash:    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",

@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // Names in the demo data, for tests that act on them.
@@ -26,21 +25,21 @@ func Demo(now func() time.Time) *API {
 	a := New(now)
 	t0 := now()
 
-	a.AddSubscription(engine.SubscriptionInfo{
+	a.AddSubscription(api.SubscriptionInfo{
 		Name: SubSlack, Integration: "slack", IntegrationName: "Slack", Enabled: true,
 		Concurrency: 4, LastStatus: 200, LastAttemptAt: t0.Add(-3 * time.Second),
 		PolicyNote: "statement 1 allows flags in production",
-	}, engine.Form{
+	}, api.Form{
 		Integration: "slack", Editable: true,
-		Fields: []engine.FormField{
-			{Key: "webhookUrl", Name: "Incoming webhook URL", Type: "uri", Required: true, Secret: true, Value: Mask, Set: true,
+		Fields: []api.FormField{
+			{Key: "webhookUrl", Name: "Incoming webhook URL", Type: "uri", Required: true, Secret: true, Value: api.Masked, Set: true,
 				Description: "The Slack incoming webhook to post to."},
 			{Key: "channel", Name: "Channel", Type: "string", Placeholder: "#alerts", Value: "#launches", Set: true},
 			{Key: "mentionOnFail", Name: "Mention on-call", Type: "boolean", Value: "false", Default: "false", Set: true},
 			{Key: "format", Name: "Message format", Type: "enum", AllowedValues: []string{"compact", "detailed", "diff"}, Value: "detailed", Set: true},
 		},
 	}, map[string]string{"webhookUrl": "https://hooks.slack.com/services/T000/B000/XXXXsecret"},
-		[]engine.TemplateInfo{
+		[]api.TemplateInfo{
 			{Key: "flag", Path: "builtin:slack/templates/flag.json.hbs", JSON: true, Editable: true,
 				Source: "{\n  \"text\": \"{{title}}\",\n  \"member\": \"{{member.email}}\"\n}\n"},
 			{Key: "default", Path: "builtin:slack/templates/default.json.hbs", JSON: true, Editable: true,
@@ -49,36 +48,36 @@ func Demo(now func() time.Time) *API {
 				Source: "{\n  \"text\": \"auditrelay connected\"\n}\n"},
 		})
 
-	a.AddSubscription(engine.SubscriptionInfo{
+	a.AddSubscription(api.SubscriptionInfo{
 		Name: SubDatadog, Integration: "datadog", IntegrationName: "Datadog", Enabled: true,
 		Concurrency: 2, LastStatus: 503, LastError: "503 Service Unavailable", LastAttemptAt: t0.Add(-8 * time.Second),
 		NextRetryAt: t0.Add(12 * time.Second), PolicyNote: "no policy: every entry is sent",
-	}, engine.Form{
+	}, api.Form{
 		Integration: "datadog", Editable: true,
-		Fields: []engine.FormField{
-			{Key: "apiKey", Name: "API key", Type: "string", Required: true, Secret: true, Value: Mask, Set: true, Ref: "env:DD_API_KEY"},
+		Fields: []api.FormField{
+			{Key: "apiKey", Name: "API key", Type: "string", Required: true, Secret: true, Value: api.Masked, Set: true, Ref: "env:DD_API_KEY"},
 			{Key: "site", Name: "Site", Type: "enum", AllowedValues: []string{"datadoghq.com", "datadoghq.eu", "us3.datadoghq.com"}, Value: "datadoghq.com", Set: true},
 			{Key: "tags", Name: "Tags", Type: "string", Placeholder: "team:platform", Value: "", Set: false},
 		},
 	}, map[string]string{"apiKey": "dd-secret-key"},
-		[]engine.TemplateInfo{
+		[]api.TemplateInfo{
 			{Key: "default", Path: "builtin:datadog/templates/default.json.hbs", JSON: true, Editable: true,
 				Source: "{\n  \"title\": \"{{title}}\",\n  \"text\": \"{{kind}} by {{member}}\"\n}\n"},
 		})
 
-	a.AddSubscription(engine.SubscriptionInfo{
+	a.AddSubscription(api.SubscriptionInfo{
 		Name: SubTeams, Integration: "msteams", IntegrationName: "Microsoft Teams", Enabled: true, Paused: true,
 		Reason: "maintenance window", UpdatedBy: "alice", UpdatedAt: t0.Add(-40 * time.Minute), Concurrency: 1,
-	}, engine.Form{
+	}, api.Form{
 		Integration: "msteams", Editable: true,
-		Fields: []engine.FormField{{Key: "url", Name: "Webhook URL", Type: "uri", Required: true, Value: "https://example.webhook.office.com/x", Set: true}},
-	}, nil, []engine.TemplateInfo{{Key: "default", Path: "builtin:msteams/templates/default.json.hbs", JSON: true, Editable: true, Source: "{\"text\": \"{{title}}\"}\n"}})
+		Fields: []api.FormField{{Key: "url", Name: "Webhook URL", Type: "uri", Required: true, Value: "https://example.webhook.office.com/x", Set: true}},
+	}, nil, []api.TemplateInfo{{Key: "default", Path: "builtin:msteams/templates/default.json.hbs", JSON: true, Editable: true, Source: "{\"text\": \"{{title}}\"}\n"}})
 
-	a.AddSubscription(engine.SubscriptionInfo{
+	a.AddSubscription(api.SubscriptionInfo{
 		Name: SubLegacy, Integration: "webhooks", IntegrationName: "Generic webhook", Enabled: true, Disabled: true,
 		Reason: "410 Gone", LastStatus: 410, LastError: "410 Gone", LastAttemptAt: t0.Add(-2 * time.Hour), Concurrency: 1,
-	}, engine.Form{Integration: "webhooks", Editable: false, Note: "no config file: started with --demo"},
-		nil, []engine.TemplateInfo{{Key: "default", Path: "builtin:webhooks/templates/default.json.hbs", JSON: true, Editable: false, Note: "built-in template, no override directory", Source: "{{{json this}}}\n"}})
+	}, api.Form{Integration: "webhooks", Editable: false, Note: "no config file: started with --demo"},
+		nil, []api.TemplateInfo{{Key: "default", Path: "builtin:webhooks/templates/default.json.hbs", JSON: true, Editable: false, Note: "built-in template, no override directory", Source: "{{{json this}}}\n"}})
 
 	kinds := []string{"flag", "flag", "segment", "flag", "project", "flag", "member", "environment", "flag", "flag"}
 	members := []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"}
@@ -107,22 +106,22 @@ func Demo(now func() time.Time) *API {
 		id := fmt.Sprintf("e%04d", i)
 		at := t0.Add(-time.Duration(30-i) * 7 * time.Second)
 		slackSent := kind == "flag" && env == "production"
-		slackState := engine.Delivered
+		slackState := api.Delivered
 		if i == 20 || i == 28 {
-			slackState = engine.Failed
+			slackState = api.Failed
 		}
-		ddState := engine.Delivered
+		ddState := api.Delivered
 		if i >= 27 {
-			ddState = engine.Pending
+			ddState = api.Pending
 		}
-		e := engine.EntryView{
+		e := api.EntryView{
 			ID: id, Date: at, ReceivedAt: at, Source: "demo", Kind: kind, Title: title,
 			Member: members[i%len(members)], Project: proj, Environment: env,
-			Decisions: []engine.Decision{
+			Decisions: []api.Decision{
 				{Subscription: SubSlack, Sent: slackSent, State: slackState, Summary: slackSummary(slackSent, proj, env, kind)},
 				{Subscription: SubDatadog, Sent: true, State: ddState, Summary: "no policy: every entry is sent"},
-				{Subscription: SubTeams, Sent: kind == "flag", State: engine.Pending, Summary: teamsSummary(kind)},
-				{Subscription: SubLegacy, Sent: kind == "member", State: engine.Failed, Summary: legacySummary(kind)},
+				{Subscription: SubTeams, Sent: kind == "flag", State: api.Pending, Summary: teamsSummary(kind)},
+				{Subscription: SubLegacy, Sent: kind == "member", State: api.Failed, Summary: legacySummary(kind)},
 			},
 		}
 		a.Ingest(e, "", map[string]string{
@@ -152,12 +151,12 @@ func Demo(now func() time.Time) *API {
 		d.Attempts = append(d.Attempts, attemptView(d, 1, 503, "retry in 4s"), attemptView(d, 2, 503, "retry at "+d.NextAttemptAt.Format("15:04:05")))
 	}
 	for _, d := range a.dels {
-		if d.State == engine.Delivered {
+		if d.State == api.Delivered {
 			d.DeliveryView.Attempts = 1
 			d.LastStatus, d.LastLatency, d.LastAttemptAt = 200, 85*time.Millisecond, d.UpdatedAt
 			d.Attempts = append(d.Attempts, attemptView(d, 1, 200, "delivered"))
 		}
-		if d.Subscription == SubLegacy && d.State == engine.Failed {
+		if d.Subscription == SubLegacy && d.State == api.Failed {
 			d.DeliveryView.Attempts = 1
 			d.LastStatus, d.LastError = 410, "410 Gone"
 			d.Attempts = append(d.Attempts, attemptView(d, 1, 410, "failed: 410 Gone, subscription disabled"))
@@ -171,7 +170,7 @@ func Demo(now func() time.Time) *API {
 		}
 		return out
 	}
-	a.SetStats(engine.Stats{
+	a.SetStats(api.Stats{
 		Window:           time.Minute,
 		EntriesPerSec:    series(4, 6),
 		DeliveriesPerSec: series(8, 10),
@@ -179,7 +178,7 @@ func Demo(now func() time.Time) *API {
 		LatencyP50:       85 * time.Millisecond,
 		LatencyP99:       1200 * time.Millisecond,
 		Instance:         "relay-1",
-		Sources: []engine.SourceStatus{
+		Sources: []api.SourceStatus{
 			{Name: "webhook", Connected: true, Detail: "listening on :8080", LastEntry: t0.Add(-7 * time.Second)},
 			{Name: "poller", Connected: false, Detail: "429, retry in 20s"},
 		},
@@ -188,12 +187,12 @@ func Demo(now func() time.Time) *API {
 	return a
 }
 
-func attemptView(d *engine.DeliveryDetail, n, status int, outcome string) engine.AttemptView {
-	at := engine.AttemptView{
+func attemptView(d *api.DeliveryDetail, n, status int, outcome string) api.AttemptView {
+	at := api.AttemptView{
 		DeliveryID: d.ID, Subscription: d.Subscription, Number: n, Instance: "relay-1", Trigger: "auto",
 		StartedAt: d.UpdatedAt.Add(time.Duration(n-5) * time.Minute), Duration: d.LastLatency, URL: d.Request.URL,
 		Template: "builtin:" + d.Subscription + "/flag.json.hbs", StatusCode: status, Outcome: outcome,
-		ResponseHeaders: []store.Header{{Name: "Content-Type", Value: "application/json"}},
+		ResponseHeaders: []api.Header{{Name: "Content-Type", Value: "application/json"}},
 		ResponseBody:    `{"ok":true}`,
 	}
 	if status >= 300 {

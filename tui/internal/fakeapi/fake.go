@@ -1,4 +1,4 @@
-// Package fakeapi is an in-memory engine.API for the console's tests and
+// Package fakeapi is an in-memory api.API for the console's tests and
 // benchmarks. It keeps the engine's contract (copies out, errors by
 // errors.Is, a feed that drops rather than blocks) but does no I/O: a retry
 // is "attempted" at once with the status RetryStatus decides.
@@ -18,28 +18,24 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
-
-// Mask is how the fake shows secrets.
-const Mask = "••••••••"
 
 // API is the fake engine.
 type API struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	seq      uint64
-	subs     []engine.SubscriptionInfo
-	entries  []engine.EntryDetail // oldest first
+	subs     []api.SubscriptionInfo
+	entries  []api.EntryDetail // oldest first
 	entryIdx map[string]int
-	dels     map[string]*engine.DeliveryDetail
+	dels     map[string]*api.DeliveryDetail
 	forms    map[string]*formState
-	tpls     map[string][]engine.TemplateInfo
-	actions  []store.Action
+	tpls     map[string][]api.TemplateInfo
+	actions  []api.Action
 	feeds    map[*feedState]struct{}
 	gen      *float64
-	stats    engine.Stats
+	stats    api.Stats
 	calls    []string
 
 	// RetryStatus is the HTTP status a retried delivery's attempt gets;
@@ -48,16 +44,16 @@ type API struct {
 }
 
 type formState struct {
-	form    engine.Form
+	form    api.Form
 	secrets map[string]string // key → real value
 }
 
 type feedState struct {
-	c       chan engine.Event
+	c       chan api.Event
 	dropped atomic.Uint64
 }
 
-var _ engine.API = (*API)(nil)
+var _ api.API = (*API)(nil)
 
 // New returns an empty fake whose clock is now (time.Now when nil).
 func New(now func() time.Time) *API {
@@ -67,9 +63,9 @@ func New(now func() time.Time) *API {
 	return &API{
 		now:      now,
 		entryIdx: map[string]int{},
-		dels:     map[string]*engine.DeliveryDetail{},
+		dels:     map[string]*api.DeliveryDetail{},
 		forms:    map[string]*formState{},
-		tpls:     map[string][]engine.TemplateInfo{},
+		tpls:     map[string][]api.TemplateInfo{},
 		feeds:    map[*feedState]struct{}{},
 	}
 }
@@ -107,18 +103,18 @@ func (a *API) GeneratorRate() float64 {
 }
 
 // SetStats replaces what Stats returns.
-func (a *API) SetStats(s engine.Stats) {
+func (a *API) SetStats(s api.Stats) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.stats = s
 }
 
 // AddSubscription registers a subscription with its form and templates.
-func (a *API) AddSubscription(s engine.SubscriptionInfo, form engine.Form, secrets map[string]string, tpls []engine.TemplateInfo) {
+func (a *API) AddSubscription(s api.SubscriptionInfo, form api.Form, secrets map[string]string, tpls []api.TemplateInfo) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if s.Counts == nil {
-		s.Counts = map[engine.State]int{}
+		s.Counts = map[api.State]int{}
 	}
 	a.subs = append(a.subs, s)
 	form.Subscription = s.Name
@@ -131,43 +127,43 @@ func (a *API) AddSubscription(s engine.SubscriptionInfo, form engine.Form, secre
 
 // Ingest stores an entry and one delivery per decision (Sent decisions get
 // the given state, others Filtered), then publishes it.
-func (a *API) Ingest(e engine.EntryView, raw string, explain map[string]string) {
+func (a *API) Ingest(e api.EntryView, raw string, explain map[string]string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
 	if e.ReceivedAt.IsZero() {
 		e.ReceivedAt = now
 	}
-	var exps []engine.Explanation
+	var exps []api.Explanation
 	for i := range e.Decisions {
 		d := &e.Decisions[i]
 		if !d.Sent {
-			d.State = engine.Filtered
+			d.State = api.Filtered
 		}
 		if d.DeliveryID == "" {
 			d.DeliveryID = "dlv_" + e.ID + "_" + d.Subscription
 		}
-		dv := engine.DeliveryView{
+		dv := api.DeliveryView{
 			ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: d.State,
 			Reason: d.Summary, UpdatedAt: e.ReceivedAt, EntryDate: e.Date, EntryKind: e.Kind, EntryTitle: e.Title,
 		}
-		a.dels[dv.ID] = &engine.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e)}
+		a.dels[dv.ID] = &api.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e)}
 		if s := a.sub(d.Subscription); s != nil {
 			s.Counts[d.State]++
 		}
-		exps = append(exps, engine.Explanation{Subscription: d.Subscription, Sent: d.Sent, Summary: d.Summary, Text: explain[d.Subscription]})
+		exps = append(exps, api.Explanation{Subscription: d.Subscription, Sent: d.Sent, Summary: d.Summary, Text: explain[d.Subscription]})
 	}
 	if raw == "" {
 		b, _ := json.MarshalIndent(map[string]any{"_id": e.ID, "kind": e.Kind, "title": e.Title}, "", "  ")
 		raw = string(b)
 	}
 	a.entryIdx[e.ID] = len(a.entries)
-	a.entries = append(a.entries, engine.EntryDetail{
+	a.entries = append(a.entries, api.EntryDetail{
 		EntryView: e, Raw: []byte(raw), Context: []byte(raw), Explanation: exps,
 	})
 	ev := e
 	ev.Decisions = slices.Clone(e.Decisions)
-	a.publish(engine.Event{Kind: engine.EntryReceived, Entry: &ev})
+	a.publish(api.Event{Kind: api.EntryReceived, Entry: &ev})
 }
 
 // Attempt records a finished attempt on a delivery with status (0 = no
@@ -180,7 +176,7 @@ func (a *API) Attempt(deliveryID string, status int, latency time.Duration, errT
 }
 
 // Publish sends ev to every feed as the engine would.
-func (a *API) Publish(ev engine.Event) {
+func (a *API) Publish(ev api.Event) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.publish(ev)
@@ -193,11 +189,11 @@ func (a *API) RecordAction(actor, kind, target, detail string) {
 	a.record(actor, kind, target, detail)
 }
 
-// --- engine.API ---
+// --- api.API ---
 
-// Subscribe implements engine.API.
-func (a *API) Subscribe(ctx context.Context, buffer int) *engine.Feed {
-	f := &feedState{c: make(chan engine.Event, max(buffer, 1))}
+// Subscribe implements api.API.
+func (a *API) Subscribe(ctx context.Context, buffer int) *api.Feed {
+	f := &feedState{c: make(chan api.Event, max(buffer, 1))}
 	a.mu.Lock()
 	a.feeds[f] = struct{}{}
 	a.mu.Unlock()
@@ -209,7 +205,7 @@ func (a *API) Subscribe(ctx context.Context, buffer int) *engine.Feed {
 			close(f.c)
 		}
 	})
-	return engine.NewFeed(f.c, f.dropped.Load)
+	return api.NewFeed(f.c, f.dropped.Load)
 }
 
 // Close ends every feed, as an engine stopping does.
@@ -222,11 +218,11 @@ func (a *API) Close() {
 	}
 }
 
-// Subscriptions implements engine.API.
-func (a *API) Subscriptions() []engine.SubscriptionInfo {
+// Subscriptions implements api.API.
+func (a *API) Subscriptions() []api.SubscriptionInfo {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := make([]engine.SubscriptionInfo, len(a.subs))
+	out := make([]api.SubscriptionInfo, len(a.subs))
 	for i, s := range a.subs {
 		s.Counts = maps.Clone(s.Counts)
 		out[i] = s
@@ -234,8 +230,8 @@ func (a *API) Subscriptions() []engine.SubscriptionInfo {
 	return out
 }
 
-// Stats implements engine.API.
-func (a *API) Stats() engine.Stats {
+// Stats implements api.API.
+func (a *API) Stats() api.Stats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := a.stats
@@ -243,9 +239,9 @@ func (a *API) Stats() engine.Stats {
 	s.Failed, s.QueueDepth = 0, 0
 	for _, d := range a.dels {
 		switch d.State {
-		case engine.Failed:
+		case api.Failed:
 			s.Failed++
-		case engine.Pending, engine.InFlight:
+		case api.Pending, api.InFlight:
 			s.QueueDepth++
 		}
 	}
@@ -256,15 +252,15 @@ func (a *API) Stats() engine.Stats {
 	return s
 }
 
-// Entries implements engine.API.
-func (a *API) Entries(ctx context.Context, q engine.EntryQuery) ([]engine.EntryView, error) {
+// Entries implements api.API.
+func (a *API) Entries(ctx context.Context, q api.EntryQuery) ([]api.EntryView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []engine.EntryView
+	var out []api.EntryView
 	for i := len(a.entries) - 1; i >= 0 && len(out) < limit; i-- {
 		e := a.entries[i].EntryView
 		if (!q.Before.IsZero() && !e.ReceivedAt.Before(q.Before)) || (q.Kind != "" && e.Kind != q.Kind) {
@@ -276,13 +272,13 @@ func (a *API) Entries(ctx context.Context, q engine.EntryQuery) ([]engine.EntryV
 	return out, ctx.Err()
 }
 
-// Entry implements engine.API.
-func (a *API) Entry(ctx context.Context, id string) (engine.EntryDetail, error) {
+// Entry implements api.API.
+func (a *API) Entry(ctx context.Context, id string) (api.EntryDetail, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	i, ok := a.entryIdx[id]
 	if !ok {
-		return engine.EntryDetail{}, fmt.Errorf("entry %s: %w", id, engine.ErrNotFound)
+		return api.EntryDetail{}, fmt.Errorf("entry %s: %w", id, api.ErrNotFound)
 	}
 	d := a.entries[i]
 	d.Decisions = slices.Clone(d.Decisions)
@@ -290,11 +286,11 @@ func (a *API) Entry(ctx context.Context, id string) (engine.EntryDetail, error) 
 	return d, ctx.Err()
 }
 
-// Deliveries implements engine.API.
-func (a *API) Deliveries(ctx context.Context, q engine.DeliveryQuery) ([]engine.DeliveryView, error) {
+// Deliveries implements api.API.
+func (a *API) Deliveries(ctx context.Context, q api.DeliveryQuery) ([]api.DeliveryView, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out []engine.DeliveryView
+	var out []api.DeliveryView
 	for _, d := range a.dels {
 		if (q.Subscription != "" && d.Subscription != q.Subscription) || (q.EntryID != "" && d.EntryID != q.EntryID) ||
 			(len(q.States) > 0 && !slices.Contains(q.States, d.State)) || (!q.Before.IsZero() && !d.UpdatedAt.Before(q.Before)) {
@@ -302,7 +298,7 @@ func (a *API) Deliveries(ctx context.Context, q engine.DeliveryQuery) ([]engine.
 		}
 		out = append(out, d.DeliveryView)
 	}
-	slices.SortFunc(out, func(x, y engine.DeliveryView) int {
+	slices.SortFunc(out, func(x, y api.DeliveryView) int {
 		if c := y.UpdatedAt.Compare(x.UpdatedAt); c != 0 {
 			return c
 		}
@@ -318,20 +314,20 @@ func (a *API) Deliveries(ctx context.Context, q engine.DeliveryQuery) ([]engine.
 	return out, ctx.Err()
 }
 
-// Delivery implements engine.API.
-func (a *API) Delivery(ctx context.Context, id string) (engine.DeliveryDetail, error) {
+// Delivery implements api.API.
+func (a *API) Delivery(ctx context.Context, id string) (api.DeliveryDetail, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	d, ok := a.dels[id]
 	if !ok {
-		return engine.DeliveryDetail{}, fmt.Errorf("delivery %s: %w", id, engine.ErrNotFound)
+		return api.DeliveryDetail{}, fmt.Errorf("delivery %s: %w", id, api.ErrNotFound)
 	}
 	out := *d
 	out.Attempts = slices.Clone(d.Attempts)
 	return out, ctx.Err()
 }
 
-// Retry implements engine.API.
+// Retry implements api.API.
 func (a *API) Retry(ctx context.Context, actor, deliveryID string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -342,15 +338,15 @@ func (a *API) Retry(ctx context.Context, actor, deliveryID string) error {
 func (a *API) retry(actor, deliveryID string) error {
 	d, ok := a.dels[deliveryID]
 	if !ok {
-		return fmt.Errorf("delivery %s: %w", deliveryID, engine.ErrNotFound)
+		return fmt.Errorf("delivery %s: %w", deliveryID, api.ErrNotFound)
 	}
-	if d.State != engine.Failed {
-		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, engine.ErrNotRetryable)
+	if d.State != api.Failed {
+		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, api.ErrNotRetryable)
 	}
-	a.setState(d, engine.Pending)
+	a.setState(d, api.Pending)
 	a.record(actor, "retry", deliveryID, "")
 	dv := d.DeliveryView
-	a.publish(engine.Event{Kind: engine.DeliveryUpdated, Delivery: &dv})
+	a.publish(api.Event{Kind: api.DeliveryUpdated, Delivery: &dv})
 	status := 200
 	if a.RetryStatus != nil {
 		status = a.RetryStatus(deliveryID)
@@ -362,17 +358,17 @@ func (a *API) retry(actor, deliveryID string) error {
 	return a.attempt(deliveryID, status, 42*time.Millisecond, errText, "manual")
 }
 
-// RetryAll implements engine.API.
+// RetryAll implements api.API.
 func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "RetryAll "+subscription)
 	if a.sub(subscription) == nil {
-		return 0, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return 0, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	var ids []string
 	for id, d := range a.dels {
-		if d.Subscription == subscription && d.State == engine.Failed {
+		if d.Subscription == subscription && d.State == api.Failed {
 			ids = append(ids, id)
 		}
 	}
@@ -385,14 +381,14 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	return len(ids), nil
 }
 
-// SetPaused implements engine.API.
+// SetPaused implements api.API.
 func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, fmt.Sprintf("SetPaused %s %v", subscription, paused))
 	s := a.sub(subscription)
 	if s == nil {
-		return fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	s.Paused = paused
 	kind := "pause"
@@ -408,30 +404,30 @@ func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused 
 	return nil
 }
 
-// Test implements engine.API.
-func (a *API) Test(ctx context.Context, actor, subscription string) (engine.TestResult, error) {
+// Test implements api.API.
+func (a *API) Test(ctx context.Context, actor, subscription string) (api.TestResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "Test "+subscription)
 	s := a.sub(subscription)
 	if s == nil {
-		return engine.TestResult{}, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return api.TestResult{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	a.record(actor, "test", subscription, "")
-	req := a.request(subscription, engine.EntryView{ID: "validation", Kind: "flag", Title: "auditrelay connection test"})
+	req := a.request(subscription, api.EntryView{ID: "validation", Kind: "flag", Title: "auditrelay connection test"})
 	if s.Disabled {
-		return engine.TestResult{Request: req, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "410 Gone", Body: `{"error":"gone"}`}, nil
+		return api.TestResult{Request: req, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "410 Gone", Body: `{"error":"gone"}`}, nil
 	}
-	return engine.TestResult{Request: req, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true}, nil
+	return api.TestResult{Request: req, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true}, nil
 }
 
-// Form implements engine.API.
-func (a *API) Form(subscription string) (engine.Form, error) {
+// Form implements api.API.
+func (a *API) Form(subscription string) (api.Form, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f, ok := a.forms[subscription]
 	if !ok {
-		return engine.Form{}, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return api.Form{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	out := f.form
 	out.Fields = slices.Clone(f.form.Fields)
@@ -441,23 +437,23 @@ func (a *API) Form(subscription string) (engine.Form, error) {
 	return out, nil
 }
 
-// RevealSecret implements engine.API.
+// RevealSecret implements api.API.
 func (a *API) RevealSecret(ctx context.Context, actor, subscription, key string) (string, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "RevealSecret "+subscription+" "+key)
 	f, ok := a.forms[subscription]
 	if !ok {
-		return "", fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return "", fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	v, ok := f.secrets[key]
 	if !ok {
-		return "", fmt.Errorf("secret %s.%s: %w", subscription, key, engine.ErrNotFound)
+		return "", fmt.Errorf("secret %s.%s: %w", subscription, key, api.ErrNotFound)
 	}
 	return v, nil
 }
 
-// SaveForm implements engine.API with the checks a manifest implies:
+// SaveForm implements api.API with the checks a manifest implies:
 // required, uri, enum and boolean types.
 func (a *API) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
 	a.mu.Lock()
@@ -466,10 +462,10 @@ func (a *API) SaveForm(ctx context.Context, actor, subscription string, values m
 	a.calls = append(a.calls, fmt.Sprintf("SaveForm %s %s", subscription, strings.Join(keys, ",")))
 	f, ok := a.forms[subscription]
 	if !ok {
-		return fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	if !f.form.Editable {
-		return fmt.Errorf("%s: %s: %w", subscription, f.form.Note, engine.ErrNotEditable)
+		return fmt.Errorf("%s: %s: %w", subscription, f.form.Note, api.ErrNotEditable)
 	}
 	bad := map[string]string{}
 	for i := range f.form.Fields {
@@ -499,12 +495,12 @@ func (a *API) SaveForm(ctx context.Context, actor, subscription string, values m
 		}
 	}
 	for k := range values {
-		if !slices.ContainsFunc(f.form.Fields, func(fd engine.FormField) bool { return fd.Key == k }) {
+		if !slices.ContainsFunc(f.form.Fields, func(fd api.FormField) bool { return fd.Key == k }) {
 			bad[k] = "is not a form variable of " + f.form.Integration
 		}
 	}
 	if len(bad) > 0 {
-		return &engine.FormError{Fields: bad}
+		return &api.FormError{Fields: bad}
 	}
 	for i := range f.form.Fields {
 		fd := &f.form.Fields[i]
@@ -516,7 +512,7 @@ func (a *API) SaveForm(ctx context.Context, actor, subscription string, values m
 		fd.Set = true
 		if fd.Secret {
 			f.secrets[fd.Key] = s
-			fd.Value = Mask
+			fd.Value = api.Masked
 		} else {
 			fd.Value = s
 		}
@@ -529,27 +525,27 @@ func (a *API) SaveForm(ctx context.Context, actor, subscription string, values m
 	return nil
 }
 
-// Templates implements engine.API.
-func (a *API) Templates(subscription string) ([]engine.TemplateInfo, error) {
+// Templates implements api.API.
+func (a *API) Templates(subscription string) ([]api.TemplateInfo, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t, ok := a.tpls[subscription]
 	if !ok {
-		return nil, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return nil, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	return slices.Clone(t), nil
 }
 
-// Preview implements engine.API: {{name}} and {{{name}}} are replaced by
+// Preview implements api.API: {{name}} and {{{name}}} are replaced by
 // the entry's fields; an unclosed mustache is an error at its line:col and
 // an unknown name a warning.
-func (a *API) Preview(ctx context.Context, subscription, key, source, entryID string) (engine.Preview, error) {
+func (a *API) Preview(ctx context.Context, subscription, key, source, entryID string) (api.Preview, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.tpls[subscription]; !ok {
-		return engine.Preview{}, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return api.Preview{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
-	e := engine.EntryView{ID: "sample", Kind: key, Title: "Sample " + key + " change", Member: "sample@example.com", Project: "default", Environment: "production"}
+	e := api.EntryView{ID: "sample", Kind: key, Title: "Sample " + key + " change", Member: "sample@example.com", Project: "default", Environment: "production"}
 	if i, ok := a.entryIdx[entryID]; ok {
 		e = a.entries[i].EntryView
 	}
@@ -557,31 +553,31 @@ func (a *API) Preview(ctx context.Context, subscription, key, source, entryID st
 	req := a.request(subscription, e)
 	req.Template, req.TemplateHash = key, hash(source)
 	req.Body, req.BodyIsJSON = pretty(body)
-	return engine.Preview{Request: req, Errors: issues, EntryID: e.ID}, ctx.Err()
+	return api.Preview{Request: req, Errors: issues, EntryID: e.ID}, ctx.Err()
 }
 
-// SaveTemplate implements engine.API.
-func (a *API) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (engine.TemplateInfo, error) {
+// SaveTemplate implements api.API.
+func (a *API) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (api.TemplateInfo, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "SaveTemplate "+subscription+" "+key)
 	ts, ok := a.tpls[subscription]
 	if !ok {
-		return engine.TemplateInfo{}, fmt.Errorf("%q: %w", subscription, engine.ErrUnknownSub)
+		return api.TemplateInfo{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
-	i := slices.IndexFunc(ts, func(t engine.TemplateInfo) bool { return t.Key == key })
+	i := slices.IndexFunc(ts, func(t api.TemplateInfo) bool { return t.Key == key })
 	if i < 0 {
-		return engine.TemplateInfo{}, fmt.Errorf("template %s of %s: %w", key, subscription, engine.ErrNotFound)
+		return api.TemplateInfo{}, fmt.Errorf("template %s of %s: %w", key, subscription, api.ErrNotFound)
 	}
 	if !ts[i].Editable {
-		return engine.TemplateInfo{}, fmt.Errorf("template %s: %s: %w", key, ts[i].Note, engine.ErrNotEditable)
+		return api.TemplateInfo{}, fmt.Errorf("template %s: %s: %w", key, ts[i].Note, api.ErrNotEditable)
 	}
 	if ts[i].Hash != baseHash {
-		return engine.TemplateInfo{}, fmt.Errorf("template %s of %s: %w", key, subscription, engine.ErrConflict)
+		return api.TemplateInfo{}, fmt.Errorf("template %s of %s: %w", key, subscription, api.ErrConflict)
 	}
-	if _, issues := render(source, engine.EntryView{}); len(issues) > 0 && issues[0].Severity == "error" {
+	if _, issues := render(source, api.EntryView{}); len(issues) > 0 && issues[0].Severity == "error" {
 		is := issues[0]
-		return engine.TemplateInfo{}, fmt.Errorf("template %s does not parse: line %d:%d: %s", key, is.Line, is.Col, is.Msg)
+		return api.TemplateInfo{}, fmt.Errorf("template %s does not parse: line %d:%d: %s", key, is.Line, is.Col, is.Msg)
 	}
 	ts[i].Source, ts[i].Hash = source, hash(source)
 	ts[i].Override = "subscriptions/" + subscription + "/" + key + ".hbs"
@@ -589,11 +585,11 @@ func (a *API) SaveTemplate(ctx context.Context, actor, subscription, key, source
 	return ts[i], nil
 }
 
-// Actions implements engine.API.
-func (a *API) Actions(ctx context.Context, since time.Time, limit int) ([]store.Action, error) {
+// Actions implements api.API.
+func (a *API) Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var out []store.Action
+	var out []api.Action
 	for i := len(a.actions) - 1; i >= 0; i-- {
 		if limit > 0 && len(out) >= limit {
 			break
@@ -605,13 +601,13 @@ func (a *API) Actions(ctx context.Context, since time.Time, limit int) ([]store.
 	return out, ctx.Err()
 }
 
-// SetGeneratorRate implements engine.API.
+// SetGeneratorRate implements api.API.
 func (a *API) SetGeneratorRate(rate float64) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, fmt.Sprintf("SetGeneratorRate %g", rate))
 	if a.gen == nil {
-		return engine.ErrNoGenerator
+		return api.ErrNoGenerator
 	}
 	*a.gen = rate
 	return nil
@@ -619,7 +615,7 @@ func (a *API) SetGeneratorRate(rate float64) error {
 
 // --- internals (a.mu held) ---
 
-func (a *API) sub(name string) *engine.SubscriptionInfo {
+func (a *API) sub(name string) *api.SubscriptionInfo {
 	for i := range a.subs {
 		if a.subs[i].Name == name {
 			return &a.subs[i]
@@ -628,7 +624,7 @@ func (a *API) sub(name string) *engine.SubscriptionInfo {
 	return nil
 }
 
-func (a *API) publish(ev engine.Event) {
+func (a *API) publish(ev api.Event) {
 	a.seq++
 	ev.Seq = a.seq
 	if ev.Time.IsZero() {
@@ -643,19 +639,19 @@ func (a *API) publish(ev engine.Event) {
 	}
 }
 
-func (a *API) publishSub(s *engine.SubscriptionInfo) {
+func (a *API) publishSub(s *api.SubscriptionInfo) {
 	c := *s
 	c.Counts = maps.Clone(s.Counts)
-	a.publish(engine.Event{Kind: engine.SubscriptionUpdated, Subscription: &c})
+	a.publish(api.Event{Kind: api.SubscriptionUpdated, Subscription: &c})
 }
 
 func (a *API) record(actor, kind, target, detail string) {
-	act := store.Action{ID: int64(len(a.actions) + 1), At: a.now(), Actor: actor, Kind: kind, Target: target, Detail: detail}
+	act := api.Action{ID: int64(len(a.actions) + 1), At: a.now(), Actor: actor, Kind: kind, Target: target, Detail: detail}
 	a.actions = append(a.actions, act)
-	a.publish(engine.Event{Kind: engine.ActionRecorded, Action: &act})
+	a.publish(api.Event{Kind: api.ActionRecorded, Action: &act})
 }
 
-func (a *API) setState(d *engine.DeliveryDetail, st engine.State) {
+func (a *API) setState(d *api.DeliveryDetail, st api.State) {
 	if s := a.sub(d.Subscription); s != nil {
 		s.Counts[d.State]--
 		s.Counts[st]++
@@ -675,21 +671,21 @@ func (a *API) setState(d *engine.DeliveryDetail, st engine.State) {
 func (a *API) attempt(deliveryID string, status int, latency time.Duration, errText, trigger string) error {
 	d, ok := a.dels[deliveryID]
 	if !ok {
-		return fmt.Errorf("delivery %s: %w", deliveryID, engine.ErrNotFound)
+		return fmt.Errorf("delivery %s: %w", deliveryID, api.ErrNotFound)
 	}
 	now := a.now()
 	// DeliveryDetail.Attempts (the list) shadows DeliveryView.Attempts (the count).
 	d.DeliveryView.Attempts++
-	at := engine.AttemptView{
+	at := api.AttemptView{
 		DeliveryID: deliveryID, Subscription: d.Subscription, Number: d.DeliveryView.Attempts, Instance: "fake",
 		Trigger: trigger, StartedAt: now, Duration: latency, URL: d.Request.URL,
 		StatusCode: status, Error: errText, ResponseBody: "ok",
-		ResponseHeaders: []store.Header{{Name: "Content-Type", Value: "text/plain"}},
+		ResponseHeaders: []api.Header{{Name: "Content-Type", Value: "text/plain"}},
 	}
-	st := engine.Delivered
+	st := api.Delivered
 	at.Outcome = "delivered"
 	if status < 200 || status > 299 {
-		st = engine.Failed
+		st = api.Failed
 		at.ErrorClass = "status"
 		at.Outcome = "failed: " + errText
 		at.ResponseBody = `{"error":"upstream unavailable"}`
@@ -701,19 +697,19 @@ func (a *API) attempt(deliveryID string, status int, latency time.Duration, errT
 		s.LastStatus, s.LastError, s.LastAttemptAt = status, errText, now
 	}
 	dv := d.DeliveryView
-	a.publish(engine.Event{Kind: engine.DeliveryUpdated, Delivery: &dv, Attempt: &at})
+	a.publish(api.Event{Kind: api.DeliveryUpdated, Delivery: &dv, Attempt: &at})
 	return nil
 }
 
-func (a *API) request(subscription string, e engine.EntryView) engine.RequestView {
-	u := "https://hooks.example.com/" + subscription + "/" + Mask
+func (a *API) request(subscription string, e api.EntryView) api.RequestView {
+	u := "https://hooks.example.com/" + subscription + "/" + api.Masked
 	body, _ := json.MarshalIndent(map[string]string{"text": e.Title, "kind": e.Kind, "member": e.Member}, "", "  ")
-	return engine.RequestView{
+	return api.RequestView{
 		Method: "POST", URL: u, Body: string(body), BodyIsJSON: true, Template: "flag",
-		Headers: []store.Header{
+		Headers: []api.Header{
 			{Name: "Content-Type", Value: "application/json"},
-			{Name: "Authorization", Value: "Bearer " + Mask},
-			{Name: "X-LD-Signature", Value: Mask},
+			{Name: "Authorization", Value: "Bearer " + api.Masked},
+			{Name: "X-LD-Signature", Value: api.Masked},
 		},
 	}
 }
@@ -724,13 +720,13 @@ func hash(s string) string {
 }
 
 // render substitutes {{name}} and {{{name}}} with e's fields.
-func render(src string, e engine.EntryView) (string, []engine.TemplateIssue) {
+func render(src string, e api.EntryView) (string, []api.TemplateIssue) {
 	vals := map[string]string{
 		"title": e.Title, "kind": e.Kind, "member": e.Member, "member.email": e.Member,
 		"project": e.Project, "environment": e.Environment, "_id": e.ID, "id": e.ID,
 	}
 	var out strings.Builder
-	var issues []engine.TemplateIssue
+	var issues []api.TemplateIssue
 	line, col := 1, 1
 	for i := 0; i < len(src); {
 		if strings.HasPrefix(src[i:], "{{") {
@@ -745,7 +741,7 @@ func render(src string, e engine.EntryView) (string, []engine.TemplateIssue) {
 				end = -1
 			}
 			if end < 0 {
-				issues = append(issues, engine.TemplateIssue{Line: line, Col: col, Severity: "error", Msg: "unclosed " + strings.Repeat("{", open) + " (expected " + closer + ")"})
+				issues = append(issues, api.TemplateIssue{Line: line, Col: col, Severity: "error", Msg: "unclosed " + strings.Repeat("{", open) + " (expected " + closer + ")"})
 				return out.String(), issues
 			}
 			name := strings.TrimSpace(src[i+open : i+open+end])
@@ -755,7 +751,7 @@ func render(src string, e engine.EntryView) (string, []engine.TemplateIssue) {
 			default:
 				v, ok := vals[name]
 				if !ok {
-					issues = append(issues, engine.TemplateIssue{Line: line, Col: col, Severity: "warning", Msg: fmt.Sprintf("%q is not in the template context", name)})
+					issues = append(issues, api.TemplateIssue{Line: line, Col: col, Severity: "warning", Msg: fmt.Sprintf("%q is not in the template context", name)})
 				}
 				if !triple {
 					b, _ := json.Marshal(v)

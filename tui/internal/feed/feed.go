@@ -14,7 +14,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // Defaults for New.
@@ -30,7 +30,7 @@ const (
 
 // BatchMsg is the events that arrived during one interval.
 type BatchMsg struct {
-	Events []engine.Event
+	Events []api.Event
 	// Dropped is the engine's running count of events this feed lost
 	// because the console was slow.
 	Dropped uint64
@@ -41,14 +41,14 @@ type BatchMsg struct {
 
 // Batcher turns a feed into batches.
 type Batcher struct {
-	feed     *engine.Feed
+	feed     *api.Feed
 	interval time.Duration
 	max      int
 }
 
 // New returns a batcher over f. interval and max fall back to the defaults
 // when zero.
-func New(f *engine.Feed, interval time.Duration, max int) *Batcher {
+func New(f *api.Feed, interval time.Duration, max int) *Batcher {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
@@ -70,7 +70,7 @@ func (b *Batcher) collect() BatchMsg {
 	if !ok {
 		return BatchMsg{Closed: true, Dropped: b.feed.Dropped()}
 	}
-	events := make([]engine.Event, 1, 64)
+	events := make([]api.Event, 1, 64)
 	events[0] = first
 	timer := time.NewTimer(b.interval)
 	defer timer.Stop()

@@ -4,20 +4,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
-func feedOf(events ...engine.Event) (chan engine.Event, *engine.Feed) {
-	c := make(chan engine.Event, 16)
+func feedOf(events ...api.Event) (chan api.Event, *api.Feed) {
+	c := make(chan api.Event, 16)
 	for _, e := range events {
 		c <- e
 	}
 	dropped := uint64(7)
-	return c, engine.NewFeed(c, func() uint64 { return dropped })
+	return c, api.NewFeed(c, func() uint64 { return dropped })
 }
 
 func TestBatchCoalescesBufferedEvents(t *testing.T) {
-	_, f := feedOf(engine.Event{Seq: 1}, engine.Event{Seq: 2}, engine.Event{Seq: 3})
+	_, f := feedOf(api.Event{Seq: 1}, api.Event{Seq: 2}, api.Event{Seq: 3})
 	msg := New(f, 20*time.Millisecond, 0).Next()().(BatchMsg)
 	if len(msg.Events) != 3 || msg.Events[0].Seq != 1 || msg.Events[2].Seq != 3 {
 		t.Fatalf("got %+v", msg.Events)
@@ -28,7 +28,7 @@ func TestBatchCoalescesBufferedEvents(t *testing.T) {
 }
 
 func TestBatchIsCappedAndKeepsOrder(t *testing.T) {
-	_, f := feedOf(engine.Event{Seq: 1}, engine.Event{Seq: 2}, engine.Event{Seq: 3})
+	_, f := feedOf(api.Event{Seq: 1}, api.Event{Seq: 2}, api.Event{Seq: 3})
 	// A long interval: only the cap can end the first batch quickly.
 	b := New(f, time.Hour, 2)
 	first := b.Next()().(BatchMsg)
@@ -38,7 +38,7 @@ func TestBatchIsCappedAndKeepsOrder(t *testing.T) {
 }
 
 func TestBatchReportsClose(t *testing.T) {
-	c, f := feedOf(engine.Event{Seq: 1})
+	c, f := feedOf(api.Event{Seq: 1})
 	close(c)
 	b := New(f, time.Hour, 0)
 	msg := b.Next()().(BatchMsg)

@@ -24,7 +24,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // Keys is the list of keys a term may use, for error messages and help.
@@ -188,7 +188,7 @@ func (q *Query) UsesStatus() bool {
 
 // Match reports whether e satisfies every term. Terms with the same key
 // (and not negated) match when any of them does.
-func (q *Query) Match(e *engine.EntryView) bool {
+func (q *Query) Match(e *api.EntryView) bool {
 	if q.Empty() {
 		return true
 	}
@@ -239,7 +239,7 @@ func (q *Query) Match(e *engine.EntryView) bool {
 	return true
 }
 
-func (t term) match(e *engine.EntryView) bool {
+func (t term) match(e *api.EntryView) bool {
 	switch t.key {
 	case "":
 		return containsFold(e.Title, t.value) || containsFold(e.Member, t.value) ||
@@ -271,14 +271,14 @@ func (t term) match(e *engine.EntryView) bool {
 	return false
 }
 
-func statusMatch(want string, d engine.Decision) bool {
+func statusMatch(want string, d api.Decision) bool {
 	switch want {
 	case "sent":
 		return d.Sent
 	case "retrying":
-		return d.State == engine.Pending || d.State == engine.InFlight
+		return d.State == api.Pending || d.State == api.InFlight
 	case "filtered":
-		return !d.Sent || d.State == engine.Filtered
+		return !d.Sent || d.State == api.Filtered
 	default:
 		return string(d.State) == want
 	}

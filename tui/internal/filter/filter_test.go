@@ -4,28 +4,28 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
-func entries() map[string]*engine.EntryView {
-	return map[string]*engine.EntryView{
+func entries() map[string]*api.EntryView {
+	return map[string]*api.EntryView{
 		"flagProd": {
 			ID: "e1", Kind: "flag", Title: "Turned on new-Checkout in Production", Member: "alice@example.com",
 			Project: "web", Environment: "production",
-			Decisions: []engine.Decision{
-				{Subscription: "slack-prod", Sent: true, State: engine.Failed},
-				{Subscription: "datadog", Sent: false, State: engine.Filtered},
+			Decisions: []api.Decision{
+				{Subscription: "slack-prod", Sent: true, State: api.Failed},
+				{Subscription: "datadog", Sent: false, State: api.Filtered},
 			},
 		},
 		"flagTest": {
 			ID: "e2", Kind: "flag", Title: "Updated rollout", Member: "bob@example.com",
 			Project: "web", Environment: "test",
-			Decisions: []engine.Decision{{Subscription: "slack-prod", Sent: true, State: engine.Delivered}},
+			Decisions: []api.Decision{{Subscription: "slack-prod", Sent: true, State: api.Delivered}},
 		},
 		"segment": {
 			ID: "e3", Kind: "segment", Title: "Created segment beta", Member: "alice@example.com",
 			Project: "mobile", Environment: "production",
-			Decisions: []engine.Decision{{Subscription: "datadog", Sent: true, State: engine.Pending}},
+			Decisions: []api.Decision{{Subscription: "datadog", Sent: true, State: api.Pending}},
 		},
 		"member": {ID: "e4", Kind: "member", Title: "Invited carol", Member: "ops@example.com"},
 	}
@@ -108,7 +108,7 @@ func TestUsesStatusAndString(t *testing.T) {
 		t.Error("kind:flag does not use status")
 	}
 	var nilQ *Query
-	if !nilQ.Empty() || !nilQ.Match(&engine.EntryView{}) || nilQ.UsesStatus() {
+	if !nilQ.Empty() || !nilQ.Match(&api.EntryView{}) || nilQ.UsesStatus() {
 		t.Error("nil query must match everything")
 	}
 }

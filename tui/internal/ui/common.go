@@ -10,7 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 )
 
@@ -29,7 +29,7 @@ const CallTimeout = 10 * time.Second
 // Common is what every pane needs. The root owns it; panes hold a pointer
 // and read it, so a style switch reaches all of them at once.
 type Common struct {
-	API    engine.API
+	API    api.API
 	Styles *Styles
 	Keys   *keys.Keys
 	Role   Role
@@ -121,7 +121,7 @@ func Confirm(question string, onYes tea.Cmd) tea.Cmd {
 // EntrySelectedMsg tells every pane which entry the events pane's cursor
 // is on; Entry is nil when the list is empty.
 type EntrySelectedMsg struct {
-	Entry *engine.EntryView
+	Entry *api.EntryView
 }
 
 // SubSelectedMsg tells every pane which subscription the subscriptions
@@ -170,14 +170,14 @@ func Close() tea.Msg { return CloseMsg{} }
 // TestOutcome is the answer to a connection test, for the detail view.
 type TestOutcome struct {
 	Subscription string
-	Result       engine.TestResult
+	Result       api.TestResult
 	Err          error
 }
 
 // StatsMsg carries the periodic engine poll.
 type StatsMsg struct {
-	Stats engine.Stats
-	Subs  []engine.SubscriptionInfo
+	Stats api.Stats
+	Subs  []api.SubscriptionInfo
 }
 
 // RetryStartedMsg marks a delivery as being retried (optimistic state)
@@ -197,7 +197,7 @@ type StylesChangedMsg struct{}
 type Selection struct {
 	Subscription  string
 	DeliveryID    string
-	DeliveryState engine.State
+	DeliveryState api.State
 	Retrying      bool // a retry is already under way
 	EntryID       string
 	// FailedCount is, in the events pane, how many of the entry's

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 )
 
 // Status is a state as people read it: a glyph and a word (never color
@@ -21,25 +21,25 @@ func (s Status) Render() string { return s.Style.Render(s.String()) }
 
 // DeliveryStatus says where a delivery stands. retrying is the console's
 // optimistic state between a retry request and the engine's answer.
-func (s *Styles) DeliveryStatus(st engine.State, attempts int, retrying bool) Status {
+func (s *Styles) DeliveryStatus(st api.State, attempts int, retrying bool) Status {
 	if retrying {
 		return Status{"⟳", "retrying…", s.Warn}
 	}
 	switch st {
-	case engine.Delivered:
+	case api.Delivered:
 		return Status{"✓", "delivered", s.Ok}
-	case engine.Failed:
+	case api.Failed:
 		return Status{"✗", "failed", s.Fail}
-	case engine.Pending:
+	case api.Pending:
 		if attempts > 0 {
 			return Status{"⟳", "retrying", s.Warn}
 		}
 		return Status{"◌", "pending", s.Warn}
-	case engine.InFlight:
+	case api.InFlight:
 		return Status{"→", "sending", s.Warn}
-	case engine.Filtered:
+	case api.Filtered:
 		return Status{"·", "filtered", s.Muted}
-	case engine.Skipped:
+	case api.Skipped:
 		return Status{"–", "skipped", s.Muted}
 	case "":
 		return Status{"·", "none", s.Muted}
@@ -49,7 +49,7 @@ func (s *Styles) DeliveryStatus(st engine.State, attempts int, retrying bool) St
 }
 
 // SubStatus says how a subscription is doing, most urgent first.
-func (s *Styles) SubStatus(sub engine.SubscriptionInfo) Status {
+func (s *Styles) SubStatus(sub api.SubscriptionInfo) Status {
 	switch {
 	case sub.Disabled:
 		w := "disabled"
@@ -61,13 +61,13 @@ func (s *Styles) SubStatus(sub engine.SubscriptionInfo) Status {
 		return Status{"‖", "paused", s.Paused}
 	case !sub.Enabled:
 		return Status{"○", "off", s.Muted}
-	case sub.Counts[engine.Failed] > 0:
+	case sub.Counts[api.Failed] > 0:
 		return Status{"✗", "failed", s.Fail}
-	case !sub.NextRetryAt.IsZero() || (sub.Counts[engine.Pending] > 0 && sub.LastError != ""):
+	case !sub.NextRetryAt.IsZero() || (sub.Counts[api.Pending] > 0 && sub.LastError != ""):
 		return Status{"⟳", "retrying", s.Warn}
 	case sub.CustomDelivery:
 		return Status{"◇", "custom", s.Muted}
-	case sub.Counts[engine.Delivered] > 0 || (sub.LastStatus >= 200 && sub.LastStatus < 300):
+	case sub.Counts[api.Delivered] > 0 || (sub.LastStatus >= 200 && sub.LastStatus < 300):
 		return Status{"✓", "delivered", s.Ok}
 	default:
 		return Status{"·", "idle", s.Muted}
@@ -75,7 +75,7 @@ func (s *Styles) SubStatus(sub engine.SubscriptionInfo) Status {
 }
 
 // DecisionStatus summarises one policy decision and its delivery.
-func (s *Styles) DecisionStatus(d engine.Decision) Status {
+func (s *Styles) DecisionStatus(d api.Decision) Status {
 	if !d.Sent {
 		return Status{"·", "filtered", s.Muted}
 	}

@@ -10,7 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
@@ -20,7 +20,7 @@ func Now() time.Time { return time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC) }
 
 // Common returns what panes need, over api, for role; its context ends
 // with the test.
-func Common(tb testing.TB, api engine.API, role keys.Role) *ui.Common {
+func Common(tb testing.TB, api api.API, role keys.Role) *ui.Common {
 	ctx, cancel := context.WithCancel(context.Background())
 	tb.Cleanup(cancel)
 	return &ui.Common{

@@ -12,7 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -34,7 +34,7 @@ type fetchTick struct{ tag int }
 
 type listMsg struct {
 	tag  int
-	rows []engine.DeliveryView
+	rows []api.DeliveryView
 	err  error
 }
 
@@ -42,11 +42,11 @@ type listMsg struct {
 type Model struct {
 	c     *ui.Common
 	scope Scope
-	rows  []engine.DeliveryView
+	rows  []api.DeliveryView
 	byID  map[string]int
 	// live holds what engine events said about deliveries while a fetch
 	// was under way (fetching): its answer may be older than them.
-	live     map[string]engine.DeliveryView
+	live     map[string]api.DeliveryView
 	fetching bool
 	retrying map[string]bool // optimistic state until the engine answers
 	loaded   bool
@@ -61,7 +61,7 @@ type Model struct {
 
 // New returns an empty deliveries pane.
 func New(c *ui.Common) *Model {
-	return &Model{c: c, byID: map[string]int{}, live: map[string]engine.DeliveryView{}, retrying: map[string]bool{}}
+	return &Model{c: c, byID: map[string]int{}, live: map[string]api.DeliveryView{}, retrying: map[string]bool{}}
 }
 
 // SetSize sets the body size.
@@ -74,7 +74,7 @@ func (m *Model) SetFocused(f bool) { m.focused = f }
 func (m *Model) Scope() Scope { return m.scope }
 
 // Rows returns the listed deliveries, most recently updated first.
-func (m *Model) Rows() []engine.DeliveryView { return m.rows }
+func (m *Model) Rows() []api.DeliveryView { return m.rows }
 
 // Retrying reports whether id has a retry under way.
 func (m *Model) Retrying(id string) bool { return m.retrying[id] }
@@ -92,7 +92,7 @@ func (m *Model) SetSubscription(sub string) tea.Cmd {
 
 // SetEntry lists e's deliveries. Its decisions give provisional rows at
 // once; the fetch fills in attempts, status codes and latencies.
-func (m *Model) SetEntry(e *engine.EntryView) tea.Cmd {
+func (m *Model) SetEntry(e *api.EntryView) tea.Cmd {
 	if e == nil {
 		if m.scope.EntryID != "" {
 			// The entry list is empty (a filter matches nothing): show nothing.
@@ -122,9 +122,9 @@ func (m *Model) SetEntry(e *engine.EntryView) tea.Cmd {
 	for _, d := range e.Decisions {
 		st := d.State
 		if !d.Sent {
-			st = engine.Filtered
+			st = api.Filtered
 		}
-		m.rows = append(m.rows, engine.DeliveryView{
+		m.rows = append(m.rows, api.DeliveryView{
 			ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: st, Reason: d.Summary,
 			EntryKind: e.Kind, EntryTitle: e.Title, EntryDate: e.Date, UpdatedAt: e.ReceivedAt,
 		})
@@ -161,7 +161,7 @@ func (m *Model) Selection() ui.Selection {
 	}
 	d := m.rows[m.scroll.Cursor]
 	sel.Subscription, sel.EntryID = d.Subscription, d.EntryID
-	if d.State != engine.Filtered && d.ID != "" {
+	if d.State != api.Filtered && d.ID != "" {
 		sel.DeliveryID, sel.DeliveryState, sel.Retrying = d.ID, d.State, m.retrying[d.ID]
 	}
 	return sel
@@ -174,11 +174,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		if msg.tag != m.tag {
 			return nil
 		}
-		q := engine.DeliveryQuery{Subscription: m.scope.Subscription, EntryID: m.scope.EntryID, Limit: Max}
+		q := api.DeliveryQuery{Subscription: m.scope.Subscription, EntryID: m.scope.EntryID, Limit: Max}
 		if q.Subscription != "" {
 			// A subscription's list is about what was sent; the entries its
 			// policy filtered are explained per entry instead.
-			q.States = []engine.State{engine.Pending, engine.InFlight, engine.Delivered, engine.Failed, engine.Skipped}
+			q.States = []api.State{api.Pending, api.InFlight, api.Delivered, api.Failed, api.Skipped}
 		}
 		tag := m.tag
 		clear(m.live)
@@ -211,15 +211,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 }
 
 // Apply folds a batch of engine events into the list.
-func (m *Model) Apply(events []engine.Event) {
-	var fresh []engine.DeliveryView
+func (m *Model) Apply(events []api.Event) {
+	var fresh []api.DeliveryView
 	for i := range events {
 		ev := &events[i]
-		if ev.Kind != engine.DeliveryUpdated || ev.Delivery == nil {
+		if ev.Kind != api.DeliveryUpdated || ev.Delivery == nil {
 			continue
 		}
 		d := ev.Delivery
-		if m.retrying[d.ID] && (d.State != engine.Failed || ev.Attempt != nil) {
+		if m.retrying[d.ID] && (d.State != api.Failed || ev.Attempt != nil) {
 			delete(m.retrying, d.ID)
 		}
 		if !m.inScope(d) {
@@ -238,7 +238,7 @@ func (m *Model) Apply(events []engine.Event) {
 		return
 	}
 	// Newest first, ahead of the rest; the cursor stays on its delivery.
-	rows := make([]engine.DeliveryView, 0, min(len(fresh)+len(m.rows), Max))
+	rows := make([]api.DeliveryView, 0, min(len(fresh)+len(m.rows), Max))
 	for i := len(fresh) - 1; i >= 0 && len(rows) < Max; i-- {
 		rows = append(rows, fresh[i])
 	}
@@ -256,7 +256,7 @@ func (m *Model) Apply(events []engine.Event) {
 // newerOf returns fetched with what engine events reported after the
 // fetch was sent put over the rows they are newer than, and the deliveries
 // the fetch did not see yet first.
-func (m *Model) newerOf(fetched []engine.DeliveryView) []engine.DeliveryView {
+func (m *Model) newerOf(fetched []api.DeliveryView) []api.DeliveryView {
 	if len(m.live) == 0 {
 		return fetched
 	}
@@ -269,7 +269,7 @@ func (m *Model) newerOf(fetched []engine.DeliveryView) []engine.DeliveryView {
 			}
 		}
 	}
-	var unseen []engine.DeliveryView
+	var unseen []api.DeliveryView
 	for id, d := range m.live {
 		if !seen[id] {
 			unseen = append(unseen, d)
@@ -278,16 +278,16 @@ func (m *Model) newerOf(fetched []engine.DeliveryView) []engine.DeliveryView {
 	if len(unseen) == 0 {
 		return fetched
 	}
-	slices.SortFunc(unseen, func(a, b engine.DeliveryView) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
+	slices.SortFunc(unseen, func(a, b api.DeliveryView) int { return b.UpdatedAt.Compare(a.UpdatedAt) })
 	rows := append(unseen, fetched...)
 	return rows[:min(len(rows), Max)]
 }
 
-func (m *Model) inScope(d *engine.DeliveryView) bool {
+func (m *Model) inScope(d *api.DeliveryView) bool {
 	if m.scope.EntryID != "" {
 		return d.EntryID == m.scope.EntryID
 	}
-	return m.scope.Subscription != "" && d.Subscription == m.scope.Subscription && d.State != engine.Filtered
+	return m.scope.Subscription != "" && d.Subscription == m.scope.Subscription && d.State != api.Filtered
 }
 
 func (m *Model) reindex() {
@@ -348,7 +348,7 @@ func (m *Model) Info() string {
 	}
 	failed := 0
 	for _, r := range m.rows {
-		if r.State == engine.Failed {
+		if r.State == api.Failed {
 			failed++
 		}
 	}
@@ -413,7 +413,7 @@ func (m *Model) View() string {
 			code = "err"
 		}
 		next := "-"
-		if d.State == engine.Pending && !d.NextAttemptAt.IsZero() {
+		if d.State == api.Pending && !d.NextAttemptAt.IsZero() {
 			next = ui.Until(now, d.NextAttemptAt)
 		}
 		tries := "-"

@@ -10,7 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -18,11 +18,11 @@ import (
 )
 
 func setup(t *testing.T) (*Model, *fakeapi.API) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(90, 12)
 	m.SetFocused(true)
-	return m, api
+	return m, fake
 }
 
 // settle runs cmd and what its messages return, as the program would.
@@ -33,8 +33,8 @@ func settle(m *Model, cmd tea.Cmd) {
 }
 
 func TestEntryScopeShowsDecisionsThenDetails(t *testing.T) {
-	m, api := setup(t)
-	d, _ := api.Entry(t.Context(), "e0028")
+	m, fake := setup(t)
+	d, _ := fake.Entry(t.Context(), "e0028")
 	cmd := m.SetEntry(&d.EntryView)
 	if len(m.Rows()) != 4 || m.loaded {
 		t.Fatalf("provisional rows: %d loaded=%v", len(m.Rows()), m.loaded)
@@ -57,7 +57,7 @@ func TestEntryScopeShowsDecisionsThenDetails(t *testing.T) {
 func TestSubscriptionScopeLiveUpdatesAndOptimisticRetry(t *testing.T) {
 	m, _ := setup(t)
 	settle(m, m.SetSubscription(fakeapi.SubSlack))
-	var failed *engine.DeliveryView
+	var failed *api.DeliveryView
 	for i, r := range m.Rows() {
 		if r.ID == fakeapi.FailedDelivery {
 			failed = &m.Rows()[i]
@@ -76,19 +76,19 @@ func TestSubscriptionScopeLiveUpdatesAndOptimisticRetry(t *testing.T) {
 	}
 	// The engine answers: delivered, with an attempt.
 	upd := *failed
-	upd.State = engine.Delivered
-	m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &upd, Attempt: &engine.AttemptView{Number: 6}}})
+	upd.State = api.Delivered
+	m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &upd, Attempt: &api.AttemptView{Number: 6}}})
 	if m.Retrying(fakeapi.FailedDelivery) || !strings.Contains(m.View(), "✓ delivered") {
 		t.Fatalf("after the answer:\n%s", m.View())
 	}
 	// A new delivery of the subscription goes on top; the cursor stays.
 	n := len(m.Rows())
-	m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: "new", Subscription: fakeapi.SubSlack, State: engine.Pending}}})
+	m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: "new", Subscription: fakeapi.SubSlack, State: api.Pending}}})
 	if len(m.Rows()) != n+1 || m.Rows()[0].ID != "new" || m.Selection().DeliveryID != fakeapi.FailedDelivery {
 		t.Fatalf("rows %d top %s selected %s", len(m.Rows()), m.Rows()[0].ID, m.Selection().DeliveryID)
 	}
 	// Other subscriptions' deliveries are not listed.
-	m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: "other", Subscription: fakeapi.SubDatadog}}})
+	m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: "other", Subscription: fakeapi.SubDatadog}}})
 	if len(m.Rows()) != n+1 {
 		t.Fatal("out-of-scope delivery listed")
 	}
@@ -106,9 +106,9 @@ func TestRetryErrorClearsOptimisticState(t *testing.T) {
 func TestListIsCapped(t *testing.T) {
 	m, _ := setup(t)
 	settle(m, m.SetSubscription("busy"))
-	var evs []engine.Event
+	var evs []api.Event
 	for i := 0; i < Max+100; i++ {
-		evs = append(evs, engine.Event{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: fmt.Sprintf("d%d", i), Subscription: "busy"}})
+		evs = append(evs, api.Event{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: fmt.Sprintf("d%d", i), Subscription: "busy"}})
 	}
 	m.Apply(evs)
 	if len(m.Rows()) != Max {
@@ -117,8 +117,8 @@ func TestListIsCapped(t *testing.T) {
 }
 
 func TestEnterOpensDetail(t *testing.T) {
-	m, api := setup(t)
-	d, _ := api.Entry(t.Context(), "e0028")
+	m, fake := setup(t)
+	d, _ := fake.Entry(t.Context(), "e0028")
 	settle(m, m.SetEntry(&d.EntryView))
 	for i, r := range m.Rows() {
 		if r.ID == fakeapi.FailedDelivery {
@@ -144,30 +144,30 @@ func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
 		t.Fatal("no fetch tick")
 	}
 	call := m.Update(tick) // the fetch is on its way
-	var failed engine.DeliveryView
+	var failed api.DeliveryView
 	for _, r := range m.Rows() {
 		if r.ID == fakeapi.FailedDelivery {
 			failed = r
 		}
 	}
 	done := failed
-	done.State, done.Attempts, done.LastStatus, done.LastError = engine.Delivered, failed.Attempts+1, 202, ""
+	done.State, done.Attempts, done.LastStatus, done.LastError = api.Delivered, failed.Attempts+1, 202, ""
 	done.UpdatedAt = failed.UpdatedAt.Add(time.Minute)
-	fresh := engine.DeliveryView{ID: "brand-new", Subscription: fakeapi.SubSlack, State: engine.InFlight, Attempts: 1, UpdatedAt: done.UpdatedAt}
-	m.Apply([]engine.Event{
-		{Kind: engine.DeliveryUpdated, Delivery: &done, Attempt: &engine.AttemptView{Number: done.Attempts}},
-		{Kind: engine.DeliveryUpdated, Delivery: &fresh},
+	fresh := api.DeliveryView{ID: "brand-new", Subscription: fakeapi.SubSlack, State: api.InFlight, Attempts: 1, UpdatedAt: done.UpdatedAt}
+	m.Apply([]api.Event{
+		{Kind: api.DeliveryUpdated, Delivery: &done, Attempt: &api.AttemptView{Number: done.Attempts}},
+		{Kind: api.DeliveryUpdated, Delivery: &fresh},
 	})
 	list, ok := uitest.Find[listMsg](uitest.Exec(call, time.Second))
 	if !ok {
 		t.Fatal("fetch did not answer")
 	}
 	m.Update(list)
-	got := map[string]engine.DeliveryView{}
+	got := map[string]api.DeliveryView{}
 	for _, r := range m.Rows() {
 		got[r.ID] = r
 	}
-	if r := got[fakeapi.FailedDelivery]; r.State != engine.Delivered || r.LastStatus != 202 || r.Attempts != done.Attempts {
+	if r := got[fakeapi.FailedDelivery]; r.State != api.Delivered || r.LastStatus != 202 || r.Attempts != done.Attempts {
 		t.Errorf("row after the older fetch: %s #%d code %d; want delivered #%d code 202", r.State, r.Attempts, r.LastStatus, done.Attempts)
 	}
 	if m.Rows()[0].ID != "brand-new" {
@@ -177,7 +177,7 @@ func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
 	// The next fetch is the truth again: what the store says wins.
 	settle(m, m.refetch())
 	for _, r := range m.Rows() {
-		if r.ID == fakeapi.FailedDelivery && r.State != engine.Failed {
+		if r.ID == fakeapi.FailedDelivery && r.State != api.Failed {
 			t.Errorf("after a later fetch: %s; want the store's failed", r.State)
 		}
 		if r.ID == "brand-new" {
@@ -188,7 +188,7 @@ func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
 	// With no fetch under way, events are not kept aside: a console left
 	// on a busy subscription must not grow.
 	for i := range 1000 {
-		m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: fmt.Sprintf("later%d", i), Subscription: fakeapi.SubSlack}}})
+		m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: fmt.Sprintf("later%d", i), Subscription: fakeapi.SubSlack}}})
 	}
 	if len(m.live) != 0 {
 		t.Errorf("%d events kept aside with no fetch under way", len(m.live))
@@ -199,8 +199,8 @@ func TestFetchOlderThanEventsDoesNotWinOverThem(t *testing.T) {
 // report new states, the pane fetches the attempts and codes that go with
 // them instead of showing a state without them.
 func TestSameEntryNewStatesFetchDetails(t *testing.T) {
-	m, api := setup(t)
-	d, _ := api.Entry(t.Context(), "e0028")
+	m, fake := setup(t)
+	d, _ := fake.Entry(t.Context(), "e0028")
 	settle(m, m.SetEntry(&d.EntryView))
 	if cmd := m.SetEntry(&d.EntryView); cmd != nil {
 		t.Fatal("the same entry with the same states fetched again")
@@ -209,7 +209,7 @@ func TestSameEntryNewStatesFetchDetails(t *testing.T) {
 	changed.Decisions = slices.Clone(d.Decisions)
 	for i := range changed.Decisions {
 		if changed.Decisions[i].DeliveryID == fakeapi.FailedDelivery {
-			changed.Decisions[i].State = engine.Delivered
+			changed.Decisions[i].State = api.Delivered
 		}
 	}
 	cmd := m.SetEntry(&changed)

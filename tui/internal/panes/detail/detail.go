@@ -1,8 +1,8 @@
 // Package detail is the full-screen view opened with enter: a delivery's
 // rendered request and every attempt with its response, an entry with its
-// policy explanations and JSON, or a connection test's answer. Secrets
-// arrive masked from the engine and header values that look secret are
-// masked again here, in case a template put one somewhere unexpected.
+// policy explanations and JSON, or a connection test's answer. Values are
+// shown as the engine gives them: it has masked every secret already (one
+// policy, core/mask, for the console, the CLI and the logs alike).
 package detail
 
 import (
@@ -15,15 +15,14 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
 type loadedMsg struct {
 	tag      int
-	delivery *engine.DeliveryDetail
-	entry    *engine.EntryDetail
+	delivery *api.DeliveryDetail
+	entry    *api.EntryDetail
 	err      error
 }
 
@@ -35,8 +34,8 @@ type Model struct {
 	tag      int
 	loading  bool
 	err      error
-	delivery *engine.DeliveryDetail
-	entry    *engine.EntryDetail
+	delivery *api.DeliveryDetail
+	entry    *api.EntryDetail
 	width    int
 	height   int
 }
@@ -112,7 +111,7 @@ func (m *Model) Info() string {
 }
 
 // Apply reloads the delivery shown when the engine reports on it.
-func (m *Model) Apply(events []engine.Event) tea.Cmd {
+func (m *Model) Apply(events []api.Event) tea.Cmd {
 	if m.open.View != ui.ViewDeliveryDetail {
 		return nil
 	}
@@ -204,7 +203,7 @@ func (m *Model) kv(b *strings.Builder, k, v string) {
 	b.WriteString("\n")
 }
 
-func (m *Model) writeRequest(b *strings.Builder, r engine.RequestView) {
+func (m *Model) writeRequest(b *strings.Builder, r api.RequestView) {
 	if r.Skipped != "" {
 		b.WriteString("  nothing would be sent: " + r.Skipped + "\n")
 		return
@@ -215,7 +214,7 @@ func (m *Model) writeRequest(b *strings.Builder, r engine.RequestView) {
 	}
 	b.WriteString("  " + m.c.Styles.Bold.Render(method) + " " + r.URL + "\n")
 	for _, h := range r.Headers {
-		b.WriteString("  " + m.c.Styles.Dim.Render(h.Name+":") + " " + MaskHeader(h) + "\n")
+		b.WriteString("  " + m.c.Styles.Dim.Render(h.Name+":") + " " + h.Value + "\n")
 	}
 	m.kv(b, "template", r.Template)
 	if r.Note != "" {
@@ -228,14 +227,14 @@ func (m *Model) writeRequest(b *strings.Builder, r engine.RequestView) {
 	}
 }
 
-func (m *Model) writeDelivery(b *strings.Builder, d *engine.DeliveryDetail) {
+func (m *Model) writeDelivery(b *strings.Builder, d *api.DeliveryDetail) {
 	s := m.c.Styles
 	now := m.c.Now()
 	st := s.DeliveryStatus(d.State, d.DeliveryView.Attempts, false)
 	b.WriteString(st.Render() + "  " + s.Bold.Render(d.Subscription) + "  " + d.EntryKind + " · " + d.EntryTitle + "\n")
 	m.kv(b, "entry", d.EntryID)
 	m.kv(b, "reason", d.Reason)
-	if !d.NextAttemptAt.IsZero() && d.State == engine.Pending {
+	if !d.NextAttemptAt.IsZero() && d.State == api.Pending {
 		m.kv(b, "next attempt", d.NextAttemptAt.Format("15:04:05")+" ("+ui.Until(now, d.NextAttemptAt)+")")
 	}
 	if d.LastError != "" {
@@ -270,7 +269,7 @@ func (m *Model) writeDelivery(b *strings.Builder, d *engine.DeliveryDetail) {
 		m.kv(b, "instance", a.Instance)
 		m.kv(b, "template", a.Template)
 		for _, h := range a.ResponseHeaders {
-			m.kv(b, "< "+h.Name, MaskHeader(h))
+			m.kv(b, "< "+h.Name, h.Value)
 		}
 		if a.ResponseBody != "" {
 			b.WriteString(indent(prettyJSON(a.ResponseBody), "    ") + "\n")
@@ -278,7 +277,7 @@ func (m *Model) writeDelivery(b *strings.Builder, d *engine.DeliveryDetail) {
 	}
 }
 
-func (m *Model) writeEntry(b *strings.Builder, e *engine.EntryDetail) {
+func (m *Model) writeEntry(b *strings.Builder, e *api.EntryDetail) {
 	s := m.c.Styles
 	b.WriteString(s.Bold.Render(e.Kind+" · "+e.Title) + "\n")
 	m.kv(b, "id", e.ID)
@@ -340,25 +339,6 @@ func (m *Model) writeTest(b *strings.Builder, t *ui.TestOutcome) {
 	} else {
 		b.WriteString(indent(prettyJSON(r.Body), "  ") + "\n")
 	}
-}
-
-// MaskHeader returns h's value, masked when the header name suggests a
-// credential and the engine did not mask it already.
-func MaskHeader(h store.Header) string {
-	n := strings.ToLower(h.Name)
-	for _, w := range []string{"authorization", "token", "secret", "signature", "api-key", "apikey", "cookie", "password", "x-api-key"} {
-		if strings.Contains(n, w) {
-			if strings.Contains(h.Value, "•") {
-				return h.Value
-			}
-			scheme, _, ok := strings.Cut(h.Value, " ")
-			if ok && (strings.EqualFold(scheme, "bearer") || strings.EqualFold(scheme, "basic")) {
-				return scheme + " ••••••••"
-			}
-			return "••••••••"
-		}
-	}
-	return h.Value
 }
 
 func prettyJSON(s string) string {

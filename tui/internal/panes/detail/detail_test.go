@@ -5,30 +5,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 	"github.com/auditrelay/auditrelay/tui/internal/uitest"
 )
-
-func TestMaskHeader(t *testing.T) {
-	tests := []struct{ name, value, want string }{
-		{"Authorization", "Bearer abc.def", "Bearer ••••••••"},
-		{"authorization", "Basic dXNlcjpwYXNz", "Basic ••••••••"},
-		{"X-Api-Key", "k-123", "••••••••"},
-		{"X-LD-Signature", "sha256=abc", "••••••••"},
-		{"Cookie", "session=1", "••••••••"},
-		{"X-Auth-Token", "••••", "••••"}, // already masked by the engine
-		{"Content-Type", "application/json", "application/json"},
-	}
-	for _, tt := range tests {
-		if got := MaskHeader(store.Header{Name: tt.name, Value: tt.value}); got != tt.want {
-			t.Errorf("MaskHeader(%s: %s) = %q, want %q", tt.name, tt.value, got, tt.want)
-		}
-	}
-}
 
 func open(t *testing.T, m *Model, msg ui.OpenMsg) {
 	t.Helper()
@@ -38,28 +20,28 @@ func open(t *testing.T, m *Model, msg ui.OpenMsg) {
 }
 
 func TestDeliveryDetailShowsRequestAndAttempts(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(100, 200)
 	open(t, m, ui.OpenMsg{View: ui.ViewDeliveryDetail, DeliveryID: fakeapi.FailedDelivery})
 	v := m.View()
 	for _, want := range []string{
-		"✗ failed", "slack-prod", "POST https://hooks.example.com/slack-prod/••••••••",
-		"Authorization: Bearer ••••••••", `"text": "Turned on flag pricing-page in production"`,
+		"✗ failed", "slack-prod", "POST https://hooks.example.com/slack-prod/" + api.Masked,
+		"Authorization: Bearer " + api.Masked, `"text": "Turned on flag pricing-page in production"`,
 		"Attempts (5)", "#5", "500", "1.2s", "failed: retries exhausted", `"error": "upstream unavailable"`,
 	} {
 		if !strings.Contains(v, want) {
 			t.Errorf("detail lacks %q:\n%s", want, v)
 		}
 	}
-	if sel := m.Selection(); sel.DeliveryID != fakeapi.FailedDelivery || sel.DeliveryState != engine.Failed {
+	if sel := m.Selection(); sel.DeliveryID != fakeapi.FailedDelivery || sel.DeliveryState != api.Failed {
 		t.Errorf("selection %+v", sel)
 	}
 	// An update of the shown delivery reloads it.
-	if cmd := m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: fakeapi.FailedDelivery}}}); cmd == nil {
+	if cmd := m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: fakeapi.FailedDelivery}}}); cmd == nil {
 		t.Error("no reload on update")
 	}
-	if cmd := m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: "other"}}}); cmd != nil {
+	if cmd := m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: "other"}}}); cmd != nil {
 		t.Error("reload on an unrelated update")
 	}
 	if _, ok := uitest.Find[ui.CloseMsg](uitest.Exec(m.Update(uitest.Key("esc")), time.Second)); !ok {
@@ -68,8 +50,8 @@ func TestDeliveryDetailShowsRequestAndAttempts(t *testing.T) {
 }
 
 func TestEntryDetailAndMissing(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Viewer))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Viewer))
 	m.SetSize(100, 200)
 	open(t, m, ui.OpenMsg{View: ui.ViewEntryDetail, EntryID: "e0029"})
 	v := m.View()
@@ -85,10 +67,10 @@ func TestEntryDetailAndMissing(t *testing.T) {
 }
 
 func TestTestResult(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(80, 60)
-	res, _ := api.Test(t.Context(), "x", fakeapi.SubLegacy)
+	res, _ := fake.Test(t.Context(), "x", fakeapi.SubLegacy)
 	open(t, m, ui.OpenMsg{View: ui.ViewTestResult, Test: &ui.TestOutcome{Subscription: fakeapi.SubLegacy, Result: res}})
 	v := m.View()
 	if !strings.Contains(v, "✗ endpoint answered 410 in 31ms: 410 Gone") || !strings.Contains(v, `"error": "gone"`) {

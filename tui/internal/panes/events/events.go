@@ -15,7 +15,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/ring"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -25,7 +25,7 @@ import (
 const DefaultCapacity = 10_000
 
 type row struct {
-	e       engine.EntryView
+	e       api.EntryView
 	version uint32
 }
 
@@ -122,7 +122,7 @@ func (m *Model) SetFilter(q *filter.Query) {
 }
 
 // Selected returns the entry under the cursor and its version, or nil.
-func (m *Model) Selected() (*engine.EntryView, uint32) {
+func (m *Model) Selected() (*api.EntryView, uint32) {
 	if m.n() == 0 {
 		return nil, 0
 	}
@@ -141,9 +141,9 @@ func (m *Model) Selection() ui.Selection {
 		return ui.Selection{}
 	}
 	sel := ui.Selection{EntryID: e.ID}
-	var failed []engine.Decision
+	var failed []api.Decision
 	for _, d := range e.Decisions {
-		if d.State == engine.Failed {
+		if d.State == api.Failed {
 			failed = append(failed, d)
 		}
 	}
@@ -156,7 +156,7 @@ func (m *Model) Selection() ui.Selection {
 
 // HistoryMsg carries the entries loaded at start, newest first.
 type HistoryMsg struct {
-	Entries []engine.EntryView
+	Entries []api.EntryView
 	Err     error
 }
 
@@ -170,7 +170,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.trimMatches()
 		m.clamp()
-	case []engine.Event:
+	case []api.Event:
 		m.Apply(msg)
 	case ui.StylesChangedMsg:
 		clear(m.cache)
@@ -181,15 +181,15 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 }
 
 // Apply folds a batch of engine events into the stream.
-func (m *Model) Apply(events []engine.Event) {
+func (m *Model) Apply(events []api.Event) {
 	for i := range events {
 		ev := &events[i]
 		switch ev.Kind {
-		case engine.EntryReceived:
+		case api.EntryReceived:
 			if ev.Entry != nil {
 				m.upsert(*ev.Entry, true)
 			}
-		case engine.DeliveryUpdated:
+		case api.DeliveryUpdated:
 			if ev.Delivery != nil {
 				m.deliveryUpdated(ev.Delivery)
 			}
@@ -199,7 +199,7 @@ func (m *Model) Apply(events []engine.Event) {
 	m.clamp()
 }
 
-func (m *Model) upsert(e engine.EntryView, live bool) {
+func (m *Model) upsert(e api.EntryView, live bool) {
 	// The engine hands every console the same entry; deliveryUpdated
 	// changes decisions in place, so this console needs its own copy.
 	e.Decisions = slices.Clone(e.Decisions)
@@ -227,7 +227,7 @@ func (m *Model) upsert(e engine.EntryView, live bool) {
 	}
 }
 
-func (m *Model) deliveryUpdated(d *engine.DeliveryView) {
+func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 	seq, ok := m.index[d.EntryID]
 	if !ok {
 		return

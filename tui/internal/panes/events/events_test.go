@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
@@ -14,19 +14,19 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/uitest"
 )
 
-func entry(i int, kind string, st engine.State) engine.EntryView {
+func entry(i int, kind string, st api.State) api.EntryView {
 	at := uitest.Now().Add(time.Duration(i) * time.Second)
-	return engine.EntryView{
+	return api.EntryView{
 		ID: fmt.Sprintf("e%03d", i), Kind: kind, Title: fmt.Sprintf("title %d", i), ReceivedAt: at,
 		Member: "m@example.com", Project: "web", Environment: "production",
-		Decisions: []engine.Decision{{Subscription: "s1", Sent: true, State: st, DeliveryID: fmt.Sprintf("d%03d", i)}},
+		Decisions: []api.Decision{{Subscription: "s1", Sent: true, State: st, DeliveryID: fmt.Sprintf("d%03d", i)}},
 	}
 }
 
-func received(es ...engine.EntryView) []engine.Event {
-	out := make([]engine.Event, len(es))
+func received(es ...api.EntryView) []api.Event {
+	out := make([]api.Event, len(es))
 	for i := range es {
-		out[i] = engine.Event{Kind: engine.EntryReceived, Entry: &es[i]}
+		out[i] = api.Event{Kind: api.EntryReceived, Entry: &es[i]}
 	}
 	return out
 }
@@ -47,11 +47,11 @@ func selectedID(m *Model) string {
 
 func TestFollowTracksNewest(t *testing.T) {
 	m := newPane(t, 100)
-	m.Apply(received(entry(1, "flag", engine.Pending), entry(2, "flag", engine.Pending)))
+	m.Apply(received(entry(1, "flag", api.Pending), entry(2, "flag", api.Pending)))
 	if !m.Following() || selectedID(m) != "e002" {
 		t.Fatalf("following=%v selected=%s", m.Following(), selectedID(m))
 	}
-	m.Apply(received(entry(3, "flag", engine.Pending)))
+	m.Apply(received(entry(3, "flag", api.Pending)))
 	if selectedID(m) != "e003" {
 		t.Fatalf("follow should move to the newest, at %s", selectedID(m))
 	}
@@ -60,13 +60,13 @@ func TestFollowTracksNewest(t *testing.T) {
 func TestScrollingUpPausesAndCountsNew(t *testing.T) {
 	m := newPane(t, 100)
 	for i := 1; i <= 10; i++ {
-		m.Apply(received(entry(i, "flag", engine.Pending)))
+		m.Apply(received(entry(i, "flag", api.Pending)))
 	}
 	m.Update(uitest.Key("up"))
 	if m.Following() || selectedID(m) != "e009" {
 		t.Fatalf("up: following=%v selected=%s", m.Following(), selectedID(m))
 	}
-	m.Apply(received(entry(11, "flag", engine.Pending), entry(12, "segment", engine.Pending)))
+	m.Apply(received(entry(11, "flag", api.Pending), entry(12, "segment", api.Pending)))
 	if selectedID(m) != "e009" {
 		t.Fatalf("paused cursor moved to %s", selectedID(m))
 	}
@@ -92,7 +92,7 @@ func TestScrollingUpPausesAndCountsNew(t *testing.T) {
 func TestRingKeepsMemoryFlat(t *testing.T) {
 	m := newPane(t, 50)
 	for i := 0; i < 1000; i++ {
-		m.Apply(received(entry(i, "flag", engine.Pending)))
+		m.Apply(received(entry(i, "flag", api.Pending)))
 		m.View()
 	}
 	if m.Len() != 50 || len(m.index) != 50 {
@@ -109,10 +109,10 @@ func TestRingKeepsMemoryFlat(t *testing.T) {
 func TestPausedCursorOnEvictedEntryMovesToOldest(t *testing.T) {
 	m := newPane(t, 5)
 	for i := 0; i < 5; i++ {
-		m.Apply(received(entry(i, "flag", engine.Pending)))
+		m.Apply(received(entry(i, "flag", api.Pending)))
 	}
 	m.Update(uitest.Key("g")) // e000, paused
-	m.Apply(received(entry(5, "flag", engine.Pending), entry(6, "flag", engine.Pending)))
+	m.Apply(received(entry(5, "flag", api.Pending), entry(6, "flag", api.Pending)))
 	if got := selectedID(m); got != "e002" {
 		t.Fatalf("selected %s, want the oldest kept e002", got)
 	}
@@ -120,7 +120,7 @@ func TestPausedCursorOnEvictedEntryMovesToOldest(t *testing.T) {
 
 func TestFilterAndStatusChanges(t *testing.T) {
 	m := newPane(t, 100)
-	m.Apply(received(entry(1, "flag", engine.Failed), entry(2, "segment", engine.Delivered), entry(3, "flag", engine.Delivered)))
+	m.Apply(received(entry(1, "flag", api.Failed), entry(2, "segment", api.Delivered), entry(3, "flag", api.Delivered)))
 	q, err := filter.Parse("status:failed")
 	if err != nil {
 		t.Fatal(err)
@@ -130,12 +130,12 @@ func TestFilterAndStatusChanges(t *testing.T) {
 		t.Fatalf("visible=%d selected=%s", m.Visible(), selectedID(m))
 	}
 	// e003 fails later: it joins the filtered list, in arrival order.
-	m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: "d003", EntryID: "e003", Subscription: "s1", State: engine.Failed}}})
+	m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: "d003", EntryID: "e003", Subscription: "s1", State: api.Failed}}})
 	if m.Visible() != 2 || selectedID(m) != "e003" {
 		t.Fatalf("after failure: visible=%d selected=%s", m.Visible(), selectedID(m))
 	}
 	// e001 is retried and delivered: it leaves.
-	m.Apply([]engine.Event{{Kind: engine.DeliveryUpdated, Delivery: &engine.DeliveryView{ID: "d001", EntryID: "e001", Subscription: "s1", State: engine.Delivered}}})
+	m.Apply([]api.Event{{Kind: api.DeliveryUpdated, Delivery: &api.DeliveryView{ID: "d001", EntryID: "e001", Subscription: "s1", State: api.Delivered}}})
 	if m.Visible() != 1 {
 		t.Fatalf("after delivery: visible=%d", m.Visible())
 	}
@@ -150,7 +150,7 @@ func TestFilterAndStatusChanges(t *testing.T) {
 
 func TestFilterNoMatchSaysSo(t *testing.T) {
 	m := newPane(t, 10)
-	m.Apply(received(entry(1, "flag", engine.Delivered)))
+	m.Apply(received(entry(1, "flag", api.Delivered)))
 	q, _ := filter.Parse("kind:member")
 	m.SetFilter(q)
 	if !strings.Contains(m.View(), "no entries match /kind:member") {
@@ -161,7 +161,7 @@ func TestFilterNoMatchSaysSo(t *testing.T) {
 func TestViewRendersOnlyVisibleRowsWithMarker(t *testing.T) {
 	m := newPane(t, 100)
 	for i := 1; i <= 20; i++ {
-		m.Apply(received(entry(i, "flag", engine.Failed)))
+		m.Apply(received(entry(i, "flag", api.Failed)))
 	}
 	lines := strings.Split(m.View(), "\n")
 	if len(lines) != 5 {
@@ -179,25 +179,25 @@ func TestViewRendersOnlyVisibleRowsWithMarker(t *testing.T) {
 
 func TestSelectionPicksTheOnlyFailedDelivery(t *testing.T) {
 	m := newPane(t, 10)
-	e := entry(1, "flag", engine.Failed)
-	e.Decisions = append(e.Decisions, engine.Decision{Subscription: "s2", Sent: true, State: engine.Delivered, DeliveryID: "x"})
+	e := entry(1, "flag", api.Failed)
+	e.Decisions = append(e.Decisions, api.Decision{Subscription: "s2", Sent: true, State: api.Delivered, DeliveryID: "x"})
 	m.Apply(received(e))
 	sel := m.Selection()
-	if sel.DeliveryID != "d001" || sel.Subscription != "s1" || sel.FailedCount != 1 || sel.DeliveryState != engine.Failed {
+	if sel.DeliveryID != "d001" || sel.Subscription != "s1" || sel.FailedCount != 1 || sel.DeliveryState != api.Failed {
 		t.Fatalf("selection %+v", sel)
 	}
 }
 
 func TestHistoryMergesWithLiveByID(t *testing.T) {
 	m := newPane(t, 10)
-	m.Apply(received(entry(3, "flag", engine.Pending)))
+	m.Apply(received(entry(3, "flag", api.Pending)))
 	// History arrives newest first and overlaps the live entry.
-	m.Update(HistoryMsg{Entries: []engine.EntryView{entry(3, "flag", engine.Delivered), entry(2, "flag", engine.Pending), entry(1, "flag", engine.Pending)}})
+	m.Update(HistoryMsg{Entries: []api.EntryView{entry(3, "flag", api.Delivered), entry(2, "flag", api.Pending), entry(1, "flag", api.Pending)}})
 	if m.Len() != 3 {
 		t.Fatalf("len %d, want 3 (e003 merged)", m.Len())
 	}
 	r := m.ring.Get(m.index["e003"])
-	if r.e.Decisions[0].State != engine.Delivered {
+	if r.e.Decisions[0].State != api.Delivered {
 		t.Errorf("merged entry state %s", r.e.Decisions[0].State)
 	}
 }
@@ -206,7 +206,7 @@ func TestResizeKeepsCursorInView(t *testing.T) {
 	m := newPane(t, 100)
 	m.SetSize(80, 20)
 	for i := 1; i <= 30; i++ {
-		m.Apply(received(entry(i, "flag", engine.Pending)))
+		m.Apply(received(entry(i, "flag", api.Pending)))
 	}
 	m.SetSize(80, 5)
 	lines := strings.Split(m.View(), "\n")

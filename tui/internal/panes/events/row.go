@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -44,15 +44,15 @@ func layoutColumns(w int) columns {
 
 // status summarises an entry's deliveries in three cells: failures win,
 // then work in progress, then success.
-func (m *Model) status(e *engine.EntryView, plain bool) string {
+func (m *Model) status(e *api.EntryView, plain bool) string {
 	failed, busy, done := 0, 0, 0
 	for _, d := range e.Decisions {
 		switch d.State {
-		case engine.Failed:
+		case api.Failed:
 			failed++
-		case engine.Pending, engine.InFlight:
+		case api.Pending, api.InFlight:
 			busy++
-		case engine.Delivered:
+		case api.Delivered:
 			done++
 		}
 	}
@@ -76,7 +76,7 @@ func (m *Model) status(e *engine.EntryView, plain bool) string {
 	return style.Render(text)
 }
 
-func where(e *engine.EntryView) string {
+func where(e *api.EntryView) string {
 	switch {
 	case e.Project != "" && e.Environment != "":
 		return e.Project + "/" + e.Environment
@@ -89,7 +89,7 @@ func where(e *engine.EntryView) string {
 }
 
 // cells renders the row's columns; styled colors only when plain is false.
-func (m *Model) cells(b *strings.Builder, e *engine.EntryView, plain bool) {
+func (m *Model) cells(b *strings.Builder, e *api.EntryView, plain bool) {
 	s := m.c.Styles
 	c := m.cols
 	ts := e.ReceivedAt
@@ -125,7 +125,7 @@ func (m *Model) cells(b *strings.Builder, e *engine.EntryView, plain bool) {
 	}
 }
 
-func (m *Model) renderRow(e *engine.EntryView) string {
+func (m *Model) renderRow(e *api.EntryView) string {
 	var b strings.Builder
 	b.Grow(m.width + 48)
 	b.WriteString("  ")
@@ -135,7 +135,7 @@ func (m *Model) renderRow(e *engine.EntryView) string {
 
 // renderSelected draws the cursor row: a "›" marker (visible without
 // color) and, when focused, reverse video over plain cells.
-func (m *Model) renderSelected(e *engine.EntryView) string {
+func (m *Model) renderSelected(e *api.EntryView) string {
 	var b strings.Builder
 	b.Grow(m.width + 16)
 	b.WriteString("› ")

@@ -17,7 +17,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -30,7 +30,7 @@ const (
 )
 
 type field struct {
-	def      engine.FormField
+	def      api.FormField
 	kind     kind
 	input    textinput.Model
 	initial  string // the text value when opened ("" for secrets)
@@ -68,7 +68,7 @@ func (f *field) readOnly() bool { return f.def.Ref != "" }
 
 type loadedMsg struct {
 	sub  string
-	form engine.Form
+	form api.Form
 	err  error
 }
 
@@ -87,7 +87,7 @@ type savedMsg struct {
 type Model struct {
 	c        *ui.Common
 	sub      string
-	form     engine.Form
+	form     api.Form
 	fields   []field
 	cursor   int
 	offset   int
@@ -159,7 +159,7 @@ func (m *Model) Info() string {
 	return "ctrl+s save · esc cancel · tab next · ctrl+r reveal secret"
 }
 
-func (m *Model) load(f engine.Form) {
+func (m *Model) load(f api.Form) {
 	m.form, m.loaded = f, true
 	switch {
 	case !m.c.Operator():
@@ -190,7 +190,7 @@ func (m *Model) load(f engine.Form) {
 			// The engine only ever sends the mask; typing replaces the secret.
 			fd.input.EchoMode = textinput.EchoPassword
 			fd.input.EchoCharacter = '•'
-			fd.input.Placeholder = "•••••••• (set; type to replace)"
+			fd.input.Placeholder = api.Masked + " (set; type to replace)"
 			if !d.Set {
 				fd.input.Placeholder = "not set"
 			}
@@ -261,7 +261,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.saving = false
-		var fe *engine.FormError
+		var fe *api.FormError
 		switch {
 		case errors.As(msg.err, &fe):
 			m.applyErrors(fe.Fields)
@@ -493,7 +493,7 @@ func (m *Model) fieldLines(i int) []string {
 	case f.readOnly():
 		v := d.Value
 		if d.Secret {
-			v = "••••••••"
+			v = api.Masked
 		}
 		val = s.ReadOnly.Render(v + "  (from " + d.Ref + ", read-only)")
 	case f.kind == kindBool:

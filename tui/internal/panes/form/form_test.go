@@ -8,7 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -45,11 +45,11 @@ func typeText(m *Model, s string) {
 }
 
 func setup(t *testing.T, role keys.Role, sub string) (*Model, *fakeapi.API) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, role))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, role))
 	m.SetSize(90, 30)
 	run(m, m.Open(sub))
-	return m, api
+	return m, fake
 }
 
 func toasts(msgs []tea.Msg) string {
@@ -63,7 +63,7 @@ func toasts(msgs []tea.Msg) string {
 }
 
 func TestEditAndSave(t *testing.T) {
-	m, api := setup(t, keys.Operator, fakeapi.SubSlack)
+	m, fake := setup(t, keys.Operator, fakeapi.SubSlack)
 	press(m, "tab") // channel
 	press(m, "ctrl+u")
 	typeText(m, "#ops")
@@ -85,21 +85,21 @@ func TestEditAndSave(t *testing.T) {
 	if _, ok := uitest.Find[ui.CloseMsg](out); !ok {
 		t.Error("a successful save closes the form")
 	}
-	f, _ := api.Form(fakeapi.SubSlack)
+	f, _ := fake.Form(fakeapi.SubSlack)
 	got := map[string]string{}
 	for _, fd := range f.Fields {
 		got[fd.Key] = fd.Value
 	}
-	if got["channel"] != "#ops" || got["mentionOnFail"] != "true" || got["format"] != "diff" || got["webhookUrl"] != fakeapi.Mask {
+	if got["channel"] != "#ops" || got["mentionOnFail"] != "true" || got["format"] != "diff" || got["webhookUrl"] != api.Masked {
 		t.Fatalf("saved %v", got)
 	}
-	if calls := api.Calls(); calls[len(calls)-1] != "SaveForm slack-prod channel,format,mentionOnFail" {
+	if calls := fake.Calls(); calls[len(calls)-1] != "SaveForm slack-prod channel,format,mentionOnFail" {
 		t.Errorf("only changed fields are sent: %v", calls)
 	}
 }
 
 func TestClientSideValidation(t *testing.T) {
-	m, api := setup(t, keys.Operator, fakeapi.SubSlack)
+	m, fake := setup(t, keys.Operator, fakeapi.SubSlack)
 	typeText(m, "not a url") // the secret webhook URL
 	out := press(m, "ctrl+s")
 	if !strings.Contains(toasts(out), "1 field(s) need fixing") {
@@ -108,7 +108,7 @@ func TestClientSideValidation(t *testing.T) {
 	if !strings.Contains(m.View(), "✗ Incoming webhook URL must be an http(s) URL") {
 		t.Fatalf("inline error missing:\n%s", m.View())
 	}
-	for _, c := range api.Calls() {
+	for _, c := range fake.Calls() {
 		if strings.HasPrefix(c, "SaveForm") {
 			t.Fatal("invalid values reached the engine")
 		}
@@ -122,7 +122,7 @@ func TestClientSideValidation(t *testing.T) {
 
 func TestEngineFormErrorIsShownInline(t *testing.T) {
 	m, _ := setup(t, keys.Operator, fakeapi.SubSlack)
-	out := run(m, m.Update(savedMsg{sub: fakeapi.SubSlack, err: &engine.FormError{Fields: map[string]string{"channel": "must start with #"}}}))
+	out := run(m, m.Update(savedMsg{sub: fakeapi.SubSlack, err: &api.FormError{Fields: map[string]string{"channel": "must start with #"}}}))
 	if !strings.Contains(toasts(out), "not saved: 1 field(s) need fixing") {
 		t.Fatalf("toast %q", toasts(out))
 	}
@@ -136,7 +136,7 @@ func TestEngineFormErrorIsShownInline(t *testing.T) {
 }
 
 func TestSecretRevealIsOperatorOnly(t *testing.T) {
-	m, api := setup(t, keys.Operator, fakeapi.SubSlack)
+	m, fake := setup(t, keys.Operator, fakeapi.SubSlack)
 	if strings.Contains(m.View(), "XXXXsecret") {
 		t.Fatal("secret shown before reveal")
 	}
@@ -162,7 +162,7 @@ func TestSecretRevealIsOperatorOnly(t *testing.T) {
 			t.Fatal("viewer reached RevealSecret")
 		}
 	}
-	if calls := api.Calls(); len(calls) != 1 || calls[0] != "RevealSecret slack-prod webhookUrl" {
+	if calls := fake.Calls(); len(calls) != 1 || calls[0] != "RevealSecret slack-prod webhookUrl" {
 		t.Errorf("operator calls %v", calls)
 	}
 }

@@ -6,8 +6,7 @@ package header
 import (
 	"strings"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/spark"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
@@ -15,11 +14,11 @@ import (
 // Model is the header.
 type Model struct {
 	c       *ui.Common
-	stats   engine.Stats
+	stats   api.Stats
 	loaded  bool
 	dropped uint64
 	closed  bool
-	last    *store.Action // latest action by someone else
+	last    *api.Action // latest action by someone else
 	width   int
 }
 
@@ -33,7 +32,7 @@ func (m *Model) SetWidth(w int) { m.width = w }
 const Height = 2
 
 // SetStats records the latest poll.
-func (m *Model) SetStats(s engine.Stats) { m.stats, m.loaded = s, true }
+func (m *Model) SetStats(s api.Stats) { m.stats, m.loaded = s, true }
 
 // SetDropped records how many live events the console lost.
 func (m *Model) SetDropped(n uint64) { m.dropped = n }
@@ -43,7 +42,7 @@ func (m *Model) SetClosed() { m.closed = true }
 
 // Observe notes an operator action; the header shows the latest one
 // taken by someone other than this console's actor.
-func (m *Model) Observe(a store.Action) {
+func (m *Model) Observe(a api.Action) {
 	if a.Actor == m.c.Actor {
 		return
 	}
@@ -54,7 +53,7 @@ func (m *Model) Observe(a store.Action) {
 }
 
 // Describe phrases an action for people: "alice retried dlv_1".
-func Describe(a store.Action) string {
+func Describe(a api.Action) string {
 	verb := a.Kind
 	switch a.Kind {
 	case "retry":

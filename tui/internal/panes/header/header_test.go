@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -13,16 +13,16 @@ import (
 )
 
 func TestHeaderShowsRatesAndOthersActions(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	c := uitest.Common(t, api, keys.Viewer)
+	fake := fakeapi.Demo(uitest.Now)
+	c := uitest.Common(t, fake, keys.Viewer)
 	m := New(c)
 	m.SetWidth(120)
 	if !strings.Contains(m.View(), "waiting for engine stats") {
 		t.Fatal("before the first poll the header should say it waits")
 	}
-	m.SetStats(api.Stats())
-	m.Observe(store.Action{Actor: "tester", Kind: "retry", Target: "mine", At: uitest.Now()})
-	m.Observe(store.Action{Actor: "alice", Kind: "retry", Target: "dlv_0123456789abcdef", At: uitest.Now().Add(-5 * time.Second)})
+	m.SetStats(fake.Stats())
+	m.Observe(api.Action{Actor: "tester", Kind: "retry", Target: "mine", At: uitest.Now()})
+	m.Observe(api.Action{Actor: "alice", Kind: "retry", Target: "dlv_0123456789abcdef", At: uitest.Now().Add(-5 * time.Second)})
 	m.SetDropped(12)
 	v := m.View()
 	for _, want := range []string{"entries", "/s", "deliveries", "failed", "p99 1.2s", "queue", "● webhook", "○ poller",
@@ -48,7 +48,7 @@ func TestHeaderShowsRatesAndOthersActions(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	tests := map[string]store.Action{
+	tests := map[string]api.Action{
 		"bob paused slack":                      {Actor: "bob", Kind: "pause", Target: "slack"},
 		"bob retried all failed of slack":       {Actor: "bob", Kind: "retry-all", Target: "slack"},
 		"bob edited the flag template of slack": {Actor: "bob", Kind: "edit-template", Target: "slack", Detail: "flag saved to x/flag.hbs"},

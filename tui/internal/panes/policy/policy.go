@@ -11,7 +11,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -24,16 +24,16 @@ type fetchTick struct{ tag int }
 
 type detailMsg struct {
 	tag    int
-	detail engine.EntryDetail
+	detail api.EntryDetail
 	err    error
 }
 
 // Model is the policy pane.
 type Model struct {
 	c       *ui.Common
-	entry   *engine.EntryView
+	entry   *api.EntryView
 	version uint32
-	detail  *engine.EntryDetail
+	detail  *api.EntryDetail
 	err     error
 	tag     int
 
@@ -54,14 +54,14 @@ func (m *Model) SetFocused(f bool) { m.focused = f }
 // SetEntry shows e (nil clears). A different entry schedules a debounced
 // fetch of its full explanation; a new version of the same entry only
 // refreshes the delivery states.
-func (m *Model) SetEntry(e *engine.EntryView, version uint32) tea.Cmd {
+func (m *Model) SetEntry(e *api.EntryView, version uint32) tea.Cmd {
 	if e == nil {
 		m.entry, m.detail = nil, nil
 		return nil
 	}
 	same := m.entry != nil && m.entry.ID == e.ID
 	cp := *e
-	cp.Decisions = append([]engine.Decision(nil), e.Decisions...)
+	cp.Decisions = append([]api.Decision(nil), e.Decisions...)
 	m.entry, m.version = &cp, version
 	if same {
 		return nil
@@ -74,7 +74,7 @@ func (m *Model) SetEntry(e *engine.EntryView, version uint32) tea.Cmd {
 }
 
 // Entry is the entry shown, or nil.
-func (m *Model) Entry() *engine.EntryView { return m.entry }
+func (m *Model) Entry() *api.EntryView { return m.entry }
 
 // Selection is the decision under the cursor.
 func (m *Model) Selection() ui.Selection {
@@ -163,7 +163,7 @@ func (m *Model) Info() string {
 	switch {
 	case m.entry == nil:
 		return ""
-	case m.err != nil && errors.Is(m.err, engine.ErrNotFound):
+	case m.err != nil && errors.Is(m.err, api.ErrNotFound):
 		return "entry no longer stored"
 	case m.err != nil:
 		return "explanation unavailable"
@@ -269,7 +269,7 @@ func (m *Model) View() string {
 	return b.String()
 }
 
-func where(e *engine.EntryView) string {
+func where(e *api.EntryView) string {
 	switch {
 	case e.Project != "" && e.Environment != "":
 		return e.Project + "/" + e.Environment

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -13,14 +13,14 @@ import (
 )
 
 func setup(t *testing.T) (*Model, *fakeapi.API) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(70, 20)
-	return m, api
+	return m, fake
 }
 
-func demoEntry(t *testing.T, api *fakeapi.API, id string) *engine.EntryView {
-	d, err := api.Entry(t.Context(), id)
+func demoEntry(t *testing.T, fake *fakeapi.API, id string) *api.EntryView {
+	d, err := fake.Entry(t.Context(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +28,8 @@ func demoEntry(t *testing.T, api *fakeapi.API, id string) *engine.EntryView {
 }
 
 func TestSummariesAtOnceExplanationAfterDebounce(t *testing.T) {
-	m, api := setup(t)
-	cmd := m.SetEntry(demoEntry(t, api, "e0029"), 0)
+	m, fake := setup(t)
+	cmd := m.SetEntry(demoEntry(t, fake, "e0029"), 0)
 	v := m.View()
 	if !strings.Contains(v, "slack-prod") || !strings.Contains(v, "no statement matched flag") {
 		t.Fatalf("summary view:\n%s", v)
@@ -52,9 +52,9 @@ func TestSummariesAtOnceExplanationAfterDebounce(t *testing.T) {
 }
 
 func TestStaleFetchIsIgnored(t *testing.T) {
-	m, api := setup(t)
-	first := m.SetEntry(demoEntry(t, api, "e0028"), 0)
-	m.SetEntry(demoEntry(t, api, "e0029"), 0) // moved on before the tick
+	m, fake := setup(t)
+	first := m.SetEntry(demoEntry(t, fake, "e0028"), 0)
+	m.SetEntry(demoEntry(t, fake, "e0029"), 0) // moved on before the tick
 	for _, msg := range uitest.Exec(first, time.Second) {
 		if cmd := m.Update(msg); cmd != nil {
 			t.Fatalf("a stale tick (%T) must not fetch", msg)
@@ -66,9 +66,9 @@ func TestStaleFetchIsIgnored(t *testing.T) {
 }
 
 func TestDecisionSelectionAndOpen(t *testing.T) {
-	m, api := setup(t)
-	m.SetEntry(demoEntry(t, api, "e0028"), 0)
-	if sel := m.Selection(); sel.Subscription != fakeapi.SubSlack || sel.DeliveryID != fakeapi.FailedDelivery || sel.DeliveryState != engine.Failed {
+	m, fake := setup(t)
+	m.SetEntry(demoEntry(t, fake, "e0028"), 0)
+	if sel := m.Selection(); sel.Subscription != fakeapi.SubSlack || sel.DeliveryID != fakeapi.FailedDelivery || sel.DeliveryState != api.Failed {
 		t.Fatalf("selection %+v", sel)
 	}
 	m.Update(uitest.Key("down"))
@@ -89,15 +89,15 @@ func TestDecisionSelectionAndOpen(t *testing.T) {
 }
 
 func TestNewVersionKeepsCursor(t *testing.T) {
-	m, api := setup(t)
-	e := demoEntry(t, api, "e0028")
+	m, fake := setup(t)
+	e := demoEntry(t, fake, "e0028")
 	m.SetEntry(e, 0)
 	m.Update(uitest.Key("down"))
-	e.Decisions[0].State = engine.Delivered
+	e.Decisions[0].State = api.Delivered
 	if cmd := m.SetEntry(e, 1); cmd != nil {
 		t.Fatal("a new version of the same entry must not refetch")
 	}
-	if m.cursor != 1 || m.Entry().Decisions[0].State != engine.Delivered {
+	if m.cursor != 1 || m.Entry().Decisions[0].State != api.Delivered {
 		t.Fatalf("cursor %d state %s", m.cursor, m.Entry().Decisions[0].State)
 	}
 }

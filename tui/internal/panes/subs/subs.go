@@ -9,14 +9,14 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
 // Model is the subscriptions pane.
 type Model struct {
 	c             *ui.Common
-	subs          []engine.SubscriptionInfo
+	subs          []api.SubscriptionInfo
 	cursorName    string
 	scroll        ui.Scroll
 	width, height int
@@ -36,13 +36,13 @@ func (m *Model) SetFocused(f bool) { m.focused = f }
 func (m *Model) Len() int { return len(m.subs) }
 
 // Get returns the named subscription.
-func (m *Model) Get(name string) (engine.SubscriptionInfo, bool) {
+func (m *Model) Get(name string) (api.SubscriptionInfo, bool) {
 	for _, s := range m.subs {
 		if s.Name == name {
 			return s, true
 		}
 	}
-	return engine.SubscriptionInfo{}, false
+	return api.SubscriptionInfo{}, false
 }
 
 // Selected is the name under the cursor, "" when there is none.
@@ -58,16 +58,16 @@ func (m *Model) Selection() ui.Selection { return ui.Selection{Subscription: m.S
 
 // SetSubs replaces the list (from a poll), keeping the cursor on its
 // subscription.
-func (m *Model) SetSubs(subs []engine.SubscriptionInfo) {
+func (m *Model) SetSubs(subs []api.SubscriptionInfo) {
 	m.subs = subs
 	m.sync()
 }
 
 // Apply folds subscription updates from a batch of engine events.
-func (m *Model) Apply(events []engine.Event) {
+func (m *Model) Apply(events []api.Event) {
 	for i := range events {
 		s := events[i].Subscription
-		if events[i].Kind != engine.SubscriptionUpdated || s == nil {
+		if events[i].Kind != api.SubscriptionUpdated || s == nil {
 			continue
 		}
 		found := false
@@ -118,7 +118,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) Title() string {
 	bad := 0
 	for _, s := range m.subs {
-		if s.Disabled || s.Paused || s.Counts[engine.Failed] > 0 {
+		if s.Disabled || s.Paused || s.Counts[api.Failed] > 0 {
 			bad++
 		}
 	}
@@ -145,7 +145,7 @@ type col struct {
 	title string
 	width int
 	right bool
-	cell  func(s *engine.SubscriptionInfo) string
+	cell  func(s *api.SubscriptionInfo) string
 }
 
 // columns chooses what fits: state, name and counts always; the rest in
@@ -153,16 +153,16 @@ type col struct {
 func (m *Model) columns() []col {
 	now := m.c.Now()
 	must := []col{
-		{"state", 21, false, func(s *engine.SubscriptionInfo) string { return m.c.Styles.SubStatus(*s).String() }},
-		{"subscription", 16, false, func(s *engine.SubscriptionInfo) string { return s.Name }},
-		{"✓ sent", 7, true, func(s *engine.SubscriptionInfo) string { return ui.Count(s.Counts[engine.Delivered]) }},
-		{"✗ fail", 6, true, func(s *engine.SubscriptionInfo) string { return ui.Count(s.Counts[engine.Failed]) }},
-		{"◌ queue", 7, true, func(s *engine.SubscriptionInfo) string {
-			return ui.Count(s.Counts[engine.Pending] + max(s.Counts[engine.InFlight], s.InFlight))
+		{"state", 21, false, func(s *api.SubscriptionInfo) string { return m.c.Styles.SubStatus(*s).String() }},
+		{"subscription", 16, false, func(s *api.SubscriptionInfo) string { return s.Name }},
+		{"✓ sent", 7, true, func(s *api.SubscriptionInfo) string { return ui.Count(s.Counts[api.Delivered]) }},
+		{"✗ fail", 6, true, func(s *api.SubscriptionInfo) string { return ui.Count(s.Counts[api.Failed]) }},
+		{"◌ queue", 7, true, func(s *api.SubscriptionInfo) string {
+			return ui.Count(s.Counts[api.Pending] + max(s.Counts[api.InFlight], s.InFlight))
 		}},
 	}
 	optional := []col{
-		{"last answer", 14, false, func(s *engine.SubscriptionInfo) string {
+		{"last answer", 14, false, func(s *api.SubscriptionInfo) string {
 			if s.LastAttemptAt.IsZero() {
 				return "-"
 			}
@@ -172,14 +172,14 @@ func (m *Model) columns() []col {
 			}
 			return code + " · " + ui.Ago(now, s.LastAttemptAt)
 		}},
-		{"next retry", 10, false, func(s *engine.SubscriptionInfo) string {
+		{"next retry", 10, false, func(s *api.SubscriptionInfo) string {
 			if s.NextRetryAt.IsZero() {
 				return "-"
 			}
 			return ui.Until(now, s.NextRetryAt)
 		}},
 	}
-	integration := col{"integration", 16, false, func(s *engine.SubscriptionInfo) string { return s.IntegrationName }}
+	integration := col{"integration", 16, false, func(s *api.SubscriptionInfo) string { return s.IntegrationName }}
 	used := 2
 	for _, c := range must {
 		used += c.width + 1
@@ -204,7 +204,7 @@ func (m *Model) columns() []col {
 	return cols
 }
 
-func note(s *engine.SubscriptionInfo) string {
+func note(s *api.SubscriptionInfo) string {
 	switch {
 	case s.Paused && s.UpdatedBy != "":
 		return s.Reason + " (" + s.UpdatedBy + ")"

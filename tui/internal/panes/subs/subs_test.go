@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -13,10 +13,10 @@ import (
 )
 
 func TestStatesReadWithoutColor(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(118, 6)
-	m.Update(ui.StatsMsg{Subs: api.Subscriptions()})
+	m.Update(ui.StatsMsg{Subs: fake.Subscriptions()})
 	v := m.View()
 	for _, want := range []string{"✗ failed", "⟳ retrying", "‖ paused", "⊘ disabled (410 Gone)", "in 12s", "503 · 8s ago", "maintenance window (alice)"} {
 		if !strings.Contains(v, want) {
@@ -29,10 +29,10 @@ func TestStatesReadWithoutColor(t *testing.T) {
 }
 
 func TestCursorStaysOnSubscription(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(80, 6)
-	subs := api.Subscriptions()
+	subs := fake.Subscriptions()
 	m.SetSubs(subs)
 	m.Update(uitest.Key("down"))
 	m.Update(uitest.Key("down"))
@@ -40,7 +40,7 @@ func TestCursorStaysOnSubscription(t *testing.T) {
 		t.Fatalf("selected %s", m.Selected())
 	}
 	// A poll returns them in another order: the cursor follows the name.
-	rev := []engine.SubscriptionInfo{subs[3], subs[2], subs[1], subs[0]}
+	rev := []api.SubscriptionInfo{subs[3], subs[2], subs[1], subs[0]}
 	m.SetSubs(rev)
 	if m.Selected() != fakeapi.SubTeams {
 		t.Fatalf("after reorder selected %s", m.Selected())
@@ -48,7 +48,7 @@ func TestCursorStaysOnSubscription(t *testing.T) {
 	// A live update resumes it.
 	upd := subs[2]
 	upd.Paused = false
-	m.Apply([]engine.Event{{Kind: engine.SubscriptionUpdated, Subscription: &upd}})
+	m.Apply([]api.Event{{Kind: api.SubscriptionUpdated, Subscription: &upd}})
 	if s, _ := m.Get(fakeapi.SubTeams); s.Paused {
 		t.Fatal("update not applied")
 	}
@@ -59,10 +59,10 @@ func TestCursorStaysOnSubscription(t *testing.T) {
 }
 
 func TestNarrowDropsOptionalColumns(t *testing.T) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, keys.Operator))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(70, 6)
-	m.SetSubs(api.Subscriptions())
+	m.SetSubs(fake.Subscriptions())
 	v := m.View()
 	if strings.Contains(v, "integration") || !strings.Contains(v, "subscription") {
 		t.Fatalf("narrow view:\n%s", v)

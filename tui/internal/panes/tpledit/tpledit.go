@@ -15,8 +15,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/tui/internal/panes/detail"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -24,7 +23,7 @@ import (
 const Debounce = 150 * time.Millisecond
 
 type buffer struct {
-	info engine.TemplateInfo // as last loaded or saved: the base of edits
+	info api.TemplateInfo // as last loaded or saved: the base of edits
 	ta   textarea.Model
 }
 
@@ -32,7 +31,7 @@ func (b *buffer) dirty() bool { return b.ta.Value() != b.info.Source }
 
 type loadedMsg struct {
 	sub  string
-	tpls []engine.TemplateInfo
+	tpls []api.TemplateInfo
 	err  error
 }
 
@@ -41,13 +40,13 @@ type previewTick struct{ gen int }
 type previewMsg struct {
 	gen     int
 	key     string
-	preview engine.Preview
+	preview api.Preview
 	err     error
 }
 
 type savedMsg struct {
 	sub, key string
-	info     engine.TemplateInfo
+	info     api.TemplateInfo
 	err      error
 	who      string // for conflicts: who changed it since, when known
 }
@@ -66,7 +65,7 @@ type Model struct {
 
 	gen       int // bumps on every edit; previews carry the gen they rendered
 	shownGen  int
-	preview   *engine.Preview
+	preview   *api.Preview
 	previewOf string // template key of the preview
 	prevErr   error
 	pvp       viewport.Model
@@ -102,16 +101,16 @@ func (m *Model) reload() tea.Cmd {
 }
 
 // Current is the template being edited and its buffer's text.
-func (m *Model) Current() (engine.TemplateInfo, string, bool) {
+func (m *Model) Current() (api.TemplateInfo, string, bool) {
 	if len(m.bufs) == 0 {
-		return engine.TemplateInfo{}, "", false
+		return api.TemplateInfo{}, "", false
 	}
 	b := &m.bufs[m.cur]
 	return b.info, b.ta.Value(), true
 }
 
 // Preview is the preview shown, or nil.
-func (m *Model) Preview() *engine.Preview { return m.preview }
+func (m *Model) Preview() *api.Preview { return m.preview }
 
 // Dirty counts templates with unsaved edits.
 func (m *Model) Dirty() int {
@@ -212,7 +211,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (m *Model) load(tpls []engine.TemplateInfo) {
+func (m *Model) load(tpls []api.TemplateInfo) {
 	keep := ""
 	if len(m.bufs) > 0 {
 		keep = m.bufs[m.cur].info.Key
@@ -381,7 +380,7 @@ func (m *Model) save() tea.Cmd {
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 		info, err := c.API.SaveTemplate(ctx, c.Actor, sub, key, src, base)
 		msg := savedMsg{sub: sub, key: key, info: info, err: err}
-		if errors.Is(err, engine.ErrConflict) {
+		if errors.Is(err, api.ErrConflict) {
 			msg.who = whoChanged(ctx, c.API, sub, key, opened, c.Now())
 		}
 		return msg
@@ -390,7 +389,7 @@ func (m *Model) save() tea.Cmd {
 
 // whoChanged names the last person who edited the template since the
 // editor opened, from the action log, or "" when unknown.
-func whoChanged(ctx context.Context, api engine.API, sub, key string, since, now time.Time) string {
+func whoChanged(ctx context.Context, api api.API, sub, key string, since, now time.Time) string {
 	acts, err := api.Actions(ctx, since, 100)
 	if err != nil {
 		return ""
@@ -410,7 +409,7 @@ func (m *Model) saved(msg savedMsg) tea.Cmd {
 	}
 	m.saving = false
 	switch {
-	case errors.Is(msg.err, engine.ErrConflict):
+	case errors.Is(msg.err, api.ErrConflict):
 		who := "someone else"
 		if msg.who != "" {
 			who = msg.who
@@ -467,7 +466,7 @@ func (m *Model) renderPreview() {
 		} else {
 			b.WriteString(s.Bold.Render(r.Method) + " " + r.URL + "\n")
 			for _, h := range r.Headers {
-				b.WriteString(s.Dim.Render(h.Name+":") + " " + detail.MaskHeader(h) + "\n")
+				b.WriteString(s.Dim.Render(h.Name+":") + " " + h.Value + "\n")
 			}
 			b.WriteString("\n" + r.Body + "\n")
 		}

@@ -7,7 +7,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -38,11 +38,11 @@ func toasts(msgs []tea.Msg) string {
 }
 
 func setup(t *testing.T, role keys.Role, w int) (*Model, *fakeapi.API) {
-	api := fakeapi.Demo(uitest.Now)
-	m := New(uitest.Common(t, api, role))
+	fake := fakeapi.Demo(uitest.Now)
+	m := New(uitest.Common(t, fake, role))
 	m.SetSize(w, 24)
 	run(m, m.Open(fakeapi.SubSlack, "e0028"))
-	return m, api
+	return m, fake
 }
 
 func typeText(m *Model, s string) tea.Cmd {
@@ -78,7 +78,7 @@ func TestPreviewFollowsTyping(t *testing.T) {
 }
 
 func TestParseErrorsShowWithPositionAndBlockSave(t *testing.T) {
-	m, api := setup(t, keys.Operator, 90)
+	m, fake := setup(t, keys.Operator, 90)
 	run(m, typeText(m, "{{oops"))
 	if !strings.Contains(m.View(), "✗ 1:1 error: unclosed {{ (expected }})") {
 		t.Fatalf("narrow view:\n%s", m.View())
@@ -87,7 +87,7 @@ func TestParseErrorsShowWithPositionAndBlockSave(t *testing.T) {
 	if !strings.Contains(toasts(out), "not saved: 1:1 unclosed {{") {
 		t.Fatalf("save: %q", toasts(out))
 	}
-	for _, c := range api.Calls() {
+	for _, c := range fake.Calls() {
 		if strings.HasPrefix(c, "SaveTemplate") {
 			t.Fatal("a template that does not parse reached the engine")
 		}
@@ -97,15 +97,15 @@ func TestParseErrorsShowWithPositionAndBlockSave(t *testing.T) {
 func TestStalePreviewIsIgnored(t *testing.T) {
 	m, _ := setup(t, keys.Operator, 120)
 	m.gen = 5
-	m.Update(previewMsg{gen: 5, key: "flag", preview: engine.Preview{Request: engine.RequestView{Body: "new"}}})
-	m.Update(previewMsg{gen: 3, key: "flag", preview: engine.Preview{Request: engine.RequestView{Body: "old"}}})
+	m.Update(previewMsg{gen: 5, key: "flag", preview: api.Preview{Request: api.RequestView{Body: "new"}}})
+	m.Update(previewMsg{gen: 3, key: "flag", preview: api.Preview{Request: api.RequestView{Body: "old"}}})
 	if m.Preview().Request.Body != "new" {
 		t.Fatalf("an older render replaced a newer one: %q", m.Preview().Request.Body)
 	}
 }
 
 func TestSaveAndConflict(t *testing.T) {
-	m, api := setup(t, keys.Operator, 120)
+	m, fake := setup(t, keys.Operator, 120)
 	run(m, typeText(m, "x"))
 	out := run(m, m.Update(uitest.Key("ctrl+s")))
 	if !strings.Contains(toasts(out), "saved flag template of slack-prod to subscriptions/slack-prod/flag.hbs") {
@@ -115,8 +115,8 @@ func TestSaveAndConflict(t *testing.T) {
 		t.Fatal("saved buffer still dirty")
 	}
 	// Someone else saves meanwhile: our next save is refused and says who.
-	ts, _ := api.Templates(fakeapi.SubSlack)
-	if _, err := api.SaveTemplate(t.Context(), "bob", fakeapi.SubSlack, "flag", "{}", ts[0].Hash); err != nil {
+	ts, _ := fake.Templates(fakeapi.SubSlack)
+	if _, err := fake.SaveTemplate(t.Context(), "bob", fakeapi.SubSlack, "flag", "{}", ts[0].Hash); err != nil {
 		t.Fatal(err)
 	}
 	run(m, typeText(m, "y"))
@@ -157,7 +157,7 @@ func TestSwitchTemplatesKeepsEdits(t *testing.T) {
 }
 
 func TestViewerIsReadOnly(t *testing.T) {
-	m, api := setup(t, keys.Viewer, 120)
+	m, fake := setup(t, keys.Viewer, 120)
 	out := run(m, typeText(m, "x"))
 	if !strings.Contains(toasts(out), "viewer role cannot edit") || m.Dirty() != 0 {
 		t.Fatalf("typing: %q dirty=%d", toasts(out), m.Dirty())
@@ -167,7 +167,7 @@ func TestViewerIsReadOnly(t *testing.T) {
 	if !strings.Contains(toasts(out), "viewer role cannot edit") {
 		t.Fatalf("save: %q", toasts(out))
 	}
-	for _, c := range api.Calls() {
+	for _, c := range fake.Calls() {
 		if strings.HasPrefix(c, "SaveTemplate") {
 			t.Fatal("viewer reached SaveTemplate")
 		}

@@ -11,21 +11,64 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/render"
+	"github.com/auditrelay/auditrelay/core/store"
 )
 
-// Form implements API.
-func (e *Engine) Form(subscription string) (Form, error) {
-	_, s, err := e.sub(subscription)
+// editor is the part of the engine an operator edits through: form
+// values and templates. It owns every file the engine writes — the config
+// file (form values and template override paths, through core/config's
+// atomic rewrites that keep comments and env:/file: references) and the
+// template override files under the data directory with their .bak — and
+// it is the only part that swaps in a new subscription version besides
+// New. Its lock serialises saves, so a save reads, checks, writes and
+// swaps without another save in between: two consoles saving the same
+// template see ErrConflict rather than overwriting each other. Reads (Form,
+// Templates, Preview, RevealSecret) take no lock; they use the current
+// immutable subscription version.
+type editor struct {
+	mu      sync.Mutex  // held by SaveForm and SaveTemplate from read to swap
+	file    string      // the config file saves go to; "" = nothing is editable
+	dataDir string      // new template overrides go to dataDir/templates/SUBSCRIPTION/
+	st      store.Store // entries to preview with, actions to name a conflicting editor
+	now     func() time.Time
+	host    editHost
+}
+
+// editHost is what the editor uses of the engine.
+type editHost interface {
+	// sub returns a subscription's entry (whose version a save swaps) and
+	// its current version.
+	sub(name string) (*subEntry, *subscription, error)
+	// buildSubscription compiles a subscription with edited values.
+	buildSubscription(sc config.Subscription, values map[string]any, version int) (*subscription, []error)
+	// event builds the template context of a stored entry.
+	event(id string, raw []byte) (*hook.Event, error)
+	// record stores an operator action; publishSubscription tells the
+	// consoles a subscription changed.
+	record(ctx context.Context, actor, kind, target, detail string)
+	publishSubscription(name string)
+}
+
+func newEditor(e *Engine) *editor {
+	return &editor{file: e.cfg.File, dataDir: e.cfg.DataDir, st: e.st, now: e.now, host: e}
+}
+
+// Form returns the subscription's form variables, secrets masked.
+func (ed *editor) Form(subscription string) (Form, error) {
+	_, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return Form{}, err
 	}
-	f := Form{Subscription: subscription, Integration: s.source.Name, Editable: e.cfg.File != ""}
+	f := Form{Subscription: subscription, Integration: s.source.Name, Editable: ed.file != ""}
 	if !f.Editable {
 		f.Note = "no config file: start auditrelay with --config FILE to save edits"
 	}
@@ -55,16 +98,16 @@ func (e *Engine) Form(subscription string) (Form, error) {
 			field.Ref = cv.Ref
 		}
 		if field.Secret {
-			field.Value = manifest.Mask(field.Value)
+			field.Value = mask.Value(field.Value)
 		}
 		f.Fields = append(f.Fields, field)
 	}
 	return f, nil
 }
 
-// RevealSecret implements API.
-func (e *Engine) RevealSecret(ctx context.Context, actor, subscription, key string) (string, error) {
-	_, s, err := e.sub(subscription)
+// RevealSecret returns a secret form value unmasked and records who saw it.
+func (ed *editor) RevealSecret(ctx context.Context, actor, subscription, key string) (string, error) {
+	_, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return "", err
 	}
@@ -72,19 +115,20 @@ func (e *Engine) RevealSecret(ctx context.Context, actor, subscription, key stri
 	if !ok {
 		return "", fmt.Errorf("form variable %q: %w", key, ErrNotFound)
 	}
-	e.record(ctx, actor, "reveal", subscription, "revealed form variable "+key)
+	ed.host.record(ctx, actor, "reveal", subscription, "revealed form variable "+key)
 	return jsonv.ToJSString(v), nil
 }
 
-// SaveForm implements API.
-func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
-	e.editMu.Lock()
-	defer e.editMu.Unlock()
-	ent, s, err := e.sub(subscription)
+// SaveForm validates values, writes the changed ones to the config file and
+// swaps in the subscription built from them.
+func (ed *editor) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
+	ed.mu.Lock()
+	defer ed.mu.Unlock()
+	ent, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return err
 	}
-	if e.cfg.File == "" {
+	if ed.file == "" {
 		return fmt.Errorf("form variables: %w: no config file to save to (start with --config FILE)", ErrNotEditable)
 	}
 	merged := map[string]any{}
@@ -108,7 +152,7 @@ func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, value
 		merged[k] = v
 		changed[k] = v
 	}
-	next, errs := e.buildSubscription(s.cfg, merged, s.version+1)
+	next, errs := ed.host.buildSubscription(s.cfg, merged, s.version+1)
 	for _, err := range errs {
 		var te *targetError
 		if errors.As(err, &te) {
@@ -130,7 +174,7 @@ func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, value
 	if len(changed) == 0 {
 		return nil
 	}
-	if err := config.SetSubscriptionValues(e.cfg.File, subscription, changed); err != nil {
+	if err := config.SetSubscriptionValues(ed.file, subscription, changed); err != nil {
 		return err
 	}
 	// The new version carries the values as configured now.
@@ -149,21 +193,21 @@ func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, value
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	e.record(ctx, actor, "edit-vars", subscription, "changed "+strings.Join(keys, ", "))
-	e.publishSubscription(subscription)
+	ed.host.record(ctx, actor, "edit-vars", subscription, "changed "+strings.Join(keys, ", "))
+	ed.host.publishSubscription(subscription)
 	return nil
 }
 
-// Templates implements API.
-func (e *Engine) Templates(subscription string) ([]TemplateInfo, error) {
-	_, s, err := e.sub(subscription)
+// Templates lists the subscription's templates with their sources.
+func (ed *editor) Templates(subscription string) ([]TemplateInfo, error) {
+	_, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return nil, err
 	}
 	h := s.source.Hook()
 	var out []TemplateInfo
 	for _, key := range manifest.TemplateKeys() {
-		info := TemplateInfo{Key: key, Override: s.cfg.Templates[key], Editable: e.cfg.File != ""}
+		info := TemplateInfo{Key: key, Override: s.cfg.Templates[key], Editable: ed.file != ""}
 		if !info.Editable {
 			info.Note = "no config file: start auditrelay with --config FILE to save edits"
 		}
@@ -214,7 +258,7 @@ func hashSource(src string) string {
 // overrideFile is where an edited template of a subscription is saved: its
 // existing override, else a new file under the data directory named like
 // the template it replaces (so JSON templates stay JSON templates).
-func (e *Engine) overrideFile(s *subscription, key string) string {
+func (ed *editor) overrideFile(s *subscription, key string) string {
 	if f := s.cfg.Templates[key]; f != "" {
 		return f
 	}
@@ -224,7 +268,7 @@ func (e *Engine) overrideFile(s *subscription, key string) string {
 	} else if t := s.source.Template("default"); t != nil {
 		name = key + templateExt(t.Path)
 	}
-	return filepath.Join(e.templateDir(s.cfg.Name), name)
+	return filepath.Join(filepath.Join(ed.dataDir, "templates", s.cfg.Name), name)
 }
 
 func templateExt(p string) string {
@@ -235,13 +279,13 @@ func templateExt(p string) string {
 	return ".hbs"
 }
 
-// Preview implements API.
-func (e *Engine) Preview(ctx context.Context, subscription, key, source, entryID string) (Preview, error) {
-	_, s, err := e.sub(subscription)
+// Preview renders source (not saved) for an entry or a sample.
+func (ed *editor) Preview(ctx context.Context, subscription, key, source, entryID string) (Preview, error) {
+	_, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return Preview{}, err
 	}
-	file := e.overrideFile(s, key)
+	file := ed.overrideFile(s, key)
 	in, err := s.source.WithTemplate(key, file, source)
 	var p Preview
 	if err != nil {
@@ -263,11 +307,11 @@ func (e *Engine) Preview(ctx context.Context, subscription, key, source, entryID
 	}
 	var ev *hook.Event
 	if entryID != "" {
-		ent, err := e.st.GetEntry(ctx, entryID)
+		ent, err := ed.st.GetEntry(ctx, entryID)
 		if err != nil {
 			return p, fmt.Errorf("entry %s: %w", entryID, err)
 		}
-		if ev, err = e.event(ent.ID, ent.Raw); err != nil {
+		if ev, err = ed.host.event(ent.ID, ent.Raw); err != nil {
 			return p, err
 		}
 		p.EntryID = entryID
@@ -301,15 +345,17 @@ func sampleFor(key string) string {
 	return "flag"
 }
 
-// SaveTemplate implements API.
-func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (TemplateInfo, error) {
-	e.editMu.Lock()
-	defer e.editMu.Unlock()
-	ent, s, err := e.sub(subscription)
+// SaveTemplate writes source to the template's override file (keeping a
+// .bak of the previous one), records the override in the config file and
+// swaps in the subscription using it.
+func (ed *editor) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (TemplateInfo, error) {
+	ed.mu.Lock()
+	defer ed.mu.Unlock()
+	ent, s, err := ed.host.sub(subscription)
 	if err != nil {
 		return TemplateInfo{}, err
 	}
-	if e.cfg.File == "" {
+	if ed.file == "" {
 		return TemplateInfo{}, fmt.Errorf("templates: %w: no config file to record the override in (start with --config FILE)", ErrNotEditable)
 	}
 	if s.source.Hook().UseStandardWebhookPayload {
@@ -321,7 +367,7 @@ func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, sou
 	}
 	if baseHash != current {
 		who := ""
-		if acts, err := e.st.ListActions(ctx, e.now().AddDate(0, 0, -7), 200); err == nil {
+		if acts, err := ed.st.ListActions(ctx, ed.now().AddDate(0, 0, -7), 200); err == nil {
 			for i := range acts { // newest first
 				if acts[i].Kind == "edit-template" && acts[i].Target == subscription && strings.HasPrefix(acts[i].Detail, key+" ") {
 					who = fmt.Sprintf(" by %s at %s", acts[i].Actor, acts[i].At.Format("15:04:05"))
@@ -331,7 +377,7 @@ func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, sou
 		}
 		return TemplateInfo{}, fmt.Errorf("template %s of %s was changed%s since you opened it: %w", key, subscription, who, ErrConflict)
 	}
-	file := e.overrideFile(s, key)
+	file := ed.overrideFile(s, key)
 	next, err := s.source.WithTemplate(key, file, source)
 	if err != nil {
 		return TemplateInfo{}, fmt.Errorf("not saved: %w", err)
@@ -348,7 +394,7 @@ func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, sou
 		return TemplateInfo{}, err
 	}
 	if s.cfg.Templates[key] != file {
-		if err := config.SetSubscriptionTemplate(e.cfg.File, subscription, key, file); err != nil {
+		if err := config.SetSubscriptionTemplate(ed.file, subscription, key, file); err != nil {
 			return TemplateInfo{}, err
 		}
 	}
@@ -365,7 +411,37 @@ func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, sou
 	ns.source, ns.hook, ns.bound = next, hk, hk.Bind(s.vars)
 	ns.version = s.version + 1
 	ent.cur.Store(&ns)
-	e.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s", key, file))
-	e.publishSubscription(subscription)
+	ed.host.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s", key, file))
+	ed.host.publishSubscription(subscription)
 	return TemplateInfo{Key: key, Path: file, Override: file, Source: source, Hash: hashSource(source), JSON: render.IsJSONTemplate(file), Editable: true}, nil
+}
+
+// The API's editing methods are the editor's.
+
+// Form implements API.
+func (e *Engine) Form(subscription string) (Form, error) { return e.editor.Form(subscription) }
+
+// RevealSecret implements API.
+func (e *Engine) RevealSecret(ctx context.Context, actor, subscription, key string) (string, error) {
+	return e.editor.RevealSecret(ctx, actor, subscription, key)
+}
+
+// SaveForm implements API.
+func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
+	return e.editor.SaveForm(ctx, actor, subscription, values)
+}
+
+// Templates implements API.
+func (e *Engine) Templates(subscription string) ([]TemplateInfo, error) {
+	return e.editor.Templates(subscription)
+}
+
+// Preview implements API.
+func (e *Engine) Preview(ctx context.Context, subscription, key, source, entryID string) (Preview, error) {
+	return e.editor.Preview(ctx, subscription, key, source, entryID)
+}
+
+// SaveTemplate implements API.
+func (e *Engine) SaveTemplate(ctx context.Context, actor, subscription, key, source, baseHash string) (TemplateInfo, error) {
+	return e.editor.SaveTemplate(ctx, actor, subscription, key, source, baseHash)
 }
