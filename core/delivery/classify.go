@@ -127,7 +127,7 @@ func (c *Client) classify(parent, sendCtx context.Context, err error, m *mask.Ma
 	// address will be refused next time.
 	var te *TargetError
 	if errors.As(err, &te) {
-		return ClassTarget, sendErr(ClassTarget, te, secrets, "target refused: %s", te.Error())
+		return ClassTarget, sendErr(ClassTarget, te, m, "target refused: %s", te.Error())
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
