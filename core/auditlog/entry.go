@@ -178,7 +178,7 @@ func syntaxError(err error, p positioner) error {
 	if se, ok := err.(*jsonv.SyntaxError); ok {
 		return &DecodeError{
 			Index: p.index, ElemLine: p.elemLine,
-			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Msg: se.Msg,
+			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Field: se.Path, Msg: se.Msg,
 		}
 	}
 	return fmt.Errorf("entry: %w", err)

@@ -22,6 +22,32 @@ type SyntaxError struct {
 	Line   int // 1-based line
 	Col    int // 1-based column, in characters
 	Msg    string
+	// Path names the member or element the problem is in, as
+	// "accesses[0].action" ("" at the top level). Long paths keep their
+	// end, after "…". Error does not print it; callers that name fields
+	// do.
+	Path string
+}
+
+// maxPath bounds SyntaxError.Path.
+const maxPath = 200
+
+// inPath records, as an error unwinds out of a member or element, that it
+// happened inside seg (".key" or "[i]").
+func inPath(err error, seg string) error {
+	se, ok := err.(*SyntaxError)
+	if !ok {
+		return err
+	}
+	se.Path = seg + se.Path
+	if len(se.Path) > maxPath {
+		cut := len(se.Path) - maxPath
+		for cut < len(se.Path) && !utf8.RuneStart(se.Path[cut]) {
+			cut++
+		}
+		se.Path = "…" + se.Path[cut:]
+	}
+	return err
 }
 
 func (e *SyntaxError) Error() string {
@@ -226,6 +252,9 @@ func (d *decoder) document() (Value, error) {
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
+		if se, ok := err.(*SyntaxError); ok && len(se.Path) > 0 && se.Path[0] == '.' {
+			se.Path = se.Path[1:]
+		}
 		return Value{}, err
 	}
 	d.skipSpace()
@@ -375,7 +404,10 @@ func (d *decoder) object(depth int) (Value, error) {
 		d.skipSpace()
 		v, err := d.value(depth + 1)
 		if err != nil {
-			return Value{}, err
+			if len(key) > maxQuoted {
+				key = key[:maxQuoted] + "…"
+			}
+			return Value{}, inPath(err, "."+key)
 		}
 		if !d.check {
 			d.members.push(Member{Key: key, Value: v, KeyOffset: keyOff})
@@ -509,7 +541,7 @@ func (d *decoder) array(depth int) (Value, error) {
 		}
 		v, err := d.value(depth + 1)
 		if err != nil {
-			return Value{}, err
+			return Value{}, inPath(err, "["+strconv.Itoa(count)+"]")
 		}
 		if !d.check {
 			d.elems.push(v)
