@@ -31,13 +31,16 @@ const (
 	// sends one; a tool's batch of 1,000 typical entries (1-4 KB) is
 	// already past the default body limit.
 	DefaultMaxEntries = 1000
-	// DefaultMaxInFlight bounds the requests handled at once: each holds
-	// its body and, while it is decoded and stored, up to about 30 times
-	// that (see jsonv.Decode), so 32 bodies of 1 MiB stay under ~1 GB
-	// even if every one were the costliest JSON there is. Ordinary
+	// DefaultMaxInFlight bounds the requests handled at once. Ordinary
 	// entries take a few milliseconds each, so 32 at once is far beyond
 	// what LaunchDarkly sends.
 	DefaultMaxInFlight = 32
+	// inFlightBodies is how many bodies of MaxBody may be in flight
+	// together. A request holds its body and, while it is decoded and
+	// stored, up to ~30 times that (see jsonv.Decode): 32 bodies of 1 MiB
+	// of the costliest JSON took 950 MB; 8 take about a quarter of that.
+	// Real entries are a few KB, so this bound only meets large bodies.
+	inFlightBodies = 8
 )
 
 // maxListedRejections bounds the per-entry errors of a batch's answer;
@@ -80,9 +83,11 @@ type ReceiverConfig struct {
 	// MaxEntries bounds the entries of an array body, default
 	// DefaultMaxEntries.
 	MaxEntries int
-	// MaxInFlight bounds the requests read, decoded and stored at once;
-	// past it a request is answered 503 with Retry-After before its body
-	// is read. Default DefaultMaxInFlight.
+	// MaxInFlight bounds the requests read, decoded and stored at once,
+	// default DefaultMaxInFlight; their bodies may also total at most 8
+	// times MaxBody (a body without Content-Length counts as MaxBody).
+	// Past either bound a request is answered 503 with Retry-After before
+	// its body is read.
 	MaxInFlight int
 	// RetryAfter is sent with 503 (store unavailable, or too many
 	// requests in flight), default DefaultRetryAfter.
@@ -142,18 +147,21 @@ type ReceiverStats struct {
 //
 // Memory: a request holds its body and, while it is decoded and stored,
 // what decoding it takes (at most ~30 bytes per body byte, see
-// jsonv.Decode); MaxBody × MaxInFlight bounds what all requests hold
-// together. A body is checked as JSON without building values before an
-// array is split, and nothing is allocated per element of an array longer
-// than MaxEntries.
+// jsonv.Decode); the bodies in flight total at most 8 × MaxBody, which
+// bounds what all requests hold together. A body is checked as JSON
+// without building values before an array is split, and nothing is
+// allocated per element of an array longer than MaxEntries.
 type Receiver struct {
 	cfg   ReceiverConfig
 	ing   Ingester
 	log   *slog.Logger
 	warn  sync.Once
 	stats receiverCounters
-	slots chan struct{} // one per request in flight
 	busy  busyLog
+
+	mu       sync.Mutex
+	inFlight int   // requests admitted and not finished
+	bodies   int64 // their body sizes (MaxBody when unknown)
 }
 
 // busyLog keeps refusals for lack of a slot to one log line a second: an
@@ -190,7 +198,32 @@ func NewReceiver(cfg ReceiverConfig, ing Ingester) *Receiver {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Receiver{cfg: cfg, ing: ing, log: log.With("component", "webhook"), slots: make(chan struct{}, cfg.MaxInFlight)}
+	return &Receiver{cfg: cfg, ing: ing, log: log.With("component", "webhook")}
+}
+
+// admit takes a place for a request whose body has size bytes (-1 when
+// unknown), or says why there is none.
+func (rc *Receiver) admit(size int64) (release func(), refusal string) {
+	if size < 0 {
+		size = rc.cfg.MaxBody
+	}
+	budget := inFlightBodies * rc.cfg.MaxBody
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	switch {
+	case rc.inFlight >= rc.cfg.MaxInFlight:
+		return nil, fmt.Sprintf("too many requests in flight (%d); retry later", rc.cfg.MaxInFlight)
+	case rc.bodies+size > budget:
+		return nil, fmt.Sprintf("too many large requests in flight (their bodies total over %d bytes); retry later", budget)
+	}
+	rc.inFlight++
+	rc.bodies += size
+	return func() {
+		rc.mu.Lock()
+		rc.inFlight--
+		rc.bodies -= size
+		rc.mu.Unlock()
+	}, ""
 }
 
 // Path is the path the receiver serves.
@@ -210,6 +243,15 @@ func (rc *Receiver) Stats() ReceiverStats {
 		return true
 	})
 	return s
+}
+
+// Refused returns how many requests were refused for reason r (entries,
+// for ReasonInvalidEntry) since the receiver was created.
+func (rc *Receiver) Refused(r Reason) int64 {
+	if v, ok := rc.stats.rejected.Load(r); ok {
+		return v.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 func (rc *Receiver) countRejected(r Reason, n int) {
@@ -305,15 +347,14 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) answer {
 		return fail(http.StatusRequestEntityTooLarge, ReasonTooLarge,
 			"body of %d bytes exceeds the limit of %d bytes", r.ContentLength, rc.cfg.MaxBody)
 	}
-	select {
-	case rc.slots <- struct{}{}:
-		defer func() { <-rc.slots }()
-	default:
+	release, refusal := rc.admit(r.ContentLength)
+	if refusal != "" {
 		// Refused before the body is read: what a request costs is
 		// held only by the ones in flight.
 		w.Header().Set("Retry-After", rc.retryAfter())
-		return fail(http.StatusServiceUnavailable, ReasonBusy, "too many requests in flight (%d); retry later", rc.cfg.MaxInFlight)
+		return fail(http.StatusServiceUnavailable, ReasonBusy, "%s", refusal)
 	}
+	defer release()
 	body, err := readBody(w, r, rc.cfg.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError

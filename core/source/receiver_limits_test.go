@@ -266,3 +266,56 @@ func (m *memStore) ingestCalls() int {
 	defer m.mu.Unlock()
 	return m.calls
 }
+
+// TestReceiverLimitsBodiesInFlight: large bodies in flight together are
+// bounded to 8 × MaxBody, so that they cannot add up to what a few dozen
+// of the costliest documents take to decode; small ones are not affected.
+func TestReceiverLimitsBodiesInFlight(t *testing.T) {
+	ing := &blockingIngester{entered: make(chan struct{}), release: make(chan struct{})}
+	rc := source.NewReceiver(source.ReceiverConfig{MaxBody: 1000}, ing)
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	post := func(body []byte) (int, string) {
+		resp, err := srv.Client().Post(srv.URL+source.DefaultWebhookPath, "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Error(err)
+			return 0, ""
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	large := append(entryJSON("large", 1), bytes.Repeat([]byte(" "), 900-len(entryJSON("large", 1)))...)
+	done := make(chan int, 8)
+	for range 8 { // 8 × 900 bytes fit in 8 × 1000
+		go func() {
+			code, _ := post(large)
+			done <- code
+		}()
+	}
+	for range 8 {
+		<-ing.entered
+	}
+	if code, body := post(large); code != 503 || !strings.Contains(body, "too many large requests in flight (their bodies total over 8000 bytes)") {
+		t.Errorf("a ninth large body: %d %s", code, body)
+	}
+	small := []byte(`{"_id":"s","date":1,"kind":"flag","accesses":[]}`)
+	smallDone := make(chan int, 1)
+	go func() {
+		code, _ := post(small) // 8 × 900 + 48 ≤ 8000
+		smallDone <- code
+	}()
+	<-ing.entered // admitted while the 8 large ones are held
+	close(ing.release)
+	if code := <-smallDone; code != 200 {
+		t.Errorf("a small body next to them: %d", code)
+	}
+	for range 8 {
+		if code := <-done; code != 200 {
+			t.Errorf("large body in flight answered %d", code)
+		}
+	}
+	if got := rc.Refused(source.ReasonBusy); got != 1 {
+		t.Errorf("Refused(busy) = %d, want 1", got)
+	}
+}
