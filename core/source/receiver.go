@@ -61,7 +61,7 @@ const (
 	ReasonSignatureInvalid Reason = "signature_invalid"      // 401
 	ReasonBadJSON          Reason = "bad_json"               // 400: not JSON, or not an entry/array
 	ReasonInvalidEntry     Reason = "invalid_entry"          // 400: the engine rejected an entry
-	ReasonBusy             Reason = "busy"                   // 503: MaxInFlight requests already in flight
+	ReasonBusy             Reason = "busy"                   // 503: MaxInFlight requests, or 8 × MaxBody of bodies, in flight
 	ReasonUnavailable      Reason = "unavailable"            // 503: Ingest failed
 )
 
@@ -138,8 +138,9 @@ type ReceiverStats struct {
 // wrong X-LD-Signature when a secret is set, 400 for a body that is not an
 // entry or an array of entries (with line and column), or for an entry the
 // engine refused (naming the field), and 503 with Retry-After when
-// MaxInFlight requests are already being handled or Ingest failed (the
-// store is unavailable), so that the sender retries. Error bodies are
+// MaxInFlight requests (or bodies totalling 8 × MaxBody) are already being
+// handled or Ingest failed (the store is unavailable), so that the sender
+// retries. Error bodies are
 // {"error": "..."}; for a batch with refused entries they also carry the
 // first per-entry reasons (up to 20, then a count). Entries of a batch
 // that were accepted stay stored even when others were refused; sending
