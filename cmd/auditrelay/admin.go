@@ -163,6 +163,9 @@ func (c *adminClient) do(ctx context.Context, method, path string, body any, out
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if u := os.Getenv("USER"); u != "" {
 		req.Header.Set("X-Auditrelay-Actor", u)
 	}

@@ -431,6 +431,9 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 	var urls []string
 	for i := range n {
 		cfg := benchConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o.Synchronous)
+		// Every sender may be waiting on one instance: none is refused
+		// for want of a slot (sources.webhook.max_in_flight).
+		cfg.Webhook.MaxInFlight = max(cfg.Webhook.MaxInFlight, o.Concurrency)
 		in, err := startBenchInstance(ctx, cfg, o.Log)
 		if err != nil {
 			return nil, err

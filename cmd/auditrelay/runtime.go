@@ -120,11 +120,14 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 	}
 	if cfg.Webhook.Enabled {
 		rt.receiver = source.NewReceiver(source.ReceiverConfig{
-			Path:    cfg.Webhook.Path,
-			Secret:  []byte(cfg.Webhook.Secret.Value),
-			MaxBody: cfg.Webhook.MaxBody,
-			Logger:  log.With("source", "webhook"),
+			Path:        cfg.Webhook.Path,
+			Secret:      []byte(cfg.Webhook.Secret.Value),
+			MaxBody:     cfg.Webhook.MaxBody,
+			MaxEntries:  cfg.Webhook.MaxEntries,
+			MaxInFlight: cfg.Webhook.MaxInFlight,
+			Logger:      log.With("source", "webhook"),
 		}, eng)
+		registerReceiverMetrics(rt.reg, cfg.Instance, rt.receiver)
 	}
 	if !o.NoListeners {
 		if err := rt.listen(); err != nil {
@@ -158,6 +161,20 @@ func ownListeners(cfg config.Config, o runtimeOptions) []delivery.Listener {
 		ls = append(ls, delivery.Listener{Name: listenerSSH, Addr: cfg.SSH.Listen})
 	}
 	return ls
+}
+
+// registerReceiverMetrics exports the receiver's refusals by reason, next
+// to the engine's counters of entries: auditrelay_webhook_refused_total
+// counts requests (entries, for invalid_entry).
+func registerReceiverMetrics(reg prometheus.Registerer, instance string, rc *source.Receiver) {
+	for _, r := range source.Reasons() {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace:   "auditrelay",
+			Name:        "webhook_refused_total",
+			Help:        "Webhook requests the receiver refused, by reason (entries, for invalid_entry).",
+			ConstLabels: prometheus.Labels{"instance": instance, "reason": string(r)},
+		}, func() float64 { return float64(rc.Refused(r)) }))
+	}
 }
 
 // openStore opens the configured store: SQLite in the data directory by

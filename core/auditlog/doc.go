@@ -22,6 +22,20 @@
 // field: `entry: 1:45: "date": expected a number (milliseconds since
 // epoch), found string`.
 //
+// Keys are text. The input must be UTF-8 (jsonv refuses other bytes rather
+// than fold them to U+FFFD, which made two ids one). The fields used as
+// keys — _id (at most MaxIDBytes), kind (MaxKindBytes), each access's
+// action and resource (MaxActionBytes, MaxResourceBytes) — must be valid
+// Unicode (no lone surrogate from a \ud800 escape) without control
+// characters, or the entry is refused naming the field; the specifiers of
+// target.resources and parent.resource, which only shape the context, are
+// ignored with a warning instead. Ids are checked for form, not for being
+// LaunchDarkly's hex ObjectIds: tests, imports and the demo use others.
+// Every source (webhook, poller, replay) reaches the engine through
+// DecodeEntry, so the same rule holds for all of them. Summary fields are
+// display text: invalid sequences and control characters shown as U+FFFD,
+// lengths bounded.
+//
 // DecodeArray, DecodePage ({"items": [...], "_links": {...},
 // "totalCount": N}), DecodeNDJSON / NDJSONReader and DecodeEntries (which
 // tells these apart) read several entries. Each entry's Raw is the exact

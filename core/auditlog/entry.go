@@ -178,7 +178,7 @@ func syntaxError(err error, p positioner) error {
 	if se, ok := err.(*jsonv.SyntaxError); ok {
 		return &DecodeError{
 			Index: p.index, ElemLine: p.elemLine,
-			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Msg: se.Msg,
+			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Field: se.Path, Msg: se.Msg,
 		}
 	}
 	return fmt.Errorf("entry: %w", err)
@@ -222,6 +222,9 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 	case id.Text() == "":
 		return nil, p.errorAt(id.Offset(), "_id", "expected a non-empty string (the entry id), found an empty string")
 	}
+	if why := keyProblem(id.Text(), MaxIDBytes); why != "" {
+		return nil, p.errorAt(id.Offset(), "_id", "expected an entry id (text of at most %d bytes without control characters), found %s", MaxIDBytes, why)
+	}
 	e.ID = id.Text()
 
 	date := v.Get("date")
@@ -244,6 +247,9 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 	case kind.Text() == "":
 		return nil, p.errorAt(kind.Offset(), "kind", "expected a non-empty string (the resource kind, e.g. \"flag\")")
 	}
+	if why := keyProblem(kind.Text(), MaxKindBytes); why != "" {
+		return nil, p.errorAt(kind.Offset(), "kind", "expected a resource kind (text of at most %d bytes without control characters), found %s", MaxKindBytes, why)
+	}
 	e.Kind = kind.Text()
 
 	acc := v.Get("accesses")
@@ -263,7 +269,8 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 			name string
 			dst  *string
 			what string
-		}{{"action", &out.Action, "the action name"}, {"resource", &out.Resource, "a resource specifier"}} {
+			max  int
+		}{{"action", &out.Action, "the action name", MaxActionBytes}, {"resource", &out.Resource, "a resource specifier", MaxResourceBytes}} {
 			fv := a.Get(f.name)
 			path := "accesses[" + strconv.Itoa(i) + "]." + f.name
 			if fv.IsUndefined() {
@@ -271,6 +278,9 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 			}
 			if fv.Kind() != jsonv.String {
 				return nil, p.errorAt(fv.Offset(), path, "expected a string (%s), found %s", f.what, fv.Kind())
+			}
+			if why := keyProblem(fv.Text(), f.max); why != "" {
+				return nil, p.errorAt(fv.Offset(), path, "expected %s (text of at most %d bytes without control characters), found %s", f.what, f.max, why)
 			}
 			*f.dst = fv.Text()
 		}
@@ -313,10 +323,13 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 		switch rs := t.Get("resources"); rs.Kind() {
 		case jsonv.Array:
 			for i, r := range rs.Elems() {
-				if r.Kind() == jsonv.String {
-					e.Target.Resources = append(e.Target.Resources, r.Text())
-				} else {
+				switch why := keyProblem(r.Text(), MaxResourceBytes); {
+				case r.Kind() != jsonv.String:
 					e.warn(p, r.Offset(), "target.resources["+strconv.Itoa(i)+"]", "expected a resource specifier string, found %s; ignored", r.Kind())
+				case why != "":
+					e.warn(p, r.Offset(), "target.resources["+strconv.Itoa(i)+"]", "expected a resource specifier (text of at most %d bytes without control characters), found %s; ignored", MaxResourceBytes, why)
+				default:
+					e.Target.Resources = append(e.Target.Resources, r.Text())
 				}
 			}
 		case jsonv.Undefined, jsonv.Null:
@@ -331,6 +344,10 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 		e.Parent = &Parent{Links: pa.Get("_links")}
 		e.optString(p, pa, "parent.", "name", &e.Parent.Name)
 		e.optString(p, pa, "parent.", "resource", &e.Parent.Resource)
+		if why := keyProblem(e.Parent.Resource, MaxResourceBytes); why != "" {
+			e.warn(p, pa.Get("resource").Offset(), "parent.resource", "expected a resource specifier (text of at most %d bytes without control characters), found %s; ignored", MaxResourceBytes, why)
+			e.Parent.Resource = ""
+		}
 	} else if !pa.IsNullish() {
 		e.warn(p, pa.Offset(), "parent", "expected an object, found %s; ignored", pa.Kind())
 	}

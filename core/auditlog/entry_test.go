@@ -55,7 +55,7 @@ func TestDecodeEntryErrors(t *testing.T) {
 		col      int
 		field    string
 	}{
-		{"not json", `{"_id": }`, `entry: 1:9: expected a JSON value (object, array, string, number, true, false or null), found "}"`, 1, 9, ""},
+		{"not json", `{"_id": }`, `entry: 1:9: "_id": expected a JSON value (object, array, string, number, true, false or null), found "}"`, 1, 9, "_id"},
 		{"empty", ``, `entry: 1:1: expected a JSON value, found end of input`, 1, 1, ""},
 		{"not an object", `[1]`, `entry: 1:1: expected an audit-log entry (a JSON object), found array`, 1, 1, ""},
 		{"date string", `{"_id":"a","accesses":[],"kind":"flag","date":"2024-01-01"}`, `entry: 1:47: "date": expected a number (milliseconds since epoch), found string`, 1, 47, "date"},

@@ -2,7 +2,9 @@ package auditlog
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
@@ -19,6 +21,8 @@ func FuzzDecodeEntry(f *testing.F) {
 		``, `{}`, `[]`, `null`, `{"_id":"a","date":1,"kind":"flag","accesses":[]}`,
 		`{"_id":"a","date":"x"}`, `{"items":[{"_id":"a"}]}`, "{\"_id\":\"a\"}\n{\"_id\":\"b\"}",
 		`{"_id":"a","date":1,"kind":"flag","accesses":[{"action":"a","resource":"proj/;:env/*;,:flag/"}],"description":"* [x](y) ~~z~~ <b>"}`,
+		"{\"_id\":\"\xfeXYZ1\",\"date\":1,\"kind\":\"flag\",\"accesses\":[]}",
+		`{"_id":"a\u0000","date":1,"kind":"fl\ud800ag","accesses":[],"title":"t\u0000\udfff","member":{"email":"\u0085"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -72,6 +76,22 @@ func checkDecodeError(t *testing.T, data []byte, err error) {
 
 func checkBuild(t *testing.T, b *Builder, e *Entry) {
 	t.Helper()
+	// Keys are text of bounded length; the summary is display text.
+	keys := []string{e.ID, e.Kind}
+	for _, a := range e.Accesses {
+		keys = append(keys, a.Action, a.Resource)
+	}
+	for _, k := range keys {
+		if why := keyProblem(k, MaxResourceBytes); why != "" {
+			t.Fatalf("accepted key %q: %s", k, why)
+		}
+	}
+	s := b.Summary(e)
+	for _, f := range []string{s.Title, s.Member, s.Project, s.Environment} {
+		if !utf8.ValidString(f) || strings.ContainsFunc(f, isControl) {
+			t.Fatalf("summary field %q is not display text", f)
+		}
+	}
 	out := jsonv.Marshal(b.Build(e))
 	if _, err := jsonv.Decode(out); err != nil {
 		t.Fatalf("context is not valid JSON: %v\n%s", err, out)

@@ -186,7 +186,7 @@ func TestListDocumentErrors(t *testing.T) {
 		want   string
 	}{
 		{"array not array", func(b []byte) error { _, err := DecodeArray(b); return err }, `{"items":[]}`, `entry: 1:1: expected a JSON array of audit-log entries, found object`},
-		{"array syntax", func(b []byte) error { _, err := DecodeArray(b); return err }, "[\n{\"_id\":1,}\n]", `entry: 2:10: trailing comma before '}': expected another member name`},
+		{"array syntax", func(b []byte) error { _, err := DecodeArray(b); return err }, "[\n{\"_id\":1,}\n]", `entry: 2:10: "[0]": trailing comma before '}': expected another member name`},
 		{"page no items", func(b []byte) error { _, err := DecodePage(b); return err }, `{"_links":{}}`, `entry: 1:1: "items": required field is missing (the array of entries)`},
 		{"page items object", func(b []byte) error { _, err := DecodePage(b); return err }, `{"items":{}}`, `entry: 1:10: "items": expected an array of audit-log entries, found object`},
 		{"entries scalar", func(b []byte) error { _, err := DecodeEntries(b); return err }, `42`, `entry: 1:1: expected an audit-log entry (a JSON object), found number`},

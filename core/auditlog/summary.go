@@ -14,10 +14,27 @@ type Summary struct {
 	Environment string // environment key, "~" for all environments, "" when none
 }
 
+// Summary field lengths: enough for any list, bounded whatever the entry
+// holds.
+const (
+	maxSummaryTitle = 1024
+	maxSummaryField = 256
+)
+
 // Summary reads e's summary. Entries without a title (list items of older
 // API versions) get the one the context would synthesise, at the price of
-// building the context.
+// building the context. Its fields are display text: valid UTF-8 without
+// control characters, of bounded length, whatever the entry holds.
 func (b *Builder) Summary(e *Entry) Summary {
+	s := b.summary(e)
+	s.Title = displayText(s.Title, maxSummaryTitle)
+	s.Member = displayText(s.Member, maxSummaryField)
+	s.Project = displayText(s.Project, maxSummaryField)
+	s.Environment = displayText(s.Environment, maxSummaryField)
+	return s
+}
+
+func (b *Builder) summary(e *Entry) Summary {
 	if e.Title == "" {
 		ctx := b.Build(e)
 		return Summary{

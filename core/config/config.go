@@ -72,6 +72,11 @@ type Webhook struct {
 	Path    string
 	Secret  Secret // X-LD-Signature secret; empty accepts unsigned requests (with a warning)
 	MaxBody int64
+	// MaxEntries bounds the entries of one request (an array); more is 413.
+	MaxEntries int
+	// MaxInFlight bounds the requests handled at once; more are 503 with
+	// Retry-After before their body is read.
+	MaxInFlight int
 }
 
 // Poller configures the LaunchDarkly REST audit-log poller.
@@ -173,7 +178,7 @@ func Defaults() Config {
 		Log:     Log{Level: "info", Format: "text"},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
 		Admin:   Admin{Listen: "127.0.0.1:8081"},
-		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20},
+		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20, MaxEntries: 1000, MaxInFlight: 32},
 		Poller: Poller{
 			BaseURL:  "https://app.launchdarkly.com",
 			Interval: 30 * time.Second,

@@ -30,6 +30,7 @@ sources:
   webhook:
     secret: env:LD_SECRET
     max_body: 512KiB
+    max_in_flight: 8
 delivery:
   retry:
     schedule: [1s, 10s]
@@ -59,8 +60,8 @@ func TestLoadGood(t *testing.T) {
 	if cfg.Webhook.Secret.Value != "s3cret" || cfg.Webhook.Secret.Ref != "env:LD_SECRET" {
 		t.Errorf("webhook secret = %+v", cfg.Webhook.Secret)
 	}
-	if cfg.Webhook.MaxBody != 512<<10 {
-		t.Errorf("max body = %d", cfg.Webhook.MaxBody)
+	if cfg.Webhook.MaxBody != 512<<10 || cfg.Webhook.MaxInFlight != 8 || cfg.Webhook.MaxEntries != 1000 {
+		t.Errorf("max body = %d, max in flight = %d, max entries = %d (default 1000)", cfg.Webhook.MaxBody, cfg.Webhook.MaxInFlight, cfg.Webhook.MaxEntries)
 	}
 	if got := cfg.Delivery.Schedule; len(got) != 2 || got[1] != 10*time.Second {
 		t.Errorf("schedule = %v", got)
@@ -109,6 +110,9 @@ subscriptions:
   - name: a
   - integration: webhook
     concurrency: zero
+sources:
+  webhook:
+    max_in_flight: 0
 `
 	_, err := load(t, bad, nil, nil)
 	ps, ok := err.(Problems)
@@ -127,6 +131,7 @@ subscriptions:
 		`auditrelay.yaml:16:5: subscriptions[1].integration: every subscription needs an integration`,
 		`auditrelay.yaml:17:5: subscriptions[2].name: every subscription needs a name`,
 		`auditrelay.yaml:18:18: subscriptions[2].concurrency: expected an integer ≥ 1`,
+		`sources.webhook.max_in_flight: expected an integer ≥ 1, got "0"`,
 	}
 	text := ps.Error()
 	for _, w := range want {

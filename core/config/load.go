@@ -157,7 +157,7 @@ var schema = map[string]any{
 	"http":   map[string]any{"listen": nil},
 	"admin":  map[string]any{"listen": nil, "token": nil},
 	"sources": map[string]any{
-		"webhook": map[string]any{"enabled": nil, "path": nil, "secret": nil, "max_body": nil},
+		"webhook": map[string]any{"enabled": nil, "path": nil, "secret": nil, "max_body": nil, "max_entries": nil, "max_in_flight": nil},
 		"poller":  map[string]any{"enabled": nil, "base_url": nil, "token": nil, "interval": nil, "limit": nil, "spec": nil},
 	},
 	"delivery": map[string]any{
@@ -288,6 +288,8 @@ func (l *loader) scalars() {
 	str("sources.webhook.path", &c.Webhook.Path)
 	secret("sources.webhook.secret", &c.Webhook.Secret)
 	size("sources.webhook.max_body", &c.Webhook.MaxBody)
+	integer("sources.webhook.max_entries", &c.Webhook.MaxEntries, 1)
+	integer("sources.webhook.max_in_flight", &c.Webhook.MaxInFlight, 1)
 	boolean("sources.poller.enabled", &c.Poller.Enabled)
 	str("sources.poller.base_url", &c.Poller.BaseURL)
 	secret("sources.poller.token", &c.Poller.Token)

@@ -1,13 +1,20 @@
 package jsonv
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
 const maxDepth = 1000
+
+// maxQuoted bounds how much of a token an error message quotes (a member
+// name, a number): the message about a megabyte-long name stays short.
+const maxQuoted = 64
 
 // SyntaxError describes malformed JSON: where it is and what was expected.
 type SyntaxError struct {
@@ -15,6 +22,32 @@ type SyntaxError struct {
 	Line   int // 1-based line
 	Col    int // 1-based column, in characters
 	Msg    string
+	// Path names the member or element the problem is in, as
+	// "accesses[0].action" ("" at the top level). Long paths keep their
+	// end, after "…". Error does not print it; callers that name fields
+	// do.
+	Path string
+}
+
+// maxPath bounds SyntaxError.Path.
+const maxPath = 200
+
+// inPath records, as an error unwinds out of a member or element, that it
+// happened inside seg (".key" or "[i]").
+func inPath(err error, seg string) error {
+	se, ok := err.(*SyntaxError)
+	if !ok {
+		return err
+	}
+	se.Path = seg + se.Path
+	if len(se.Path) > maxPath {
+		cut := len(se.Path) - maxPath
+		for cut < len(se.Path) && !utf8.RuneStart(se.Path[cut]) {
+			cut++
+		}
+		se.Path = "…" + se.Path[cut:]
+	}
+	return err
 }
 
 func (e *SyntaxError) Error() string {
@@ -23,6 +56,21 @@ func (e *SyntaxError) Error() string {
 
 // Decode parses one JSON document (RFC 8259) into a Value, keeping object
 // key order and value offsets. Errors are *SyntaxError.
+//
+// The text must be UTF-8 (RFC 8259 §8.1): a string holding bytes that are
+// not UTF-8 is an error, not read as U+FFFD the way a browser's decoder
+// would, so that two different documents never decode to the same
+// strings (an entry id that differs only in such a byte stays distinct).
+// Escapes are read as JSON.parse reads them, lone surrogates (\ud800)
+// included; those are kept as WTF-8 so that JSON escaping reproduces them.
+//
+// Memory is proportional to the input: a decoded document is the input
+// (strings without escapes share it) plus 24 bytes per value, 48 per
+// object member and 32 per object, carved from a few slabs. The costliest
+// input ([{},{},…]) holds about 19 bytes per input byte; an audit-log
+// entry about 5. While decoding, the values of the arrays and objects
+// still open wait in chunks that are never copied, so that everything
+// allocated on the way stays under 30 bytes per input byte.
 func Decode(data []byte) (Value, error) {
 	return DecodeString(string(data))
 }
@@ -31,24 +79,29 @@ func Decode(data []byte) (Value, error) {
 // without escapes share its memory.
 func DecodeString(src string) (Value, error) {
 	d := decoder{src: src}
-	d.skipSpace()
-	v, err := d.value(0)
-	if err != nil {
-		return Value{}, err
-	}
-	d.skipSpace()
-	if d.i < len(d.src) {
-		return Value{}, d.errorf(d.i, "unexpected %s after the JSON value", d.describe(d.i))
-	}
-	return v, nil
+	return d.document()
+}
+
+// Check reports whether data is one JSON document that Decode accepts,
+// with the *SyntaxError Decode would return, but builds no value: it
+// allocates nothing beyond room for the longest string with escapes. It
+// is for refusing a body before anything is spent on it.
+func Check(data []byte) error {
+	// The string is only read during the call and never kept.
+	d := decoder{src: unsafe.String(unsafe.SliceData(data), len(data)), check: true}
+	_, err := d.document()
+	return err
 }
 
 type decoder struct {
 	src     string
 	i       int
+	check   bool // Check: validate only, build nothing
 	scratch []byte
-	stack   []Member // pending members of objects being decoded, reused
-	elems   []Value  // pending elements of arrays being decoded, reused
+
+	// The members and elements of the objects and arrays still open.
+	members pending[Member]
+	elems   pending[Value]
 
 	// Slabs the decoded objects and arrays are carved from, so a document
 	// costs a few allocations rather than two per object. Each slab grows
@@ -63,8 +116,42 @@ const (
 	slabMax = 1024
 )
 
-// members returns room for n members carved from the slab.
-func (d *decoder) members(n int) []Member {
+// pending is a stack of values waiting for their array or object to
+// close. It grows by fixed chunks that are never copied: the largest array
+// of a document costs its slab plus this much once, instead of the series
+// of ever larger copies a growing slice leaves behind (five times the
+// final size with append's growth factor).
+type pending[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const (
+	chunkBits = 6
+	chunkLen  = 1 << chunkBits
+)
+
+func (p *pending[T]) push(v T) {
+	c := p.n >> chunkBits
+	if c == len(p.chunks) {
+		p.chunks = append(p.chunks, make([]T, chunkLen))
+	}
+	p.chunks[c][p.n&(chunkLen-1)] = v
+	p.n++
+}
+
+// pop moves the values from base on into dst, which has room for exactly
+// them, and removes them from the stack.
+func (p *pending[T]) pop(base int, dst []T) {
+	for i := base; i < p.n; {
+		off := i & (chunkLen - 1)
+		i += copy(dst[i-base:], p.chunks[i>>chunkBits][off:min(chunkLen, off+p.n-i)])
+	}
+	p.n = base
+}
+
+// memberSlab returns room for n members carved from the slab.
+func (d *decoder) memberSlab(n int) []Member {
 	if cap(d.memSlab)-len(d.memSlab) < n {
 		size := min(max(2*cap(d.memSlab), slabMin), slabMax)
 		d.memSlab = make([]Member, 0, max(size, n))
@@ -106,10 +193,26 @@ func (d *decoder) describe(off int) string {
 	}
 	c := d.src[off]
 	if c < 0x20 || c >= 0x7f {
-		r, _ := utf8.DecodeRuneInString(d.src[off:])
+		r, n := utf8.DecodeRuneInString(d.src[off:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Sprintf("byte 0x%02X (not UTF-8)", c)
+		}
 		return fmt.Sprintf("character %U", r)
 	}
 	return fmt.Sprintf("%q", string(c))
+}
+
+// quoted is s in double quotes for an error message, cut to maxQuoted
+// bytes.
+func quoted(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // LineCol converts a byte offset into a 1-based line and column (counted in
@@ -144,6 +247,23 @@ func (d *decoder) skipSpace() {
 	}
 }
 
+// document reads the one value of the input and checks nothing follows.
+func (d *decoder) document() (Value, error) {
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		if se, ok := err.(*SyntaxError); ok && len(se.Path) > 0 && se.Path[0] == '.' {
+			se.Path = se.Path[1:]
+		}
+		return Value{}, err
+	}
+	d.skipSpace()
+	if d.i < len(d.src) {
+		return Value{}, d.errorf(d.i, "unexpected %s after the JSON value", d.describe(d.i))
+	}
+	return v, nil
+}
+
 func (d *decoder) value(depth int) (Value, error) {
 	if d.i >= len(d.src) {
 		return Value{}, d.errorf(d.i, "expected a JSON value, found end of input")
@@ -165,12 +285,12 @@ func (d *decoder) value(depth int) (Value, error) {
 		if err != nil {
 			return Value{}, err
 		}
-		return Value{kind: String, pos: start, str: s}, nil
+		return strValue(s, start), nil
 	case 't':
 		if err := d.literal("true"); err != nil {
 			return Value{}, err
 		}
-		return Value{kind: Bool, pos: start, num: 1}, nil
+		return Value{kind: Bool, pos: start, n: 1}, nil
 	case 'f':
 		if err := d.literal("false"); err != nil {
 			return Value{}, err
@@ -238,28 +358,35 @@ func (d *decoder) number() (Value, error) {
 	if err != nil {
 		// Only range errors remain: JSON.parse yields ±Infinity, which
 		// JSON cannot carry back out, so reject it with the reason.
-		return Value{}, d.errorf(start, "number %s is out of range", d.src[start:i])
+		lit := d.src[start:i]
+		if len(lit) > maxQuoted {
+			lit = lit[:maxQuoted] + "…"
+		}
+		return Value{}, d.errorf(start, "number %s is out of range", lit)
 	}
 	d.i = i
-	return Value{kind: Number, pos: int32(start), num: f}, nil
+	return numValue(f, int32(start)), nil
 }
 
 func (d *decoder) object(depth int) (Value, error) {
 	start := d.i
 	d.i++ // '{'
-	base := len(d.stack)
 	d.skipSpace()
 	if d.i < len(d.src) && d.src[d.i] == '}' {
 		d.i++
-		return Value{kind: Object, pos: int32(start), obj: d.newMembers()}, nil
+		if d.check {
+			return Value{}, nil
+		}
+		return objValue(d.newMembers(), int32(start)), nil
 	}
+	base, count := d.members.n, 0
 	for {
 		d.skipSpace()
 		if d.i >= len(d.src) {
 			return Value{}, d.errorf(d.i, "unterminated object opened at %s: expected a member name or '}'", d.where(start))
 		}
 		if d.src[d.i] != '"' {
-			if d.src[d.i] == '}' && len(d.stack) > base {
+			if d.src[d.i] == '}' && count > 0 {
 				return Value{}, d.errorf(d.i, "trailing comma before '}': expected another member name")
 			}
 			return Value{}, d.errorf(d.i, "expected a member name in double quotes, found %s", d.describe(d.i))
@@ -271,15 +398,21 @@ func (d *decoder) object(depth int) (Value, error) {
 		}
 		d.skipSpace()
 		if d.i >= len(d.src) || d.src[d.i] != ':' {
-			return Value{}, d.errorf(d.i, "expected ':' after member name %q, found %s", key, d.describe(d.i))
+			return Value{}, d.errorf(d.i, "expected ':' after member name %s, found %s", quoted(key), d.describe(d.i))
 		}
 		d.i++
 		d.skipSpace()
 		v, err := d.value(depth + 1)
 		if err != nil {
-			return Value{}, err
+			if len(key) > maxQuoted {
+				key = key[:maxQuoted] + "…"
+			}
+			return Value{}, inPath(err, "."+key)
 		}
-		d.stack = append(d.stack, Member{Key: key, Value: v, KeyOffset: keyOff})
+		if !d.check {
+			d.members.push(Member{Key: key, Value: v, KeyOffset: keyOff})
+		}
+		count++
 		d.skipSpace()
 		if d.i >= len(d.src) {
 			return Value{}, d.errorf(d.i, "unterminated object opened at %s: expected ',' or '}'", d.where(start))
@@ -290,71 +423,130 @@ func (d *decoder) object(depth int) (Value, error) {
 			continue
 		case '}':
 			d.i++
-			m := d.finishObject(base)
-			return Value{kind: Object, pos: int32(start), obj: m}, nil
+			if d.check {
+				return Value{}, nil
+			}
+			list := d.memberSlab(count)
+			d.members.pop(base, list)
+			return objValue(d.finishObject(list), int32(start)), nil
 		default:
-			return Value{}, d.errorf(d.i, "expected ',' or '}' after object member %q, found %s (missing comma?)", key, d.describe(d.i))
+			return Value{}, d.errorf(d.i, "expected ',' or '}' after object member %s, found %s (missing comma?)", quoted(key), d.describe(d.i))
 		}
 	}
 }
 
-// finishObject moves the pending members above base into a Members value.
-func (d *decoder) finishObject(base int) *Members {
-	pending := d.stack[base:]
+// finishObject makes the members of an object as read into its Members,
+// with JavaScript's property order: a duplicate key keeps its first place
+// and takes the last value (as JSON.parse does), and array-index keys go
+// first in ascending order. It works in place on list.
+func (d *decoder) finishObject(list []Member) *Members {
 	m := d.newMembers()
-	m.list = d.members(len(pending))[:0]
-	simple := true
-	for i := range pending {
-		if _, isIdx := arrayIndex(pending[i].Key); isIdx {
-			simple = false
-			break
+	var index map[string]int
+	if len(list) >= indexThreshold {
+		index = make(map[string]int, len(list))
+	}
+	hasIndexKey := false
+	w := 0
+	for r := range list {
+		if !hasIndexKey {
+			_, hasIndexKey = arrayIndex(list[r].Key)
+		}
+		if j, dup := findDup(list[:w], index, list[r].Key); dup {
+			list[j].Value = list[r].Value
+			continue
+		}
+		if index != nil {
+			index[list[r].Key] = w
+		}
+		list[w] = list[r]
+		w++
+	}
+	clear(list[w:])
+	list = list[:w:w]
+	if hasIndexKey {
+		orderIndexKeys(list)
+		if index != nil {
+			for i := range list {
+				index[list[i].Key] = i
+			}
 		}
 	}
-	if simple && len(pending) < indexThreshold {
-		// Fast path: no index keys to reorder; duplicates are rare but must
-		// keep the first position with the last value, as JSON.parse does.
-		for i := range pending {
-			dup := false
-			for j := range m.list {
-				if m.list[j].Key == pending[i].Key {
-					m.list[j].Value = pending[i].Value
-					dup = true
-					break
-				}
-			}
-			if !dup {
-				m.list = append(m.list, pending[i])
-			}
-		}
-	} else {
-		for i := range pending {
-			m.set(pending[i].Key, pending[i].Value, pending[i].KeyOffset)
-		}
+	if len(list) < indexThreshold {
+		index = nil // duplicates made it small
 	}
-	clear(pending)
-	d.stack = d.stack[:base]
+	m.list, m.index = list, index
 	return m
+}
+
+// findDup finds key among the members kept so far: in index when there is
+// one, else by a scan (objects with few members).
+func findDup(kept []Member, index map[string]int, key string) (int, bool) {
+	if index != nil {
+		j, ok := index[key]
+		return j, ok
+	}
+	for j := range kept {
+		if kept[j].Key == key {
+			return j, true
+		}
+	}
+	return 0, false
+}
+
+// orderIndexKeys moves the array-index keys of list to the front in
+// ascending order, keeping the order of the others: O(n log n) however the
+// keys arrive (inserting each in place would be quadratic, minutes for an
+// object of 100,000 descending index keys).
+func orderIndexKeys(list []Member) {
+	type keyed struct {
+		idx uint32
+		m   Member
+	}
+	n := 0
+	for _, m := range list {
+		if _, ok := arrayIndex(m.Key); ok {
+			n++
+		}
+	}
+	idx := make([]keyed, 0, n)
+	w := 0
+	for _, m := range list {
+		if i, ok := arrayIndex(m.Key); ok {
+			idx = append(idx, keyed{i, m})
+			continue
+		}
+		list[w] = m
+		w++
+	}
+	copy(list[len(idx):], list[:w])
+	slices.SortFunc(idx, func(a, b keyed) int { return cmp.Compare(a.idx, b.idx) })
+	for i, k := range idx {
+		list[i] = k.m
+	}
 }
 
 func (d *decoder) array(depth int) (Value, error) {
 	start := d.i
 	d.i++ // '['
-	base := len(d.elems)
 	d.skipSpace()
 	if d.i < len(d.src) && d.src[d.i] == ']' {
 		d.i++
-		return Value{kind: Array, pos: int32(start), arr: []Value{}}, nil
+		return arrValue(nil, int32(start)), nil
 	}
+	base, count := d.elems.n, 0
 	for {
 		d.skipSpace()
-		if d.i < len(d.src) && d.src[d.i] == ']' && len(d.elems) > base {
+		if d.i < len(d.src) && d.src[d.i] == ']' && count > 0 {
 			return Value{}, d.errorf(d.i, "trailing comma before ']': expected another array element")
 		}
 		v, err := d.value(depth + 1)
 		if err != nil {
-			return Value{}, err
+			return Value{}, inPath(err, "["+strconv.Itoa(count)+"]")
 		}
-		d.elems = append(d.elems, v)
+		if !d.check {
+			d.elems.push(v)
+		}
+		count++
 		d.skipSpace()
 		if d.i >= len(d.src) {
 			return Value{}, d.errorf(d.i, "unterminated array opened at %s: expected ',' or ']'", d.where(start))
@@ -364,12 +556,12 @@ func (d *decoder) array(depth int) (Value, error) {
 			d.i++
 		case ']':
 			d.i++
-			pending := d.elems[base:]
-			out := d.values(len(pending))
-			copy(out, pending)
-			clear(pending)
-			d.elems = d.elems[:base]
-			return Value{kind: Array, pos: int32(start), arr: out}, nil
+			if d.check {
+				return Value{}, nil
+			}
+			out := d.values(count)
+			d.elems.pop(base, out)
+			return arrValue(out, int32(start)), nil
 		default:
 			return Value{}, d.errorf(d.i, "expected ',' or ']' after array element, found %s (missing comma?)", d.describe(d.i))
 		}
@@ -379,6 +571,12 @@ func (d *decoder) array(depth int) (Value, error) {
 func (d *decoder) where(off int) string {
 	line, col := LineCol(d.src, off)
 	return fmt.Sprintf("%d:%d", line, col)
+}
+
+// invalidUTF8 is the error for a byte that does not start a UTF-8
+// sequence in a string.
+func (d *decoder) invalidUTF8(i int) error {
+	return d.errorf(i, "invalid UTF-8: byte 0x%02X in a string (JSON text must be UTF-8)", d.src[i])
 }
 
 // string decodes a quoted string starting at d.i. Strings without escapes
@@ -401,7 +599,7 @@ func (d *decoder) string() (string, error) {
 		if c >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(d.src[i:])
 			if r == utf8.RuneError && n == 1 {
-				return d.stringSlow(start, i)
+				return "", d.invalidUTF8(i)
 			}
 			i += n
 			continue
@@ -411,8 +609,8 @@ func (d *decoder) string() (string, error) {
 	return "", d.errorf(start, "unterminated string: expected a closing '\"'")
 }
 
-// stringSlow decodes a string that has escapes or invalid UTF-8, from the
-// opening quote at start; i is where the fast scan stopped.
+// stringSlow decodes a string that has escapes, from the opening quote at
+// start; i is where the fast scan stopped.
 func (d *decoder) stringSlow(start, i int) (string, error) {
 	buf := append(d.scratch[:0], d.src[start+1:i]...)
 	for i < len(d.src) {
@@ -474,12 +672,9 @@ func (d *decoder) stringSlow(start, i int) (string, error) {
 		case c >= utf8.RuneSelf:
 			r, n := utf8.DecodeRuneInString(d.src[i:])
 			if r == utf8.RuneError && n == 1 {
-				// JSON.parse in a browser would see U+FFFD after the UTF-8
-				// decoder replaced the byte; do the same.
-				buf = utf8.AppendRune(buf, utf8.RuneError)
-			} else {
-				buf = append(buf, d.src[i:i+n]...)
+				return "", d.invalidUTF8(i)
 			}
+			buf = append(buf, d.src[i:i+n]...)
 			i += n
 		default:
 			buf = append(buf, c)

@@ -35,25 +35,26 @@ func appendJSON(buf []byte, v Value, indent string, depth int) []byte {
 	case Undefined, Null:
 		return append(buf, "null"...)
 	case Bool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return append(buf, "true"...)
 		}
 		return append(buf, "false"...)
 	case Number:
-		if math.IsNaN(v.num) || math.IsInf(v.num, 0) {
+		f := v.num()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return append(buf, "null"...)
 		}
-		return AppendNumber(buf, v.num)
+		return AppendNumber(buf, f)
 	case String:
 		buf = append(buf, '"')
-		buf = AppendEscapedString(buf, v.str)
+		buf = AppendEscapedString(buf, v.str())
 		return append(buf, '"')
 	case Array:
-		if len(v.arr) == 0 {
+		if v.n == 0 {
 			return append(buf, "[]"...)
 		}
 		buf = append(buf, '[')
-		for i, e := range v.arr {
+		for i, e := range v.arr() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -65,7 +66,7 @@ func appendJSON(buf []byte, v Value, indent string, depth int) []byte {
 	case Object:
 		buf = append(buf, '{')
 		n := 0
-		for _, m := range v.obj.list {
+		for _, m := range v.obj().list {
 			if m.Value.kind == Undefined {
 				continue
 			}

@@ -15,16 +15,16 @@ func AppendJSString(buf []byte, v Value) []byte {
 	case Undefined, Null:
 		return buf
 	case Bool:
-		if v.num != 0 {
+		if v.n != 0 {
 			return append(buf, "true"...)
 		}
 		return append(buf, "false"...)
 	case Number:
-		return AppendNumber(buf, v.num)
+		return AppendNumber(buf, v.num())
 	case String:
-		return append(buf, v.str...)
+		return append(buf, v.str()...)
 	case Array:
-		for i, e := range v.arr {
+		for i, e := range v.arr() {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
@@ -47,7 +47,7 @@ func ToJSString(v Value) string {
 	case Null:
 		return "null"
 	case String:
-		return v.str
+		return v.str()
 	}
 	return string(AppendJSString(nil, v))
 }
@@ -202,18 +202,19 @@ func EscapeStrings(v Value) Value {
 func escapeStrings(v Value) (Value, bool) {
 	switch v.kind {
 	case String:
-		if !needsJSONEscape(v.str) {
+		s := v.str()
+		if !needsJSONEscape(s) {
 			return v, false
 		}
-		v.str = string(AppendEscapedString(make([]byte, 0, len(v.str)+8), v.str))
-		return v, true
+		return strValue(string(AppendEscapedString(make([]byte, 0, len(s)+8), s)), v.pos), true
 	case Array:
 		var out []Value
-		for i, e := range v.arr {
+		elems := v.arr()
+		for i, e := range elems {
 			ne, changed := escapeStrings(e)
 			if changed && out == nil {
-				out = make([]Value, len(v.arr))
-				copy(out, v.arr)
+				out = make([]Value, len(elems))
+				copy(out, elems)
 			}
 			if out != nil {
 				out[i] = ne
@@ -222,15 +223,15 @@ func escapeStrings(v Value) (Value, bool) {
 		if out == nil {
 			return v, false
 		}
-		v.arr = out
-		return v, true
+		return arrValue(out, v.pos), true
 	case Object:
 		var list []Member
-		for i, m := range v.obj.list {
+		obj := v.obj()
+		for i, m := range obj.list {
 			ne, changed := escapeStrings(m.Value)
 			if changed && list == nil {
-				list = make([]Member, len(v.obj.list))
-				copy(list, v.obj.list)
+				list = make([]Member, len(obj.list))
+				copy(list, obj.list)
 			}
 			if list != nil {
 				list[i].Value = ne
@@ -240,11 +241,10 @@ func escapeStrings(v Value) (Value, bool) {
 			return v, false
 		}
 		nm := &Members{list: list}
-		if v.obj.index != nil {
-			nm.index = v.obj.index // same keys in the same places
+		if obj.index != nil {
+			nm.index = obj.index // same keys in the same places
 		}
-		v.obj = nm
-		return v, true
+		return objValue(nm, v.pos), true
 	}
 	return v, false
 }

@@ -2,8 +2,10 @@ package jsonv
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestAppendNumberMatchesJavaScript(t *testing.T) {
@@ -141,7 +143,7 @@ func TestEscapeStringsSharesUnchangedSubtrees(t *testing.T) {
 	if got, want := string(Marshal(e)), `{"a":{"x":"plain","y":[1,true,null]},"b":"q\\\"uote","c":["ok","t\\tab"]}`; got != want {
 		t.Errorf("escaped = %s\nwant      %s", got, want)
 	}
-	if e.Get("a").obj != v.Get("a").obj {
+	if !StrictEqual(e.Get("a"), v.Get("a")) {
 		t.Error("unchanged subtree was copied")
 	}
 	if v.Get("b").Text() != `q"uote` {
@@ -195,11 +197,17 @@ func equalAny(a, b any) bool {
 }
 
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{}`, `[]`, `{"a":[1,2,{"b":null}],"c":"\u00e9\n"}`, `"\ud800"`, `-0.5e10`, `{"1":1,"0":0}`, `[1,]`, `{"a" 1}`} {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,2,{"b":null}],"c":"\u00e9\n"}`, `"\ud800"`, `-0.5e10`, `{"1":1,"0":0}`, `[1,]`, `{"a" 1}`,
+		"[\"\xfeXYZ1\"]", "{\"\xff\":1}", `{"b":1,"2":2,"1":1,"b":3,"10":0}`, `1e999`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		v, err := DecodeString(s)
+		// Check is Decode without the values: the same verdict, the same
+		// error.
+		if cerr := Check([]byte(s)); fmt.Sprint(cerr) != fmt.Sprint(err) {
+			t.Fatalf("Check(%q) = %v, Decode: %v", s, cerr, err)
+		}
 		if err != nil {
 			se, ok := err.(*SyntaxError)
 			if !ok {
@@ -214,6 +222,9 @@ func FuzzDecode(f *testing.F) {
 		// back decodes to the same document.
 		if !json.Valid([]byte(s)) {
 			t.Fatalf("accepted invalid JSON %q", s)
+		}
+		if !utf8.ValidString(s) {
+			t.Fatalf("accepted text that is not UTF-8: %q", s)
 		}
 		out := Marshal(v)
 		v2, err := Decode(out)

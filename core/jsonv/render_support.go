@@ -30,16 +30,16 @@ func (v *Value) GetPtr(key string) *Value {
 	if v.kind != Object {
 		return nil
 	}
-	return v.obj.LookupPtr(key)
+	return v.obj().LookupPtr(key)
 }
 
 // IndexPtr is Index returning a pointer to the element (nil when v is not an
 // array or i is out of range). Callers must not write through it.
 func (v *Value) IndexPtr(i int) *Value {
-	if v.kind != Array || i < 0 || i >= len(v.arr) {
+	if v.kind != Array || i < 0 || i >= int(v.n) {
 		return nil
 	}
-	return &v.arr[i]
+	return &v.arr()[i]
 }
 
 // With returns a copy of the object v with key set to val, as
@@ -51,10 +51,11 @@ func (v Value) With(key string, val Value) Value {
 	if v.kind != Object {
 		return v
 	}
-	m := &Members{list: make([]Member, len(v.obj.list), len(v.obj.list)+1)}
-	copy(m.list, v.obj.list)
-	if v.obj.index != nil {
-		m.index = maps.Clone(v.obj.index)
+	obj := v.obj()
+	m := &Members{list: make([]Member, len(obj.list), len(obj.list)+1)}
+	copy(m.list, obj.list)
+	if obj.index != nil {
+		m.index = maps.Clone(obj.index)
 	}
 	m.set(key, val, -1)
 	return Obj(m)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -637,7 +638,10 @@ func parsePage(body []byte) ([]polled, error) {
 			ID   string      `json:"_id"`
 			Date json.Number `json:"date"`
 		}
-		if json.Unmarshal(raw, &head) == nil && head.ID != "" {
+		// encoding/json reads bytes that are not UTF-8 as U+FFFD, which
+		// would make two such ids one in the cursor's seen set: such an
+		// entry goes to the engine undated, to be refused with the reason.
+		if json.Unmarshal(raw, &head) == nil && head.ID != "" && utf8.Valid(raw) {
 			if d, err := head.Date.Float64(); err == nil && head.Date != "" {
 				e.id, e.date, e.dated = head.ID, int64(math.Floor(d)), true
 			}

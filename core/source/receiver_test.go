@@ -268,6 +268,7 @@ func TestReceiverOverLimitWithoutContentLength(t *testing.T) {
 		pw.Close()
 	}()
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+source.DefaultWebhookPath, pr)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := f.srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
