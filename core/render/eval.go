@@ -144,7 +144,18 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 		r.bps = append(r.bps, bp)
 	}
 	r.ctx = c
-	buf = r.stmts(p, buf)
+	// stmts' loop, written out: this runs once per block call, and the
+	// call would cost more than the budget checks.
+	for i, s := range p.stmts {
+		buf = s(r, buf)
+		if r.err != nil {
+			break
+		}
+		if r.steps--; r.steps < 0 || len(buf) > r.limit {
+			r.overBudget(p.pos[i], len(buf))
+			break
+		}
+	}
 	r.ctx, r.ctxTop = savedCtx, savedTop
 	r.depths = r.depths[:nd]
 	r.bps = r.bps[:nb]
