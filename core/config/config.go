@@ -94,15 +94,32 @@ type Delivery struct {
 	Timeout         time.Duration
 	ConnectTimeout  time.Duration
 	MaxResponseBody int64
-	Schedule        []time.Duration // delays before retry 1, 2, ...
-	Jitter          float64
-	MaxRetryAfter   time.Duration
-	Lease           time.Duration
+	// MaxRequestBody is the largest body sent; a larger one fails the
+	// delivery unsent. Render budgets may not exceed it.
+	MaxRequestBody int64
+	Schedule       []time.Duration // delays before retry 1, 2, ...
+	Jitter         float64
+	MaxRetryAfter  time.Duration
+	Lease          time.Duration
 	// AllowedTargets, when not empty, are the only ranges deliveries may
 	// connect to; DeniedTargets are refused on top of the built-in
 	// link-local and metadata ranges. See delivery.Targets for the rules.
 	AllowedTargets []netip.Prefix
 	DeniedTargets  []netip.Prefix
+	// Render is the render budget of subscriptions that set none.
+	Render RenderBudget
+	// PoisonAfter fails a delivery whose lease expired this many times in
+	// a row (the process stopped or hung while attempting it) instead of
+	// attempting it again.
+	PoisonAfter int
+}
+
+// RenderBudget bounds one render of a subscription's templates (see
+// core/render.Budget): a template that expands an entry beyond it fails
+// the delivery with the reason instead of exhausting memory.
+type RenderBudget struct {
+	MaxOutput int64 // bytes of rendered output, at most Delivery.MaxRequestBody
+	MaxSteps  int   // evaluation steps: statements, loop iterations, 64-byte units of helper text
 }
 
 // Retention prunes delivered history.
@@ -140,7 +157,10 @@ type Subscription struct {
 	StandardWebhooks Secret // whsec_ secret: sign with Standard Webhooks headers
 	OAuth            *OAuth
 	Templates        map[string]string // template key → override file
-	Line             int               // where the subscription starts in File
+	// Render is the subscription's render budget: delivery.render with
+	// the subscription's own render settings applied.
+	Render RenderBudget
+	Line   int // where the subscription starts in File
 }
 
 // Var is one form-variable value as configured.
@@ -188,6 +208,7 @@ func Defaults() Config {
 			Timeout:         15 * time.Second,
 			ConnectTimeout:  5 * time.Second,
 			MaxResponseBody: 64 << 10,
+			MaxRequestBody:  5 << 20,
 			Schedule: []time.Duration{
 				5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
 				30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour,
@@ -195,6 +216,8 @@ func Defaults() Config {
 			Jitter:        0.2,
 			MaxRetryAfter: 24 * time.Hour,
 			Lease:         45 * time.Second,
+			Render:        RenderBudget{MaxOutput: 1 << 20, MaxSteps: 1_000_000},
+			PoisonAfter:   3,
 		},
 		Retention: Retention{
 			MaxAge:       7 * 24 * time.Hour,

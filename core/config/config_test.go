@@ -290,3 +290,85 @@ func TestLoadTargetsProblems(t *testing.T) {
 		t.Errorf("got %d problems, want %d:\n%s", len(ps), len(want), text)
 	}
 }
+
+// TestRenderBudgetAndPoison: the render budget and the poison rule have
+// defaults, a subscription may set its own budget, and a budget larger
+// than what the relay may send is refused where it is written.
+func TestRenderBudgetAndPoison(t *testing.T) {
+	cfg, err := load(t, `subscriptions:
+  - name: a
+    integration: slack
+  - name: b
+    integration: slack
+    render: {max_output: 2MiB}
+`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := cfg.Delivery
+	if d.MaxRequestBody != 5<<20 || d.PoisonAfter != 3 || d.Render != (RenderBudget{MaxOutput: 1 << 20, MaxSteps: 1_000_000}) {
+		t.Fatalf("defaults: max_request_body %d, poison_after %d, render %+v", d.MaxRequestBody, d.PoisonAfter, d.Render)
+	}
+	if got := cfg.Subscriptions[0].Render; got != d.Render {
+		t.Errorf("subscription without render: %+v, want delivery.render", got)
+	}
+	if got := cfg.Subscriptions[1].Render; got != (RenderBudget{MaxOutput: 2 << 20, MaxSteps: 1_000_000}) {
+		t.Errorf("subscription with max_output: %+v", got)
+	}
+
+	cfg, err = load(t, `delivery:
+  max_request_body: 10MiB
+  poison_after: 5
+  render: {max_output: 8MiB, max_steps: 5000}
+subscriptions:
+  - name: a
+    integration: slack
+    render:
+      max_steps: 2000
+`, nil, map[string]any{"delivery.poison_after": 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cfg.Delivery; d.MaxRequestBody != 10<<20 || d.PoisonAfter != 2 || d.Render != (RenderBudget{MaxOutput: 8 << 20, MaxSteps: 5000}) {
+		t.Fatalf("set: %+v", d)
+	}
+	if got := cfg.Subscriptions[0].Render; got != (RenderBudget{MaxOutput: 8 << 20, MaxSteps: 2000}) {
+		t.Errorf("subscription max_steps over delivery.render: %+v", got)
+	}
+
+	_, err = load(t, `delivery:
+  poison_after: 0
+  render: {max_output: 6MiB, max_steps: 10}
+subscriptions:
+  - name: a
+    integration: slack
+    render:
+      max_output: 64MiB
+      max_steps: 1
+      colour: red
+  - name: b
+    integration: slack
+    render: 1MiB
+`, nil, nil)
+	var got []string
+	for _, p := range err.(Problems) {
+		got = append(got, p.Error())
+	}
+	for _, want := range []string{
+		`delivery.poison_after: expected an integer ≥ 1, got "0"`,
+		`delivery.render.max_steps: expected an integer ≥ 1000, got "10"`,
+		`delivery.render.max_output: 6MiB is more than delivery.max_request_body (5MiB): a rendered body must fit what the relay may send; raise delivery.max_request_body too`,
+		`auditrelay.yaml:8:19: subscriptions[0].render.max_output: 64MiB is more than delivery.max_request_body (5MiB)`,
+		`auditrelay.yaml:9:18: subscriptions[0].render.max_steps: expected an integer ≥ 1000, found "1"`,
+		`auditrelay.yaml:10:7: subscriptions[0].render.colour: unknown render setting (known: max_output, max_steps)`,
+		`auditrelay.yaml:13:13: subscriptions[1].render: expected a mapping with max_output and/or max_steps, found "1MiB"`,
+	} {
+		found := false
+		for _, g := range got {
+			found = found || strings.Contains(g, want)
+		}
+		if !found {
+			t.Errorf("no problem %q in:\n%s", want, strings.Join(got, "\n"))
+		}
+	}
+}

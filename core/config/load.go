@@ -163,7 +163,9 @@ var schema = map[string]any{
 	"delivery": map[string]any{
 		"timeout": nil, "connect_timeout": nil, "max_response_body": nil, "lease": nil,
 		"allowed_targets": nil, "denied_targets": nil,
-		"retry": map[string]any{"schedule": nil, "jitter": nil, "max_retry_after": nil},
+		"max_request_body": nil, "poison_after": nil,
+		"retry":  map[string]any{"schedule": nil, "jitter": nil, "max_retry_after": nil},
+		"render": map[string]any{"max_output": nil, "max_steps": nil},
 	},
 	"retention":     map[string]any{"max_age": nil, "failed_max_age": nil, "max_entries": nil, "interval": nil},
 	"ssh":           map[string]any{"listen": nil, "authorized_keys": nil, "host_key": nil, "max_sessions": nil, "idle_timeout": nil},
@@ -299,7 +301,11 @@ func (l *loader) scalars() {
 	duration("delivery.timeout", &c.Delivery.Timeout)
 	duration("delivery.connect_timeout", &c.Delivery.ConnectTimeout)
 	size("delivery.max_response_body", &c.Delivery.MaxResponseBody)
+	size("delivery.max_request_body", &c.Delivery.MaxRequestBody)
 	duration("delivery.lease", &c.Delivery.Lease)
+	integer("delivery.poison_after", &c.Delivery.PoisonAfter, 1)
+	size("delivery.render.max_output", &c.Delivery.Render.MaxOutput)
+	integer("delivery.render.max_steps", &c.Delivery.Render.MaxSteps, minRenderSteps)
 	if l.v.IsSet("delivery.retry.schedule") {
 		var sched []time.Duration
 		for i, x := range cast.ToSlice(l.v.Get("delivery.retry.schedule")) {
@@ -375,6 +381,12 @@ func (l *loader) scalars() {
 	}
 	if c.Delivery.Timeout <= 0 {
 		l.add(nil, "delivery.timeout", "must be positive")
+	}
+	if c.Delivery.MaxRequestBody < 1 {
+		l.add(nil, "delivery.max_request_body", "expected a size of at least 1 byte, got %d", c.Delivery.MaxRequestBody)
+	}
+	if msg := renderOutputProblem(c.Delivery.Render.MaxOutput, c.Delivery.MaxRequestBody); msg != "" {
+		l.add(nil, "delivery.render.max_output", "%s", msg)
 	}
 	if c.Delivery.Lease <= c.Delivery.Timeout {
 		l.add(nil, "delivery.lease", "must be longer than delivery.timeout (%s), got %s: a lease shorter than a request would hand the delivery to another worker mid-flight", c.Delivery.Timeout, c.Delivery.Lease)
@@ -452,6 +464,35 @@ func lookupPath(m *yaml.Node, key string) *yaml.Node {
 		m = lookupNode(m, k)
 	}
 	return m
+}
+
+// minRenderSteps is the smallest render step budget accepted: below it
+// ordinary templates would fail.
+const minRenderSteps = 1000
+
+// renderOutputProblem says what is wrong with a render output budget, or
+// "": a body the relay renders must fit what it may send.
+func renderOutputProblem(maxOutput, maxRequestBody int64) string {
+	switch {
+	case maxOutput < 1:
+		return fmt.Sprintf("expected a size of at least 1 byte, got %d", maxOutput)
+	case maxOutput > maxRequestBody:
+		return fmt.Sprintf("%s is more than delivery.max_request_body (%s): a rendered body must fit what the relay may send; raise delivery.max_request_body too", sizeString(maxOutput), sizeString(maxRequestBody))
+	}
+	return ""
+}
+
+// sizeString prints a byte count the way sizes are written in the file.
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func relTo(base, p string) string {
@@ -572,7 +613,7 @@ func (l *loader) subscriptions(n *yaml.Node) {
 			l.add(item, key, "expected a mapping with name, integration, vars, ..., found %s", kindName(item))
 			continue
 		}
-		s := Subscription{Enabled: true, Concurrency: 4, Line: item.Line}
+		s := Subscription{Enabled: true, Concurrency: 4, Line: item.Line, Render: l.cfg.Delivery.Render}
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			k, v := item.Content[j], item.Content[j+1]
 			fk := key + "." + k.Value
@@ -612,8 +653,10 @@ func (l *loader) subscriptions(n *yaml.Node) {
 				s.OAuth = l.oauth(v, fk)
 			case "templates":
 				s.Templates = l.templates(v, fk)
+			case "render":
+				l.render(v, fk, &s.Render)
 			default:
-				l.add(k, fk, "unknown subscription setting (known: name, integration, enabled, vars, policy, policy_file, concurrency, rate_limit, standard_webhooks_secret, oauth, templates)")
+				l.add(k, fk, "unknown subscription setting (known: name, integration, enabled, vars, policy, policy_file, concurrency, rate_limit, standard_webhooks_secret, oauth, templates, render)")
 			}
 		}
 		if s.Name == "" {
@@ -781,6 +824,36 @@ func (l *loader) oauth(n *yaml.Node, key string) *OAuth {
 		l.add(n, key+".access_token", "%v", err)
 	}
 	return &OAuth{BaseURI: raw.BaseURI, AccessToken: tok}
+}
+
+// render applies a subscription's render settings ({max_output: 2MiB,
+// max_steps: 5000000}) over the delivery.render defaults in b.
+func (l *loader) render(n *yaml.Node, key string, b *RenderBudget) {
+	if n.Kind != yaml.MappingNode {
+		l.add(n, key, "expected a mapping with max_output and/or max_steps, found %s", kindName(n))
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		fk := key + "." + k.Value
+		switch k.Value {
+		case "max_output":
+			size, err := ParseSize(l.scalarString(v, fk))
+			if err != nil {
+				l.add(v, fk, "%v", err)
+				continue
+			}
+			if msg := renderOutputProblem(size, l.cfg.Delivery.MaxRequestBody); msg != "" {
+				l.add(v, fk, "%s", msg)
+				continue
+			}
+			b.MaxOutput = size
+		case "max_steps":
+			b.MaxSteps = l.scalarInt(v, fk, minRenderSteps)
+		default:
+			l.add(k, fk, "unknown render setting (known: max_output, max_steps)")
+		}
+	}
 }
 
 func (l *loader) templates(n *yaml.Node, key string) map[string]string {

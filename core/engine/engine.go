@@ -21,6 +21,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/mask"
 	"github.com/auditrelay/auditrelay/core/policy"
+	"github.com/auditrelay/auditrelay/core/render"
 	"github.com/auditrelay/auditrelay/core/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -185,6 +186,7 @@ func New(opts Options) (*Engine, error) {
 			DialTimeout:     cfg.Delivery.ConnectTimeout,
 			MaxResponseBody: int(cfg.Delivery.MaxResponseBody),
 			Targets:         targets,
+			MaxRequestBody:  int(cfg.Delivery.MaxRequestBody),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("delivery: %w", err)
@@ -335,7 +337,7 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 	if err := sched.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("delivery.retry: %w", err))
 	}
-	vars := hook.Vars{Values: resolved}
+	vars := hook.Vars{Values: resolved, Budget: e.renderBudget(sc)}
 	if sc.OAuth != nil {
 		vars.OAuth = &hook.OAuth{BaseURI: sc.OAuth.BaseURI, AccessToken: sc.OAuth.AccessToken.Value}
 	}
@@ -370,6 +372,20 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		custom:     h.DeliveryMethod == manifest.DeliveryCustom,
 		version:    version,
 	}, nil
+}
+
+// renderBudget is the subscription's render budget; zero fields take
+// render's defaults. The output never exceeds what the client may send: a
+// larger body would only fail unsent after being built.
+func (e *Engine) renderBudget(sc config.Subscription) render.Budget {
+	b := render.Budget{MaxOutput: int(sc.Render.MaxOutput), MaxSteps: sc.Render.MaxSteps}
+	if b.MaxOutput <= 0 {
+		b.MaxOutput = render.DefaultMaxOutput
+	}
+	if limit := int(e.cfg.Delivery.MaxRequestBody); limit > 0 {
+		b.MaxOutput = min(b.MaxOutput, limit)
+	}
+	return b
 }
 
 func goToValue(x any) jsonv.Value {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/store/sqlite"
 )
 
 // claimCounter is the real store, counting the deliveries Claim hands out.
@@ -238,4 +240,59 @@ func TestCallerGivingUpDoesNotStrandLeases(t *testing.T) {
 	if _, err := h.eng.Delivery(context.Background(), DeliveryID("raw", "late")); err == nil {
 		t.Fatal("an entry was stored for a caller that had given up")
 	}
+}
+
+// TestPoisonAfterRepeatedLostLeases: a delivery whose lease expired
+// delivery.poison_after times in a row (here the third expiry is found at
+// start, as after the third crash) fails with the poison reason instead of
+// being attempted again, and the next entry is delivered.
+func TestPoisonAfterRepeatedLostLeases(t *testing.T) {
+	s := newSink(t, nil)
+	cfg := testConfig(t, webhookSub("raw", s.URL, ""))
+	cfg.Delivery.PoisonAfter = 3
+
+	// What three crashed processes left: each claimed the delivery and
+	// died; the first two leases were rescued, the third is still held.
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(cfg.DataDir, "auditrelay.db"), Instance: "crashed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := DeliveryID("raw", "killer")
+	past := time.Now().Add(-time.Hour)
+	if _, err := st.Ingest(ctx, []store.NewEntry{{EntrySummary: store.EntrySummary{ID: "killer", Kind: "flag"},
+		Raw:        entryJSON("killer", "updateOn", "proj/default:env/production:flag/f"),
+		Deliveries: []store.NewDelivery{{ID: id, Subscription: "raw", State: store.Pending, NextAttemptAt: past}}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		at := past.Add(time.Duration(i) * time.Minute)
+		res, err := st.Claim(ctx, store.ClaimParams{Subscription: "raw", Owner: fmt.Sprintf("crashed-%d", i), Limit: 1, Lease: time.Second, Now: at})
+		if err != nil || len(res.Claimed) != 1 {
+			t.Fatalf("claim %d: %+v, %v", i, res, err)
+		}
+		if i < 2 {
+			rr, err := st.RescueExpired(ctx, store.RescueParams{Now: at.Add(2 * time.Second), PoisonAfter: 3})
+			if err != nil || rr.Requeued != 1 {
+				t.Fatalf("rescue %d: %+v, %v", i, rr, err)
+			}
+		}
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	h := startEngine(t, cfg)
+	d := h.waitState(id, Failed)
+	if d.Reason != store.PoisonReason(3) {
+		t.Fatalf("reason %q, want %q", d.Reason, store.PoisonReason(3))
+	}
+	if n := len(d.Attempts); n != 3 {
+		t.Fatalf("%d attempts, want the 3 lost ones", n)
+	}
+	if s.count.Load() != 0 {
+		t.Fatalf("the poisoned delivery was sent")
+	}
+	h.ingest(entryJSON("next", "updateOn", "proj/default:env/production:flag/f"))
+	h.waitState(DeliveryID("raw", "next"), Delivered)
 }

@@ -204,16 +204,30 @@ func (e *Engine) publishRemoteDeliveries(ctx context.Context, ids []string) {
 	}
 }
 
+// rescue makes deliveries whose lease expired due again, and fails those
+// whose lease expired delivery.poison_after times in a row: their attempt
+// keeps stopping the process (or hanging it), and attempting them after
+// every restart would stop it again.
 func (e *Engine) rescue(ctx context.Context) {
-	n, err := e.st.RescueExpired(ctx, e.now())
+	res, err := e.st.RescueExpired(ctx, store.RescueParams{Now: e.now(), PoisonAfter: e.cfg.Delivery.PoisonAfter})
 	if err != nil {
 		if ctx.Err() == nil {
 			e.log.Error("rescuing expired leases", "err", err)
 		}
 		return
 	}
-	if n > 0 {
-		e.log.Warn("deliveries whose worker was lost are due again", "count", n)
+	if len(res.Poisoned) > 0 {
+		ids := make([]string, len(res.Poisoned))
+		for i, p := range res.Poisoned {
+			ids[i] = p.ID
+			e.metrics.failed.WithLabelValues(p.Subscription).Inc()
+			e.log.Error("delivery failed as poison: the process stopped while attempting it too many times",
+				"delivery", p.ID, "subscription", p.Subscription, "poison_after", e.cfg.Delivery.PoisonAfter)
+		}
+		e.publishRemoteDeliveries(ctx, ids)
+	}
+	if res.Requeued > 0 {
+		e.log.Warn("deliveries whose worker was lost are due again", "count", res.Requeued)
 		for _, s := range e.snapshot() {
 			e.wakeSub(s.cfg.Name)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/hook"
+	"github.com/auditrelay/auditrelay/core/render"
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
@@ -129,6 +130,13 @@ func (e *Engine) attempt(ctx context.Context, name string, c store.Claimed) {
 		req, err = s.bound.Render(ev)
 	}
 	switch {
+	case errors.Is(err, render.ErrBudget):
+		// The same template and entry would stop at the same place again:
+		// fail now, with where and why.
+		rec.ErrorClass, rec.Error = "render", err.Error()
+		out.State, out.Record = store.Failed, rec
+		out.Reason = "render failed, not retried: " + err.Error() +
+			"; fix the template, or raise the subscription's render.max_output or render.max_steps (default delivery.render), then retry"
 	case err != nil:
 		// A template that fails to render does not fix itself: fail now,
 		// so the operator can fix it and retry.

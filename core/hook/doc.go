@@ -8,7 +8,9 @@
 // An Event is decoded and escaped once per entry and shared by every
 // integration that renders it; an Integration is compiled once and shared
 // by every subscription, and Bind prepares one subscription's form values
-// once. All are safe for concurrent use.
+// once. All are safe for concurrent use. Every render of a URL, header or
+// body runs within Vars.Budget (render.Budget), so a template that expands
+// an entry without bound fails with an error wrapping render.ErrBudget.
 //
 // Lint checks an integration the way the framework's test suite does, with
 // auditrelay's own sample contexts (Sample), which previews can use too.

@@ -12,7 +12,7 @@ func (b *Bound) StaticURL() (u string, ok bool, err error) {
 		return "", false, nil
 	}
 	// Without endpointContext the scope holds no entry, so none is needed.
-	u, err = in.url.render(b.endpointRoot(nil))
+	u, err = in.url.render(b.endpointRoot(nil), b.vars.Budget)
 	if err != nil {
 		return "", false, err
 	}

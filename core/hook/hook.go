@@ -87,6 +87,9 @@ type Vars struct {
 	// manifest.Manifest.ResolveValues). Render does not validate them.
 	Values map[string]jsonv.Value
 	OAuth  *OAuth
+	// Budget bounds each render of the URL, each header and the body
+	// (see render.Budget); the zero value means render's defaults.
+	Budget render.Budget
 }
 
 // Header is one request header.
@@ -356,14 +359,14 @@ func (b *Bound) render(ev *Event, key string) (*Request, error) {
 		if in.templated {
 			endpoint = b.endpointRoot(ev)
 		}
-		u, err := in.url.render(endpoint)
+		u, err := in.url.render(endpoint, b.vars.Budget)
 		if err != nil {
 			return nil, fmt.Errorf("rendering endpoint.url: %w", err)
 		}
 		req.URL, req.URLSecret = u, in.url.secret
 		req.Headers = rb.hdrs[:0]
 		for i, h := range in.headers {
-			v, err := h.render(endpoint)
+			v, err := h.render(endpoint, b.vars.Budget)
 			if err != nil {
 				return nil, fmt.Errorf("rendering endpoint.headers[%d] (%s): %w", i, h.name, err)
 			}
@@ -387,7 +390,7 @@ func (b *Bound) render(ev *Event, key string) (*Request, error) {
 		if bt.json {
 			ctx = ev.Escaped()
 		}
-		out, err := bt.tpl.AppendExecute(nil, b.bodyRoot(ctx))
+		out, err := bt.tpl.AppendExecuteBudget(nil, b.bodyRoot(ctx), b.vars.Budget)
 		if err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", bt.path, err)
 		}
@@ -461,9 +464,9 @@ func isBlank(b []byte) bool {
 	return true
 }
 
-func (p *part) render(root jsonv.Value) (string, error) {
+func (p *part) render(root jsonv.Value, budget render.Budget) (string, error) {
 	if p.tpl == nil {
 		return p.static, nil
 	}
-	return p.tpl.Execute(root)
+	return p.tpl.ExecuteBudget(root, budget)
 }

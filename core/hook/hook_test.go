@@ -3,6 +3,7 @@ package hook
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/reftest"
+	"github.com/auditrelay/auditrelay/core/render"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
@@ -429,4 +431,65 @@ func BenchmarkHookRender(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRenderBudget: Vars.Budget bounds the URL, every header and the body;
+// the error names the part and wraps render.ErrBudget.
+func TestRenderBudget(t *testing.T) {
+	in := compile(t, map[string]string{
+		"manifest.json": testManifest(apiKeyVar, `{"endpoint": {"url": "https://{{host}}/{{#each context.target.resources}}{{this}}{{/each}}", "method": "POST",
+		  "headers": [{"name": "X-Tags", "value": "{{#each context.target.resources}}{{this}},{{/each}}"}]},
+		  "templates": {"default": "templates/d.json.hbs"}}`),
+		"templates/d.json.hbs": "{\"r\": \"{{#each target.resources}}{{#each ../target.resources}}{{this}}{{/each}}{{/each}}\"}",
+	})
+	var res strings.Builder
+	res.WriteString(`{"kind":"flag","name":"f","target":{"resources":[`)
+	for i := range 2000 {
+		if i > 0 {
+			res.WriteByte(',')
+		}
+		res.WriteString(`"proj/p:env/e:flag/f` + strings.Repeat("x", i%7) + `"`)
+	}
+	res.WriteString(`]}}`)
+	ev := NewEvent(mustDecode(t, res.String()), nil)
+	vars := strVars("apiKey", "k", "host", "example.com")
+
+	// The default budget lets URL and header through and stops the body.
+	_, err := in.Render(ev, vars)
+	if !errors.Is(err, render.ErrBudget) || !strings.HasPrefix(err.Error(), "rendering templates/d.json.hbs: templates/d.json.hbs:1:") ||
+		!strings.HasSuffix(err.Error(), "produced more than 1 MiB of output (render budget)") {
+		t.Fatalf("body over budget: %v", err)
+	}
+	// A smaller budget stops the URL first.
+	vars.Budget = render.Budget{MaxOutput: 16 << 10}
+	_, err = in.Render(ev, vars)
+	if !errors.Is(err, render.ErrBudget) || !strings.HasPrefix(err.Error(), "rendering endpoint.url: ") ||
+		!strings.HasSuffix(err.Error(), "produced more than 16 KiB of output (render budget)") {
+		t.Fatalf("URL over budget: %v", err)
+	}
+	// Within budget, everything renders.
+	small := NewEvent(mustDecode(t, `{"kind":"flag","name":"f","target":{"resources":["a","b"]}}`), nil)
+	req, err := in.Render(small, vars)
+	if err != nil || string(req.Body) != `{"r": "abab"}` || req.URL != "https://example.com/ab" {
+		t.Fatalf("within budget: %+v, %v", req, err)
+	}
+}
+
+// TestLintWarnsNestedIteration: validate and the template editor see the
+// nested-iteration warning through Lint, at the template's line and column.
+func TestLintWarnsNestedIteration(t *testing.T) {
+	in := compile(t, map[string]string{
+		"manifest.json":        testManifest(apiKeyVar, `{"endpoint": {"url": "https://{{host}}/", "method": "POST"}, "templates": {"default": "templates/d.json.hbs"}}`),
+		"templates/d.json.hbs": "{\n  \"t\": \"{{#each tags}}{{#each ../tags}}{{this}};{{/each}}{{/each}}\"\n}",
+	})
+	var found []string
+	for _, p := range in.Lint() {
+		if strings.Contains(p.Msg, "nested iteration over the same array") {
+			found = append(found, p.String())
+		}
+	}
+	want := "test/templates/d.json.hbs:2:31: warning: lint (templates.default, sample flag context): nested iteration over the same array: tags is already iterated by the loop at 2:17"
+	if len(found) != 1 || !strings.HasPrefix(found[0], want) {
+		t.Fatalf("lint found %q, want one starting %q", found, want)
+	}
 }

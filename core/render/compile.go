@@ -19,6 +19,7 @@ type exprFn func(r *run) jsonv.Value
 // program is a compiled block body.
 type program struct {
 	stmts []stmtFn
+	pos   []int // where each statement starts, for budget errors
 }
 
 type compiler struct {
@@ -50,23 +51,31 @@ func (c *compiler) program(p *programNode) *program {
 	}
 	prog := &program{}
 	var text strings.Builder
+	textPos := 0
+	add := func(pos int, fn stmtFn) {
+		prog.stmts = append(prog.stmts, fn)
+		prog.pos = append(prog.pos, pos)
+	}
 	flush := func() {
 		if text.Len() > 0 {
 			s := text.String()
-			prog.stmts = append(prog.stmts, func(_ *run, buf []byte) []byte { return append(buf, s...) })
+			add(textPos, func(_ *run, buf []byte) []byte { return append(buf, s...) })
 			text.Reset()
 		}
 	}
 	for _, s := range p.body {
 		switch n := s.(type) {
 		case *contentNode:
+			if text.Len() == 0 {
+				textPos = n.pos
+			}
 			text.WriteString(n.value)
 		case *mustacheNode:
 			flush()
-			prog.stmts = append(prog.stmts, c.mustache(n))
+			add(n.pos, c.mustache(n))
 		case *blockNode:
 			flush()
-			prog.stmts = append(prog.stmts, c.block(n))
+			add(n.pos, c.block(n))
 		}
 	}
 	flush()
@@ -326,6 +335,11 @@ func (r *run) each(v jsonv.Value, prog, inv *program, buf []byte) []byte {
 		r.frames = append(r.frames, dataFrame{each: true})
 		fi := len(r.frames) - 1
 		for i, e := range elems {
+			// An iteration costs a step even when its body prints
+			// nothing; the statement holding the loop reports it.
+			if r.steps--; r.steps < 0 {
+				break
+			}
 			f := &r.frames[fi]
 			key := jsonv.Int(int64(i))
 			f.index, f.key, f.first, f.last = i, key, i == 0, i == n-1
@@ -344,6 +358,9 @@ func (r *run) each(v jsonv.Value, prog, inv *program, buf []byte) []byte {
 		r.frames = append(r.frames, dataFrame{each: true})
 		fi := len(r.frames) - 1
 		for i := range members {
+			if r.steps--; r.steps < 0 {
+				break
+			}
 			m := &members[i]
 			f := &r.frames[fi]
 			key := jsonv.Str(m.Key)
@@ -369,7 +386,9 @@ func (r *run) lintEscape(pos int, v jsonv.Value) {
 	case jsonv.String:
 		changed = needsHTMLEscape(v.Text())
 	case jsonv.Array, jsonv.Object:
-		changed = needsHTMLEscape(jsonv.AppendJSString(nil, v))
+		text := jsonv.AppendJSString(nil, v)
+		r.steps -= len(text) / stepBytes
+		changed = needsHTMLEscape(text)
 	}
 	if changed && !isHTMLTemplate(r.t.name) {
 		r.lint.add(r.t, pos, "warning", "{{…}} HTML-escapes this value (& < > \" ' become entities); use {{{…}}} to insert it unchanged")

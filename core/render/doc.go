@@ -70,6 +70,26 @@
 // concatenate and Date-parse; here it is an invalid time ("NaN", or an
 // error for rfc3339 and simple, where JavaScript throws).
 //
+// # Budget
+//
+// The template is the operator's, but the entry is LaunchDarkly's, and a
+// loop nested over one of its arrays multiplies it: {{#each tags}}{{#each
+// ../tags}}{{this}};{{/each}}{{/each}} turns 20,000 tags (141 KB) into
+// gigabytes. Every render therefore runs within a Budget: MaxOutput bytes
+// of output (default 1 MiB), and MaxSteps evaluation steps (default
+// 1,000,000: one per statement, per loop iteration, and per 64 bytes of
+// text a helper or comparison builds), which stops loops that print
+// nothing. Text a helper builds is capped at MaxOutput too, so nested
+// helpers cannot multiply it. Past the budget the render stops with an
+// *Error that wraps ErrBudget and names the template and the position of
+// the statement that crossed the limit ("t.json.hbs:2:32: the template
+// produced more than 1 MiB of output (render budget)"); Lint reports it as
+// an error. Checking costs a decrement and two comparisons per statement:
+// the render stays allocation-free. Nesting is bounded at parse time (500
+// levels of blocks and subexpressions), and there are no partials, so
+// recursion is bounded by the template. Lint also warns, statically, about
+// a loop over an array nested in a loop over the same array.
+//
 // Strict mode: the framework's tests compile with strict: true, which LaunchDarkly's
 // production renderer does not have. Execute renders leniently; Lint runs
 // the same compiled template in strict mode and reports every failure

@@ -27,6 +27,11 @@ type run struct {
 	out  []byte
 	err  *Error
 	lint *lintState
+	// budget is this render's Budget (defaults filled in); limit is the
+	// output length past which it is exceeded, steps how many are left.
+	budget Budget
+	limit  int
+	steps  int
 }
 
 // dataFrame is one @data frame. Only #each creates frames, and it sets all
@@ -139,15 +144,38 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 		r.bps = append(r.bps, bp)
 	}
 	r.ctx = c
-	for _, s := range p.stmts {
+	// stmts' loop, written out: this runs once per block call, and the
+	// call would cost more than the budget checks.
+	for i, s := range p.stmts {
 		buf = s(r, buf)
 		if r.err != nil {
+			break
+		}
+		if r.steps--; r.steps < 0 || len(buf) > r.limit {
+			r.overBudget(p.pos[i], len(buf))
 			break
 		}
 	}
 	r.ctx, r.ctxTop = savedCtx, savedTop
 	r.depths = r.depths[:nd]
 	r.bps = r.bps[:nb]
+	return buf
+}
+
+// stmts runs the statements of p. Each costs a step; the statement that
+// takes the output past the budget's limit, or finds the steps used up
+// (by itself or by a loop inside it), stops the render at its position.
+func (r *run) stmts(p *program, buf []byte) []byte {
+	for i, s := range p.stmts {
+		buf = s(r, buf)
+		if r.err != nil {
+			break
+		}
+		if r.steps--; r.steps < 0 || len(buf) > r.limit {
+			r.overBudget(p.pos[i], len(buf))
+			break
+		}
+	}
 	return buf
 }
 
@@ -274,9 +302,32 @@ func looseEqual(a, b jsonv.Value) bool {
 		// An object becomes "[object Object]", which is no number.
 		return ka == jsonv.String && a.Text() == "[object Object]"
 	case kb == jsonv.Array:
-		return looseEqual(a, jsonv.Str(string(jsonv.AppendJSString(nil, b))))
+		return looseEqualArray(a, b)
 	}
 	return false
+}
+
+// looseEqualArray is a == b for an array b and a primitive a, which
+// JavaScript compares with String(b). Every program call inside a loop
+// makes this comparison (the ../ stack), so String(b) of a large array is
+// never built whole: only as much as a's text could match.
+func looseEqualArray(a, b jsonv.Value) bool {
+	switch a.Kind() {
+	case jsonv.String:
+		s := a.Text()
+		// String(b) has a comma between every two elements.
+		if b.Len()-1 > len(s) {
+			return false
+		}
+		printed, ok := appendJSStringMax(nil, b, len(s))
+		return ok && string(printed) == s
+	case jsonv.Number:
+		// Two or more elements print a comma, which no number reads.
+		if b.Len() > 1 {
+			return false
+		}
+	}
+	return looseEqual(a, jsonv.Str(string(jsonv.AppendJSString(nil, b))))
 }
 
 // identical is JavaScript's a === b. Empty arrays have no element address

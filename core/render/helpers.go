@@ -323,6 +323,7 @@ func (r *run) sameString(a, b jsonv.Value) bool {
 	r.scratch = jsonv.AppendJSString(r.scratch[:0], a)
 	n := len(r.scratch)
 	r.scratch = jsonv.AppendJSString(r.scratch, b)
+	r.steps -= len(r.scratch) / stepBytes
 	return string(r.scratch[:n]) == string(r.scratch[n:])
 }
 
@@ -344,7 +345,11 @@ func (r *run) valueHelper(hc *helperCall, args []jsonv.Value) jsonv.Value {
 			r.fail(hc.pos, "lookup requires exactly two arguments (object, key)")
 			return jsonv.Value{}
 		}
-		return prop(p[0], jsString(p[1]))
+		key := jsString(p[1])
+		if !r.chargeText(hc.pos, len(key), "the key of lookup") {
+			return jsonv.Value{}
+		}
+		return prop(p[0], key)
 	case hLog:
 		if r.t.opts.Log != nil {
 			level := "info"
@@ -355,14 +360,27 @@ func (r *run) valueHelper(hc *helperCall, args []jsonv.Value) jsonv.Value {
 		}
 		return jsonv.Value{}
 	case hPathEncode, hQueryEncode:
-		out, ok := appendURIEncoded(nil, jsString(p[0]), hc.id == hQueryEncode)
+		// Each byte encodes to at least one: refuse an argument that is
+		// over budget already, before encoding it.
+		in := jsString(p[0])
+		if !r.chargeText(hc.pos, len(in), hc.name) {
+			return jsonv.Value{}
+		}
+		out, ok := appendURIEncoded(nil, in, hc.id == hQueryEncode)
 		if !ok {
 			r.fail(hc.pos, fmt.Sprintf("%s: URI malformed (the value contains a lone UTF-16 surrogate)", hc.name))
 			return jsonv.Value{}
 		}
+		if !r.chargeText(hc.pos, len(out), hc.name) {
+			return jsonv.Value{}
+		}
 		return jsonv.Str(string(out))
 	case hBasicAuth:
-		return jsonv.Str(basicAuth(p[0], p[1]))
+		v := basicAuth(p[0], p[1])
+		if !r.chargeText(hc.pos, len(v), hc.name) {
+			return jsonv.Value{}
+		}
+		return jsonv.Str(v)
 	case hFormatWithOffset:
 		var format jsonv.Value
 		if len(p) >= 3 {

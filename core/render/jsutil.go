@@ -123,10 +123,31 @@ func toNumber(v jsonv.Value) float64 {
 	case jsonv.String:
 		return stringToNumber(v.Text())
 	}
-	if v.Kind() == jsonv.Object {
+	if v.Kind() == jsonv.Object || v.Len() > 1 {
+		// Two or more elements print a comma, which no number reads.
 		return math.NaN()
 	}
 	return stringToNumber(string(jsonv.AppendJSString(nil, v)))
+}
+
+// appendJSStringMax is jsonv.AppendJSString that gives up (ok false) as
+// soon as it has appended more than max bytes, so that comparing a short
+// text with a large array costs no more than the text.
+func appendJSStringMax(buf []byte, v jsonv.Value, max int) (out []byte, ok bool) {
+	base := len(buf)
+	if v.Kind() != jsonv.Array {
+		buf = jsonv.AppendJSString(buf, v)
+		return buf, len(buf)-base <= max
+	}
+	for i, e := range v.Elems() {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		if buf, ok = appendJSStringMax(buf, e, max-(len(buf)-base)); !ok {
+			return buf, false
+		}
+	}
+	return buf, len(buf)-base <= max
 }
 
 func stringToNumber(s string) float64 {

@@ -64,16 +64,21 @@ func (t *Template) StaticIssues() []Issue {
 func (t *Template) Lint(root jsonv.Value) []Issue {
 	r := t.runs.Get().(*run)
 	r.reset(t, root)
+	r.start(t.opts.Budget, 0)
 	ls := &lintState{seen: map[issueKey]struct{}{}}
 	for _, i := range t.static {
 		ls.addIssue(i)
 	}
 	r.lint = ls
 	out := r.exec(nil)
+	stopped := r.err
 	r.release()
 	t.runs.Put(r)
 
-	if IsJSONTemplate(t.name) && strings.TrimSpace(string(out)) != "" {
+	if stopped != nil {
+		// Only the budget stops a lint run; what was rendered is partial.
+		ls.addIssue(Issue{Template: t.name, Line: stopped.Line, Col: stopped.Col, Severity: "error", Msg: stopped.Msg})
+	} else if IsJSONTemplate(t.name) && strings.TrimSpace(string(out)) != "" {
 		if _, err := jsonv.Decode(out); err != nil {
 			msg := "rendered output is not valid JSON: " + err.Error()
 			var se *jsonv.SyntaxError

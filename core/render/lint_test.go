@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -173,5 +174,56 @@ func TestLintCorpus(t *testing.T) {
 		if got != want[pair.Golden] {
 			t.Errorf("%s: lint errors\n%s\nwant\n%s", pair.Golden, got, want[pair.Golden])
 		}
+	}
+}
+
+// TestNestedIterationWarning: a loop over an array inside a loop over the
+// same array is a static warning at the inner loop's argument; loops over
+// different arrays, or over the element, are not.
+func TestNestedIterationWarning(t *testing.T) {
+	cases := []struct {
+		name, tpl string
+		want      []string // line:col of each warning
+	}{
+		{"../ inside #each", "{{#each tags}}{{#each ../tags}}{{this}}{{/each}}{{/each}}", []string{"1:23"}},
+		{"through #if, which pushes no context", "{{#each tags}}\n  {{#if @first}}{{#each ../tags}}x{{/each}}{{/if}}\n{{/each}}", []string{"2:25"}},
+		{"@root", "{{#each tags}}{{#each @root.tags}}x{{/each}}{{/each}}", []string{"1:23"}},
+		{"inside #with", "{{#with project}}{{#each tags}}{{#each ../tags}}x{{/each}}{{/each}}{{/with}}", []string{"1:40"}},
+		{"a section over the same array", "{{#each tags}}{{#../tags}}x{{/../tags}}{{/each}}", []string{"1:18"}},
+		{"three levels", "{{#each a}}{{#each ../a}}{{#each ../../a}}x{{/each}}{{/each}}{{/each}}", []string{"1:20", "1:34"}},
+		{"different arrays", "{{#each tags}}{{#each ../targets}}x{{/each}}{{/each}}", nil},
+		{"the element's own array", "{{#each accesses}}{{#each resources}}x{{/each}}{{/each}}", nil},
+		{"same name, other object", "{{#each project.tags}}{{#each @root.environment.tags}}x{{/each}}{{/each}}", nil},
+		{"the inverse is outside the loop", "{{#each tags}}x{{else}}{{#each tags}}y{{/each}}{{/each}}", nil},
+		{"one after the other", "{{#each tags}}x{{/each}}{{#each tags}}y{{/each}}", nil},
+		{"block parameters are not resolved", "{{#each tags as |t|}}{{#each t}}x{{/each}}{{/each}}", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl, err := Parse("t.hbs", tc.tpl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, is := range tpl.StaticIssues() {
+				if strings.Contains(is.Msg, "nested iteration over the same array") {
+					if is.Severity != "warning" {
+						t.Errorf("severity %q, want warning", is.Severity)
+					}
+					got = append(got, fmt.Sprintf("%d:%d", is.Line, is.Col))
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("warnings at %v, want %v (%v)", got, tc.want, tpl.StaticIssues())
+			}
+		})
+	}
+	tpl, err := Parse("t.hbs", "{{#each tags}}{{#each ../tags}}{{this}}{{/each}}{{/each}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "t.hbs:1:23: warning: nested iteration over the same array: tags is already iterated by the loop at 1:9, so the output grows with the square of its length (an entry with thousands of items exceeds the render budget); iterate it once"
+	if is := tpl.StaticIssues(); len(is) != 1 || is[0].String() != want {
+		t.Fatalf("issues %v\nwant %s", is, want)
 	}
 }

@@ -23,6 +23,9 @@ type Options struct {
 	// level= is given). Nil discards them. It must be safe for concurrent
 	// use and must not keep args. Arguments may hold secrets.
 	Log func(level string, args []jsonv.Value)
+	// Budget bounds Execute, AppendExecute and Lint; the zero value means
+	// DefaultMaxOutput and DefaultMaxSteps.
+	Budget Budget
 }
 
 // Template is a compiled template. It is immutable and safe for concurrent
@@ -47,10 +50,21 @@ type Error struct {
 	Template  string
 	Line, Col int
 	Msg       string
+	// Budget marks a render stopped by its Budget; the error then wraps
+	// ErrBudget.
+	Budget bool
 }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Template, e.Line, e.Col, e.Msg)
+}
+
+// Unwrap returns ErrBudget for a budget error, nil otherwise.
+func (e *Error) Unwrap() error {
+	if e.Budget {
+		return ErrBudget
+	}
+	return nil
 }
 
 // Issue is a lint finding.
@@ -90,6 +104,7 @@ func ParseOptions(name, src string, opts Options) (*Template, error) {
 	t.root = c.program(tree)
 	t.usesBlockParams = c.usesBlockParams
 	t.static = append(c.static, staticLint(t, tree)...)
+	t.static = append(t.static, nestedIterationLint(t, tree)...)
 	t.sizeHint = len(src) + len(src)/2 + 64
 	t.runs.New = func() any { return new(run) }
 	return t, nil
@@ -110,12 +125,19 @@ func (t *Template) Name() string { return t.name }
 // Source returns the template text.
 func (t *Template) Source() string { return t.src }
 
-// Execute renders the template with root as the context.
+// Execute renders the template with root as the context, within the
+// template's Options.Budget.
 func (t *Template) Execute(root jsonv.Value) (string, error) {
+	return t.ExecuteBudget(root, t.opts.Budget)
+}
+
+// ExecuteBudget is Execute within budget b.
+func (t *Template) ExecuteBudget(root jsonv.Value, b Budget) (string, error) {
 	r := t.runs.Get().(*run)
 	r.reset(t, root)
+	r.start(b, 0)
 	if cap(r.out) < t.sizeHint {
-		r.out = make([]byte, 0, t.sizeHint)
+		r.out = make([]byte, 0, min(t.sizeHint, r.limit))
 	}
 	out := r.exec(r.out[:0])
 	err := r.err
@@ -133,10 +155,17 @@ func (t *Template) Execute(root jsonv.Value) (string, error) {
 }
 
 // AppendExecute renders the template with root as the context and appends
-// the output to dst. On error dst is returned unchanged.
+// the output to dst, within the template's Options.Budget (which bounds
+// what is appended, not dst). On error dst is returned unchanged.
 func (t *Template) AppendExecute(dst []byte, root jsonv.Value) ([]byte, error) {
+	return t.AppendExecuteBudget(dst, root, t.opts.Budget)
+}
+
+// AppendExecuteBudget is AppendExecute within budget b.
+func (t *Template) AppendExecuteBudget(dst []byte, root jsonv.Value, b Budget) ([]byte, error) {
 	r := t.runs.Get().(*run)
 	r.reset(t, root)
+	r.start(b, len(dst))
 	out := r.exec(dst)
 	err := r.err
 	r.release()
@@ -148,13 +177,7 @@ func (t *Template) AppendExecute(dst []byte, root jsonv.Value) ([]byte, error) {
 }
 
 func (r *run) exec(buf []byte) []byte {
-	for _, s := range r.t.root.stmts {
-		buf = s(r, buf)
-		if r.err != nil {
-			break
-		}
-	}
-	return buf
+	return r.stmts(r.t.root, buf)
 }
 
 // IsJSONTemplate reports whether a template file is a JSON template (its

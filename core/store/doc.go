@@ -36,6 +36,13 @@
 // at the next claim, whether Attempts exhausted the delivery (it then
 // finishes it as Failed without a request and with a nil Record).
 //
+// Lost counts expired leases in a row; any applied outcome and an operator's
+// Retry reset it. A delivery whose attempt kills the process (or hangs it
+// past the lease) would otherwise be rescued and attempted again after every
+// restart, forever: once Lost reaches RescueParams.PoisonAfter, the rescue
+// fails it instead, with PoisonReason, in the same statement that logs the
+// lost attempt.
+//
 // # Claim order and limits
 //
 // Claim takes due deliveries (Pending, NextAttemptAt at or before now) of one

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -105,13 +106,16 @@ type Cursor struct {
 
 // Delivery is one entry × subscription.
 type Delivery struct {
-	ID            string
-	EntryID       string
-	Subscription  string
-	State         State
-	Reason        string // policy explanation, skip reason or last failure
-	Attempts      int    // attempts made so far (also the fencing token)
-	Step          int    // position in the retry schedule; reset by an operator retry
+	ID           string
+	EntryID      string
+	Subscription string
+	State        State
+	Reason       string // policy explanation, skip reason or last failure
+	Attempts     int    // attempts made so far (also the fencing token)
+	Step         int    // position in the retry schedule; reset by an operator retry
+	// Lost counts the attempts in a row whose lease expired without an
+	// outcome (RescueExpired); an outcome or an operator retry resets it.
+	Lost          int
 	NextAttemptAt time.Time
 	LeaseOwner    string
 	LeaseUntil    time.Time
@@ -216,6 +220,39 @@ type FinishResult struct {
 	Applied int
 	Stale   []string // delivery ids whose outcome was ignored
 }
+
+// RescueParams asks RescueExpired for the InFlight deliveries whose lease
+// ended before Now.
+type RescueParams struct {
+	Now time.Time // zero means the store's clock
+	// PoisonAfter, when > 0, fails a delivery instead of making it Pending
+	// once its lease has expired PoisonAfter times in a row (Lost reaches
+	// it), with the reason PoisonReason(PoisonAfter): the process
+	// attempting it keeps dying or hanging, and attempting it again would
+	// only do that again.
+	PoisonAfter int
+}
+
+// RescueResult tells what RescueExpired did.
+type RescueResult struct {
+	Requeued int           // made Pending and due
+	Poisoned []DeliveryRef // failed as poison
+}
+
+// DeliveryRef names a delivery and its subscription.
+type DeliveryRef struct {
+	ID, Subscription string
+}
+
+// PoisonReason is the Reason of a delivery RescueExpired failed after n
+// expired leases in a row.
+func PoisonReason(n int) string { return fmt.Sprintf(poisonReason, n) }
+
+// PoisonReasonFormat is PoisonReason with "%d" in place of the count, for
+// backends that build the reason in SQL.
+func PoisonReasonFormat() string { return poisonReason }
+
+const poisonReason = "poison: the process stopped %d times while attempting this delivery (its lease expired without an outcome each time); not attempted again: find the cause in the logs, then retry it"
 
 // RetryParams makes terminal deliveries pending again: one by DeliveryID, or
 // every one of Subscription, in States (default: Failed; only terminal
@@ -354,12 +391,13 @@ type Store interface {
 	// one commit. An invalid outcome fails the whole call; a fenced one is
 	// reported in Stale.
 	Finish(ctx context.Context, outcomes []Outcome) (FinishResult, error)
-	// RescueExpired makes InFlight deliveries whose lease ended before now
-	// Pending again, logging a "worker-lost" attempt; returns how many.
-	RescueExpired(ctx context.Context, now time.Time) (int, error)
+	// RescueExpired makes InFlight deliveries whose lease ended before
+	// p.Now Pending again, or Failed as poison (see RescueParams), logging
+	// a "worker-lost" attempt for each.
+	RescueExpired(ctx context.Context, p RescueParams) (RescueResult, error)
 
-	// Retry makes terminal deliveries pending now, resetting their schedule;
-	// returns how many. ErrNotFound when DeliveryID names no delivery.
+	// Retry makes terminal deliveries pending now, resetting their schedule
+	// and Lost; returns how many. ErrNotFound when DeliveryID names no delivery.
 	Retry(ctx context.Context, p RetryParams) (int, error)
 
 	// SetSubscriptionState replaces a subscription's state (UpdatedAt zero

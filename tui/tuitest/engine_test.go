@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/engine/api"
@@ -88,4 +91,29 @@ func TestFlowsOnTheRealEngine(t *testing.T) {
 	t.Run("form", func(t *testing.T) { EditFormVariable(t, realEngine(t)) })
 	t.Run("template", func(t *testing.T) { EditTemplateWithPreview(t, realEngine(t)) })
 	t.Run("filter", func(t *testing.T) { FilterEvents(t, realEngine(t)) })
+}
+
+// TestTemplateEditorWarnsNestedIteration: on the real engine, typing a
+// loop over the tags inside a loop over the tags into the template editor
+// shows the engine's warning in the preview, with its line and column.
+func TestTemplateEditorWarnsNestedIteration(t *testing.T) {
+	fx := realEngine(t)
+	fx.Width, fx.Height = 200, 40
+	c := Start(t, fx)
+	c.SelectSubscription(fx.TemplateSubscription)
+	c.Type("t")
+	c.WaitText("Templates · " + fx.TemplateSubscription)
+	c.WaitFor("the first preview", func(s string) bool {
+		return strings.Contains(s, "POST ") || strings.Contains(s, "nothing would be sent")
+	})
+	c.Type("{{#each tags}}{{#each ../tags}}{{this}}{{/each}}{{/each}}")
+	// The preview wraps the message at its width.
+	c.WaitFor("the nested-iteration warning", func(s string) bool {
+		return strings.Contains(s, "! 1:23 warning: lint (templates.default, sample flag context): nested iteration over the") &&
+			strings.Contains(s, "same array: tags is already iterated by the loop at 1:9")
+	})
+	c.Press(tea.KeyEsc)
+	c.WaitText("discard unsaved edits")
+	c.Type("y")
+	c.WaitText("1 Events")
 }

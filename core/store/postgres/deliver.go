@@ -235,7 +235,7 @@ const sqlFinish = `WITH o AS (
 ), upd AS (
 	UPDATE deliveries d
 	SET state = o.state, reason = o.reason, step = o.step, next_attempt_at = o.next,
-		lease_owner = '', lease_until = NULL, updated_at = $15, updated_by = $16,
+		lease_owner = '', lease_until = NULL, updated_at = $15, updated_by = $16, lost = 0,
 		last_status = CASE WHEN o.rec THEN o.status ELSE d.last_status END,
 		last_error = CASE WHEN o.rec THEN o.err ELSE d.last_error END,
 		last_latency_us = CASE WHEN o.rec THEN o.latency ELSE d.last_latency_us END,
@@ -423,69 +423,82 @@ const (
 	// sqlRescue takes a batch of expired leases (SKIP LOCKED: a delivery
 	// being finished right now is left to its Finish), repeats the
 	// precondition in the UPDATE (river #1302) and logs the lost attempt,
-	// in one statement.
+	// in one statement. A delivery whose lease expired $4 times in a row
+	// ($4 > 0) fails as poison (reason $5, store.PoisonReasonFormat)
+	// instead of becoming due.
 	sqlRescue = `WITH lost AS (
-		SELECT seq, lease_owner, lease_until, attempts, last_attempt_at FROM deliveries
+		SELECT seq, lease_owner, lease_until, attempts, last_attempt_at, lost + 1 AS lost_now FROM deliveries
 		WHERE state = 'inflight' AND lease_until < $1
 		ORDER BY lease_until
 		LIMIT $2
 		FOR UPDATE SKIP LOCKED
 	), upd AS (
 		UPDATE deliveries d
-		SET state = 'pending', next_attempt_at = $1, lease_owner = '', lease_until = NULL, reason = m.msg,
+		SET state = CASE WHEN m.poison THEN 'failed' ELSE 'pending' END,
+			next_attempt_at = CASE WHEN m.poison THEN NULL ELSE $1 END,
+			reason = CASE WHEN m.poison THEN replace($5, '%d', l.lost_now::text) ELSE m.msg END,
+			lost = l.lost_now, lease_owner = '', lease_until = NULL,
 			last_status = 0, last_error = m.msg, last_latency_us = m.dur, updated_at = $1, updated_by = $3
 		FROM lost l, LATERAL (SELECT
 			'worker lost: the lease of ' || l.lease_owner || ' expired at ' ||
 				to_char(l.lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ' without an outcome' AS msg,
 			CASE WHEN l.last_attempt_at IS NULL THEN 0
-				ELSE (extract(epoch FROM $1::timestamptz - l.last_attempt_at) * 1000000)::bigint END AS dur) m
+				ELSE (extract(epoch FROM $1::timestamptz - l.last_attempt_at) * 1000000)::bigint END AS dur,
+			$4::int > 0 AND l.lost_now >= $4::int AS poison) m
 		WHERE d.seq = l.seq AND d.state = 'inflight' AND d.lease_until < $1
 			AND d.attempts = l.attempts AND d.lease_owner = l.lease_owner
-		RETURNING d.id, d.subscription, l.lease_owner, l.attempts, l.last_attempt_at, m.msg, m.dur
+		RETURNING d.id, d.subscription, l.lease_owner, l.attempts, l.last_attempt_at, m.msg, m.dur, m.poison
 	), att AS (
 		INSERT INTO attempts (delivery_id, number, instance, trigger, started_at, duration_us, error_class, error)
 		SELECT id, attempts, lease_owner, 'auto', last_attempt_at, dur, 'worker-lost', msg FROM upd
 	)
-	SELECT id, subscription FROM upd`
+	SELECT id, subscription, poison FROM upd`
 )
 
 // RescueExpired makes InFlight deliveries whose lease ended before now
-// Pending and due at now, logging a "worker-lost" attempt for each; see
-// the package documentation of store for why Attempts and Step stay as
-// they are. Every instance may run it at once: each takes different rows.
-func (s *Store) RescueExpired(ctx context.Context, now time.Time) (int, error) {
+// Pending and due at now, or Failed as poison, logging a "worker-lost"
+// attempt for each; see the package documentation of store for why
+// Attempts and Step stay as they are. Every instance may run it at once:
+// each takes different rows.
+func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.RescueResult, error) {
+	var res store.RescueResult
 	if err := s.checkOpen(); err != nil {
-		return 0, err
+		return res, err
 	}
-	now = s.clock(now)
-	total := 0
+	now := s.clock(p.Now)
+	poisonAfter := max(p.PoisonAfter, 0)
 	for {
-		rows, err := s.pool.Query(ctx, sqlRescue, now, rescueBatch, s.instance)
+		rows, err := s.pool.Query(ctx, sqlRescue, now, rescueBatch, s.instance, poisonAfter, store.PoisonReasonFormat())
 		if err != nil {
-			return total, fmt.Errorf("rescue expired leases: %w", err)
+			return res, fmt.Errorf("rescue expired leases: %w", err)
 		}
 		var ids, subs []string
 		for rows.Next() {
 			var id, sub string
-			if err := rows.Scan(&id, &sub); err != nil {
+			var poison bool
+			if err := rows.Scan(&id, &sub, &poison); err != nil {
 				rows.Close()
-				return total, fmt.Errorf("rescue expired leases: %w", err)
+				return res, fmt.Errorf("rescue expired leases: %w", err)
 			}
 			ids, subs = append(ids, id), append(subs, sub)
+			if poison {
+				res.Poisoned = append(res.Poisoned, store.DeliveryRef{ID: id, Subscription: sub})
+			} else {
+				res.Requeued++
+			}
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return total, fmt.Errorf("rescue expired leases: %w", err)
+			return res, fmt.Errorf("rescue expired leases: %w", err)
 		}
-		total += len(ids)
 		if len(ids) > 0 {
 			s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
 		}
 		if len(ids) < rescueBatch {
-			if total > 0 {
-				s.log.Warn("rescued deliveries whose lease expired", "count", total)
+			if n := res.Requeued + len(res.Poisoned); n > 0 {
+				s.log.Warn("rescued deliveries whose lease expired", "count", n, "poisoned", len(res.Poisoned))
 			}
-			return total, nil
+			return res, nil
 		}
 	}
 }
@@ -514,7 +527,7 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 	if p.DeliveryID != "" {
 		target, col = p.DeliveryID, "id"
 	}
-	q := `UPDATE deliveries SET state = 'pending', step = 0, next_attempt_at = $1, lease_owner = '', lease_until = NULL,
+	q := `UPDATE deliveries SET state = 'pending', step = 0, lost = 0, next_attempt_at = $1, lease_owner = '', lease_until = NULL,
 		updated_at = $1, updated_by = $4
 		WHERE ` + col + ` = $2 AND state = ANY($3) RETURNING id, subscription`
 	rows, err := s.pool.Query(ctx, q, now, target, names, s.instance)

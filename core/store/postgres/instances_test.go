@@ -285,9 +285,9 @@ func TestRescueRacesFinish(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for range 20 {
-			var k int
-			k, rerr = b.RescueExpired(ctx, t0.Add(2*time.Second))
-			rescued += k
+			var k store.RescueResult
+			k, rerr = b.RescueExpired(ctx, store.RescueParams{Now: t0.Add(2 * time.Second)})
+			rescued += k.Requeued
 		}
 	}()
 	wg.Wait()

@@ -190,3 +190,43 @@ func TestReset(t *testing.T) {
 		t.Fatalf("foreign table: %v", err)
 	}
 }
+
+// TestMigrateLostColumn: a version-1 schema with a delivery in flight
+// (what a crashed older binary leaves) opens under version 2, which adds
+// deliveries.lost at 0; the delivery is rescued and counted from there.
+func TestMigrateLostColumn(t *testing.T) {
+	ctx := context.Background()
+	schema := newSchema(t)
+	s := openTest(t, schema, Options{Instance: "old"})
+	if _, err := s.Ingest(ctx, []store.NewEntry{{EntrySummary: store.EntrySummary{ID: "e1"},
+		Deliveries: []store.NewDelivery{{ID: "d1", Subscription: "hook", State: store.Pending}}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Claim(ctx, store.ClaimParams{Subscription: "hook", Owner: "old", Limit: 1, Lease: time.Second}); err != nil || len(res.Claimed) != 1 {
+		t.Fatalf("Claim = %+v, %v", res, err)
+	}
+	// Back to version 1, as the previous binary left it.
+	for _, q := range []string{`ALTER TABLE deliveries DROP COLUMN lost`, `DELETE FROM schema_migrations WHERE version = 2`} {
+		if _, err := s.pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if v := version(t, s); v != 1 {
+		t.Fatalf("version = %d, want 1", v)
+	}
+	s2 := openTest(t, schema, Options{Instance: "new"})
+	if v := version(t, s2); v != 2 {
+		t.Fatalf("version after Open = %d, want 2", v)
+	}
+	d, _, err := s2.GetDelivery(ctx, "d1")
+	if err != nil || d.State != store.InFlight || d.Lost != 0 {
+		t.Fatalf("delivery after the upgrade: %+v, %v", d, err)
+	}
+	rr, err := s2.RescueExpired(ctx, store.RescueParams{Now: time.Now().Add(time.Hour), PoisonAfter: 3})
+	if err != nil || rr.Requeued != 1 {
+		t.Fatalf("rescue = %+v, %v", rr, err)
+	}
+	if d, _, _ = s2.GetDelivery(ctx, "d1"); d.State != store.Pending || d.Lost != 1 {
+		t.Fatalf("rescued delivery %+v, want pending with Lost 1", d)
+	}
+}

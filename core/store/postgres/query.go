@@ -21,7 +21,7 @@ const defaultListLimit = 100
 // entries e; scanDelivery reads them in this order.
 const deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_at, d.lease_owner, d.lease_until, d.last_status, d.last_error,
-	d.last_latency_us, d.last_attempt_at, d.created_at, d.updated_at, e.date, e.kind, e.title`
+	d.last_latency_us, d.last_attempt_at, d.created_at, d.updated_at, e.date, e.kind, e.title, d.lost`
 
 func scanDelivery(sc pgx.Row, extra ...any) (store.Delivery, error) {
 	var d store.Delivery
@@ -30,7 +30,7 @@ func scanDelivery(sc pgx.Row, extra ...any) (store.Delivery, error) {
 	var latency int64
 	dest := append([]any{&d.ID, &d.EntryID, &d.Subscription, &state, &d.Reason, &d.Attempts, &d.Step,
 		&next, &d.LeaseOwner, &leaseUntil, &d.LastStatus, &d.LastError,
-		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle}, extra...)
+		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle, &d.Lost}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return d, err
 	}

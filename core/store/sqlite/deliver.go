@@ -215,10 +215,10 @@ const (
 	// execution, which cost more than the update; the subscriptions for
 	// the change notice are read once per call instead (sqlSubsOf).
 	sqlFinish = `UPDATE deliveries
-		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
+		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0
 		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
 	sqlFinishRecord = `UPDATE deliveries
-		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?,
+		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0,
 			last_status = ?, last_error = ?, last_latency_us = ?, last_attempt_ms = coalesce(nullif(?, 0), last_attempt_ms)
 		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
 	sqlSubsOf        = `SELECT DISTINCT subscription FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY subscription`
@@ -358,47 +358,50 @@ func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) erro
 
 const (
 	rescueBatch     = 500
-	sqlExpiredLease = `SELECT id, attempts, lease_owner, lease_until_ms, last_attempt_ms FROM deliveries
+	sqlExpiredLease = `SELECT id, attempts, lease_owner, lease_until_ms, last_attempt_ms, lost FROM deliveries
 		WHERE state = 'inflight' AND lease_until_ms < ? ORDER BY lease_until_ms LIMIT ?`
 	sqlRescue = `UPDATE deliveries
-		SET state = 'pending', next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, reason = ?,
+		SET state = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, reason = ?, lost = lost + 1,
 			last_status = 0, last_error = ?, last_latency_us = ?, updated_ms = ?
 		WHERE id = ? AND state = 'inflight' AND lease_until_ms < ? AND attempts = ? AND lease_owner = ?
 		RETURNING subscription`
 )
 
 // RescueExpired makes InFlight deliveries whose lease ended before now
-// Pending and due at now, logging a "worker-lost" attempt for each; see the
-// package documentation of store for why Attempts and Step stay as they are.
-// It works in transactions of rescueBatch deliveries.
-func (s *Store) RescueExpired(ctx context.Context, now time.Time) (int, error) {
-	now = s.clock(now)
-	total := 0
+// Pending and due at now, or Failed as poison, logging a "worker-lost"
+// attempt for each; see the package documentation of store for why
+// Attempts and Step stay as they are. It works in transactions of
+// rescueBatch deliveries.
+func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.RescueResult, error) {
+	now := s.clock(p.Now)
+	var res store.RescueResult
 	for {
-		r, err := do(ctx, s, durable, func(w *wtx) (rescued, error) { return w.rescue(now) })
-		total += r.n
+		r, err := do(ctx, s, durable, func(w *wtx) (rescued, error) { return w.rescue(now, p.PoisonAfter) })
+		res.Requeued += r.requeued
+		res.Poisoned = append(res.Poisoned, r.poisoned...)
 		if err != nil {
-			return total, fmt.Errorf("rescue expired leases: %w", err)
+			return res, fmt.Errorf("rescue expired leases: %w", err)
 		}
 		if !r.more {
-			if total > 0 {
-				s.log.Warn("rescued deliveries whose lease expired", "count", total)
+			if n := res.Requeued + len(res.Poisoned); n > 0 {
+				s.log.Warn("rescued deliveries whose lease expired", "count", n, "poisoned", len(res.Poisoned))
 			}
-			return total, nil
+			return res, nil
 		}
 	}
 }
 
 type rescued struct {
-	n    int
-	more bool // the batch was full: look again
+	requeued int
+	poisoned []store.DeliveryRef
+	more     bool // the batch was full: look again
 }
 
-func (w *wtx) rescue(now time.Time) (rescued, error) {
+func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
 	nowMs := encodeTime(now)
 	type lost struct {
 		id, owner           string
-		attempts            int
+		attempts, lost      int
 		leaseUntil, startMs int64
 	}
 	rows, err := w.query(sqlExpiredLease, nowMs, rescueBatch)
@@ -408,7 +411,7 @@ func (w *wtx) rescue(now time.Time) (rescued, error) {
 	var found []lost
 	for rows.Next() {
 		var l lost
-		if err := rows.Scan(&l.id, &l.attempts, &l.owner, &l.leaseUntil, &l.startMs); err != nil {
+		if err := rows.Scan(&l.id, &l.attempts, &l.owner, &l.leaseUntil, &l.startMs, &l.lost); err != nil {
 			rows.Close()
 			return rescued{}, err
 		}
@@ -418,6 +421,7 @@ func (w *wtx) rescue(now time.Time) (rescued, error) {
 	if err := rows.Err(); err != nil {
 		return rescued{}, err
 	}
+	var res rescued
 	var ids, subs []string
 	for _, l := range found {
 		msg := fmt.Sprintf("worker lost: the lease of %s expired at %s without an outcome",
@@ -426,8 +430,13 @@ func (w *wtx) rescue(now time.Time) (rescued, error) {
 		if l.startMs != 0 {
 			dur = time.Duration(nowMs-l.startMs) * time.Millisecond
 		}
+		state, next, reason := store.Pending, nowMs, msg
+		poison := poisonAfter > 0 && l.lost+1 >= poisonAfter
+		if poison {
+			state, next, reason = store.Failed, 0, store.PoisonReason(l.lost+1)
+		}
 		var sub string
-		err := w.queryRow(sqlRescue, nowMs, msg, msg, encodeDuration(dur), nowMs,
+		err := w.queryRow(sqlRescue, string(state), next, reason, msg, encodeDuration(dur), nowMs,
 			l.id, nowMs, l.attempts, l.owner).Scan(&sub)
 		if isNoRows(err) {
 			continue
@@ -448,11 +457,17 @@ func (w *wtx) rescue(now time.Time) (rescued, error) {
 		}
 		ids = append(ids, l.id)
 		subs = append(subs, sub)
+		if poison {
+			res.poisoned = append(res.poisoned, store.DeliveryRef{ID: l.id, Subscription: sub})
+		} else {
+			res.requeued++
+		}
 	}
 	if len(ids) > 0 {
 		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
 	}
-	return rescued{n: len(ids), more: len(found) == rescueBatch}, nil
+	res.more = len(found) == rescueBatch
+	return res, nil
 }
 
 // Retry makes terminal deliveries pending again; see store.Store.
@@ -476,7 +491,7 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 	if p.DeliveryID != "" {
 		target, col = p.DeliveryID, "id"
 	}
-	q := `UPDATE deliveries SET state = 'pending', step = 0, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
+	q := `UPDATE deliveries SET state = 'pending', step = 0, lost = 0, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?
 		WHERE ` + col + ` = ? AND state IN (` + placeholders(len(states)) + `) RETURNING id, subscription`
 	args = append([]any{now, now, target}, args...)
 	return do(ctx, s, durable, func(w *wtx) (int, error) {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -134,5 +135,57 @@ func TestReopenDoesNotRemigrate(t *testing.T) {
 	var av int
 	if err := conn.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&av); err != nil || av != 2 {
 		t.Fatalf("auto_vacuum = %d, %v; want 2 (incremental)", av, err)
+	}
+}
+
+// TestMigrateLostColumn: a version-1 database with a delivery in flight
+// (what a crashed older binary leaves) opens under version 2, which adds
+// deliveries.lost at 0; the delivery is rescued and counted from there.
+func TestMigrateLostColumn(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	s, err := Open(ctx, Options{Path: path, Instance: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ingest(ctx, []store.NewEntry{{EntrySummary: store.EntrySummary{ID: "e1"},
+		Deliveries: []store.NewDelivery{{ID: "d1", Subscription: "hook", State: store.Pending}}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Claim(ctx, store.ClaimParams{Subscription: "hook", Owner: "old", Limit: 1, Lease: time.Second}); err != nil || len(res.Claimed) != 1 {
+		t.Fatalf("Claim = %+v, %v", res, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 1, as the previous binary left it.
+	conn := rawConn(t, path)
+	for _, q := range []string{`ALTER TABLE deliveries DROP COLUMN lost`, `DELETE FROM schema_migrations WHERE version = 2`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if v, _ := schemaVersion(ctx, conn); v != 1 {
+		t.Fatalf("version = %d, want 1", v)
+	}
+
+	s, err = Open(ctx, Options{Path: path, Instance: "new"})
+	if err != nil {
+		t.Fatalf("Open of a version-1 database: %v", err)
+	}
+	defer s.Close()
+	if v, _ := schemaVersion(ctx, conn); v != 2 {
+		t.Fatalf("version after Open = %d, want 2", v)
+	}
+	d, _, err := s.GetDelivery(ctx, "d1")
+	if err != nil || d.State != store.InFlight || d.Lost != 0 {
+		t.Fatalf("delivery after the upgrade: %+v, %v", d, err)
+	}
+	rr, err := s.RescueExpired(ctx, store.RescueParams{Now: time.Now().Add(time.Hour), PoisonAfter: 3})
+	if err != nil || rr.Requeued != 1 {
+		t.Fatalf("rescue = %+v, %v", rr, err)
+	}
+	if d, _, _ = s.GetDelivery(ctx, "d1"); d.State != store.Pending || d.Lost != 1 {
+		t.Fatalf("rescued delivery %+v, want pending with Lost 1", d)
 	}
 }

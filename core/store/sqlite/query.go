@@ -18,7 +18,7 @@ const defaultListLimit = 100
 // entries e; scanDelivery reads them in this order.
 const deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_ms, d.lease_owner, d.lease_until_ms, d.last_status, d.last_error,
-	d.last_latency_us, d.last_attempt_ms, d.created_ms, d.updated_ms, e.date_ms, e.kind, e.title`
+	d.last_latency_us, d.last_attempt_ms, d.created_ms, d.updated_ms, e.date_ms, e.kind, e.title, d.lost`
 
 func scanDelivery(sc rowScanner, extra ...any) (store.Delivery, error) {
 	var d store.Delivery
@@ -26,7 +26,7 @@ func scanDelivery(sc rowScanner, extra ...any) (store.Delivery, error) {
 	var next, leaseUntil, latency, lastAt, created, updated, entryDate int64
 	dest := append([]any{&d.ID, &d.EntryID, &d.Subscription, &state, &d.Reason, &d.Attempts, &d.Step,
 		&next, &d.LeaseOwner, &leaseUntil, &d.LastStatus, &d.LastError,
-		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle}, extra...)
+		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle, &d.Lost}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return d, err
 	}

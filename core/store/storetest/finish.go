@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,14 +28,14 @@ func testLeaseExpiry(t *testing.T, newDB NewDatabase) {
 	}
 
 	// Not expired at LeaseUntil itself, only after.
-	n, err := b.s.RescueExpired(b.ctx, t0.Add(lease))
-	if err != nil || n != 0 {
-		t.Fatalf("RescueExpired at LeaseUntil = %d, %v; want 0", n, err)
+	n, err := b.s.RescueExpired(b.ctx, store.RescueParams{Now: t0.Add(lease)})
+	if err != nil || n.Requeued != 0 || len(n.Poisoned) != 0 {
+		t.Fatalf("RescueExpired at LeaseUntil = %+v, %v; want nothing", n, err)
 	}
 	rescueAt := t0.Add(lease + time.Millisecond)
-	n, err = b.s.RescueExpired(b.ctx, rescueAt)
-	if err != nil || n != 1 {
-		t.Fatalf("RescueExpired = %d, %v; want 1", n, err)
+	n, err = b.s.RescueExpired(b.ctx, store.RescueParams{Now: rescueAt})
+	if err != nil || n.Requeued != 1 || len(n.Poisoned) != 0 {
+		t.Fatalf("RescueExpired = %+v, %v; want 1 requeued", n, err)
 	}
 	d, attempts := b.delivery(t, lost.ID)
 	wantState(t, d, store.Pending)
@@ -54,8 +55,8 @@ func testLeaseExpiry(t *testing.T, newDB NewDatabase) {
 		t.Fatalf("rescued delivery has no LastError")
 	}
 	// A second rescue finds nothing.
-	if n, _ := b.s.RescueExpired(b.ctx, rescueAt.Add(time.Hour)); n != 0 {
-		t.Fatalf("second rescue = %d", n)
+	if n, _ := b.s.RescueExpired(b.ctx, store.RescueParams{Now: rescueAt.Add(time.Hour)}); n.Requeued != 0 {
+		t.Fatalf("second rescue = %+v", n)
 	}
 
 	second := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "worker-b", Now: rescueAt})
@@ -88,9 +89,9 @@ func testRescueMany(t *testing.T, newDB NewDatabase) {
 	b.ingestN(t, "e", "hook", n)
 	res := b.claim(t, store.ClaimParams{Subscription: "hook", Limit: n, Lease: time.Second})
 	wantInt(t, "claimed", len(res.Claimed), n)
-	got, err := b.s.RescueExpired(b.ctx, t0.Add(time.Minute))
-	if err != nil || got != n {
-		t.Fatalf("RescueExpired = %d, %v; want %d", got, err, n)
+	got, err := b.s.RescueExpired(b.ctx, store.RescueParams{Now: t0.Add(time.Minute)})
+	if err != nil || got.Requeued != n {
+		t.Fatalf("RescueExpired = %+v, %v; want %d requeued", got, err, n)
 	}
 	stats, err := b.s.Stats(b.ctx)
 	if err != nil || len(stats) != 1 || stats[0].Counts[store.Pending] != n {
@@ -286,4 +287,140 @@ func testRetry(t *testing.T, newDB NewDatabase) {
 		!strings.Contains(err.Error(), "inflight") {
 		t.Fatalf("Retry of InFlight: %v, want an error naming the state", err)
 	}
+}
+
+// testPoison: a delivery whose lease keeps expiring (the process attempting
+// it dies each time) fails as poison once Lost reaches PoisonAfter, with
+// every lost attempt logged; the count survives a restart, and an outcome
+// or an operator's retry starts it again from zero.
+func testPoison(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingest(t, entry("p", "hook", "other"))
+	poison, healthy := did("p", "hook"), did("p", "other")
+	const lease = 10 * time.Second
+	now := t0
+	// loseOne claims id as owner, lets the lease run out and rescues it.
+	loseOne := func(id, owner string, poisonAfter int) store.RescueResult {
+		t.Helper()
+		res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: owner, Limit: 1, Lease: lease, Now: now})
+		if len(res.Claimed) != 1 || res.Claimed[0].ID != id {
+			t.Fatalf("claim at %v = %v, want %s", now, ids(res.Claimed), id)
+		}
+		now = now.Add(lease + time.Second)
+		b.clock.Set(now)
+		rr, err := b.s.RescueExpired(b.ctx, store.RescueParams{Now: now, PoisonAfter: poisonAfter})
+		if err != nil {
+			t.Fatalf("RescueExpired: %v", err)
+		}
+		return rr
+	}
+	// The first two attempts have outcomes (a 503 each).
+	for i := 1; i <= 2; i++ {
+		res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "proc-0", Limit: 1, Lease: lease, Now: now})
+		wantStrings(t, "claimed", ids(res.Claimed), []string{poison})
+		if fr := b.finish(t, store.Outcome{DeliveryID: poison, Owner: "proc-0", Attempt: i, State: store.Pending, NextAttemptAt: now,
+			Record: &store.Attempt{StatusCode: 503, StartedAt: now}}); fr.Applied != 1 {
+			t.Fatalf("finish = %+v", fr)
+		}
+	}
+
+	for i := 1; i <= 2; i++ {
+		rr := loseOne(poison, fmt.Sprintf("proc-%d", i), 3)
+		if rr.Requeued != 1 || len(rr.Poisoned) != 0 {
+			t.Fatalf("rescue %d = %+v, want requeued", i, rr)
+		}
+		d, _ := b.delivery(t, poison)
+		wantState(t, d, store.Pending)
+		wantInt(t, fmt.Sprintf("Lost after rescue %d", i), d.Lost, i)
+		// The process restarts between attempts: the count is stored.
+		b.reopen(t)
+	}
+	claimed := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "peek", Limit: 1, Lease: lease, Now: now})
+	if len(claimed.Claimed) != 1 || claimed.Claimed[0].Lost != 2 {
+		t.Fatalf("claimed %+v, want Lost 2 on the claimed delivery", claimed.Claimed)
+	}
+	now = now.Add(lease + time.Second)
+	b.clock.Set(now)
+	rr, err := b.s.RescueExpired(b.ctx, store.RescueParams{Now: now, PoisonAfter: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr.Requeued != 0 || len(rr.Poisoned) != 1 || rr.Poisoned[0] != (store.DeliveryRef{ID: poison, Subscription: "hook"}) {
+		t.Fatalf("third rescue = %+v, want %s poisoned", rr, poison)
+	}
+	d, attempts := b.delivery(t, poison)
+	wantState(t, d, store.Failed)
+	wantInt(t, "Lost", d.Lost, 3)
+	if d.Reason != store.PoisonReason(3) || !strings.Contains(d.Reason, "poison: the process stopped 3 times while attempting this delivery") {
+		t.Fatalf("reason %q", d.Reason)
+	}
+	if !d.NextAttemptAt.IsZero() || d.LeaseOwner != "" || !strings.HasPrefix(d.LastError, "worker lost: the lease of peek expired") {
+		t.Fatalf("poisoned delivery %+v", d)
+	}
+	var lost []int
+	for _, a := range attempts {
+		if a.ErrorClass == "worker-lost" {
+			lost = append(lost, a.Number)
+		}
+	}
+	if fmt.Sprint(lost) != "[3 4 5]" {
+		t.Fatalf("worker-lost attempts %v, want [3 4 5]", lost)
+	}
+	// Failed is terminal: nothing claims it, a further rescue leaves it.
+	if res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Now: now.Add(time.Hour)}); len(res.Claimed) != 0 {
+		t.Fatalf("claimed a poisoned delivery: %v", ids(res.Claimed))
+	}
+	if rr, _ := b.s.RescueExpired(b.ctx, store.RescueParams{Now: now.Add(time.Hour), PoisonAfter: 3}); rr.Requeued+len(rr.Poisoned) != 0 {
+		t.Fatalf("rescue after poison = %+v", rr)
+	}
+
+	// An operator's retry gives it PoisonAfter more.
+	if n, err := b.s.Retry(b.ctx, store.RetryParams{DeliveryID: poison, Now: now}); err != nil || n != 1 {
+		t.Fatalf("Retry = %d, %v", n, err)
+	}
+	d, _ = b.delivery(t, poison)
+	wantState(t, d, store.Pending)
+	wantInt(t, "Lost after retry", d.Lost, 0)
+	rr = loseOne(poison, "proc-4", 3)
+	if rr.Requeued != 1 {
+		t.Fatalf("rescue after retry = %+v, want requeued", rr)
+	}
+
+	// An outcome resets the count: lost, then an answer, then lost again
+	// is one in a row, not two.
+	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "proc-5", Limit: 1, Lease: lease, Now: now})
+	wantStrings(t, "claimed", ids(res.Claimed), []string{poison})
+	if fr := b.finish(t, store.Outcome{DeliveryID: poison, Owner: "proc-5", Attempt: res.Claimed[0].Attempts, State: store.Pending, NextAttemptAt: now,
+		Record: &store.Attempt{StatusCode: 503, StartedAt: now}}); fr.Applied != 1 {
+		t.Fatalf("finish = %+v", fr)
+	}
+	d, _ = b.delivery(t, poison)
+	wantInt(t, "Lost after an outcome", d.Lost, 0)
+	if rr := loseOne(poison, "proc-6", 2); rr.Requeued != 1 {
+		t.Fatalf("rescue after an outcome with PoisonAfter 2 = %+v, want requeued (1 in a row)", rr)
+	}
+
+	// PoisonAfter 0 never fails a delivery.
+	for i := range 3 {
+		if rr := loseOne(poison, fmt.Sprintf("proc-%d", 7+i), 0); rr.Requeued != 1 {
+			t.Fatalf("rescue with PoisonAfter 0 = %+v", rr)
+		}
+	}
+	d, _ = b.delivery(t, poison)
+	wantState(t, d, store.Pending)
+	wantInt(t, "Lost with PoisonAfter 0", d.Lost, 4)
+
+	// Lowered below the count, PoisonAfter fails it at the next loss and
+	// the reason tells the real count.
+	if rr := loseOne(poison, "proc-10", 2); len(rr.Poisoned) != 1 {
+		t.Fatalf("rescue with Lost past PoisonAfter = %+v", rr)
+	}
+	d, _ = b.delivery(t, poison)
+	if d.Reason != store.PoisonReason(5) {
+		t.Fatalf("reason %q, want %q", d.Reason, store.PoisonReason(5))
+	}
+	// The other subscription's delivery was never touched.
+	h, _ := b.delivery(t, healthy)
+	wantState(t, h, store.Pending)
+	wantInt(t, "Lost of the other delivery", h.Lost, 0)
 }

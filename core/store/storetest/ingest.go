@@ -282,9 +282,9 @@ func testIngestLeased(t *testing.T, newDB NewDatabase) {
 	}
 
 	// The other one's owner never answers: rescued after the lease.
-	n, err := b.s.RescueExpired(b.ctx, t0.Add(lease+time.Millisecond))
-	if err != nil || n != 1 {
-		t.Fatalf("RescueExpired = %d, %v; want 1", n, err)
+	n, err := b.s.RescueExpired(b.ctx, store.RescueParams{Now: t0.Add(lease + time.Millisecond)})
+	if err != nil || n.Requeued != 1 {
+		t.Fatalf("RescueExpired = %+v, %v; want 1 requeued", n, err)
 	}
 	d, _ = b.delivery(t, did("e2", "hook"))
 	wantState(t, d, store.Pending)

@@ -68,6 +68,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"PausedDisabled", testPausedDisabled},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"RescueMany", testRescueMany},
+		{"Poison", testPoison},
 		{"FinishFencing", testFinishFencing},
 		{"FinishOutcomes", testFinishOutcomes},
 		{"FinishDisable", testFinishDisable},

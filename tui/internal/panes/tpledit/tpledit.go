@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -468,7 +469,7 @@ func (m *Model) renderPreview() {
 			for _, h := range r.Headers {
 				b.WriteString(s.Dim.Render(h.Name+":") + " " + h.Value + "\n")
 			}
-			b.WriteString("\n" + r.Body + "\n")
+			b.WriteString("\n" + previewBody(r.Body) + "\n")
 		}
 	}
 	var out []string
@@ -542,6 +543,24 @@ func (m *Model) View() string {
 		b.WriteString("\n" + l)
 	}
 	return b.String()
+}
+
+// maxPreviewBody bounds the body the preview shows: a body can be as
+// large as the render budget (1 MiB by default), and wrapping all of it on
+// every keystroke would stall the console.
+const maxPreviewBody = 64 << 10
+
+// previewBody is body, cut at maxPreviewBody (on a character boundary)
+// with a line saying how much is not shown.
+func previewBody(body string) string {
+	if len(body) <= maxPreviewBody {
+		return body
+	}
+	cut := maxPreviewBody
+	for cut > 0 && !utf8.RuneStart(body[cut]) {
+		cut--
+	}
+	return body[:cut] + fmt.Sprintf("\n… %s more bytes not shown (the body is %s bytes)", ui.Count(len(body)-cut), ui.Count(len(body)))
 }
 
 func orSample(id string) string {

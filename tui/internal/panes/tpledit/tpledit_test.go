@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -174,5 +175,24 @@ func TestViewerIsReadOnly(t *testing.T) {
 	}
 	if _, ok := uitest.Find[ui.CloseMsg](run(m, m.Update(uitest.Key("esc")))); !ok {
 		t.Fatal("esc closes without asking for a viewer")
+	}
+}
+
+// TestPreviewCutsLargeBodies: a body as large as the render budget allows
+// is shown up to 64 KiB, with how much is left out.
+func TestPreviewCutsLargeBodies(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	body := strings.Repeat("é", 300<<10) // 600 KiB
+	m.Update(previewMsg{gen: m.gen, key: m.bufs[m.cur].info.Key, preview: api.Preview{Request: api.RequestView{Method: "POST", URL: "https://example.com", Body: body}}})
+	m.pvp.GotoBottom()
+	view := m.View()
+	if !strings.Contains(view, "… 548,864 more bytes not shown (the body is 614,400") {
+		t.Fatalf("view:\n%s", view)
+	}
+	if got := previewBody(body); !utf8.ValidString(got) || !strings.HasPrefix(got, strings.Repeat("é", 32<<10)+"\n…") {
+		t.Fatalf("cut %q…", got[:40])
+	}
+	if small := "{}"; previewBody(small) != small {
+		t.Fatal("a small body was changed")
 	}
 }

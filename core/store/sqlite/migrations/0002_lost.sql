@@ -1,0 +1,8 @@
+-- auditrelay SQLite schema, version 2 (the PostgreSQL backend's 0002 adds
+-- the same column).
+-- deliveries.lost counts the attempts in a row whose lease expired without
+-- an outcome (logged as worker-lost attempts). A delivery whose attempt
+-- kills the process would otherwise be rescued and attempted after every
+-- restart; once lost reaches delivery.poison_after the rescue fails it.
+-- An outcome or an operator retry sets it back to 0.
+ALTER TABLE deliveries ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
