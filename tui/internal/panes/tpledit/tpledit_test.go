@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -174,5 +175,63 @@ func TestViewerIsReadOnly(t *testing.T) {
 	}
 	if _, ok := uitest.Find[ui.CloseMsg](run(m, m.Update(uitest.Key("esc")))); !ok {
 		t.Fatal("esc closes without asking for a viewer")
+	}
+}
+
+// TestTemplateTakesAtMostMaxTemplateLen: what is pasted or typed past
+// ui.MaxTemplateLen characters (characters of no width included) is
+// refused with a toast; a template already longer opens whole.
+func TestTemplateTakesAtMostMaxTemplateLen(t *testing.T) {
+	m, api := setup(t, keys.Operator, 120)
+	paste := func(s string) []tea.Msg {
+		return run(m, m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true}))
+	}
+	count := func() int {
+		_, src, _ := m.Current()
+		return utf8.RuneCountInString(src)
+	}
+	for count() < ui.MaxTemplateLen {
+		paste(strings.Repeat("x", 64<<10))
+	}
+	if n := count(); n != ui.MaxTemplateLen {
+		t.Fatalf("the template holds %d characters; want %d", n, ui.MaxTemplateLen)
+	}
+	for _, s := range []string{"y", "\u200b\u200b\u200b", "\t"} {
+		out := paste(s)
+		if !strings.Contains(toasts(out), "template is at its limit of 262,144 characters") {
+			t.Errorf("%q past the limit: toasts %q", s, toasts(out))
+		}
+		if n := count(); n != ui.MaxTemplateLen {
+			t.Fatalf("after %q the template holds %d characters", s, n)
+		}
+	}
+
+	long := strings.Repeat("z", ui.MaxTemplateLen+10)
+	ts, _ := api.Templates(fakeapi.SubSlack)
+	if _, err := api.SaveTemplate(t.Context(), "bob", fakeapi.SubSlack, "flag", long, ts[0].Hash); err != nil {
+		t.Fatal(err)
+	}
+	run(m, m.Open(fakeapi.SubSlack, "e0028"))
+	if info, src, _ := m.Current(); info.Key != "flag" || src != long || m.Dirty() != 0 {
+		t.Fatalf("%s template opened with %d characters (dirty %d); want the stored %d", info.Key, len(src), m.Dirty(), len(long))
+	}
+}
+
+// TestOnePreviewTimerHoweverFastKeysCome: thousands of keys typed start
+// one preview timer, and the preview follows once typing rests.
+func TestOnePreviewTimerHoweverFastKeysCome(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	timers := 0
+	m.c.After = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+		timers++
+		return uitest.After(d, fn)
+	}
+	cmd := typeText(m, strings.Repeat("k", 5000))
+	if timers != 1 {
+		t.Fatalf("%d timers for 5,000 keys; want 1", timers)
+	}
+	run(m, cmd)
+	if p := m.Preview(); p == nil || !strings.Contains(p.Request.Body, "kkkkk") {
+		t.Fatalf("the preview did not follow the typing")
 	}
 }
