@@ -18,8 +18,9 @@ const (
 	MaxFieldLen = 8 << 10
 	// MaxTemplateLen bounds a template in the editor (which enforces it
 	// itself: the textarea's own limit counts cells, so characters of no
-	// width would pass it).
-	MaxTemplateLen = 256 << 10
+	// width would pass it). Integration templates are a few KiB; the
+	// editor slows down with very long text.
+	MaxTemplateLen = 64 << 10
 )
 
 // SetText sets in's value to v whole, then limits it to limit characters

@@ -1,6 +1,7 @@
 package tpledit
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -190,15 +191,17 @@ func TestTemplateTakesAtMostMaxTemplateLen(t *testing.T) {
 		_, src, _ := m.Current()
 		return utf8.RuneCountInString(src)
 	}
-	for count() < ui.MaxTemplateLen {
-		paste(strings.Repeat("x", 64<<10))
-	}
+	before := count()
+	out := paste(strings.Repeat("x", ui.MaxTemplateLen))
 	if n := count(); n != ui.MaxTemplateLen {
 		t.Fatalf("the template holds %d characters; want %d", n, ui.MaxTemplateLen)
 	}
+	if want := fmt.Sprintf("template is at its limit of 65,536 characters; %d not inserted", before); !strings.Contains(toasts(out), want) {
+		t.Errorf("a paste cut at the limit: toasts %q, want %q", toasts(out), want)
+	}
 	for _, s := range []string{"y", "\u200b\u200b\u200b", "\t"} {
 		out := paste(s)
-		if !strings.Contains(toasts(out), "template is at its limit of 262,144 characters") {
+		if !strings.Contains(toasts(out), "template is at its limit of 65,536 characters") {
 			t.Errorf("%q past the limit: toasts %q", s, toasts(out))
 		}
 		if n := count(); n != ui.MaxTemplateLen {
@@ -226,9 +229,9 @@ func TestOnePreviewTimerHoweverFastKeysCome(t *testing.T) {
 		timers++
 		return uitest.After(d, fn)
 	}
-	cmd := typeText(m, strings.Repeat("k", 5000))
+	cmd := typeText(m, strings.Repeat("k", 1000))
 	if timers != 1 {
-		t.Fatalf("%d timers for 5,000 keys; want 1", timers)
+		t.Fatalf("%d timers for 1,000 keys; want 1", timers)
 	}
 	run(m, cmd)
 	if p := m.Preview(); p == nil || !strings.Contains(p.Request.Body, "kkkkk") {
