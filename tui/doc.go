@@ -12,6 +12,12 @@
 // tui/internal/feed, which batches them so redraws stay at a steady rate
 // whatever the event rate, and the engine never waits on the console.
 //
+// Whatever the terminal reports or sends is bounded before the console
+// sizes anything from it: the root clamps the window size to
+// MaxWidth×MaxHeight where it enters (tea.WindowSizeMsg), so panes never
+// see more; tui/internal/ttyin bounds what Bubble Tea buffers of the
+// input; text fields have character limits (ui.MaxFilterLen and others).
+//
 // Use New for a tea.Model (SSH), Run for the local terminal, and Tail for
 // line output when stdout is not a terminal.
 package tui

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type driver struct {
 	quiet    time.Duration
 	fake     api.API
 	inflight atomic.Int64 // commands running
+	toasts   int          // toast messages handled
 }
 
 func newDriver(t testing.TB, fake api.API, w, h int, mutate ...func(*Options)) *driver {
@@ -90,9 +92,41 @@ func (d *driver) send(msg tea.Msg) {
 		return
 	case tea.QuitMsg:
 		return
+	case ui.ToastMsg:
+		d.toasts++
+	}
+	if seq, ok := sequence(msg); ok {
+		// tea.Sequence: run the commands one after the other.
+		d.inflight.Add(1)
+		go func() {
+			defer d.inflight.Add(-1)
+			for _, c := range seq {
+				if c == nil {
+					continue
+				}
+				if msg := c(); msg != nil {
+					d.msgs <- msg
+				}
+			}
+		}()
+		return
 	}
 	_, cmd := d.m.Update(msg)
 	d.run(cmd)
+}
+
+// sequence returns the commands of a tea.Sequence's message, whose type
+// Bubble Tea does not export.
+func sequence(msg tea.Msg) ([]tea.Cmd, bool) {
+	v := reflect.ValueOf(msg)
+	if !v.IsValid() || v.Kind() != reflect.Slice || v.Type().Elem() != reflect.TypeFor[tea.Cmd]() || v.Type() == reflect.TypeFor[tea.BatchMsg]() {
+		return nil, false
+	}
+	out := make([]tea.Cmd, v.Len())
+	for i := range out {
+		out[i] = v.Index(i).Interface().(tea.Cmd)
+	}
+	return out, true
 }
 
 // settle handles messages until every command has finished, except the

@@ -1,10 +1,16 @@
 package tui
 
 import (
+	"fmt"
+
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
+
+// maxKeysAtOnce is the most keys of one input event acted on outside a
+// text input.
+const maxKeysAtOnce = 64
 
 // key routes a key press. Modes (prompt, filter) and full-screen views
 // see keys first, so a "y" meant for a confirmation never reaches a pane.
@@ -12,12 +18,21 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.typing() {
 		// Keys typed quickly (or arriving together over a slow SSH link)
 		// can reach us as one event; outside a text input each is its own
-		// command, so handle them one by one.
-		cmds := make([]tea.Cmd, 0, len(msg.Runes))
-		for _, r := range msg.Runes {
+		// command, so handle them one by one. Their commands run one after
+		// the other while new input keeps coming, so a client sending
+		// thousands at once would pile them up: past maxKeysAtOnce, which
+		// no one types, the rest are ignored.
+		rs := msg.Runes
+		var note tea.Cmd
+		if len(rs) > maxKeysAtOnce {
+			note = ui.Toast(ui.LevelError, fmt.Sprintf("%s keys arrived at once: acted on the first %d, ignored the rest", ui.Count(len(rs)), maxKeysAtOnce))
+			rs = rs[:maxKeysAtOnce]
+		}
+		cmds := make([]tea.Cmd, 0, len(rs)+1)
+		for _, r := range rs {
 			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
 		}
-		return tea.Sequence(cmds...)
+		return tea.Sequence(append(cmds, note)...)
 	}
 	k := m.c.Keys
 	if msg.String() == "ctrl+c" {
@@ -34,7 +49,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	// Any key dismisses an error toast, as people expect.
 	if m.toast.level == ui.LevelError && m.toast.text != "" {
-		m.toast = toast{id: m.toast.id}
+		m.toast = toast{}
 	}
 	switch m.view() {
 	case ui.ViewHelp:
@@ -74,7 +89,7 @@ func (m *Model) mainKey(msg tea.KeyMsg) tea.Cmd {
 		return m.setFocus(int(msg.Runes[0] - '1'))
 	case g.Filter.Is(msg):
 		m.mode = modeFilter
-		m.filterIn.SetValue(m.events.Filter().String())
+		ui.SetText(&m.filterIn, m.events.Filter().String(), ui.MaxFilterLen)
 		m.filterIn.CursorEnd()
 		m.filterErr = ""
 		cmd := m.setFocus(paneEvents)

@@ -7,6 +7,14 @@ const (
 	MinWidth  = 60
 	MinHeight = 15
 
+	// MaxWidth and MaxHeight bound the size the console draws at. The
+	// size comes from the terminal, which over SSH is whatever the client
+	// claims (up to 65535×65535, or 2³²-1 without a real PTY), and every
+	// frame, pane and line is sized from it; a bigger terminal shows the
+	// console in its top-left MaxWidth×MaxHeight cells.
+	MaxWidth  = 1000
+	MaxHeight = 500
+
 	// wideWidth and wideBody are where Policy and Deliveries sit side by
 	// side under the events with subscriptions below; smaller, panes stack
 	// and the lower one shows one of them at a time.
@@ -30,6 +38,12 @@ const (
 )
 
 type box struct{ w, h int }
+
+// clampSize is the size the console uses for a terminal of w×h: at most
+// MaxWidth×MaxHeight, and never negative.
+func clampSize(w, h int) (int, int) {
+	return min(max(w, 0), MaxWidth), min(max(h, 0), MaxHeight)
+}
 
 // layout is where each pane goes for a terminal size.
 type layout struct {

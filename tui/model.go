@@ -60,7 +60,8 @@ type (
 		ui.StatsMsg
 		loop bool
 	}
-	toastExpireMsg struct{ id int }
+	// toastExpireMsg is the toast timer firing at its clock's time.
+	toastExpireMsg struct{ at time.Time }
 	actionDoneMsg  struct {
 		doing, done string
 		err         error
@@ -78,9 +79,9 @@ type (
 )
 
 type toast struct {
-	id    int
 	level ui.Level
 	text  string
+	until time.Time // when it goes
 }
 
 // Model is the console's root: it owns focus, modes, layout, the footer,
@@ -115,8 +116,10 @@ type Model struct {
 	filterErr string
 	prompt    ui.PromptMsg
 	toast     toast
-	width     int
+	width     int // the size drawn at: the terminal's, clamped
 	height    int
+	termW     int // the terminal's size as reported, for messages only
+	termH     int
 	layout    layout
 	lastEntry string
 	lastVer   uint32
@@ -127,6 +130,11 @@ type Model struct {
 		s   string
 	}
 	feedClosed bool
+
+	// toastTimer is set while a toast expiry timer is pending: there is
+	// at most one, however many toasts come (a key held down, or sent by
+	// the thousand over SSH, would otherwise start a timer each).
+	toastTimer bool
 }
 
 // New returns the console's root model for api. It starts nothing until
@@ -188,6 +196,7 @@ func (m *Model) newFilterInput() textinput.Model {
 	in.Prompt = "/"
 	in.PromptStyle = m.c.Styles.Prompt.Style
 	in.Placeholder = "text kind:flag env:production proj:web status:failed sub:name"
+	in.CharLimit = ui.MaxFilterLen
 	return in
 }
 
@@ -229,7 +238,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
+		// The one place a terminal size enters: everything below sees
+		// the clamped size.
+		m.termW, m.termH = msg.Width, msg.Height
+		m.width, m.height = clampSize(msg.Width, msg.Height)
 		m.resize()
 		return nil
 	case startedMsg:
@@ -252,9 +264,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case ui.ToastMsg:
 		return m.showToast(msg.Level, msg.Text)
 	case toastExpireMsg:
-		if msg.id == m.toast.id {
-			m.toast = toast{id: m.toast.id}
+		m.toastTimer = false
+		if m.toast.text == "" {
+			return nil
 		}
+		if rest := m.toast.until.Sub(msg.at); rest > 0 {
+			return m.toastAfter(rest) // a newer toast: wait for its time
+		}
+		m.toast = toast{}
 		return nil
 	case ui.PromptMsg:
 		m.mode, m.prompt = modePrompt, msg
@@ -464,13 +481,23 @@ func (m *Model) closeView() {
 }
 
 func (m *Model) showToast(level ui.Level, text string) tea.Cmd {
-	m.toast = toast{id: m.toast.id + 1, level: level, text: text}
 	d := 4 * time.Second
 	if level == ui.LevelError {
 		d = 8 * time.Second
 	}
-	id := m.toast.id
-	return m.c.Tick(d, func(time.Time) tea.Msg { return toastExpireMsg{id} })
+	m.toast = toast{level: level, text: text, until: m.c.Now().Add(d)}
+	return m.toastAfter(d)
+}
+
+// toastAfter starts the toast timer unless it is already pending; when it
+// fires it starts again for what is left of the toast then shown. A toast
+// that comes after a longer one may so stay up to that one's time.
+func (m *Model) toastAfter(d time.Duration) tea.Cmd {
+	if m.toastTimer {
+		return nil
+	}
+	m.toastTimer = true
+	return m.c.Tick(d, func(at time.Time) tea.Msg { return toastExpireMsg{at} })
 }
 
 // resize recomputes the layout and gives every child its size.

@@ -8,8 +8,10 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/term"
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
+	"github.com/auditrelay/auditrelay/tui/internal/ttyin"
 )
 
 // Run runs the console on the terminal until the user quits or ctx ends.
@@ -25,8 +27,14 @@ func Run(ctx context.Context, api api.API, opts Options) error {
 	defer m.cancel()
 
 	popts := []tea.ProgramOption{tea.WithAltScreen(), tea.WithContext(ctx)}
-	if opts.Input != nil {
-		popts = append(popts, tea.WithInput(opts.Input))
+	// ttyin bounds what Bubble Tea buffers of the input (a paste of
+	// megabytes), as over SSH. Without a terminal on stdin Bubble Tea
+	// opens /dev/tty itself; that is left to it.
+	switch {
+	case opts.Input != nil:
+		popts = append(popts, tea.WithInput(ttyin.Wrap(opts.Input)))
+	case term.IsTerminal(os.Stdin.Fd()):
+		popts = append(popts, tea.WithInput(ttyin.NewFile(os.Stdin)))
 	}
 	if opts.Output != nil {
 		popts = append(popts, tea.WithOutput(opts.Output))

@@ -48,7 +48,7 @@ func (m *Model) View() string {
 }
 
 func (m *Model) tooSmall() string {
-	msg := fmt.Sprintf("terminal too small: need %d×%d, have %d×%d", MinWidth, MinHeight, m.width, m.height)
+	msg := fmt.Sprintf("terminal too small: need %d×%d, have %d×%d", MinWidth, MinHeight, m.termW, m.termH)
 	lines := make([]string, m.height)
 	for i := range lines {
 		lines[i] = strings.Repeat(" ", m.width)

@@ -3,7 +3,10 @@
 //
 // Every session gets its own console (tui.New) with its own Bubble Tea
 // program, lipgloss renderer built from the client's terminal, window size,
-// selection and filters, all on the one shared engine. The console talks to
+// selection and filters, all on the one shared engine. The client decides
+// its terminal's size and what it types, so both are bounded: the console
+// clamps the size it draws at, and the program reads the terminal through
+// ttyin, which bounds pastes and runs of input. The console talks to
 // the engine only through its API (core/engine/api); its live feed never blocks the
 // engine, and a client that stops reading stalls only its own session's
 // renderer, which the server ends after Options.IdleTimeout.

@@ -9,7 +9,8 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/ssh"
-	bm "github.com/charmbracelet/wish/bubbletea"
+
+	"github.com/auditrelay/auditrelay/tui/internal/ttyin"
 )
 
 // Without Unix PTYs the session is used directly, translating line ends as
@@ -38,7 +39,8 @@ func watchWindow(ctx context.Context, t terminal, resize func(w, h int)) {
 func flushTerminal(terminal, time.Duration) {}
 
 func consoleIO(sess ssh.Session, _ terminal) ([]tea.ProgramOption, io.Writer, func(), error) {
-	return bm.MakeOptions(sess), sess, func() {}, nil
+	// ttyin bounds what Bubble Tea buffers of the client's input.
+	return []tea.ProgramOption{tea.WithInput(ttyin.New(sess)), tea.WithOutput(sess)}, sess, func() {}, nil
 }
 
 func rawTerminal(sess ssh.Session, _ terminal) (io.Reader, io.Writer, func()) {

@@ -15,6 +15,8 @@ import (
 	"github.com/charmbracelet/ssh"
 	"github.com/charmbracelet/x/term"
 	"golang.org/x/sys/unix"
+
+	"github.com/auditrelay/auditrelay/tui/internal/ttyin"
 )
 
 // On Unix every session that asks for a terminal gets a real PTY: Bubble
@@ -103,7 +105,9 @@ func consoleIO(_ ssh.Session, t terminal) (opts []tea.ProgramOption, out io.Writ
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	return []tea.ProgramOption{tea.WithInput(tty), tea.WithOutput(tty)}, tty, func() { _ = tty.Close() }, nil
+	// The client decides what comes in: ttyin bounds what Bubble Tea
+	// buffers of it (pastes, long runs of characters).
+	return []tea.ProgramOption{tea.WithInput(ttyin.NewFile(tty)), tea.WithOutput(tty)}, tty, func() { _ = tty.Close() }, nil
 }
 
 // openTTY opens the session's PTY again (without making it a controlling

@@ -5,6 +5,10 @@ package uitest
 
 import (
 	"context"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +115,66 @@ func Key(name string) tea.KeyMsg {
 		return tea.KeyMsg{Type: t}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(name)}
+}
+
+// HeapWatch measures how much the Go heap grows while it runs: the peak of
+// the heap's objects (live and not yet collected), sampled, and the memory
+// the heap holds from the system, which never shrinks, so no peak above
+// the earlier ones escapes it. Both are over a baseline taken after a
+// collection. While it runs the collector runs more often (GOGC 25), so
+// that the peak is mostly memory held rather than garbage not collected
+// yet.
+type HeapWatch struct {
+	base, sys0 uint64
+	gcPercent  int
+	peak       atomic.Uint64
+	stop, done chan struct{}
+}
+
+// WatchHeap starts measuring.
+func WatchHeap() *HeapWatch {
+	w := &HeapWatch{gcPercent: debug.SetGCPercent(25), stop: make(chan struct{}), done: make(chan struct{})}
+	runtime.GC()
+	w.base, w.sys0 = heapObjects(), heapSys()
+	w.peak.Store(w.base)
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+				if n := heapObjects(); n > w.peak.Load() {
+					w.peak.Store(n)
+				}
+			}
+		}
+	}()
+	return w
+}
+
+// Stop ends the measure and returns the growth of the peak and of the
+// heap's system memory, in bytes.
+func (w *HeapWatch) Stop() (peak, sys uint64) {
+	close(w.stop)
+	<-w.done
+	debug.SetGCPercent(w.gcPercent)
+	if n := heapObjects(); n > w.peak.Load() {
+		w.peak.Store(n)
+	}
+	return w.peak.Load() - w.base, max(heapSys(), w.sys0) - w.sys0
+}
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func heapSys() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapSys
 }

@@ -52,6 +52,7 @@ type Model struct {
 	loaded   bool
 	err      error
 	tag      int
+	waiting  bool // a fetch timer is pending
 
 	cursorID      string
 	scroll        ui.Scroll
@@ -146,6 +147,18 @@ func (m *Model) schedule() tea.Cmd {
 func (m *Model) refetch() tea.Cmd {
 	m.tag++
 	m.err = nil
+	return m.debounce()
+}
+
+// debounce starts the fetch timer unless one is pending. A scope that
+// changes again before it fires starts it again then, so there is one
+// timer however fast the scope changes (a key held down, or thousands
+// sent at once over SSH), and the fetch waits until it rests.
+func (m *Model) debounce() tea.Cmd {
+	if m.waiting {
+		return nil
+	}
+	m.waiting = true
 	tag := m.tag
 	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return fetchTick{tag} })
 }
@@ -171,8 +184,9 @@ func (m *Model) Selection() ui.Selection {
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchTick:
+		m.waiting = false
 		if msg.tag != m.tag {
-			return nil
+			return m.debounce()
 		}
 		q := api.DeliveryQuery{Subscription: m.scope.Subscription, EntryID: m.scope.EntryID, Limit: Max}
 		if q.Subscription != "" {

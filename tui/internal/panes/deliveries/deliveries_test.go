@@ -220,3 +220,29 @@ func TestSameEntryNewStatesFetchDetails(t *testing.T) {
 		t.Fatal("no fetch scheduled")
 	}
 }
+
+// TestOneFetchTimerHoweverFastTheScopeChanges: thousands of scope changes
+// (keys held down, or sent at once over SSH) start one timer, and the list
+// fetched once they rest is the last scope's.
+func TestOneFetchTimerHoweverFastTheScopeChanges(t *testing.T) {
+	m, _ := setup(t)
+	timers := 0
+	var first tea.Cmd
+	for i := range 10_000 {
+		sub := fakeapi.SubSlack
+		if i%2 == 1 {
+			sub = fakeapi.SubDatadog
+		}
+		if cmd := m.SetSubscription(sub); cmd != nil {
+			timers++
+			first = cmd
+		}
+	}
+	if timers != 1 {
+		t.Fatalf("%d timers for 10,000 scope changes; want 1", timers)
+	}
+	settle(m, first)
+	if len(m.Rows()) == 0 || m.Rows()[0].Subscription != fakeapi.SubDatadog {
+		t.Fatalf("rows %+v; want the deliveries of %s, the scope now", m.Rows(), fakeapi.SubDatadog)
+	}
+}

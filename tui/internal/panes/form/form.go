@@ -195,7 +195,7 @@ func (m *Model) load(f api.Form) {
 				fd.input.Placeholder = "not set"
 			}
 		default:
-			fd.input.SetValue(d.Value)
+			ui.SetText(&fd.input, d.Value, ui.MaxFieldLen)
 			fd.initial = d.Value
 			fd.input.Placeholder = d.Placeholder
 		}
@@ -251,7 +251,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 				f.revealed = true
 				f.input.EchoMode = textinput.EchoNormal
 				if f.input.Value() == "" {
-					f.input.SetValue(msg.value)
+					ui.SetText(&f.input, msg.value, ui.MaxFieldLen)
 					f.initial = msg.value
 				}
 			}

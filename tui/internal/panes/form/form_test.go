@@ -205,3 +205,41 @@ func TestCancelAsksWhenDirty(t *testing.T) {
 		t.Fatalf("esc on a dirty form: %v", out)
 	}
 }
+
+// TestFieldsTakeAtMostMaxFieldLen: a megabyte pasted into a field stops at
+// ui.MaxFieldLen characters, while a value already longer than that opens
+// whole and unchanged.
+func TestFieldsTakeAtMostMaxFieldLen(t *testing.T) {
+	m, api := setup(t, keys.Operator, fakeapi.SubSlack)
+	long := strings.Repeat("c", ui.MaxFieldLen+100)
+	if err := api.SaveForm(t.Context(), "tester", fakeapi.SubSlack, map[string]any{"channel": long}); err != nil {
+		t.Fatal(err)
+	}
+	run(m, m.Open(fakeapi.SubSlack))
+	press(m, "tab") // channel
+	if f := m.fields[m.cursor]; f.def.Key != "channel" || f.input.Value() != long || m.Dirty() != 0 {
+		t.Fatalf("field %s holds %d characters (dirty %d); want the stored %d", f.def.Key, len(f.input.Value()), m.Dirty(), len(long))
+	}
+	typeText(m, "x")
+	if n := len(m.fields[m.cursor].input.Value()); n != len(long) {
+		t.Errorf("a value at its limit grew to %d", n)
+	}
+	press(m, "ctrl+u")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("p", 1<<20)), Paste: true})
+	if n := len([]rune(m.fields[m.cursor].input.Value())); n != len(long) {
+		t.Errorf("a 1 MiB paste left %d characters; want the field's limit %d", n, len(long))
+	}
+	// A field that opened within the limit keeps to MaxFieldLen.
+	run(m, m.Open(fakeapi.SubDatadog))
+	for i := range m.fields {
+		if m.fields[i].kind == kindText && !m.fields[i].readOnly() {
+			m.cursor = i
+			m.focus()
+			break
+		}
+	}
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(strings.Repeat("p", 1<<20)), Paste: true})
+	if n := len([]rune(m.fields[m.cursor].input.Value())); n > ui.MaxFieldLen {
+		t.Errorf("a 1 MiB paste left %d characters; want at most %d", n, ui.MaxFieldLen)
+	}
+}

@@ -36,6 +36,7 @@ type Model struct {
 	detail  *api.EntryDetail
 	err     error
 	tag     int
+	waiting bool // a fetch timer is pending
 
 	cursor, offset int
 	width, height  int
@@ -69,6 +70,18 @@ func (m *Model) SetEntry(e *api.EntryView, version uint32) tea.Cmd {
 	m.detail, m.err = nil, nil
 	m.cursor, m.offset = 0, 0
 	m.tag++
+	return m.debounce()
+}
+
+// debounce starts the fetch timer unless one is pending. A selection that
+// moves on before it fires starts it again then, so there is one timer
+// however fast the selection moves (a key held down, or thousands sent at
+// once over SSH), and the fetch waits until it rests.
+func (m *Model) debounce() tea.Cmd {
+	if m.waiting {
+		return nil
+	}
+	m.waiting = true
 	tag := m.tag
 	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return fetchTick{tag} })
 }
@@ -93,7 +106,11 @@ func (m *Model) Selection() ui.Selection {
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case fetchTick:
-		if msg.tag != m.tag || m.entry == nil {
+		m.waiting = false
+		if msg.tag != m.tag {
+			return m.debounce()
+		}
+		if m.entry == nil {
 			return nil
 		}
 		id, tag := m.entry.ID, m.tag

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
@@ -51,17 +53,52 @@ func TestSummariesAtOnceExplanationAfterDebounce(t *testing.T) {
 	}
 }
 
+// TestStaleFetchIsIgnored: a selection that moved on before the debounce
+// fired fetches nothing for the entry it left; the one pending timer
+// starts again and then fetches the entry selected now.
 func TestStaleFetchIsIgnored(t *testing.T) {
 	m, fake := setup(t)
 	first := m.SetEntry(demoEntry(t, fake, "e0028"), 0)
-	m.SetEntry(demoEntry(t, fake, "e0029"), 0) // moved on before the tick
+	if cmd := m.SetEntry(demoEntry(t, fake, "e0029"), 0); cmd != nil { // moved on before the tick
+		t.Fatal("a second timer was started while one is pending")
+	}
+	var again tea.Cmd
 	for _, msg := range uitest.Exec(first, time.Second) {
-		if cmd := m.Update(msg); cmd != nil {
-			t.Fatalf("a stale tick (%T) must not fetch", msg)
-		}
+		again = m.Update(msg)
 	}
 	if m.detail != nil {
 		t.Fatal("no detail should be loaded")
+	}
+	msgs := uitest.Exec(again, time.Second)
+	if _, ok := uitest.Find[fetchTick](msgs); !ok || len(msgs) != 1 {
+		t.Fatalf("the stale tick must only start the timer again, got %v", msgs)
+	}
+	for _, msg := range uitest.Exec(m.Update(msgs[0]), time.Second) {
+		m.Update(msg)
+	}
+	if m.detail == nil || m.detail.ID != "e0029" {
+		t.Fatalf("detail %+v; want e0029's, the entry selected now", m.detail)
+	}
+}
+
+// TestOneFetchTimerHoweverFastTheSelectionMoves: thousands of selection
+// changes (keys held down, or sent at once over SSH) start one timer, not
+// one each.
+func TestOneFetchTimerHoweverFastTheSelectionMoves(t *testing.T) {
+	m, api := setup(t)
+	a, b := demoEntry(t, api, "e0028"), demoEntry(t, api, "e0029")
+	timers := 0
+	for i := range 10_000 {
+		e := a
+		if i%2 == 1 {
+			e = b
+		}
+		if m.SetEntry(e, 0) != nil {
+			timers++
+		}
+	}
+	if timers != 1 {
+		t.Fatalf("%d timers started for 10,000 selection changes; want 1", timers)
 	}
 }
 

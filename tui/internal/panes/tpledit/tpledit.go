@@ -30,13 +30,38 @@ type buffer struct {
 
 func (b *buffer) dirty() bool { return b.ta.Value() != b.info.Source }
 
+// limit is the most characters the buffer takes: ui.MaxTemplateLen, or
+// the template as loaded when it is longer.
+func (b *buffer) limit() int {
+	return max(ui.MaxTemplateLen, utf8.RuneCountInString(b.info.Source))
+}
+
+// fit cuts typed or pasted runes to what room characters allow, counting
+// a tab as the four spaces the editor turns it into.
+func fit(rs []rune, room int) []rune {
+	n := 0
+	for i, r := range rs {
+		w := 1
+		if r == '\t' {
+			w = 4
+		}
+		if n+w > room {
+			return rs[:i]
+		}
+		n += w
+	}
+	return rs
+}
+
 type loadedMsg struct {
 	sub  string
 	tpls []api.TemplateInfo
 	err  error
 }
 
-type previewTick struct{ gen int }
+// previewTick is the preview timer firing; it carries the counts it was
+// started at.
+type previewTick struct{ gen, typed int }
 
 type previewMsg struct {
 	gen     int
@@ -64,7 +89,9 @@ type Model struct {
 	err      error
 	readOnly string
 
-	gen       int // bumps on every edit; previews carry the gen they rendered
+	gen       int  // bumps on every edit; previews carry the gen they rendered
+	typed     int  // bumps on every edit typed; the preview timer waits for it to rest
+	waiting   bool // a preview timer is pending
 	shownGen  int
 	preview   *api.Preview
 	previewOf string // template key of the preview
@@ -85,7 +112,8 @@ func New(c *ui.Common) *Model {
 
 // Open loads sub's templates; previews render entryID ("" = a sample).
 func (m *Model) Open(sub, entryID string) tea.Cmd {
-	*m = Model{c: m.c, sub: sub, entryID: entryID, opened: m.c.Now(), pvp: m.pvp, width: m.width, height: m.height}
+	// A preview timer still pending stays the one timer.
+	*m = Model{c: m.c, sub: sub, entryID: entryID, opened: m.c.Now(), pvp: m.pvp, width: m.width, height: m.height, waiting: m.waiting}
 	if !m.c.Operator() {
 		m.readOnly = "viewer role cannot edit"
 	}
@@ -188,8 +216,12 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.load(msg.tpls)
 		return m.previewNow()
 	case previewTick:
-		if msg.gen != m.gen {
-			return nil // more typing since; a later tick will render
+		m.waiting = false
+		switch {
+		case msg.typed != m.typed:
+			return m.debounce() // more typing since: wait for it to rest
+		case msg.gen != m.gen:
+			return nil // a preview of what changed since is under way
 		}
 		return m.previewNow()
 	case previewMsg:
@@ -279,9 +311,22 @@ func (m *Model) previewNow() tea.Cmd {
 
 func (m *Model) edited() tea.Cmd {
 	m.gen++
+	m.typed++
 	m.status = ""
-	gen := m.gen
-	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return previewTick{gen} })
+	return m.debounce()
+}
+
+// debounce starts the preview timer unless one is pending. Typing that
+// goes on past it starts it again then, so there is one timer however fast
+// keys come (a paste typed out, or thousands of keys sent at once over
+// SSH), and the preview waits until typing rests.
+func (m *Model) debounce() tea.Cmd {
+	if m.waiting {
+		return nil
+	}
+	m.waiting = true
+	gen, typed := m.gen, m.typed
+	return m.c.Tick(Debounce, func(time.Time) tea.Msg { return previewTick{gen, typed} })
 }
 
 // navKeys may reach a read-only editor: they move, never change.
@@ -347,12 +392,23 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return ui.Toast(ui.LevelError, why)
 	}
 	before := b.ta.Value()
+	var full tea.Cmd
+	if msg.Type == tea.KeyRunes || msg.Type == tea.KeySpace {
+		if kept := fit(msg.Runes, b.limit()-utf8.RuneCountInString(before)); len(kept) < len(msg.Runes) {
+			full = ui.Toast(ui.LevelError, fmt.Sprintf("the %s template is at its limit of %s characters; %s not inserted",
+				b.info.Key, ui.Count(b.limit()), ui.Count(len(msg.Runes)-len(kept))))
+			if len(kept) == 0 {
+				return full
+			}
+			msg.Runes = kept
+		}
+	}
 	var cmd tea.Cmd
 	b.ta, cmd = b.ta.Update(msg)
 	if b.ta.Value() != before {
-		return tea.Batch(cmd, m.edited())
+		return tea.Batch(cmd, m.edited(), full)
 	}
-	return cmd
+	return tea.Batch(cmd, full)
 }
 
 func (m *Model) save() tea.Cmd {

@@ -1,6 +1,7 @@
 package tpledit
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +195,65 @@ func TestPreviewCutsLargeBodies(t *testing.T) {
 	}
 	if small := "{}"; previewBody(small) != small {
 		t.Fatal("a small body was changed")
+	}
+}
+
+// TestTemplateTakesAtMostMaxTemplateLen: what is pasted or typed past
+// ui.MaxTemplateLen characters (characters of no width included) is
+// refused with a toast; a template already longer opens whole.
+func TestTemplateTakesAtMostMaxTemplateLen(t *testing.T) {
+	m, fake := setup(t, keys.Operator, 120)
+	paste := func(s string) []tea.Msg {
+		return run(m, m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s), Paste: true}))
+	}
+	count := func() int {
+		_, src, _ := m.Current()
+		return utf8.RuneCountInString(src)
+	}
+	before := count()
+	out := paste(strings.Repeat("x", ui.MaxTemplateLen))
+	if n := count(); n != ui.MaxTemplateLen {
+		t.Fatalf("the template holds %d characters; want %d", n, ui.MaxTemplateLen)
+	}
+	if want := fmt.Sprintf("template is at its limit of 65,536 characters; %d not inserted", before); !strings.Contains(toasts(out), want) {
+		t.Errorf("a paste cut at the limit: toasts %q, want %q", toasts(out), want)
+	}
+	for _, s := range []string{"y", "\u200b\u200b\u200b", "\t"} {
+		out := paste(s)
+		if !strings.Contains(toasts(out), "template is at its limit of 65,536 characters") {
+			t.Errorf("%q past the limit: toasts %q", s, toasts(out))
+		}
+		if n := count(); n != ui.MaxTemplateLen {
+			t.Fatalf("after %q the template holds %d characters", s, n)
+		}
+	}
+
+	long := strings.Repeat("z", ui.MaxTemplateLen+10)
+	ts, _ := fake.Templates(fakeapi.SubSlack)
+	if _, err := fake.SaveTemplate(t.Context(), "bob", fakeapi.SubSlack, "flag", long, ts[0].Hash); err != nil {
+		t.Fatal(err)
+	}
+	run(m, m.Open(fakeapi.SubSlack, "e0028"))
+	if info, src, _ := m.Current(); info.Key != "flag" || src != long || m.Dirty() != 0 {
+		t.Fatalf("%s template opened with %d characters (dirty %d); want the stored %d", info.Key, len(src), m.Dirty(), len(long))
+	}
+}
+
+// TestOnePreviewTimerHoweverFastKeysCome: thousands of keys typed start
+// one preview timer, and the preview follows once typing rests.
+func TestOnePreviewTimerHoweverFastKeysCome(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	timers := 0
+	m.c.After = func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd {
+		timers++
+		return uitest.After(d, fn)
+	}
+	cmd := typeText(m, strings.Repeat("k", 1000))
+	if timers != 1 {
+		t.Fatalf("%d timers for 1,000 keys; want 1", timers)
+	}
+	run(m, cmd)
+	if p := m.Preview(); p == nil || !strings.Contains(p.Request.Body, "kkkkk") {
+		t.Fatalf("the preview did not follow the typing")
 	}
 }
