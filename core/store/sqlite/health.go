@@ -1,0 +1,87 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	msqlite "modernc.org/sqlite"
+)
+
+// probePad is the size of the row the write probe inserts and deletes:
+// about what a large entry with its deliveries needs, so that a store
+// with no room for one more entry fails the probe too.
+const probePad = 16 << 10
+
+// ProbeWrite commits a write that leaves nothing behind: in one
+// transaction it inserts a row of probePad bytes and deletes it. It fails
+// while the database cannot commit (disk full, read-only, another process
+// holding the write lock until ctx ends); see store.Store.
+func (s *Store) ProbeWrite(ctx context.Context) error {
+	_, err := do(ctx, s, outsideTx, func(w *wtx) (struct{}, error) {
+		return struct{}{}, w.probe(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("write probe: %w", explain(s.path, err))
+	}
+	return nil
+}
+
+func (w *wtx) probe(ctx context.Context) error {
+	w.rolledBack.Store(false)
+	// Only BEGIN waits for another process's lock; it gives up when ctx
+	// ends. Once it holds the lock, the rest is short.
+	if _, err := w.s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	fail := func(err error) error {
+		w.rollback()
+		return err
+	}
+	res, err := w.exec(`INSERT INTO write_probe (instance, probed_ms, pad) VALUES (?, ?, zeroblob(?))`,
+		w.s.instance, encodeTime(w.s.now()), probePad)
+	if err != nil {
+		return fail(err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := w.exec(`DELETE FROM write_probe WHERE id = ?`, id); err != nil {
+		return fail(err)
+	}
+	if err := w.raw("COMMIT"); err != nil {
+		return fail(fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// SQLite's primary result codes that say something about the file or its
+// directory rather than about the SQL.
+const (
+	codeIOErr    = 10
+	codeFull     = 13
+	codeCantOpen = 14
+	codeReadOnly = 8
+)
+
+// explain adds what is wrong with the database's directory to err when
+// SQLite's own message does not say it ("unable to open database file",
+// "database or disk is full"): a read-only directory or file system, or
+// no space left on it.
+func explain(path string, err error) error {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff {
+	case codeIOErr, codeFull, codeCantOpen, codeReadOnly:
+	default:
+		return err
+	}
+	if why := diagnose(path, filepath.Dir(path)); why != "" {
+		return fmt.Errorf("%s: %w", why, err)
+	}
+	return err
+}
