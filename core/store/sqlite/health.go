@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	msqlite "modernc.org/sqlite"
 )
@@ -14,16 +15,35 @@ import (
 // with no room for one more entry fails the probe too.
 const probePad = 16 << 10
 
-// ProbeWrite commits a write that leaves nothing behind: in one
-// transaction it inserts a row of probePad bytes and deletes it. It fails
-// while the database cannot commit (disk full, read-only, another process
-// holding the write lock until ctx ends); see store.Store.
+// failureMemoryDefault is how long a failed write keeps ProbeWrite failing
+// when no write committed since; see ProbeWrite.
+const failureMemoryDefault = 10 * time.Second
+
+// writeFailure is a write group that failed for the store's sake.
+type writeFailure struct {
+	at  time.Time
+	err error
+}
+
+// ProbeWrite tells whether the store can commit: it commits a write that
+// leaves nothing behind (in one transaction it inserts a row of probePad
+// bytes and deletes it), and it also fails while the last real write
+// failed for the store's sake less than failureMemory ago with none
+// committed since. The probe alone is not enough on a full disk: a small
+// write can fit in space a failed larger one left allocated in the
+// write-ahead log, and readiness would flap while every webhook fails.
+// See store.Store.
 func (s *Store) ProbeWrite(ctx context.Context) error {
 	_, err := do(ctx, s, outsideTx, func(w *wtx) (struct{}, error) {
 		return struct{}{}, w.probe(ctx)
 	})
 	if err != nil {
 		return fmt.Errorf("write probe: %w", explain(s.path, err))
+	}
+	if f := s.lastFailure.Load(); f != nil && f.at.UnixNano() > s.lastCommit.Load() {
+		if ago := time.Since(f.at); ago < s.failureMemory {
+			return fmt.Errorf("the last write failed %s ago and none committed since: %w", ago.Round(time.Millisecond), explain(s.path, f.err))
+		}
 	}
 	return nil
 }
@@ -54,6 +74,9 @@ func (w *wtx) probe(ctx context.Context) error {
 	if err := w.raw("COMMIT"); err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
+	// Like any commit, the probe's frames must be checkpointed, or an idle
+	// relay's log would grow by a probe's pages at every /readyz.
+	w.s.kickCheckpointer()
 	return nil
 }
 

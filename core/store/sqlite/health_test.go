@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -110,12 +111,17 @@ func TestProbeWriteFullStore(t *testing.T) {
 		}
 	}
 
-	setMaxPageCount(t, s, 1<<30)
-	if err := s.ProbeWrite(ctx); err != nil {
-		t.Fatalf("ProbeWrite once the store can grow again: %v", err)
+	// Until a real write commits (or failureMemory passes), the failures
+	// count even if a probe fits.
+	if err := s.ProbeWrite(ctx); err == nil {
+		t.Fatal("ProbeWrite passed right after writes failed for a full store")
 	}
+	setMaxPageCount(t, s, 1<<30)
 	if res, err := s.Ingest(ctx, []store.NewEntry{bigEntry("b0")}, nil); err != nil || res[0].Duplicate {
 		t.Fatalf("ingest after recovery = %+v, %v; want a new entry", res, err)
+	}
+	if err := s.ProbeWrite(ctx); err != nil {
+		t.Fatalf("ProbeWrite once the store can grow again: %v", err)
 	}
 	if strings.Contains(logs.String(), "cannot rollback") {
 		t.Errorf("the log holds a spurious rollback error:\n%s", logs)
@@ -162,5 +168,25 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	}
 	if res[0].Duplicate {
 		t.Fatal("the ingest that gave up was committed later, behind its caller's back")
+	}
+}
+
+// TestProbesKeepWALBounded: an idle relay whose /readyz probes the store
+// keeps its write-ahead log within its bound, as commits do.
+func TestProbesKeepWALBounded(t *testing.T) {
+	const n, maxFrames = 500, 128
+	s := openTest(t, Options{WALMaxFrames: maxFrames})
+	for i := range n {
+		if err := s.ProbeWrite(context.Background()); err != nil {
+			t.Fatalf("ProbeWrite %d: %v", i, err)
+		}
+	}
+	fi, err := os.Stat(s.path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each probe writes several pages: unbounded, n probes leave ~n*7.
+	if limit := int64(4 * maxFrames * 4096); fi.Size() > limit {
+		t.Fatalf("-wal is %d bytes after %d probes, want at most %d (WALMaxFrames %d)", fi.Size(), n, limit, maxFrames)
 	}
 }

@@ -87,6 +87,12 @@ type Store struct {
 	rdb   *sql.DB
 	// rolledBack is set by wconn's rollback hook; see wtx.
 	rolledBack *atomic.Bool
+	// The outcome of real writes, for ProbeWrite: when a group with
+	// changes last committed (unix ns), and the last failure of a group
+	// for the store's sake (not a request's own error).
+	lastCommit    atomic.Int64
+	lastFailure   atomic.Pointer[writeFailure]
+	failureMemory time.Duration
 
 	reqs    chan *request
 	closing chan struct{} // closed by Close: stop accepting, drain, exit
@@ -150,8 +156,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		ckptDone: make(chan struct{}),
 		hub:      store.NewHub(),
 
-		rolledBack:   new(atomic.Bool),
-		reclaimAfter: reclaimAfterDefault,
+		rolledBack:    new(atomic.Bool),
+		failureMemory: failureMemoryDefault,
+		reclaimAfter:  reclaimAfterDefault,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))

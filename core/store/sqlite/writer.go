@@ -356,6 +356,9 @@ func (s *Store) tryGroup(w *wtx, live []*request, savepoints bool) bool {
 	}
 	s.commits.Add(1)
 	s.kickCheckpointer()
+	if slices.ContainsFunc(changes, func(c []store.Change) bool { return len(c) > 0 }) {
+		s.lastCommit.Store(time.Now().UnixNano())
+	}
 	s.publish(mergeChanges(s.instance, changes))
 	for i, r := range live {
 		s.answer(r, resps[i])
@@ -373,6 +376,7 @@ func (s *Store) failAll(live []*request, err error) {
 // than of one request, and logs it once for the group.
 func (s *Store) failGroup(live []*request, err error) {
 	s.log.Error("store write group failed", "requests", len(live), "err", err)
+	s.lastFailure.Store(&writeFailure{at: time.Now(), err: err})
 	s.failAll(live, err)
 }
 
@@ -380,6 +384,7 @@ func (s *Store) failGroup(live []*request, err error) {
 func (s *Store) abort(w *wtx, fail func(error), err error) {
 	w.rollback()
 	s.log.Error("store write group failed", "err", err)
+	s.lastFailure.Store(&writeFailure{at: time.Now(), err: err})
 	fail(err)
 }
 
