@@ -37,7 +37,9 @@
 // and the like SQLite may roll the whole transaction back by itself; a
 // rollback hook on the writer's connection tells the writer, which then
 // fails the group without a second ROLLBACK. ProbeWrite (for /readyz)
-// inserts and deletes a 16 KiB row in one transaction; errors that concern
+// inserts and deletes a 16 KiB row in one transaction, and keeps failing
+// for up to 10 s after a write group failed unless a write commits since
+// (a probe can fit where a failed write left room). Errors that concern
 // the file (cannot open, read-only, full, I/O) are completed with what is
 // wrong with its directory: a read-only file system, no write permission,
 // no space left.
