@@ -174,7 +174,7 @@ func TestLockedByAnotherProcess(t *testing.T) {
 // TestProbesKeepWALBounded: an idle relay whose /readyz probes the store
 // keeps its write-ahead log within its bound, as commits do.
 func TestProbesKeepWALBounded(t *testing.T) {
-	const n, maxFrames = 500, 128
+	const n, maxFrames = 1500, 128
 	s := openTest(t, Options{WALMaxFrames: maxFrames})
 	for i := range n {
 		if err := s.ProbeWrite(context.Background()); err != nil {
@@ -185,8 +185,12 @@ func TestProbesKeepWALBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each probe writes several pages: unbounded, n probes leave ~n*7.
-	if limit := int64(4 * maxFrames * 4096); fi.Size() > limit {
+	// Each probe writes at least 5 pages (about 7): unbounded, the log
+	// holds them all. Bounded, it starts over past maxFrames, give or take
+	// the probes made while the checkpointer catches up (many, on a busy
+	// machine).
+	if limit := int64(n * 5 * 4096 / 4); fi.Size() > limit {
 		t.Fatalf("-wal is %d bytes after %d probes, want at most %d (WALMaxFrames %d)", fi.Size(), n, limit, maxFrames)
 	}
+	t.Logf("-wal is %d bytes after %d probes", fi.Size(), n)
 }
