@@ -80,15 +80,28 @@ func adminHandler(api *engine.Engine, token string) http.Handler {
 		writeAdmin(w, out, err)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+		if !bearerOK(r.Header.Get("Authorization"), token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="auditrelay admin"`)
-			http.Error(w, `{"error":"missing or wrong admin token"}`, http.StatusUnauthorized)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"missing or wrong admin token: send Authorization: Bearer <token>"}`+"\n")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// bearerOK reports whether an Authorization header is "Bearer <token>"
+// (the scheme in any case, RFC 9110) with exactly the admin token, compared
+// in constant time. A bare token, another scheme or an empty configured
+// token never pass.
+func bearerOK(header, token string) bool {
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
 type ingestResult struct {

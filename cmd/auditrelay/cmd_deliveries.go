@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -218,7 +219,7 @@ func (a *app) deliveriesAPI(cmd *cobra.Command) (deliveriesAPI, func(), error) {
 		return nil, nil, failure(fmt.Errorf("no running instance answered and %s holds no database", cfg.DataDir))
 	}
 	cfg.Admin.Listen = ""
-	rt, err := openRuntime(cmd.Context(), cfg, newLogger(cfg, io.Discard), runtimeOptions{NoListeners: true})
+	rt, err := openRuntime(cmd.Context(), cfg, slog.New(slog.DiscardHandler), runtimeOptions{NoListeners: true})
 	if err != nil {
 		return nil, nil, failure(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -94,7 +95,7 @@ func (a *app) replayTarget(cmd *cobra.Command) (source.Ingester, func(), error) 
 	}
 	fmt.Fprintf(a.stderr, "no running instance answered; storing into %s\n", filepath.Join(cfg.DataDir, "auditrelay.db"))
 	cfg.Admin.Listen = ""
-	rt, err := openRuntime(cmd.Context(), cfg, newLogger(cfg, io.Discard), runtimeOptions{NoListeners: true})
+	rt, err := openRuntime(cmd.Context(), cfg, slog.New(slog.DiscardHandler), runtimeOptions{NoListeners: true})
 	if err != nil {
 		return nil, nil, failure(err)
 	}

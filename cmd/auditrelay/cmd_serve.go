@@ -21,7 +21,8 @@ deliveries finish (or records them as due again) and closes the store.`,
 			if err != nil {
 				return err
 			}
-			log := newLogger(cfg, a.stderr)
+			log, flushLog := newLogger(cfg, a.stderr)
+			defer flushLog()
 			rt, err := openRuntime(cmd.Context(), cfg, log, runtimeOptions{})
 			if err != nil {
 				return failure(err)

@@ -60,7 +60,8 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 		defer f.Close()
 		logw = f
 	}
-	log := newLogger(cfg, logw)
+	log, flushLog := newLogger(cfg, logw)
+	defer flushLog()
 	var opts runtimeOptions
 	var gen *generatorSource
 	if rig != nil {

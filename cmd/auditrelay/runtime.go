@@ -19,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/lograte"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/auditrelay/auditrelay/core/store"
@@ -52,7 +53,10 @@ type relay struct {
 // runtimeOptions are what callers add to the configuration.
 type runtimeOptions struct {
 	// NoListeners skips the public and admin HTTP listeners (the console
-	// of a demo that a test drives, bench's own wiring).
+	// of a demo that a test drives, the CLI working on the data directory
+	// of a stopped instance). Such a runtime also leaves the data
+	// directory's lock alone: the lock is for the one process that
+	// listens and runs the engine there.
 	NoListeners bool
 	// Sources are extra engine sources (the demo generator).
 	Sources []engine.Source
@@ -71,6 +75,15 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 	}()
 	rt.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	if !o.NoListeners {
+		// First, before the store: a second instance on the same data
+		// directory stops here, and a read-only or full one is named.
+		release, err := lockDataDir(cfg.DataDir, cfg.Instance)
+		if err != nil {
+			return nil, err
+		}
+		rt.closers = append(rt.closers, release)
+	}
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -120,12 +133,13 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 	}
 	if cfg.Webhook.Enabled {
 		rt.receiver = source.NewReceiver(source.ReceiverConfig{
-			Path:        cfg.Webhook.Path,
-			Secret:      []byte(cfg.Webhook.Secret.Value),
-			MaxBody:     cfg.Webhook.MaxBody,
-			MaxEntries:  cfg.Webhook.MaxEntries,
-			MaxInFlight: cfg.Webhook.MaxInFlight,
-			Logger:      log.With("source", "webhook"),
+			Path:         cfg.Webhook.Path,
+			Secret:       []byte(cfg.Webhook.Secret.Value),
+			MaxBody:      cfg.Webhook.MaxBody,
+			MaxEntries:   cfg.Webhook.MaxEntries,
+			MaxInFlight:  cfg.Webhook.MaxInFlight,
+			StoreTimeout: cfg.Webhook.StoreTimeout,
+			Logger:       log.With("source", "webhook"),
 		}, eng)
 		registerReceiverMetrics(rt.reg, cfg.Instance, rt.receiver)
 	}
@@ -185,7 +199,7 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 		path := strings.TrimPrefix(cfg.Store, "sqlite:")
 		if path == "" {
 			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-				return nil, fmt.Errorf("data directory: %w", err)
+				return nil, dataDirError(cfg.DataDir, err)
 			}
 			path = filepath.Join(cfg.DataDir, "auditrelay.db")
 		}
@@ -237,10 +251,8 @@ func (rt *relay) listen() error {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := rt.st.Ping(ctx); err != nil {
-			http.Error(w, "store unavailable: "+err.Error(), http.StatusServiceUnavailable)
+		if err := rt.ready(r.Context()); err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		io.WriteString(w, "ready\n")
@@ -280,6 +292,32 @@ func (rt *relay) listen() error {
 	return nil
 }
 
+// readyTimeout bounds /readyz: a store that cannot answer or commit within
+// it is not ready.
+const readyTimeout = 2 * time.Second
+
+// ready reports whether the store answers and can commit: /readyz. A
+// store that cannot write (disk full, read-only, locked by another
+// process) fails the probe write, and passes again once it can.
+func (rt *relay) ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
+	if err := rt.st.Ping(ctx); err != nil {
+		return fmt.Errorf("store unavailable: %w", err)
+	}
+	if err := rt.st.ProbeWrite(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("store cannot commit: no write committed within %s (locked by another process, or not answering)", readyTimeout)
+		}
+		return fmt.Errorf("store cannot commit: %w", err)
+	}
+	return nil
+}
+
+// minGeneratedToken is the length of generated admin tokens (hex of 32
+// random bytes); a token file holding less is replaced.
+const minGeneratedToken = 64
+
 // adminToken is admin.token when configured, else a token generated once
 // and kept in the data directory (mode 0600) for the local CLI.
 func adminToken(cfg config.Config) (string, error) {
@@ -287,10 +325,10 @@ func adminToken(cfg config.Config) (string, error) {
 		return cfg.Admin.Token.Value, nil
 	}
 	path := filepath.Join(cfg.DataDir, "admin.token")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minGeneratedToken {
 		return strings.TrimSpace(string(b)), nil
 	}
-	buf := make([]byte, 24)
+	buf := make([]byte, minGeneratedToken/2)
 	if _, err := rand.Read(buf); err != nil {
 		return "", err
 	}
@@ -328,6 +366,11 @@ func (rt *relay) run(ctx context.Context) error {
 	}
 	serve(rt.public, rt.publicLn, "http")
 	serve(rt.admin, rt.adminLn, "admin")
+	// A full or read-only store lets the relay start (it recovers by itself
+	// once it can write) but says so now rather than at the first webhook.
+	if err := rt.ready(ctx); err != nil {
+		rt.log.Warn("not ready: webhooks are answered 503 and /readyz fails until the store can commit", "err", err)
+	}
 
 	engCtx, stopEngine := context.WithCancel(ctx)
 	defer stopEngine()
@@ -388,13 +431,21 @@ func (s *pollerSource) Status() engine.SourceStatus {
 	return out
 }
 
-// newLogger builds the structured logger the config asks for.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// newLogger builds the structured logger the config asks for, with
+// repeated warnings and errors counted rather than written (log.repeat_window).
+// The caller calls flush once it no longer logs: it writes the counts still
+// pending.
+func newLogger(cfg config.Config, w io.Writer) (log *slog.Logger, flush func()) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	if cfg.Log.RepeatWindow <= 0 {
+		return slog.New(h), func() {}
+	}
+	lr := lograte.New(h, lograte.Options{Window: cfg.Log.RepeatWindow})
+	return slog.New(lr), lr.Close
 }

@@ -25,6 +25,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AUDITRELAY_TEST_MAIN") == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	if path := os.Getenv(holdLockEnv); path != "" {
+		os.Exit(holdSQLiteLock(path))
+	}
 	os.Exit(m.Run())
 }
 

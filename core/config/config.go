@@ -40,6 +40,10 @@ type Config struct {
 type Log struct {
 	Level  string // debug, info, warn, error
 	Format string // text or json
+	// RepeatWindow: warnings and errors identical to one logged less than
+	// this long ago are counted instead of written, and the count is
+	// logged when the window ends. 0 writes every one.
+	RepeatWindow time.Duration
 }
 
 // SQLite tunes the embedded store.
@@ -60,6 +64,9 @@ type HTTP struct {
 	Listen string
 }
 
+// MinAdminToken is the shortest admin.token accepted.
+const MinAdminToken = 16
+
 // Admin is the token-protected admin API used by `auditrelay deliveries`.
 type Admin struct {
 	Listen string // loopback by default
@@ -77,6 +84,9 @@ type Webhook struct {
 	// MaxInFlight bounds the requests handled at once; more are 503 with
 	// Retry-After before their body is read.
 	MaxInFlight int
+	// StoreTimeout bounds a request's wait for the store; past it the
+	// request is answered 503 with Retry-After.
+	StoreTimeout time.Duration
 }
 
 // Poller configures the LaunchDarkly REST audit-log poller.
@@ -195,10 +205,10 @@ func Defaults() Config {
 		DataDir: "./auditrelay-data",
 		BaseURL: "https://app.launchdarkly.com",
 		SQLite:  SQLite{Synchronous: "normal", WALMax: 256 << 20},
-		Log:     Log{Level: "info", Format: "text"},
+		Log:     Log{Level: "info", Format: "text", RepeatWindow: 10 * time.Second},
 		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
 		Admin:   Admin{Listen: "127.0.0.1:8081"},
-		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20, MaxEntries: 1000, MaxInFlight: 32},
+		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20, MaxEntries: 1000, MaxInFlight: 32, StoreTimeout: 5 * time.Second},
 		Poller: Poller{
 			BaseURL:  "https://app.launchdarkly.com",
 			Interval: 30 * time.Second,

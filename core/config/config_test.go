@@ -372,3 +372,35 @@ subscriptions:
 		}
 	}
 }
+
+// TestAdminTokenRules: a configured admin token shorter than 16 characters,
+// or one an Authorization header cannot carry, is refused at load, naming
+// admin.token and never echoing the value.
+func TestAdminTokenRules(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		env        map[string]string
+		wantErr    string // "" when it must load
+	}{
+		{name: "none (one is generated)", yaml: "admin:\n  token: \"\"\n"},
+		{name: "one character", yaml: "admin:\n  token: x\n", wantErr: "admin.token: is 1 characters, expected at least 16"},
+		{name: "15 characters", yaml: "admin:\n  token: abcdefghijklmno\n", wantErr: "admin.token: is 15 characters, expected at least 16"},
+		{name: "16 characters", yaml: "admin:\n  token: abcdefghijklmnop\n"},
+		{name: "short, from the environment", yaml: "admin:\n  token: env:TOK\n", env: map[string]string{"TOK": "short"}, wantErr: "admin.token: is 5 characters"},
+		{name: "long, from the environment", yaml: "admin:\n  token: env:TOK\n", env: map[string]string{"TOK": strings.Repeat("k", 64)}},
+		{name: "with a space", yaml: "admin:\n  token: \"abcdefgh ijklmnopq\"\n", wantErr: "admin.token: contains spaces or control characters"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.yaml, tc.env, nil)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("load: %v", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Fatalf("load error = %v, want one containing %q", err, tc.wantErr)
+			case tc.wantErr != "" && strings.Contains(err.Error(), "abcdefghijklmno"):
+				t.Fatalf("the error shows the token: %v", err)
+			}
+		})
+	}
+}

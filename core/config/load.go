@@ -153,11 +153,11 @@ func parseYAML(data []byte) (*yaml.Node, error) {
 var schema = map[string]any{
 	"data_dir": nil, "store": nil, "instance": nil, "base_url": nil, "integrations_dirs": nil,
 	"sqlite": map[string]any{"synchronous": nil, "wal_max": nil},
-	"log":    map[string]any{"level": nil, "format": nil},
+	"log":    map[string]any{"level": nil, "format": nil, "repeat_window": nil},
 	"http":   map[string]any{"listen": nil},
 	"admin":  map[string]any{"listen": nil, "token": nil},
 	"sources": map[string]any{
-		"webhook": map[string]any{"enabled": nil, "path": nil, "secret": nil, "max_body": nil, "max_entries": nil, "max_in_flight": nil},
+		"webhook": map[string]any{"enabled": nil, "path": nil, "secret": nil, "max_body": nil, "max_entries": nil, "max_in_flight": nil, "store_timeout": nil},
 		"poller":  map[string]any{"enabled": nil, "base_url": nil, "token": nil, "interval": nil, "limit": nil, "spec": nil},
 	},
 	"delivery": map[string]any{
@@ -283,6 +283,7 @@ func (l *loader) scalars() {
 	}
 	str("log.level", &c.Log.Level)
 	str("log.format", &c.Log.Format)
+	duration("log.repeat_window", &c.Log.RepeatWindow)
 	str("http.listen", &c.HTTP.Listen)
 	str("admin.listen", &c.Admin.Listen)
 	secret("admin.token", &c.Admin.Token)
@@ -292,6 +293,7 @@ func (l *loader) scalars() {
 	size("sources.webhook.max_body", &c.Webhook.MaxBody)
 	integer("sources.webhook.max_entries", &c.Webhook.MaxEntries, 1)
 	integer("sources.webhook.max_in_flight", &c.Webhook.MaxInFlight, 1)
+	duration("sources.webhook.store_timeout", &c.Webhook.StoreTimeout)
 	boolean("sources.poller.enabled", &c.Poller.Enabled)
 	str("sources.poller.base_url", &c.Poller.BaseURL)
 	secret("sources.poller.token", &c.Poller.Token)
@@ -369,6 +371,22 @@ func (l *loader) scalars() {
 	}
 	if c.Store != "" && !strings.HasPrefix(c.Store, "postgres://") && !strings.HasPrefix(c.Store, "postgresql://") && !strings.HasPrefix(c.Store, "sqlite:") {
 		l.add(nil, "store", "expected empty (embedded SQLite in data_dir), sqlite:PATH or a postgres:// URL, got %q", c.Store)
+	}
+	if tok := c.Admin.Token.Value; tok != "" {
+		// The token is all that guards retries and ingests over the admin
+		// API; it travels as "Authorization: Bearer <token>".
+		switch {
+		case len(tok) < MinAdminToken:
+			l.add(nil, "admin.token", "is %d characters, expected at least %d: use a long random value (openssl rand -hex 32), or leave it empty to have one generated into data_dir/admin.token", len(tok), MinAdminToken)
+		case strings.ContainsFunc(tok, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+			l.add(nil, "admin.token", "contains spaces or control characters, which an Authorization header cannot carry")
+		}
+	}
+	if c.Log.RepeatWindow < 0 {
+		l.add(nil, "log.repeat_window", "must not be negative (0 logs every repeated error)")
+	}
+	if c.Webhook.StoreTimeout <= 0 {
+		l.add(nil, "sources.webhook.store_timeout", "must be positive, got %s", c.Webhook.StoreTimeout)
 	}
 	if c.Poller.Enabled && c.Poller.Token.Value == "" {
 		l.add(nil, "sources.poller.token", "the poller is enabled but has no access token (set it, or env:NAME)")

@@ -105,6 +105,15 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 		// would otherwise leave them to wait out the lease. The commit is
 		// one group of the local writer, so waiting for it is short.
 		storeCtx = context.WithoutCancel(ctx)
+		// Unless the writer waits for another process's lock: the
+		// caller's deadline still bounds that. Leases are taken only on
+		// the embedded store, which gives a write up only before it
+		// started, so one that missed its deadline was not committed.
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			storeCtx, cancel = context.WithDeadline(storeCtx, dl)
+			defer cancel()
+		}
 	}
 	res, err := e.st.Ingest(storeCtx, batch, cursor)
 	if err != nil {

@@ -41,6 +41,10 @@ const (
 	// of the costliest JSON took 950 MB; 8 take about a quarter of that.
 	// Real entries are a few KB, so this bound only meets large bodies.
 	inFlightBodies = 8
+	// DefaultStoreTimeout bounds how long a request waits for its entries
+	// to be stored: well under the timeouts senders use, so that they hear
+	// 503 and retry rather than give up on a hanging request.
+	DefaultStoreTimeout = 5 * time.Second
 )
 
 // maxListedRejections bounds the per-entry errors of a batch's answer;
@@ -92,6 +96,11 @@ type ReceiverConfig struct {
 	// RetryAfter is sent with 503 (store unavailable, or too many
 	// requests in flight), default DefaultRetryAfter.
 	RetryAfter time.Duration
+	// StoreTimeout bounds the wait for the store (another process holding
+	// its lock, a database that does not answer): past it the request is
+	// answered 503 with Retry-After, and its entries are not stored.
+	// Default DefaultStoreTimeout.
+	StoreTimeout time.Duration
 	// Logger receives structured logs; nil discards them. Bodies and
 	// secrets are never logged.
 	Logger *slog.Logger
@@ -188,6 +197,9 @@ func NewReceiver(cfg ReceiverConfig, ing Ingester) *Receiver {
 	}
 	if cfg.RetryAfter <= 0 {
 		cfg.RetryAfter = DefaultRetryAfter
+	}
+	if cfg.StoreTimeout <= 0 {
+		cfg.StoreTimeout = DefaultStoreTimeout
 	}
 	if cfg.MaxEntries <= 0 {
 		cfg.MaxEntries = DefaultMaxEntries
@@ -391,7 +403,9 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) answer {
 			items[i].Ref = ref + " [" + strconv.Itoa(i) + "]"
 		}
 	}
-	results, err := rc.ing.Ingest(r.Context(), items, nil)
+	ictx, cancel := context.WithTimeout(r.Context(), rc.cfg.StoreTimeout)
+	results, err := rc.ing.Ingest(ictx, items, nil)
+	cancel()
 	if err == nil && len(results) != len(items) {
 		err = fmt.Errorf("ingester returned %d results for %d entries", len(results), len(items))
 	}
@@ -407,7 +421,7 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) answer {
 	if err != nil {
 		w.Header().Set("Retry-After", rc.retryAfter())
 		a := fail(http.StatusServiceUnavailable, ReasonUnavailable, "store unavailable: entries not stored, retry later")
-		a.detail = unavailableReason(r.Context(), err)
+		a.detail = rc.unavailableReason(r.Context(), err)
 		a.ev.Received = len(items)
 		return a
 	}
@@ -627,10 +641,14 @@ func jsonKindOf(c byte) string {
 	return strconv.QuoteRune(rune(c))
 }
 
-// unavailableReason keeps a canceled request from reading as a store fault.
-func unavailableReason(ctx context.Context, err error) string {
-	if ctx.Err() != nil {
+// unavailableReason keeps a canceled request from reading as a store fault,
+// and says when the store took too long.
+func (rc *Receiver) unavailableReason(ctx context.Context, err error) string {
+	switch {
+	case ctx.Err() != nil:
 		return "request canceled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("the store did not take the entries within %s (locked by another process, or not answering)", rc.cfg.StoreTimeout)
 	}
 	return err.Error()
 }

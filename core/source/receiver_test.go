@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/source"
@@ -284,4 +286,44 @@ type ingestFunc func(items []source.Item)
 func (f ingestFunc) Ingest(_ context.Context, items []source.Item, _ *store.Cursor) ([]source.Result, error) {
 	f(items)
 	return make([]source.Result, len(items)), nil
+}
+
+// blockedIngester is a store that cannot take entries (another process
+// holds its lock): Ingest waits until the caller's context ends.
+type blockedIngester struct{ sawDeadline chan bool }
+
+func (b blockedIngester) Ingest(ctx context.Context, _ []source.Item, _ *store.Cursor) ([]source.Result, error) {
+	_, ok := ctx.Deadline()
+	b.sawDeadline <- ok
+	<-ctx.Done()
+	return nil, fmt.Errorf("storing entries: %w", ctx.Err())
+}
+
+// TestReceiverStoreTimeout: a store that does not take the entries within
+// StoreTimeout gets the request answered 503 with Retry-After, before the
+// sender gives up, and the log says the store did not answer in time.
+func TestReceiverStoreTimeout(t *testing.T) {
+	logs := &syncBuffer{}
+	ing := blockedIngester{sawDeadline: make(chan bool, 1)}
+	rc := source.NewReceiver(source.ReceiverConfig{
+		StoreTimeout: 100 * time.Millisecond,
+		Logger:       slog.New(slog.NewTextHandler(logs, nil)),
+	}, ing)
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	client := &http.Client{Timeout: 5 * time.Second} // the sender's patience
+	resp, err := client.Post(srv.URL+source.DefaultWebhookPath, "application/json", bytes.NewReader(entryJSON("x", 1)))
+	if err != nil {
+		t.Fatalf("POST to a receiver whose store is blocked: %v (not answered before the sender gave up)", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("answer %s, Retry-After %q; want 503 with Retry-After", resp.Status, resp.Header.Get("Retry-After"))
+	}
+	if !<-ing.sawDeadline {
+		t.Error("Ingest got a context without a deadline")
+	}
+	if !strings.Contains(logs.String(), "did not take the entries within 100ms") {
+		t.Errorf("the log does not say the store timed out:\n%s", logs)
+	}
 }

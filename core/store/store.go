@@ -432,8 +432,13 @@ type Store interface {
 	TryLead(ctx context.Context, p LeadParams) (bool, error)
 	Resign(ctx context.Context, name, owner string) error
 
-	// Ping checks the database is reachable (for /readyz).
+	// Ping checks the database is reachable and answers reads.
 	Ping(ctx context.Context) error
+	// ProbeWrite commits a small write that leaves nothing behind (a row
+	// inserted and deleted in one transaction), for /readyz: it fails while
+	// the store cannot commit (disk full, read-only, locked by another
+	// process or session until ctx ends) and succeeds again once it can.
+	ProbeWrite(ctx context.Context) error
 	// Close finishes queued writes, closes every Watch channel and releases
 	// the database. It is safe to call more than once.
 	Close() error

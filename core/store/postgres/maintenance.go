@@ -12,7 +12,7 @@ import (
 )
 
 // ownTables are the tables auditrelay creates; Reset drops nothing else.
-var ownTables = []string{"attempts", "deliveries", "entries", "subscription_state", "cursors", "actions", "leaders", "schema_migrations"}
+var ownTables = []string{"attempts", "deliveries", "entries", "subscription_state", "cursors", "actions", "leaders", "write_probe", "schema_migrations"}
 
 // ErrForeignObjects is returned by Reset when the schema holds relations
 // auditrelay did not create.

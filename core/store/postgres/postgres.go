@@ -272,7 +272,10 @@ func parseURL(raw string) (*pgxpool.Config, ourParams, error) {
 		}
 		q.Del("auditrelay_migrate")
 		q.Del("auditrelay_listen")
-		u.RawQuery = q.Encode()
+		// Encode writes a space as "+", which pgx reads literally
+		// (options=-c%20x would become the parameter "+x"); a literal "+"
+		// is %2B, so every "+" left is a space.
+		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 		conn = u.String()
 	}
 	cfg, err := pgxpool.ParseConfig(conn)

@@ -26,6 +26,24 @@
 // power cut only hands a delivery or a lease out again, and the next durable
 // commit syncs it anyway.
 //
+// # Failing writes and other processes
+//
+// A write whose context ends before the writer started it — while queued,
+// or while BEGIN IMMEDIATE waits (up to Options.BusyTimeout) for a lock
+// another process holds — is dropped and never runs; once started it runs
+// to its commit and the caller waits for that. So a write that returns
+// its context's error was not committed, and a caller's deadline bounds
+// its wait for another process's lock. After SQLITE_FULL, SQLITE_IOERR
+// and the like SQLite may roll the whole transaction back by itself; a
+// rollback hook on the writer's connection tells the writer, which then
+// fails the group without a second ROLLBACK. ProbeWrite (for /readyz)
+// inserts and deletes a 16 KiB row in one transaction, and keeps failing
+// for up to 10 s after a write group failed unless a write commits since
+// (a probe can fit where a failed write left room). Errors that concern
+// the file (cannot open, read-only, full, I/O) are completed with what is
+// wrong with its directory: a read-only file system, no write permission,
+// no space left.
+//
 // # Checkpoints
 //
 // The writer's connection does not checkpoint (wal_autocheckpoint=0): a

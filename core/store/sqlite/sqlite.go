@@ -15,7 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -85,6 +85,14 @@ type Store struct {
 	wdb   *sql.DB
 	wconn *sql.Conn // owned by the writer goroutine once it runs
 	rdb   *sql.DB
+	// rolledBack is set by wconn's rollback hook; see wtx.
+	rolledBack *atomic.Bool
+	// The outcome of real writes, for ProbeWrite: when a group with
+	// changes last committed (unix ns), and the last failure of a group
+	// for the store's sake (not a request's own error).
+	lastCommit    atomic.Int64
+	lastFailure   atomic.Pointer[writeFailure]
+	failureMemory time.Duration
 
 	reqs    chan *request
 	closing chan struct{} // closed by Close: stop accepting, drain, exit
@@ -148,7 +156,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		ckptDone: make(chan struct{}),
 		hub:      store.NewHub(),
 
-		reclaimAfter: reclaimAfterDefault,
+		rolledBack:    new(atomic.Bool),
+		failureMemory: failureMemoryDefault,
+		reclaimAfter:  reclaimAfterDefault,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -176,7 +186,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.reqs = make(chan *request, s.maxBatch)
 
 	if err := s.openWriter(ctx, abs, syncMode, busy); err != nil {
-		return nil, err
+		return nil, explain(abs, err)
 	}
 	if err := s.openReaders(ctx, abs, busy, readers); err != nil {
 		_ = s.wconn.Close()
@@ -234,6 +244,20 @@ func (s *Store) openWriter(ctx context.Context, path, syncMode string, busy time
 		_ = conn.Close()
 		_ = db.Close()
 		return fmt.Errorf("sqlite store: %s: %w", path, err)
+	}
+	// SQLite may end a transaction itself after an error (SQLITE_FULL,
+	// SQLITE_IOERR, ...); the hook tells the writer, which then does not
+	// roll back a second time.
+	err = conn.Raw(func(dc any) error {
+		h, ok := dc.(interface{ RegisterRollbackHook(msqlite.RollbackHookFn) })
+		if !ok {
+			return fmt.Errorf("driver connection %T has no rollback hook", dc)
+		}
+		h.RegisterRollbackHook(func() { s.rolledBack.Store(true) })
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	var mode string
 	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {

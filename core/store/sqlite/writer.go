@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
@@ -37,16 +38,34 @@ type request struct {
 	run   func(w *wtx) (any, error)
 	kind  reqKind
 	reply chan response // buffered: the writer never blocks on a caller that left
+	// state is queued until either the writer starts running it (after its
+	// transaction began, so after any wait for another process's lock) or
+	// the caller, whose ctx ended first, abandons it. Whichever moves it
+	// first decides: an abandoned request is never run, and the caller of
+	// a started one waits for its answer. So a write that returns its
+	// context's error was not committed.
+	state atomic.Int32
 }
+
+// Request states.
+const (
+	queued int32 = iota
+	started
+	abandoned
+)
+
+// start moves r from queued to started; false when its caller abandoned it.
+func (r *request) start() bool { return r.state.CompareAndSwap(queued, started) }
 
 type response struct {
 	val any
 	err error
 }
 
-// do submits fn to the writer and waits for its answer. The result of a
-// request whose ctx ended while waiting is unknown to the caller: it may have
-// been committed.
+// do submits fn to the writer and waits for its answer. When ctx ends
+// before the writer started fn (it may be waiting for another process's
+// lock), fn never runs and do returns ctx.Err(); once fn started, do waits
+// for the commit.
 func do[T any](ctx context.Context, s *Store, kind reqKind, fn func(w *wtx) (T, error)) (T, error) {
 	var zero T
 	r := &request{
@@ -87,7 +106,16 @@ func (s *Store) submit(ctx context.Context, r *request) (response, error) {
 	case resp := <-r.reply:
 		return resp, nil
 	case <-ctx.Done():
-		return response{}, ctx.Err()
+		if r.state.CompareAndSwap(queued, abandoned) {
+			return response{}, ctx.Err()
+		}
+		// Started: the group holds the write lock, so its commit is near.
+		select {
+		case resp := <-r.reply:
+			return resp, nil
+		case <-s.done:
+			return response{}, store.ErrClosed
+		}
 	case <-s.done:
 		// The writer answers before it exits; a request it never saw was
 		// queued after its final drain.
@@ -104,7 +132,7 @@ func (s *Store) submit(ctx context.Context, r *request) (response, error) {
 // more (see collect), runs them in one transaction and answers each.
 func (s *Store) writer() {
 	defer close(s.done)
-	w := &wtx{s: s, stmts: make(map[string]*sql.Stmt), sync: s.syncMode}
+	w := &wtx{s: s, stmts: make(map[string]*sql.Stmt), sync: s.syncMode, rolledBack: s.rolledBack}
 	defer w.closeStmts()
 	for {
 		select {
@@ -197,13 +225,22 @@ func (s *Store) answer(r *request, resp response) {
 }
 
 func (s *Store) runAlone(w *wtx, r *request) {
-	if err := r.ctx.Err(); err != nil {
-		s.answer(r, response{err: err})
+	if err := r.ctx.Err(); err != nil || !r.start() {
+		s.answer(r, response{err: abandonedErr(r)})
 		return
 	}
 	w.changes = nil
 	val, err := r.run(w)
 	s.answer(r, response{val: val, err: err})
+}
+
+// abandonedErr is the answer to a request that is not run; its caller has
+// most likely returned already.
+func abandonedErr(r *request) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
 }
 
 // runGroup runs requests in one BEGIN IMMEDIATE … COMMIT. A failing request
@@ -214,15 +251,10 @@ func (s *Store) runAlone(w *wtx, r *request) {
 // and runs again with a savepoint per request, and only the failing one is
 // undone. (Requests only write through w, so running one again is safe.)
 func (s *Store) runGroup(w *wtx, batch []*request) {
-	live := batch[:0:0]
-	for _, r := range batch {
-		// A caller that already gave up does not get its write done.
-		if err := r.ctx.Err(); err != nil {
-			s.answer(r, response{err: err})
-			continue
-		}
-		live = append(live, r)
-	}
+	// A caller that already gave up does not get its write done.
+	live := s.keepWanted(batch, func(r *request) bool {
+		return r.ctx.Err() == nil || !r.state.CompareAndSwap(queued, abandoned)
+	})
 	if len(live) == 0 {
 		return
 	}
@@ -230,20 +262,44 @@ func (s *Store) runGroup(w *wtx, batch []*request) {
 		s.failAll(live, fmt.Errorf("set synchronous: %w", err))
 		return
 	}
-	if !s.tryGroup(w, live, false) {
-		s.tryGroup(w, live, true)
+	if err := w.begin(); err != nil {
+		s.failGroup(live, fmt.Errorf("begin: %w", err))
+		return
 	}
+	// Callers could give up while BEGIN waited for another process's lock.
+	if live = s.keepWanted(live, (*request).start); len(live) == 0 {
+		w.rollback()
+		return
+	}
+	if s.tryGroup(w, live, false) {
+		return
+	}
+	if err := w.begin(); err != nil {
+		s.failGroup(live, fmt.Errorf("begin: %w", err))
+		return
+	}
+	s.tryGroup(w, live, true)
 }
 
-// tryGroup runs live in one transaction and answers every request, or,
-// without savepoints, returns false after rolling back when a request of
-// several failed.
+// keepWanted returns the requests keep accepts and answers the others as
+// abandoned.
+func (s *Store) keepWanted(batch []*request, keep func(*request) bool) []*request {
+	live := batch[:0:0]
+	for _, r := range batch {
+		if !keep(r) {
+			s.answer(r, response{err: abandonedErr(r)})
+			continue
+		}
+		live = append(live, r)
+	}
+	return live
+}
+
+// tryGroup runs live in the transaction begun for it and answers every
+// request, or, without savepoints, returns false after rolling back when a
+// request of several failed.
 func (s *Store) tryGroup(w *wtx, live []*request, savepoints bool) bool {
 	fail := func(err error) { s.failAll(live, err) }
-	if err := w.raw("BEGIN IMMEDIATE"); err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return true
-	}
 	resps := make([]response, len(live))
 	changes := make([][]store.Change, len(live))
 	for i, r := range live {
@@ -256,6 +312,12 @@ func (s *Store) tryGroup(w *wtx, live []*request, savepoints bool) bool {
 		w.changes = nil
 		val, err := r.run(w)
 		if err != nil {
+			if w.rolledBack.Load() {
+				// SQLite undid the whole transaction itself (disk full,
+				// I/O error): nothing is left to roll back or to retry.
+				s.failGroup(live, err)
+				return true
+			}
 			if !savepoints {
 				if rbErr := w.raw("ROLLBACK"); rbErr != nil {
 					s.abort(w, fail, errors.Join(err, fmt.Errorf("rollback: %w", rbErr)))
@@ -294,6 +356,9 @@ func (s *Store) tryGroup(w *wtx, live []*request, savepoints bool) bool {
 	}
 	s.commits.Add(1)
 	s.kickCheckpointer()
+	if slices.ContainsFunc(changes, func(c []store.Change) bool { return len(c) > 0 }) {
+		s.lastCommit.Store(time.Now().UnixNano())
+	}
 	s.publish(mergeChanges(s.instance, changes))
 	for i, r := range live {
 		s.answer(r, resps[i])
@@ -307,12 +372,19 @@ func (s *Store) failAll(live []*request, err error) {
 	}
 }
 
+// failGroup answers every request with err, a failure of the store rather
+// than of one request, and logs it once for the group.
+func (s *Store) failGroup(live []*request, err error) {
+	s.log.Error("store write group failed", "requests", len(live), "err", err)
+	s.lastFailure.Store(&writeFailure{at: time.Now(), err: err})
+	s.failAll(live, err)
+}
+
 // abort rolls the whole group back and answers every request with err.
 func (s *Store) abort(w *wtx, fail func(error), err error) {
-	if rbErr := w.raw("ROLLBACK"); rbErr != nil {
-		s.log.Error("store rollback failed", "err", rbErr)
-	}
+	w.rollback()
 	s.log.Error("store write group failed", "err", err)
+	s.lastFailure.Store(&writeFailure{at: time.Now(), err: err})
 	fail(err)
 }
 
@@ -324,6 +396,29 @@ type wtx struct {
 	stmts   map[string]*sql.Stmt
 	sync    string // current PRAGMA synchronous of the connection
 	changes []store.Change
+	// rolledBack is set by the connection's rollback hook: SQLite ended the
+	// transaction, by a ROLLBACK or by itself after an error such as
+	// SQLITE_FULL or SQLITE_IOERR. begin clears it.
+	rolledBack *atomic.Bool
+}
+
+// begin starts the write transaction, waiting up to the busy timeout for
+// another process's lock.
+func (w *wtx) begin() error {
+	w.rolledBack.Store(false)
+	return w.raw("BEGIN IMMEDIATE")
+}
+
+// rollback ends the transaction unless SQLite already rolled it back
+// (after SQLITE_FULL, SQLITE_IOERR and the like it may have: a second
+// ROLLBACK would only fail with "no transaction is active").
+func (w *wtx) rollback() {
+	if w.rolledBack.Load() {
+		return
+	}
+	if err := w.raw("ROLLBACK"); err != nil {
+		w.s.log.Error("store rollback failed", "err", err)
+	}
 }
 
 // setSync lowers synchronous to NORMAL for a group of leaseOnly requests

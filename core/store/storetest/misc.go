@@ -225,4 +225,33 @@ func testClosed(t *testing.T, newDB NewDatabase) {
 	_, err = b.s.Stats(b.ctx)
 	wantErrIs(t, "Stats after Close", err, store.ErrClosed)
 	wantErrIs(t, "Ping after Close", b.s.Ping(b.ctx), store.ErrClosed)
+	wantErrIs(t, "ProbeWrite after Close", b.s.ProbeWrite(b.ctx), store.ErrClosed)
+}
+
+// testProbeWrite: the readiness probe commits on a healthy store, again and
+// again, and leaves nothing a reader or watcher could see.
+func testProbeWrite(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 1)
+	ctx, cancel := context.WithCancel(b.ctx)
+	defer cancel()
+	watch := b.s.Watch(ctx)
+	for i := range 3 {
+		if err := b.s.ProbeWrite(b.ctx); err != nil {
+			t.Fatalf("ProbeWrite #%d: %v", i+1, err)
+		}
+	}
+	if es, err := b.s.ListEntries(b.ctx, store.EntryFilter{}); err != nil || len(es) != 1 {
+		t.Fatalf("entries after probes = %d, %v; want the 1 ingested", len(es), err)
+	}
+	// A change after the probes arrives first: the probes published none.
+	b.ingestN(t, "f", "hook", 1)
+	select {
+	case c := <-watch:
+		if c.Kind != store.EntriesIngested {
+			t.Fatalf("first change after the probes = %+v, want the ingest", c)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no change after an ingest")
+	}
 }

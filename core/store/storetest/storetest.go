@@ -87,6 +87,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"Actions", testActions},
 		{"Restart", testRestart},
 		{"NotFound", testNotFound},
+		{"ProbeWrite", testProbeWrite},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {
