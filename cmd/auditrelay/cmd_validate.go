@@ -11,13 +11,14 @@ import (
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/policy"
+	"github.com/auditrelay/auditrelay/core/prodcheck"
 	"github.com/auditrelay/auditrelay/templates"
 )
 
 func newValidateCmd(a *app) *cobra.Command {
-	var builtin, strict, noLint bool
+	var builtin, strict, noLint, prodDiff bool
 	cmd := &cobra.Command{
-		Use:   "validate [PATH...] [--builtin] [--strict] [--no-lint]",
+		Use:   "validate [PATH...] [--builtin] [--strict] [--no-lint] [--production-diff]",
 		Short: "Check integration manifests and templates",
 		Long: `Validate integrations the way LaunchDarkly's integration framework does,
 reporting every problem as FILE:LINE:COL: MESSAGE.
@@ -36,10 +37,21 @@ framework's tests do, with auditrelay's sample contexts: URL and headers
 in strict mode, bodies in strict mode, JSON bodies must parse, the
 validation template must not be blank.
 
-Lint findings are warnings by default, because auditrelay itself renders
-leniently (a missing field prints as empty, as LaunchDarkly's production
-renderer does). --strict makes them errors, for integrations meant to pass
-the framework's own test suite.
+Rules of auditrelay's own, beyond what LaunchDarkly's schema and tests
+enforce (a static endpoint host for includeErrorResponseBody whatever the
+spelling, enum variables with allowedValues, form variable keys declared
+once, ...), are warnings marked "auditrelay's rule", because LaunchDarkly
+publishes integrations that break them. Lint findings are warnings too,
+because auditrelay itself renders leniently (a missing field prints as
+empty, as LaunchDarkly's production renderer does). --strict makes both
+errors.
+
+Last, every template is rendered with Go Handlebars (raymond, the library
+LaunchDarkly's production renderer uses) for auditrelay's sample contexts,
+and a warning says where LaunchDarkly would send different bytes than
+auditrelay (a standalone line kept, an array printed without commas, ...),
+with the line. --production-diff also prints each difference as a unified
+diff, per template and sample.
 
 Exit status: 0 when every integration is valid (warnings allowed), 1 when
 any has an error.`,
@@ -61,18 +73,24 @@ any has an error.`,
 				rs, ps := manifest.Scan(p)
 				results, global = append(results, rs...), append(global, ps...)
 			}
-			return validateResults(a.stdout, results, global, !noLint, strict)
+			return validateResults(a.stdout, results, global, validateOptions{lint: !noLint, strict: strict, productionDiff: prodDiff})
 		},
 	}
 	cmd.Flags().BoolVar(&builtin, "builtin", false, "validate the built-in integrations")
-	cmd.Flags().BoolVar(&strict, "strict", false, "treat strict-mode lint findings as errors")
-	cmd.Flags().BoolVar(&noLint, "no-lint", false, "skip the strict-mode lint")
+	cmd.Flags().BoolVar(&strict, "strict", false, "treat strict-mode lint findings and auditrelay's own rules as errors")
+	cmd.Flags().BoolVar(&noLint, "no-lint", false, "skip the strict-mode lint and the production render check")
+	cmd.Flags().BoolVar(&prodDiff, "production-diff", false, "print how Go Handlebars' output differs, as unified diffs")
 	return cmd
 }
 
 // validateResults lints the loaded integrations, prints every problem and
 // a summary line per integration, and fails when any error was found.
-func validateResults(w io.Writer, results []manifest.Result, global manifest.Problems, lint, strict bool) error {
+type validateOptions struct {
+	lint, strict, productionDiff bool
+}
+
+func validateResults(w io.Writer, results []manifest.Result, global manifest.Problems, o validateOptions) error {
+	lint, strict := o.lint, o.strict
 	errs := 0
 	global.Sort()
 	for _, p := range global {
@@ -84,6 +102,10 @@ func validateResults(w io.Writer, results []manifest.Result, global manifest.Pro
 	valid := 0
 	for _, r := range results {
 		probs := append(manifest.Problems(nil), r.Problems...)
+		var diffs []prodcheck.Diff
+		if strict {
+			probs = probs.Strict()
+		}
 		if in := r.Integration; in != nil && in.Hook() != nil && in.Hook().DefaultPolicy != nil {
 			probs = append(probs, policyProblems(in)...)
 		}
@@ -98,6 +120,14 @@ func validateResults(w io.Writer, results []manifest.Result, global manifest.Pro
 					}
 					probs = append(probs, p)
 				}
+				rep, err := prodcheck.Check(h, prodcheck.Options{})
+				if err != nil {
+					return err
+				}
+				probs = append(probs, prodcheck.Problems(in, rep)...)
+				if o.productionDiff {
+					diffs = append(diffs, rep.Diffs...)
+				}
 			}
 		}
 		probs.Sort()
@@ -109,6 +139,9 @@ func validateResults(w io.Writer, results []manifest.Result, global manifest.Pro
 			} else {
 				nWarn++
 			}
+		}
+		for _, d := range diffs {
+			fmt.Fprint(w, d.Unified())
 		}
 		errs += nErr
 		var notes []string

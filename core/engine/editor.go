@@ -87,6 +87,9 @@ func (ed *editor) Form(subscription string) (Form, error) {
 			AllowedValues: fv.AllowedValues,
 			Placeholder:   fv.Placeholder,
 		}
+		if fv.Type == manifest.TypeEnum && len(fv.AllowedValues) == 0 {
+			field.Type = string(manifest.TypeString) // nothing to choose from: free text (the load warned)
+		}
 		if !fv.DefaultValue.IsUndefined() {
 			field.Default = jsonv.ToJSString(fv.DefaultValue)
 		}

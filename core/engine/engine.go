@@ -216,6 +216,7 @@ func New(opts Options) (*Engine, error) {
 	}
 	e.editor = newEditor(e)
 	var problems []string
+	warned := map[string]bool{} // integrations whose warnings were logged
 	for _, sc := range cfg.Subscriptions {
 		s, errs := e.buildSubscription(sc, nil, 0)
 		if len(errs) > 0 {
@@ -223,6 +224,14 @@ func New(opts Options) (*Engine, error) {
 				problems = append(problems, e.where(sc)+err.Error())
 			}
 			continue
+		}
+		// What validate accepts with warnings runs; say why once per
+		// integration, however many subscriptions share it.
+		if in := s.source; !warned[in.Path] {
+			warned[in.Path] = true
+			for _, w := range in.Warnings {
+				e.log.Warn("integration: "+w.String(), "integration", in.Name)
+			}
 		}
 		ent := &subEntry{wake: make(chan struct{}, 1), slots: newSlots()}
 		ent.cur.Store(s)

@@ -160,6 +160,8 @@ func skipReason(code string) string {
 		return "skipped: the template rendered an empty body"
 	case hook.SkipNoRawEntry:
 		return "skipped: no raw entry to send as the standard payload"
+	case hook.SkipNoEndpoint:
+		return "skipped: the integration's auditLogEventsHook has no endpoint to send to"
 	}
 	return "skipped: " + code
 }

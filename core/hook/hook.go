@@ -19,6 +19,7 @@ const (
 	SkipNoTemplate     = "no-template"            // no template for the entry's kind and no default
 	SkipEmptyBody      = "empty-body"             // the template rendered only whitespace
 	SkipCustomDelivery = "custom-delivery-method" // deliveryMethod "custom": needs a custom sink, not HTTP
+	SkipNoEndpoint     = "no-endpoint"            // the hook has no endpoint (the load warned): nowhere to send
 	SkipNoRawEntry     = "no-raw-entry"           // standard payload, but only a context is known
 )
 
@@ -221,7 +222,7 @@ func New(src *manifest.Integration) (*Integration, error) {
 			in.headers = append(in.headers, namedPart{name: hd.Name, part: p})
 		}
 		if sig := ep.HMACSignature; sig != nil {
-			in.hmacName, in.hmacKey = sig.HeaderName, sig.HMACSecretFormVariableKey
+			in.hmacName, in.hmacKey = sig.Header(), sig.HMACSecretFormVariableKey
 		}
 	}
 	for _, key := range manifest.TemplateKeys() {
@@ -402,6 +403,10 @@ func (b *Bound) render(ev *Event, key string) (*Request, error) {
 	}
 	if in.custom {
 		req.Skipped = SkipCustomDelivery
+		return req, nil
+	}
+	if in.method == "" {
+		req.Skipped = SkipNoEndpoint
 		return req, nil
 	}
 	if in.hmacName != "" {

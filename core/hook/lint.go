@@ -41,11 +41,7 @@ func (in *Integration) Lint() manifest.Problems {
 			add(name, is.Line, is.Col, sev, fmt.Sprintf("lint (%s): %s", what, is.Msg))
 		}
 	}
-	vars := Vars{Values: testValues(m)}
-	if m.RequiresOAuth {
-		vars.OAuth = &OAuth{BaseURI: "https://oauth.example.com", AccessToken: "oauth-access-token"}
-	}
-	bound := in.Bind(vars)
+	bound := in.Bind(TestVars(m))
 	flag, err := Sample("flag")
 	if err != nil {
 		return manifest.Problems{{File: src.Path, Severity: manifest.SeverityError, Msg: "lint: " + err.Error()}}
@@ -122,4 +118,43 @@ func testValues(m *manifest.Manifest) map[string]jsonv.Value {
 		}
 	}
 	return vals
+}
+
+// TestVars are the form values the framework's tests render with (the key
+// itself, true, https://<key>.com) and, for OAuth integrations, example
+// credentials: values that are nobody's secrets, for checks and previews
+// of an integration rather than of a subscription.
+func TestVars(m *manifest.Manifest) Vars {
+	vars := Vars{Values: testValues(m)}
+	if m.RequiresOAuth {
+		vars.OAuth = &OAuth{BaseURI: "https://oauth.example.com", AccessToken: "oauth-access-token"}
+	}
+	return vars
+}
+
+// BodyContext is the root a body template of key is rendered with for ev
+// (the entry, JSON-escaped for JSON templates, plus formVariables), and
+// false when the integration has no such template.
+func (b *Bound) BodyContext(ev *Event, key string) (jsonv.Value, bool) {
+	bt := b.in.bodies[key]
+	if bt == nil {
+		return jsonv.Value{}, false
+	}
+	ctx := ev.Context()
+	if bt.json {
+		ctx = ev.Escaped()
+	}
+	return b.bodyRoot(ctx), true
+}
+
+// EndpointContext is the root the URL and header templates are rendered
+// with for ev: the form variables, the entry as context, and oauth.
+func (b *Bound) EndpointContext(ev *Event) jsonv.Value {
+	m := jsonv.NewMembers(len(b.top) + 2)
+	for _, mem := range b.top {
+		m.Set(mem.Key, mem.Value)
+	}
+	m.Set("context", ev.Context())
+	m.Set("oauth", b.oauth)
+	return jsonv.Obj(m)
 }

@@ -31,6 +31,14 @@ func (c *checker) warnf(off int, format string, args ...any) {
 	c.add(SeverityWarning, off, format, args...)
 }
 
+// ourf records a breach of one of auditrelay's own rules, those beyond
+// what LaunchDarkly's schema and tests enforce: a warning that validate
+// --strict turns into an error.
+func (c *checker) ourf(off int, format string, args ...any) {
+	c.add(SeverityWarning, off, format, args...)
+	c.probs[len(c.probs)-1].Ours = true
+}
+
 // join builds a field path for messages: join("a", "b") = "a.b".
 func join(parent, key string) string {
 	if parent == "" {

@@ -276,8 +276,10 @@ func (l *loader) endpoint(c *checker, in *Integration, pos *positions) {
 			}
 			fv := m.FormVariable(head)
 			switch {
-			case fv == nil:
+			case fv == nil && r.StrictFails(0):
 				c.errorf(c.stringOffset(at, r.Off), "%s references form variable %q, which is not declared", name, head)
+			case fv == nil:
+				c.ourf(c.stringOffset(at, r.Off), "%s passes form variable %q, which is not declared, to a helper; it is undefined there", name, head)
 			case !fv.Type.InTemplateScope():
 				c.warnf(c.stringOffset(at, r.Off), "%s references form variable %q of type %q, which the framework does not pass to templates", name, head, fv.Type)
 			}
@@ -362,9 +364,12 @@ func (l *loader) bodyTemplates(c *checker, in *Integration, pos *positions) {
 			line, col := jsonv.LineCol(src, r.Off)
 			fv := in.Manifest.FormVariable(key)
 			switch {
-			case fv == nil:
+			case fv == nil && r.StrictFails(1):
 				c.probs = append(c.probs, Problem{File: file, Line: line, Col: col, Severity: SeverityError,
 					Msg: fmt.Sprintf("%s references form variable %q, which is not declared", strings.Join(r.Segs, "."), key)})
+			case fv == nil:
+				c.probs = append(c.probs, Problem{File: file, Line: line, Col: col, Severity: SeverityWarning, Ours: true,
+					Msg: fmt.Sprintf("%s passes form variable %q, which is not declared, to a helper; it is undefined there", strings.Join(r.Segs, "."), key)})
 			case !fv.Type.InTemplateScope():
 				c.probs = append(c.probs, Problem{File: file, Line: line, Col: col, Severity: SeverityWarning,
 					Msg: fmt.Sprintf("%s references form variable %q of type %q, which the framework does not pass to templates", strings.Join(r.Segs, "."), key, fv.Type)})

@@ -23,6 +23,11 @@ type Problem struct {
 	Line, Col int    // 1-based; 0 when the problem concerns the file as a whole
 	Severity  Severity
 	Msg       string
+	// Ours marks a warning from a rule of auditrelay's that goes beyond
+	// what LaunchDarkly's framework enforces (its schema and test suite):
+	// LaunchDarkly publishes integrations that break it, so it is a
+	// warning by default and an error under validate --strict (Strict).
+	Ours bool
 }
 
 // String formats the problem as "file:line:col: message", with "warning: "
@@ -38,6 +43,9 @@ func (p Problem) String() string {
 		b.WriteString("warning: ")
 	}
 	b.WriteString(p.Msg)
+	if p.Ours && p.Severity == SeverityWarning {
+		b.WriteString(" (auditrelay's rule, not LaunchDarkly's; an error with --strict)")
+	}
 	return b.String()
 }
 
@@ -60,6 +68,19 @@ func (ps Problems) HasErrors() bool {
 		}
 	}
 	return false
+}
+
+// Strict returns a copy of ps in which auditrelay's own rules (Ours) are
+// errors, as validate --strict reports them.
+func (ps Problems) Strict() Problems {
+	out := make(Problems, len(ps))
+	for i, p := range ps {
+		if p.Ours {
+			p.Severity = SeverityError
+		}
+		out[i] = p
+	}
+	return out
 }
 
 // Errors returns only the error-severity problems.

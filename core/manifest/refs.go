@@ -7,6 +7,18 @@ import "strings"
 type Ref struct {
 	Segs []string // path segments from the root ("formVariables", "apiKey")
 	Off  int      // byte offset of the path in the template source
+	// Param marks an argument of a helper ({{#if x}}, {{pathEncode x}},
+	// hash values, subexpressions) rather than a value printed or a block
+	// opened on ({{x}}, {{#x}}). Handlebars' strict mode, which the
+	// framework's tests render with, lets an argument's last segment be
+	// missing; anywhere else a missing segment throws.
+	Param bool
+}
+
+// StrictFails reports whether the framework's strict-mode render throws
+// when segment missing (an index into Segs) of r does not exist.
+func (r Ref) StrictFails(missing int) bool {
+	return !r.Param || missing < len(r.Segs)-1
 }
 
 // scanRefs lists the root-relative paths src reads. It is a lenient
@@ -209,7 +221,7 @@ func collect(refs *[]Ref, toks []token, depth int, shadowed func(string) bool, h
 				continue // hash key
 			}
 			if segs, ok := resolve(t.text, depth); ok && !shadowed(segs[0]) {
-				*refs = append(*refs, Ref{Segs: segs, Off: t.off})
+				*refs = append(*refs, Ref{Segs: segs, Off: t.off, Param: helperCall})
 			}
 		default:
 			first, atHead = false, false

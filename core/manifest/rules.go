@@ -3,13 +3,16 @@ package manifest
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
 // frameworkRules applies the integration framework's rules beyond the
-// schema (its manifest test suite) to a decoded manifest.
+// schema (its manifest test suite) to a decoded manifest, and auditrelay's
+// own rules (reported with ourf: LaunchDarkly's tests do not enforce them,
+// so they are warnings unless validate --strict).
 func (c *checker) frameworkRules(m *Manifest, pos *positions) {
 	c.formVariableRules(m, pos)
 	h := m.Hook()
@@ -18,7 +21,9 @@ func (c *checker) frameworkRules(m *Manifest, pos *positions) {
 	}
 	hook := pos.hook
 	if h.Endpoint == nil && h.DeliveryMethod != DeliveryCustom && hook.Kind() == jsonv.Object {
-		c.errorf(hook.Offset(), "capabilities.auditLogEventsHook has no endpoint; an endpoint is required unless deliveryMethod is \"custom\"")
+		// The schema makes endpoint optional; without one there is nowhere
+		// to send, so deliveries are skipped with that reason.
+		c.ourf(hook.Offset(), "capabilities.auditLogEventsHook has no endpoint and deliveryMethod is not \"custom\": nothing can be sent, so every delivery is skipped")
 	}
 	if h.UseStandardWebhookPayload {
 		tpl := hook.Get("templates")
@@ -48,7 +53,7 @@ func (c *checker) formVariableRules(m *Manifest, pos *positions) {
 		if fv.Key != "" {
 			name = fmt.Sprintf("form variable %q", fv.Key)
 			if j, dup := seen[fv.Key]; dup {
-				c.errorf(obj.Get("key").Offset(), "form variable key %q is declared twice (first as formVariables[%d])", fv.Key, j)
+				c.ourf(obj.Get("key").Offset(), "form variable key %q is declared twice (first as formVariables[%d]); auditrelay uses the first declaration", fv.Key, j)
 			} else {
 				seen[fv.Key] = i
 			}
@@ -81,7 +86,7 @@ func (c *checker) formVariableRules(m *Manifest, pos *positions) {
 				}
 			}
 			if fv.Type == TypeEnum && d.Kind() == jsonv.String && len(fv.AllowedValues) > 0 && !contains(fv.AllowedValues, d.Text()) {
-				c.errorf(d.Offset(), "%s: defaultValue %q is not one of its allowedValues (%s)", name, d.Text(), quoteList(fv.AllowedValues))
+				c.ourf(d.Offset(), "%s: defaultValue %q is not one of its allowedValues (%s)", name, d.Text(), quoteList(fv.AllowedValues))
 			}
 			if fv.Type == TypeURI && d.Kind() == jsonv.String && d.Text() != "" {
 				if msg := checkURI(d.Text()); msg != "" {
@@ -90,7 +95,7 @@ func (c *checker) formVariableRules(m *Manifest, pos *positions) {
 			}
 		}
 		if fv.Type == TypeEnum && len(fv.AllowedValues) == 0 {
-			c.errorf(obj.Offset(), "%s has type \"enum\", so it needs a non-empty allowedValues list", name)
+			c.ourf(obj.Offset(), "%s has type \"enum\" but no allowedValues, so there is nothing to choose from; auditrelay accepts any string for it", name)
 		}
 		if fv.Type == TypeDynamicEnum && !has("dynamicOptions") {
 			c.errorf(obj.Offset(), "%s has type \"dynamicEnum\", so it needs dynamicOptions", name)
@@ -122,7 +127,7 @@ func (c *checker) formVariableRules(m *Manifest, pos *positions) {
 		for j, d := range m.FormVariables[i].DependsOn {
 			if d.VariableLocation == "formVariables" && d.VariableKey != "" && m.FormVariable(d.VariableKey) == nil {
 				dep := pos.formVars[i].Get("dependsOn").Index(j)
-				c.errorf(dep.Get("variableKey").Offset(), "formVariables[%d].dependsOn[%d] refers to form variable %q, which is not declared", i, j, d.VariableKey)
+				c.ourf(dep.Get("variableKey").Offset(), "formVariables[%d].dependsOn[%d] refers to form variable %q, which is not declared", i, j, d.VariableKey)
 			}
 		}
 	}
@@ -141,8 +146,8 @@ func checkURI(s string) string {
 }
 
 func (c *checker) hmacRules(m *Manifest, sig *HMACSignature, at jsonv.Value) {
-	if sig.HeaderName == "" && !at.Has("headerName") {
-		c.errorf(at.Offset(), "endpoint.hmacSignature needs a headerName (LaunchDarkly uses \"X-LD-Signature\")")
+	if sig.HeaderName == "" {
+		c.ourf(at.Offset(), "endpoint.hmacSignature has no headerName; auditrelay sends the signature as %q, the header LaunchDarkly's webhooks use", DefaultHMACHeader)
 	}
 	if !at.Has("hmacSecretFormVariableKey") {
 		c.errorf(at.Offset(), "endpoint.hmacSignature needs hmacSecretFormVariableKey, the key of the form variable holding the secret")
@@ -161,11 +166,19 @@ func (c *checker) hmacRules(m *Manifest, sig *HMACSignature, at jsonv.Value) {
 	}
 }
 
-// staticHostRule enforces that with includeErrorResponseBody the endpoint
+// staticHostRule checks that with includeErrorResponseBody the endpoint
 // host cannot be chosen freely by whoever configures the integration (who
 // could otherwise point it at a host that echoes secrets back into the
-// error log): every mustache in the scheme or host must be a plain enum
-// form variable with allowedValues.
+// error log).
+//
+// LaunchDarkly's test enforces a narrow form of this, and that part is an
+// error: a URL starting with {{name}} (the name as written between "{{"
+// and the first "}", spaces included) and a {{word}} in the host after a
+// literal scheme must not name a declared form variable that is not an
+// enum. auditrelay's own rule is wider (every mustache in the scheme or
+// authority, names trimmed, must be an enum form variable with
+// allowedValues) and is a warning unless --strict: LaunchDarkly publishes
+// integrations that break it, such as {{ endpointUrl }} of type "uri".
 func (c *checker) staticHostRule(m *Manifest, rawURL string, urlVal jsonv.Value) {
 	for _, tag := range hostTags(rawURL) {
 		name := strings.TrimSpace(strings.Trim(strings.TrimSpace(tag.body), "~"))
@@ -183,8 +196,61 @@ func (c *checker) staticHostRule(m *Manifest, rawURL string, urlVal jsonv.Value)
 		case fv.Type != TypeEnum:
 			reason = fmt.Sprintf("is a form variable of type %q, not \"enum\"", fv.Type)
 		}
-		c.errorf(off, "includeErrorResponseBody is true, so the endpoint host must be static: endpoint.url's host uses %s, which %s", tag.text, reason)
+		if frameworkRefusesHostTag(m, rawURL, tag) {
+			c.errorf(off, "includeErrorResponseBody is true, so the endpoint host must be static: endpoint.url's host uses %s, which %s", tag.text, reason)
+			continue
+		}
+		c.ourf(off, "includeErrorResponseBody is true, so the endpoint host should be static: endpoint.url's host uses %s, which %s, so whoever configures the integration chooses the host that receives its requests and error log", tag.text, reason)
 	}
+}
+
+// hostWordRE is the framework test's pattern for a form variable in the
+// host: {{word}} with no spaces.
+var hostWordRE = regexp.MustCompile(`\{\{(\w+)\}\}`)
+
+// frameworkRefusesHostTag reports whether LaunchDarkly's test
+// ("includeErrorResponseBody is only true if endpoint domain is static")
+// fails for tag: a leading tag whose text up to the first "}" names a
+// declared form variable that is not an enum, or, after a literal scheme,
+// a {{word}} inside the host name (not the user info or port) naming one.
+func frameworkRefusesHostTag(m *Manifest, u string, tag hostTag) bool {
+	nonEnum := func(name string) bool {
+		fv := m.FormVariable(name)
+		return fv != nil && fv.Type != TypeEnum
+	}
+	if tag.off == 0 && strings.HasPrefix(u, "{{") {
+		end := strings.IndexByte(u, '}')
+		return end > 2 && nonEnum(u[2:end])
+	}
+	k := strings.Index(u, "://")
+	if k < 0 || strings.Contains(u[:k], "{{") {
+		return false
+	}
+	hostStart, hostEnd := hostSpan(u, k+3)
+	if tag.off < hostStart || tag.off >= hostEnd {
+		return false
+	}
+	for _, sm := range hostWordRE.FindAllStringSubmatch(tag.text, -1) {
+		if nonEnum(sm[1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostSpan returns where the host lies in the authority starting at from:
+// after any user info. A port made of a mustache counts as part of the
+// host, as for the framework's URL parser, which splits off digits only.
+func hostSpan(u string, from int) (start, end int) {
+	end = len(u)
+	if i := strings.IndexAny(u[from:], "/?#"); i >= 0 {
+		end = from + i
+	}
+	start = from
+	if at := strings.LastIndexByte(u[from:end], '@'); at >= 0 {
+		start = from + at + 1
+	}
+	return start, end
 }
 
 func isSimpleName(s string) bool {

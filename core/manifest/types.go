@@ -114,6 +114,19 @@ type HMACSignature struct {
 	HMACSecretFormVariableKey string
 }
 
+// DefaultHMACHeader carries the signature when hmacSignature names no
+// headerName: the header LaunchDarkly's own webhooks sign with.
+const DefaultHMACHeader = "X-LD-Signature"
+
+// Header is the header the signature goes in: HeaderName, or
+// DefaultHMACHeader when that is empty.
+func (s *HMACSignature) Header() string {
+	if s.HeaderName == "" {
+		return DefaultHMACHeader
+	}
+	return s.HeaderName
+}
+
 // Template keys of capabilities.auditLogEventsHook.templates.
 const (
 	TemplateFlag        = "flag"

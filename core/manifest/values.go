@@ -69,6 +69,9 @@ func (m *Manifest) ResolveValues(in map[string]jsonv.Value) (map[string]jsonv.Va
 	out := make(map[string]jsonv.Value, len(m.FormVariables))
 	for i := range m.FormVariables {
 		fv := &m.FormVariables[i]
+		if m.FormVariable(fv.Key) != fv {
+			continue // a key declared twice: the first declaration counts
+		}
 		v, set := in[fv.Key]
 		if set && v.IsNullish() {
 			set = false
@@ -124,7 +127,7 @@ func (fv *FormVariable) checkValue(v jsonv.Value) string {
 		if v.Kind() != jsonv.String {
 			return "must be a string, found " + found()
 		}
-		if !contains(fv.AllowedValues, v.Text()) {
+		if len(fv.AllowedValues) > 0 && !contains(fv.AllowedValues, v.Text()) { // none: any string (load warns)
 			return fmt.Sprintf("must be one of %s, found %q%s", quoteList(fv.AllowedValues), v.Text(), suggest(v.Text(), fv.AllowedValues))
 		}
 	case TypeOAuth:

@@ -27,6 +27,8 @@ type run struct {
 	out  []byte
 	err  *Error
 	lint *lintState
+	// trace, when set (ExecuteTrace), collects what each statement wrote.
+	trace *[]Span
 	// budget is this render's Budget (defaults filled in); limit is the
 	// output length past which it is exceeded, steps how many are left.
 	budget Budget
@@ -66,6 +68,7 @@ func (r *run) reset(t *Template, root jsonv.Value) {
 	r.args = r.args[:0]
 	r.err = nil
 	r.lint = nil
+	r.trace = nil
 }
 
 // release drops references to the caller's values before the run goes back
@@ -76,7 +79,7 @@ func (r *run) release() {
 	clear(r.args[:cap(r.args)])
 	clear(r.frames[:cap(r.frames)])
 	r.root, r.ctx, r.tmp = jsonv.Value{}, jsonv.Value{}, jsonv.Value{}
-	r.t, r.lint, r.err = nil, nil, nil
+	r.t, r.lint, r.err, r.trace = nil, nil, nil, nil
 	if cap(r.out) > 1<<16 {
 		r.out = nil
 	}
@@ -147,7 +150,11 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 	// stmts' loop, written out: this runs once per block call, and the
 	// call would cost more than the budget checks.
 	for i, s := range p.stmts {
+		start := len(buf)
 		buf = s(r, buf)
+		if r.trace != nil {
+			r.span(p.pos[i], start, len(buf))
+		}
 		if r.err != nil {
 			break
 		}
@@ -167,7 +174,11 @@ func (r *run) invoke(p *program, buf []byte, c jsonv.Value, sameCtx bool, bp bpF
 // (by itself or by a loop inside it), stops the render at its position.
 func (r *run) stmts(p *program, buf []byte) []byte {
 	for i, s := range p.stmts {
+		start := len(buf)
 		buf = s(r, buf)
+		if r.trace != nil {
+			r.span(p.pos[i], start, len(buf))
+		}
 		if r.err != nil {
 			break
 		}
