@@ -19,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/mask"
+	"github.com/auditrelay/auditrelay/core/prodcheck"
 	"github.com/auditrelay/auditrelay/core/render"
 	"github.com/auditrelay/auditrelay/core/store"
 )
@@ -416,7 +417,28 @@ func (ed *editor) SaveTemplate(ctx context.Context, actor, subscription, key, so
 	ent.cur.Store(&ns)
 	ed.host.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s", key, file))
 	ed.host.publishSubscription(subscription)
-	return TemplateInfo{Key: key, Path: file, Override: file, Source: source, Hash: hashSource(source), JSON: render.IsJSONTemplate(file), Editable: true}, nil
+	return TemplateInfo{Key: key, Path: file, Override: file, Source: source, Hash: hashSource(source), JSON: render.IsJSONTemplate(file), Editable: true,
+		Warnings: productionWarnings(hk, key)}, nil
+}
+
+// productionWarnings renders the saved template with Go Handlebars, as
+// LaunchDarkly would, for the sample contexts. Only here, on a save of a
+// template core/render parsed, and never for the live preview: raymond's
+// parser leaks a goroutine on every template it cannot parse.
+func productionWarnings(hk *hook.Integration, key string) []TemplateIssue {
+	rep, err := prodcheck.Check(hk, prodcheck.Options{Keys: []string{key}})
+	if err != nil {
+		return []TemplateIssue{{Severity: "warning", Msg: "production render check: " + err.Error()}}
+	}
+	var out []TemplateIssue
+	for _, f := range rep.Findings {
+		msg := "Go Handlebars (LaunchDarkly's renderer): " + f.Msg
+		if len(f.Samples) > 0 {
+			msg += " (sample " + strings.Join(f.Samples, ", ") + ")"
+		}
+		out = append(out, TemplateIssue{Line: f.Line, Col: f.Col, Severity: "warning", Msg: msg})
+	}
+	return out
 }
 
 // The API's editing methods are the editor's.

@@ -1,6 +1,7 @@
 package prodcheck
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -18,6 +19,7 @@ import (
 // Sample is an entry context templates are rendered with.
 type Sample struct {
 	Name    string
+	Kind    string // the entry kind that picks the template; "" = Name
 	Context jsonv.Value
 }
 
@@ -159,8 +161,9 @@ func targets(src *manifest.Integration, bound *hook.Bound, samples []Sample, key
 func samplesFor(h *manifest.AuditLogEventsHook, key string, samples []Sample) []Sample {
 	var out []Sample
 	for _, s := range samples {
-		routed, _ := h.Templates.ForKind(s.Name)
-		if routed == key || (key == manifest.TemplateValidation && s.Name == "environment") {
+		kind := cmp.Or(s.Kind, s.Name)
+		routed, _ := h.Templates.ForKind(kind)
+		if routed == key || (key == manifest.TemplateValidation && kind == "environment") {
 			out = append(out, s)
 		}
 	}
@@ -322,7 +325,12 @@ func (c *checker) explain(t target, g *goTemplate, r root, ours, theirs string, 
 			return
 		}
 	}
-	sp, _ := innermost(spans, d, nil)
+	// A tag rather than the text inside a block: {{#if o}} rather than
+	// what it prints.
+	sp, ok := innermost(spans, d, func(s render.Span) bool { return strings.HasPrefix(src[s.Pos:], "{{") })
+	if !ok {
+		sp, _ = innermost(spans, d, nil)
+	}
 	// The statement's output, and what Go Handlebars wrote in its place:
 	// from the same place in the text up to where ours goes on after it.
 	ks, ke := sort.SearchInts(oi, sp.Start), sort.SearchInts(oi, sp.End)
@@ -363,23 +371,23 @@ func squeeze(s string) (string, []int) {
 	return string(b), idx
 }
 
-// innermost returns the smallest span holding output offset off (or
-// ending there, when nothing holds it) that ok accepts.
+// innermost returns the smallest span holding output offset off that ok
+// accepts, or when none holds it (off is where ours ends, or an empty
+// statement), the smallest one ending there.
 func innermost(spans []render.Span, off int, ok func(render.Span) bool) (render.Span, bool) {
-	best, found := render.Span{Line: 1, Col: 1}, false
-	for _, s := range spans {
-		if ok != nil && !ok(s) {
-			continue
+	pick := func(hit func(render.Span) bool) (render.Span, bool) {
+		best, found := render.Span{Line: 1, Col: 1}, false
+		for _, s := range spans {
+			if (ok == nil || ok(s)) && hit(s) && (!found || s.End-s.Start < best.End-best.Start) {
+				best, found = s, true
+			}
 		}
-		in := s.Start <= off && off < s.End
-		if !in && !(s.Start == off && s.End == off) && !(s.End == off && off > 0) {
-			continue
-		}
-		if !found || s.End-s.Start < best.End-best.Start {
-			best, found = s, true
-		}
+		return best, found
 	}
-	return best, found
+	if sp, found := pick(func(s render.Span) bool { return s.Start <= off && off < s.End }); found {
+		return sp, true
+	}
+	return pick(func(s render.Span) bool { return s.End == off })
 }
 
 func isEach(src string, pos int) bool {

@@ -370,6 +370,10 @@ type TemplateInfo struct {
 	JSON     bool   // a JSON template (.json/.json.hbs): the context is JSON-escaped
 	Editable bool
 	Note     string
+	// Warnings, after a save, say where LaunchDarkly's own renderer (Go
+	// Handlebars) would send different bytes than auditrelay for the
+	// sample contexts, with the line.
+	Warnings []TemplateIssue
 }
 
 // Preview is a live render while editing.

@@ -491,6 +491,10 @@ func (m *Model) saved(msg savedMsg) tea.Cmd {
 	if where == "" {
 		where = msg.info.Path
 	}
+	if n := len(msg.info.Warnings); n > 0 {
+		m.renderPreview()
+		return ui.Toastf("saved %s template of %s to %s; LaunchDarkly's renderer would send it differently (%d warning%s in the preview)", msg.key, m.sub, where, n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
 	return ui.Toastf("saved %s template of %s to %s", msg.key, m.sub, where)
 }
 
@@ -514,7 +518,20 @@ func (m *Model) renderPreview() {
 			}
 			b.WriteString(style.Render(fmt.Sprintf("%s %d:%d %s: %s", glyph, is.Line, is.Col, is.Severity, is.Msg)) + "\n")
 		}
-		if len(p.Errors) > 0 {
+		// What the last save found about LaunchDarkly's own renderer, as
+		// long as the text is what was saved.
+		var saved []api.TemplateIssue
+		if len(m.bufs) > 0 && m.previewOf == m.bufs[m.cur].info.Key && !m.bufs[m.cur].dirty() {
+			saved = m.bufs[m.cur].info.Warnings
+		}
+		for _, is := range saved {
+			where := ""
+			if is.Line > 0 {
+				where = fmt.Sprintf("%d:%d ", is.Line, is.Col)
+			}
+			b.WriteString(s.Warn.Render(fmt.Sprintf("! %s%s", where, is.Msg)) + "\n")
+		}
+		if len(p.Errors)+len(saved) > 0 {
 			b.WriteString("\n")
 		}
 		r := p.Request
