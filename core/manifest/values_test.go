@@ -166,3 +166,34 @@ func TestSecretValues(t *testing.T) {
 		t.Errorf("SecretValues = %q", got)
 	}
 }
+
+// What auditrelay's own rules warn about still loads and works: an enum
+// without allowedValues takes any string, and of a key declared twice the
+// first declaration counts.
+func TestResolveValuesOfWarnedManifests(t *testing.T) {
+	src := strings.Replace(valuesManifest, `"allowedValues": ["us", "eu"], "isOptional": true, "defaultValue": "us"}`,
+		`"isOptional": true, "defaultValue": "us"},
+    {"key": "apiKey", "name": "Again", "type": "boolean", "description": "Twice."}`, 1)
+	in, probs := LoadFS(fstest.MapFS{"manifest.json": {Data: []byte(src)}}, ".", "v", "v")
+	if in == nil {
+		t.Fatal(probs)
+	}
+	ours := 0
+	for _, p := range probs {
+		if p.Ours {
+			ours++
+		}
+	}
+	if ours != 2 || probs.HasErrors() || len(probs.Strict().Errors()) != 2 {
+		t.Fatalf("problems: %v", probs)
+	}
+	out, err := in.Manifest.ResolveValues(map[string]jsonv.Value{
+		"apiKey": jsonv.Str("k"), "url": jsonv.Str("https://x.example.com"), "site": jsonv.Str("ap-south"), "verbose": jsonv.Boolean(true),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out["site"].Text() != "ap-south" || out["apiKey"].Text() != "k" {
+		t.Errorf("values = %v", out)
+	}
+}

@@ -38,7 +38,7 @@ const testManifest = `{
 func load(t *testing.T, tpl string) *hook.Integration {
 	t.Helper()
 	fsys := fstest.MapFS{
-		"i/manifest.json":              {Data: []byte(testManifest)},
+		"i/manifest.json":             {Data: []byte(testManifest)},
 		"i/templates/default.txt.hbs": {Data: []byte(tpl)},
 	}
 	in, probs := manifest.LoadFS(fsys, "i", "i", "i")
