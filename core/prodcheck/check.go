@@ -447,16 +447,6 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-func commonSuffix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := 0; i < n; i++ {
-		if a[len(a)-1-i] != b[len(b)-1-i] {
-			return i
-		}
-	}
-	return n
-}
-
 // position converts a byte offset of src into a 1-based line and column
 // (in characters).
 func position(src string, off int) (line, col int) {

@@ -94,16 +94,7 @@ func parseGo(src string) (*goTemplate, error) {
 	return g, nil
 }
 
-// renderGo renders src with raymond for root.
-func renderGo(src string, root jsonv.Value) (out string, err error) {
-	registerHelpers()
-	tpl, err := raymond.Parse(src)
-	if err != nil {
-		return "", fmt.Errorf("Go Handlebars cannot parse it: %w", err)
-	}
-	return execGo(tpl, root)
-}
-
+// execGo renders a raymond template for root.
 func execGo(tpl *raymond.Template, root jsonv.Value) (string, error) {
 	registerHelpers()
 	out, err := tpl.Exec(toGo(root))
