@@ -161,7 +161,7 @@ func TestContextCommandErrors(t *testing.T) {
 		{"no entry flag", "", nil, "auditrelay: context: --entry FILE is required (use - for standard input)"},
 		{"missing file", "", []string{"--entry", filepath.Join(dir, "nope.json")}, "auditrelay: context: open " + filepath.Join(dir, "nope.json") + ": no such file or directory"},
 		{"bad field", "", []string{"--entry", bad}, "auditrelay: " + bad + `:1:47: "date": expected a number (milliseconds since epoch), found string`},
-		{"bad element in a list", "", []string{"--entry", list}, "auditrelay: " + list + `:2:1: entry[1]: "kind": required field is missing (the resource kind, e.g. "flag")`},
+		{"bad element in a list", "", []string{"--entry", list}, "auditrelay: " + list + `:2:1: "kind": required field is missing (the resource kind, e.g. "flag")`},
 		{"syntax error on stdin", "{\n  \"_id\": \"a\",\n}", []string{"--entry", "-"}, "auditrelay: <stdin>:3:1: trailing comma before '}': expected another member name"},
 		{"bad base URL", "", []string{"--entry", bad, "--base-url", "app.launchdarkly.com"}, `auditrelay: context: --base-url: base URL "app.launchdarkly.com": expected an absolute http(s) URL such as https://app.launchdarkly.com`},
 		{"positional argument", "", []string{"entry.json"}, `auditrelay: unknown command "entry.json" for "auditrelay context"`},

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"reflect"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/policy"
 )
 
@@ -40,7 +40,9 @@ func newPolicyCheckCmd(a *app) *cobra.Command {
 		Long: `Evaluate an audit-log entry against a policy and explain the decision for
 every access and every statement.
 
---entry reads a LaunchDarkly audit-log entry (REST API or webhook shape) and
+--entry reads a LaunchDarkly audit-log entry (REST API or webhook shape) as
+the relay reads every entry it receives (_id, date, kind and accesses are
+required; a refused entry is reported as FILE:line:col: "field": reason) and
 uses its "accesses". --resource and --action give a single access instead,
 such as --resource proj/default:env/production:flag/checkout --action updateOn.
 
@@ -65,16 +67,23 @@ Exit status: 0 when the entry would be sent, 1 when not, 2 on invalid input.`,
 			}
 			var accesses []policy.Access
 			if entryPath != "" {
-				data, err := readPolicyInput(a, entryPath)
+				name, data, err := readInput(a, entryPath)
 				if err != nil {
 					return usageErrorf("policy check: %v", err)
 				}
-				if accesses, err = entryAccesses(data); err != nil {
-					return usageErrorf("policy check: %s: %v", entryPath, err)
+				// The entry is read as every source reads one, and
+				// refused in the same words: FILE:line:col: "field": …
+				entry, err := auditlog.DecodeEntry(data)
+				if err != nil {
+					return usageErrorf("policy check: %s:%v", name, err)
 				}
-				for i := range accesses {
+				for _, w := range entry.Warnings {
+					fmt.Fprintf(a.stderr, "auditrelay: %s:%d:%d: warning: %q: %s\n", name, w.Line, w.Col, w.Field, w.Msg)
+				}
+				for i, acc := range entry.Accesses {
+					accesses = append(accesses, policy.NewAccess(acc.Action, acc.Resource))
 					if err := accesses[i].Err(); err != nil {
-						fmt.Fprintf(a.stderr, "auditrelay: warning: %s: access %d cannot be evaluated: %v\n", entryPath, i, err)
+						fmt.Fprintf(a.stderr, "auditrelay: warning: %s: access %d cannot be evaluated: %v\n", name, i, err)
 					}
 				}
 			} else {
@@ -206,67 +215,6 @@ func printPolicyWarnings(a *app, path string, ws []policy.Warning) {
 	}
 }
 
-// entryAccesses reads the "accesses" of a LaunchDarkly audit-log entry.
-// It is deliberately small: core/auditlog will provide the full entry model.
-func entryAccesses(data []byte) ([]policy.Access, error) {
-	var entry struct {
-		Accesses *[]struct {
-			Action   string `json:"action"`
-			Resource string `json:"resource"`
-		} `json:"accesses"`
-	}
-	if err := json.Unmarshal(data, &entry); err != nil {
-		return nil, entryJSONError(data, err)
-	}
-	if entry.Accesses == nil {
-		return nil, errors.New(`not an audit-log entry: it has no "accesses" array`)
-	}
-	out := make([]policy.Access, len(*entry.Accesses))
-	for i, acc := range *entry.Accesses {
-		out[i] = policy.NewAccess(acc.Action, acc.Resource)
-	}
-	return out, nil
-}
-
-// entryJSONError adds the line and column to encoding/json's errors.
-func entryJSONError(data []byte, err error) error {
-	var off int64
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-		if off > 0 && !strings.Contains(se.Error(), "unexpected end") {
-			off--
-		}
-	case errors.As(err, &te):
-		off = valueStart(data, te.Offset)
-	default:
-		return err
-	}
-	line, col := 1, 1
-	for _, c := range string(data[:min(int(off), len(data))]) {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	if te != nil {
-		want := "another type"
-		switch te.Type.Kind() {
-		case reflect.Slice:
-			want = "an array"
-		case reflect.String:
-			want = "a string"
-		case reflect.Struct:
-			want = "an object"
-		}
-		return fmt.Errorf("%d:%d: %q: expected %s, got a JSON %s", line, col, te.Field, want, te.Value)
-	}
-	return fmt.Errorf("%d:%d: invalid JSON: %w", line, col, err)
-}
-
 func policyLocation(path string, line, col int) string {
 	if line > 0 {
 		return fmt.Sprintf("%s:%d:%d", path, line, col)
@@ -292,26 +240,4 @@ func policyPlural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// valueStart finds the first byte of the scalar JSON value that ends at
-// end, where encoding/json reports type errors.
-func valueStart(data []byte, end int64) int64 {
-	i := min(int(end), len(data)) - 1
-	if i < 0 {
-		return 0
-	}
-	if data[i] == '"' {
-		for j := i - 1; j >= 0; j-- {
-			if data[j] == '"' && (j == 0 || data[j-1] != '\\') {
-				return int64(j)
-			}
-		}
-		return int64(i)
-	}
-	j := i
-	for j > 0 && strings.IndexByte("0123456789+-.eEtruefalsn", data[j-1]) >= 0 {
-		j--
-	}
-	return int64(j)
 }

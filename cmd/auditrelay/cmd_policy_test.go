@@ -53,9 +53,11 @@ func TestPolicyCheck(t *testing.T) {
 	noHook := writePolicyFile(t, "nohook.json", `{"name":"x","capabilities":{}}`)
 	badPolicy := writePolicyFile(t, "bad.json", "[\n{\"effect\":\"allow\",\"resources\":[\"proj/*:env\"],\"actions\":[\"*\"]},\n{\"effect\":\"perhaps\",\"resources\":[\"*\"],\"actions\":[\"*\"]}]")
 	badJSON := writePolicyFile(t, "badjson.json", "[\n  {\"effect\": \"allow\",}\n]")
-	badEntry := writePolicyFile(t, "badentry.json", "{\n  \"accesses\": [\n    {\"action\": 1}\n  ]\n}")
+	badEntry := writePolicyFile(t, "badentry.json", "{\"_id\": \"e1\", \"date\": 1, \"kind\": \"flag\",\n  \"accesses\": [\n    {\"action\": 1}\n  ]\n}")
 	notEntry := writePolicyFile(t, "notentry.json", `{"kind":"flag"}`)
-	brokenAccess := writePolicyFile(t, "broken.json", `{"accesses":[{"action":"updateOn","resource":"proj/x:env"},{"action":"updateOn","resource":"proj/x:env/production:flag/f"}]}`)
+	notJSON := writePolicyFile(t, "notjson.json", "{\"_id\": \"e1\",\n \"date\": 1,,}")
+	oddField := writePolicyFile(t, "odd.json", `{"_id":"e1","date":1,"kind":"flag","name":7,"accesses":[{"action":"updateOn","resource":"proj/x:env/production:flag/f"}]}`)
+	brokenAccess := writePolicyFile(t, "broken.json", `{"_id":"e1","date":1,"kind":"flag","accesses":[{"action":"updateOn","resource":"proj/x:env"},{"action":"updateOn","resource":"proj/x:env/production:flag/f"}]}`)
 
 	tests := []struct {
 		name      string
@@ -91,10 +93,16 @@ func TestPolicyCheck(t *testing.T) {
 				badPolicy + `:3:11: statement 1: effect: must be "allow" or "deny", not "perhaps"`}},
 		{name: "policy JSON syntax error", args: []string{"--policy", badJSON, "--entry", entry},
 			code: 2, stderr: []string{badJSON + ":2:22: invalid JSON"}},
-		{name: "entry JSON type error", args: []string{"--entry", badEntry},
-			code: 2, stderr: []string{badEntry + `: 3:16: "accesses.action": expected a string, got a JSON number`}},
+		{name: "entry with a wrongly typed field", args: []string{"--entry", badEntry},
+			code: 2, stderr: []string{"policy check: " + badEntry + `:3:16: "accesses[0].action": expected a string (the action name), found number`}},
 		{name: "file that is not an entry", args: []string{"--entry", notEntry},
-			code: 2, stderr: []string{`no "accesses" array`}},
+			code: 2, stderr: []string{"policy check: " + notEntry + `:1:1: "_id": required field is missing (the entry id)`}},
+		{name: "entry that is not JSON", args: []string{"--entry", notJSON},
+			code: 2, stderr: []string{"policy check: " + notJSON + `:2:12: expected a member name in double quotes, found ","`}},
+		{name: "entry from stdin refused, named as stdin", stdin: `{"_id":""}`, args: []string{"--entry", "-"},
+			code: 2, stderr: []string{`policy check: <stdin>:1:8: "_id": expected a non-empty string (the entry id), found an empty string`}},
+		{name: "an optional field of the wrong type is a warning", args: []string{"--entry", oddField},
+			code: 0, stdout: []string{"sent:"}, stderr: []string{oddField + `:1:43: warning: "name": expected a string, found number; ignored`}},
 		{name: "missing entry file", args: []string{"--entry", filepath.Join(t.TempDir(), "nope.json")},
 			code: 2, stderr: []string{"nope.json", "no such file"}},
 		{name: "bad --resource", args: []string{"--resource", "proj/x:env", "--action", "updateOn"},

@@ -1,6 +1,10 @@
 // Package auditlog reads LaunchDarkly audit-log entries and turns them into
 // the template context that LaunchDarkly's integration framework renders
-// "audit log events hook" templates with.
+// "audit log events hook" templates with. It is the one reader of
+// audit-log JSON in auditrelay: the webhook receiver (through the engine),
+// the poller's list pages, replay files and the commands that take an
+// --entry all decode with it, so one place decides what a valid entry is
+// and every one of them refuses a bad entry in the same words.
 //
 // # Entries
 //
@@ -18,9 +22,20 @@
 // refused), kind (non-empty string) and accesses (array of {action,
 // resource} strings; it may be empty). Anything else may be missing; an
 // optional field of the wrong type is ignored and noted in Entry.Warnings
-// with its position. Errors are *DecodeError values naming the position and
-// field: `entry: 1:45: "date": expected a number (milliseconds since
-// epoch), found string`.
+// with its position.
+//
+// Errors are *DecodeError values, and their text is the one error format:
+// the line and column of the problem in the input, the field and what was
+// expected, `3:10: "kind": expected a string (the resource kind, e.g.
+// "flag"), found number`. The text does not say what held the entry; a
+// caller that knows the input's name puts it in front
+// (`entries.json:3:10: …`). DecodeEntryAt decodes an entry cut out of a
+// larger input (a replay file read element by element) and places its
+// errors and warnings in that input, so the reader of files can keep its
+// own resynchronising scanner and still report as this package does.
+// When an entry's _id and date were read before the problem was found,
+// the error carries them (DecodeError.ID, Date), so that a poller can
+// still place the entry in time and a receiver name it.
 //
 // Keys are text. The input must be UTF-8 (jsonv refuses other bytes rather
 // than fold them to U+FFFD, which made two ids one). The fields used as
@@ -31,24 +46,25 @@
 // target.resources and parent.resource, which only shape the context, are
 // ignored with a warning instead. Ids are checked for form, not for being
 // LaunchDarkly's hex ObjectIds: tests, imports and the demo use others.
-// Every source (webhook, poller, replay) reaches the engine through
-// DecodeEntry, so the same rule holds for all of them. Summary fields are
-// display text: invalid sequences and control characters shown as U+FFFD,
-// lengths bounded.
+// Summary fields are display text: invalid sequences and control
+// characters shown as U+FFFD, lengths bounded.
 //
-// DecodeArray, DecodePage ({"items": [...], "_links": {...},
-// "totalCount": N}), DecodeNDJSON / NDJSONReader and DecodeEntries (which
-// tells these apart) read several entries. Each entry's Raw is the exact
-// slice of its element in the input. A bad element does not stop the
-// others: the good entries are returned with an errors.Join of one
-// *DecodeError per bad element, each carrying the element's index and
-// line.
+// DecodePage reads a page of the list API ({"items": [...], "_links":
+// {...}, "totalCount": N}), keeping the items that are not valid entries
+// apart with their errors (Page.Invalid). DecodeNDJSON / NDJSONReader and
+// DecodeEntries (which tells a single entry, an array, a page and NDJSON
+// apart) read several entries. Each entry's Raw is the exact slice of its
+// element in the input. A bad element does not stop the others: the good
+// entries are returned with an errors.Join of one *DecodeError per bad
+// element, each carrying the element's index.
 //
 // # Signatures
 //
-// Sign and Verify implement the X-LD-Signature header: the lower-case hex
-// HMAC-SHA256 of the raw body keyed with the webhook secret. Verify
-// compares in constant time and also accepts a "sha256=" prefix and
+// Sign and Verify are the one implementation of the X-LD-Signature header:
+// the lower-case hex HMAC-SHA256 of the raw body keyed with the webhook
+// secret. hook signs deliveries with Sign, the receiver checks webhooks
+// with Verify, and tests and benchmarks sign what they send with Sign.
+// Verify compares in constant time and also accepts a "sha256=" prefix and
 // upper-case hex (see Verify for why).
 //
 // # Template context

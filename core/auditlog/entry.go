@@ -113,48 +113,41 @@ func (e *Entry) PrimaryAccess() (Access, bool) {
 
 // DecodeError reports an entry that is not valid JSON or lacks what a
 // relay needs. Line and Col are 1-based (Col counts characters) in the
-// input that was decoded.
+// input that was decoded (for DecodeEntryAt, in the larger input the
+// entry came from).
+//
+// Its text is the one format every reader of entries reports in:
+// "LINE:COL: " then Detail, e.g. `3:12: "date": expected a number
+// (milliseconds since epoch), found string`. A caller that knows the
+// input's name puts "NAME:" in front (`entries.json:3:12: …`).
 type DecodeError struct {
 	// Index is the element's 0-based position in a list of entries, or -1
 	// for a single entry or a problem with the list itself.
-	Index int
-	// ElemLine is the line where the element starts (lists only).
-	ElemLine  int
+	Index     int
 	Line, Col int
-	Offset    int    // byte offset in the input
+	Offset    int    // byte offset in the decoded data
 	Field     string // JSON path of the offending field, e.g. "accesses[0].action"; "" for syntax errors
 	Msg       string
+	// ID and Date are the entry's _id and date when both were read before
+	// the problem was found (a bad kind or access), so that a caller can
+	// still name the entry and place it in time; ID is "" otherwise.
+	ID   string
+	Date int64
 }
 
 func (e *DecodeError) Error() string {
-	var b strings.Builder
-	if e.Index >= 0 {
-		fmt.Fprintf(&b, "entry[%d] (line %d): ", e.Index, e.ElemLine)
-	} else {
-		b.WriteString("entry: ")
-	}
-	fmt.Fprintf(&b, "%d:%d: ", e.Line, e.Col)
-	e.writeDetail(&b)
-	return b.String()
+	return strconv.Itoa(e.Line) + ":" + strconv.Itoa(e.Col) + ": " + e.Detail()
 }
 
-// Detail is the message without the position prefix, for callers that put
-// their own "FILE:line:col: " in front.
+// Detail is the message without the position: `"date": expected …`, or
+// the bare message when no field is at fault. It does not depend on what
+// held the entry (a body, a file, a list page), so the same bad entry
+// reads the same wherever it arrives; the position says where it is.
 func (e *DecodeError) Detail() string {
-	var b strings.Builder
-	if e.Index >= 0 {
-		fmt.Fprintf(&b, "entry[%d]: ", e.Index)
+	if e.Field == "" {
+		return e.Msg
 	}
-	e.writeDetail(&b)
-	return b.String()
-}
-
-func (e *DecodeError) writeDetail(b *strings.Builder) {
-	if e.Field != "" {
-		b.WriteString(strconv.Quote(e.Field))
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
+	return strconv.Quote(e.Field) + ": " + e.Msg
 }
 
 // maxDateMillis is the range of a JavaScript Date (±100,000,000 days), so
@@ -165,48 +158,80 @@ const maxDateMillis = 8.64e15
 // webhook or of GET /api/v2/auditlog/{id}. data is kept as Entry.Raw (not
 // copied), so the caller must not modify it afterwards.
 func DecodeEntry(data []byte) (*Entry, error) {
+	return DecodeEntryAt(data, 1, 1)
+}
+
+// DecodeEntryAt is DecodeEntry for an entry cut out of a larger input (a
+// file read element by element) whose first byte is at line:col there:
+// the positions of errors and warnings are in that input, so they can be
+// reported as they are.
+func DecodeEntryAt(data []byte, line, col int) (*Entry, error) {
 	src := string(data)
+	p := positioner{src: src, index: -1, lineBase: max(line, 1) - 1, colBase: max(col, 1) - 1}
 	v, err := jsonv.DecodeString(src)
 	if err != nil {
-		return nil, syntaxError(err, positioner{src: src, index: -1})
+		return nil, syntaxError(err, p)
 	}
-	return entryFromValue(v, data, 0, positioner{src: src, index: -1})
+	return entry(entryFromValue(v, data, 0, p))
 }
 
-// syntaxError turns a jsonv error into a DecodeError.
-func syntaxError(err error, p positioner) error {
-	if se, ok := err.(*jsonv.SyntaxError); ok {
-		return &DecodeError{
-			Index: p.index, ElemLine: p.elemLine,
-			Line: se.Line + p.lineBase, Col: se.Col, Offset: se.Offset, Field: se.Path, Msg: se.Msg,
-		}
+// entry returns what entryFromValue returned as the (*Entry, error) pair of
+// the exported functions: no error is a nil error, not a nil *DecodeError.
+func entry(e *Entry, de *DecodeError) (*Entry, error) {
+	if de != nil {
+		return nil, de
 	}
-	return fmt.Errorf("entry: %w", err)
+	return e, nil
 }
 
-// positioner builds DecodeErrors for one input; lineBase shifts lines for
-// NDJSON, where each line is decoded on its own.
+// syntaxError turns a jsonv error (err is not nil) into a DecodeError.
+func syntaxError(err error, p positioner) *DecodeError {
+	se, ok := err.(*jsonv.SyntaxError)
+	if !ok { // jsonv returns no other error; placed at the start if it did
+		return p.errorAt(0, "", "%v", err)
+	}
+	line, col := p.shift(se.Line, se.Col)
+	return &DecodeError{Index: p.index, Line: line, Col: col, Offset: se.Offset + p.offBase, Field: se.Path, Msg: se.Msg}
+}
+
+// positioner builds DecodeErrors for one input. lineBase and colBase place
+// src in a larger input: src's first byte is at line lineBase+1, column
+// colBase+1 there (NDJSON lines, elements of a file), and at byte offBase
+// when that input is the data being decoded (items of a page read one by
+// one).
 type positioner struct {
 	src      string
 	index    int
-	elemLine int
 	lineBase int
+	colBase  int
+	offBase  int
+}
+
+// shift turns a position in src into one in the larger input.
+func (p positioner) shift(line, col int) (int, int) {
+	if line == 1 {
+		col += p.colBase
+	}
+	return line + p.lineBase, col
+}
+
+func (p positioner) lineCol(off int) (int, int) {
+	return p.shift(jsonv.LineCol(p.src, off))
 }
 
 func (p positioner) errorAt(off int, field, format string, args ...any) *DecodeError {
 	if off < 0 {
 		off = 0
 	}
-	line, col := jsonv.LineCol(p.src, off)
+	line, col := p.lineCol(off)
 	return &DecodeError{
-		Index: p.index, ElemLine: p.elemLine,
-		Line: line + p.lineBase, Col: col, Offset: off,
+		Index: p.index, Line: line, Col: col, Offset: off + p.offBase,
 		Field: field, Msg: fmt.Sprintf(format, args...),
 	}
 }
 
 // entryFromValue reads and checks the fields of a decoded entry.
-func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry, error) {
+func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry, *DecodeError) {
 	if v.Kind() != jsonv.Object {
 		return nil, p.errorAt(v.Offset(), "", "expected an audit-log entry (a JSON object), found %s", v.Kind())
 	}
@@ -237,32 +262,41 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 		return nil, p.errorAt(date.Offset(), "date", "%s milliseconds is outside the range of dates (±8.64e15)", jsonv.ToJSString(date))
 	}
 	e.Date = int64(math.Floor(date.Float()))
+	if err := e.readRest(v, p); err != nil {
+		err.ID, err.Date = e.ID, e.Date
+		return nil, err
+	}
+	return e, nil
+}
 
+// readRest reads the fields after _id and date: the rest of the required
+// ones, then the optional ones.
+func (e *Entry) readRest(v jsonv.Value, p positioner) *DecodeError {
 	kind := v.Get("kind")
 	switch {
 	case kind.IsUndefined():
-		return nil, p.errorAt(v.Offset(), "kind", "required field is missing (the resource kind, e.g. \"flag\")")
+		return p.errorAt(v.Offset(), "kind", "required field is missing (the resource kind, e.g. \"flag\")")
 	case kind.Kind() != jsonv.String:
-		return nil, p.errorAt(kind.Offset(), "kind", "expected a string (the resource kind, e.g. \"flag\"), found %s", kind.Kind())
+		return p.errorAt(kind.Offset(), "kind", "expected a string (the resource kind, e.g. \"flag\"), found %s", kind.Kind())
 	case kind.Text() == "":
-		return nil, p.errorAt(kind.Offset(), "kind", "expected a non-empty string (the resource kind, e.g. \"flag\")")
+		return p.errorAt(kind.Offset(), "kind", "expected a non-empty string (the resource kind, e.g. \"flag\")")
 	}
 	if why := keyProblem(kind.Text(), MaxKindBytes); why != "" {
-		return nil, p.errorAt(kind.Offset(), "kind", "expected a resource kind (text of at most %d bytes without control characters), found %s", MaxKindBytes, why)
+		return p.errorAt(kind.Offset(), "kind", "expected a resource kind (text of at most %d bytes without control characters), found %s", MaxKindBytes, why)
 	}
 	e.Kind = kind.Text()
 
 	acc := v.Get("accesses")
 	switch {
 	case acc.IsUndefined():
-		return nil, p.errorAt(v.Offset(), "accesses", "required field is missing (an array of {action, resource})")
+		return p.errorAt(v.Offset(), "accesses", "required field is missing (an array of {action, resource})")
 	case acc.Kind() != jsonv.Array:
-		return nil, p.errorAt(acc.Offset(), "accesses", "expected an array of {action, resource} objects, found %s", acc.Kind())
+		return p.errorAt(acc.Offset(), "accesses", "expected an array of {action, resource} objects, found %s", acc.Kind())
 	}
 	e.Accesses = make([]Access, 0, acc.Len())
 	for i, a := range acc.Elems() {
 		if a.Kind() != jsonv.Object {
-			return nil, p.errorAt(a.Offset(), "accesses["+strconv.Itoa(i)+"]", "expected an object with \"action\" and \"resource\", found %s", a.Kind())
+			return p.errorAt(a.Offset(), "accesses["+strconv.Itoa(i)+"]", "expected an object with \"action\" and \"resource\", found %s", a.Kind())
 		}
 		var out Access
 		for _, f := range [...]struct {
@@ -274,13 +308,13 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 			fv := a.Get(f.name)
 			path := "accesses[" + strconv.Itoa(i) + "]." + f.name
 			if fv.IsUndefined() {
-				return nil, p.errorAt(a.Offset(), path, "required field is missing (%s)", f.what)
+				return p.errorAt(a.Offset(), path, "required field is missing (%s)", f.what)
 			}
 			if fv.Kind() != jsonv.String {
-				return nil, p.errorAt(fv.Offset(), path, "expected a string (%s), found %s", f.what, fv.Kind())
+				return p.errorAt(fv.Offset(), path, "expected a string (%s), found %s", f.what, fv.Kind())
 			}
 			if why := keyProblem(fv.Text(), f.max); why != "" {
-				return nil, p.errorAt(fv.Offset(), path, "expected %s (text of at most %d bytes without control characters), found %s", f.what, f.max, why)
+				return p.errorAt(fv.Offset(), path, "expected %s (text of at most %d bytes without control characters), found %s", f.what, f.max, why)
 			}
 			*f.dst = fv.Text()
 		}
@@ -351,7 +385,7 @@ func entryFromValue(v jsonv.Value, raw []byte, rawOff int, p positioner) (*Entry
 	} else if !pa.IsNullish() {
 		e.warn(p, pa.Offset(), "parent", "expected an object, found %s; ignored", pa.Kind())
 	}
-	return e, nil
+	return nil
 }
 
 func (e *Entry) optString(p positioner, obj jsonv.Value, prefix, name string, dst *string) {
@@ -366,6 +400,6 @@ func (e *Entry) optString(p positioner, obj jsonv.Value, prefix, name string, ds
 }
 
 func (e *Entry) warn(p positioner, off int, field, format string, args ...any) {
-	line, col := jsonv.LineCol(p.src, off)
-	e.Warnings = append(e.Warnings, Warning{Line: line + p.lineBase, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+	line, col := p.lineCol(off)
+	e.Warnings = append(e.Warnings, Warning{Line: line, Col: col, Field: field, Msg: fmt.Sprintf(format, args...)})
 }

@@ -42,7 +42,14 @@ func TestKeyFieldsAreValidated(t *testing.T) {
 			for _, decode := range []func([]byte) error{
 				func(b []byte) error { _, err := DecodeEntry(b); return err },
 				func(b []byte) error { _, err := DecodeEntries(b); return err },
-				func(b []byte) error { _, err := DecodeArray([]byte("[" + string(b) + "]")); return err },
+				func(b []byte) error { _, err := DecodeEntries([]byte("[" + string(b) + "]")); return err },
+				func(b []byte) error {
+					p, err := DecodePage([]byte(`{"items":[` + string(b) + "]}"))
+					if err == nil && len(p.Invalid) == 1 {
+						err = p.Invalid[0]
+					}
+					return err
+				},
 			} {
 				err := decode([]byte(tc.in))
 				var de *DecodeError

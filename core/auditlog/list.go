@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
@@ -13,7 +14,12 @@ import (
 // Page is one page of GET /api/v2/auditlog:
 // {"items": [...], "_links": {...}, "totalCount": N}.
 type Page struct {
+	// Entries are the valid items, in page order.
 	Entries []*Entry
+	// Invalid holds one error per item that is not a valid entry, in page
+	// order; Index is the item's position in items. The items are not in
+	// Entries; the page's other items are.
+	Invalid []*DecodeError
 	// Links is the page's _links (next/prev/self), undefined when absent.
 	Links jsonv.Value
 	// TotalCount is totalCount, or -1 when the page does not carry one.
@@ -24,27 +30,28 @@ type Page struct {
 // element: they return every good entry, in input order, together with an
 // error joining one *DecodeError per bad element (errors.Join), so that no
 // entry is dropped without a word. A document that is not JSON at all
-// yields no entries.
+// yields no entries. DecodePage keeps the bad elements apart instead
+// (Page.Invalid), as a poller handles them one by one.
 
-// DecodeArray decodes a JSON array of entries.
-func DecodeArray(data []byte) ([]*Entry, error) {
-	src := string(data)
-	v, err := jsonv.DecodeString(src)
-	if err != nil {
-		return nil, syntaxError(err, positioner{src: src, index: -1})
-	}
-	if v.Kind() != jsonv.Array {
-		p := positioner{src: src, index: -1}
-		return nil, p.errorAt(v.Offset(), "", "expected a JSON array of audit-log entries, found %s", v.Kind())
-	}
-	return elements(v, data, src)
-}
-
-// DecodePage decodes a page of the list API.
+// DecodePage decodes a page of the list API. Its error says the data is
+// not such a page at all (not JSON, no "items" array); items that are not
+// valid entries are in Page.Invalid. Each entry's Raw is its own slice of
+// data, which must not be modified afterwards.
+//
+// The page is decoded at once, so decoding holds what jsonv.Decode takes
+// for the whole of data (about 5 bytes per byte of entries); a caller
+// bounds data first.
+//
+// An item that is not JSON (bytes that are not UTF-8 in one entry's name,
+// say) does not make the page unreadable: when the only problem is inside
+// items, the page is read item by item, and that item alone is invalid.
 func DecodePage(data []byte) (*Page, error) {
 	src := string(data)
 	v, err := jsonv.DecodeString(src)
 	if err != nil {
+		if page := pageByItem(data, src, err); page != nil {
+			return page, nil
+		}
 		return nil, syntaxError(err, positioner{src: src, index: -1})
 	}
 	return pageFromValue(v, data, src)
@@ -66,28 +73,145 @@ func pageFromValue(v jsonv.Value, data []byte, src string) (*Page, error) {
 	if tc := v.Get("totalCount"); tc.Kind() == jsonv.Number && tc.Float() >= 0 && tc.Float() <= 1<<53 {
 		page.TotalCount = int(tc.Float())
 	}
-	entries, err := elements(items, data, src)
-	page.Entries = entries
-	return page, err
+	page.Entries, page.Invalid = elements(items, data, src)
+	return page, nil
 }
 
 // elements decodes the entries of an already decoded array, giving each
 // its own slice of data.
-func elements(arr jsonv.Value, data []byte, src string) ([]*Entry, error) {
+func elements(arr jsonv.Value, data []byte, src string) ([]*Entry, []*DecodeError) {
 	out := make([]*Entry, 0, arr.Len())
-	var errs []error
+	var bad []*DecodeError
 	for i, ev := range arr.Elems() {
 		start := ev.Offset()
 		end := valueEnd(src, start)
-		line, _ := jsonv.LineCol(src, start)
-		e, err := entryFromValue(ev, data[start:end:end], start, positioner{src: src, index: i, elemLine: line})
+		e, err := entryFromValue(ev, data[start:end:end], start, positioner{src: src, index: i})
 		if err != nil {
-			errs = append(errs, err)
+			bad = append(bad, err)
 			continue
 		}
 		out = append(out, e)
 	}
-	return out, errors.Join(errs...)
+	return out, bad
+}
+
+// inElement reports whether a syntax error lies inside an element of the
+// array at path ("items" for a page, "" for an array of entries): then the
+// document around it may be sound, and its other elements readable.
+func inElement(err error, path string) bool {
+	se, ok := err.(*jsonv.SyntaxError)
+	return ok && strings.HasPrefix(se.Path, path+"[")
+}
+
+// pageByItem reads a page whose JSON is broken inside an item (err is
+// what decoding it whole said): the page's own members are scanned
+// without checking the items, and each item is decoded on its own. It
+// returns nil when the problem is elsewhere or the page's structure
+// itself is broken, which only decoding the whole can describe.
+func pageByItem(data []byte, src string, err error) *Page {
+	if !inElement(err, "items") {
+		return nil
+	}
+	i := skipSpace(src, 0)
+	if i >= len(src) || src[i] != '{' {
+		return nil
+	}
+	page := &Page{TotalCount: -1}
+	found := false
+	for i = skipSpace(src, i+1); ; {
+		if i >= len(src) || src[i] != '"' {
+			return nil
+		}
+		keyEnd := stringEnd(src, i)
+		if keyEnd < 0 {
+			return nil
+		}
+		key := src[i:keyEnd]
+		if i = skipSpace(src, keyEnd); i >= len(src) || src[i] != ':' {
+			return nil
+		}
+		i = skipSpace(src, i+1)
+		end := valueEndChecked(src, i)
+		if end < 0 {
+			return nil
+		}
+		switch key {
+		case `"items"`:
+			if src[i] != '[' {
+				return nil
+			}
+			var ok bool
+			if page.Entries, page.Invalid, ok = elementsByOne(data, src, i); !ok {
+				return nil
+			}
+			found = true
+		case `"_links"`, `"totalCount"`:
+			// Read on their own; their offsets are relative to themselves.
+			v, err := jsonv.DecodeString(src[i:end])
+			switch {
+			case err != nil:
+				return nil
+			case key == `"_links"`:
+				page.Links = v
+			case v.Kind() == jsonv.Number && v.Float() >= 0 && v.Float() <= 1<<53:
+				page.TotalCount = int(v.Float())
+			}
+		}
+		switch i = skipSpace(src, end); {
+		case i < len(src) && src[i] == ',':
+			i = skipSpace(src, i+1)
+		case i < len(src) && src[i] == '}' && skipSpace(src, i+1) == len(src) && found:
+			return page
+		default:
+			return nil
+		}
+	}
+}
+
+// elementsByOne decodes the elements of the array that starts at
+// src[start] one at a time, each placed where it is in src; ok is false
+// when the array's own structure is broken.
+func elementsByOne(data []byte, src string, start int) (entries []*Entry, bad []*DecodeError, ok bool) {
+	i := skipSpace(src, start+1)
+	if i < len(src) && src[i] == ']' {
+		return nil, nil, true
+	}
+	for index := 0; ; index++ {
+		end := valueEndChecked(src, i)
+		if end < 0 {
+			return nil, nil, false
+		}
+		line, col := jsonv.LineCol(src, i)
+		elem := src[i:end]
+		p := positioner{src: elem, index: index, lineBase: line - 1, colBase: col - 1, offBase: i}
+		if v, err := jsonv.DecodeString(elem); err != nil {
+			bad = append(bad, syntaxError(err, p))
+		} else if e, de := entryFromValue(v, data[i:end:end], 0, p); de != nil {
+			bad = append(bad, de)
+		} else {
+			entries = append(entries, e)
+		}
+		switch i = skipSpace(src, end); {
+		case i < len(src) && src[i] == ',':
+			i = skipSpace(src, i+1)
+		case i < len(src) && src[i] == ']':
+			return entries, bad, true
+		default:
+			return nil, nil, false
+		}
+	}
+}
+
+// joinErrors is errors.Join of the *DecodeErrors of bad elements.
+func joinErrors(bad []*DecodeError) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	errs := make([]error, len(bad))
+	for i, de := range bad {
+		errs[i] = de
+	}
+	return errors.Join(errs...)
 }
 
 // DecodeNDJSON decodes newline-delimited entries, one JSON object a line;
@@ -144,7 +268,7 @@ func (r *NDJSONReader) Next() (*Entry, error) {
 			continue
 		}
 		src := string(line) // a copy: the scanner reuses its buffer
-		p := positioner{src: src, index: r.index, elemLine: r.line, lineBase: r.line - 1}
+		p := positioner{src: src, index: r.index, lineBase: r.line - 1}
 		r.index++
 		v, err := jsonv.DecodeString(src)
 		if err != nil {
@@ -152,7 +276,7 @@ func (r *NDJSONReader) Next() (*Entry, error) {
 		}
 		start := v.Offset()
 		end := valueEnd(src, start)
-		return entryFromValue(v, []byte(src[start:end]), start, p)
+		return entry(entryFromValue(v, []byte(src[start:end]), start, p))
 	}
 	if err := r.sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
@@ -181,15 +305,16 @@ func DecodeEntries(data []byte) ([]*Entry, error) {
 	}
 	switch {
 	case v.Kind() == jsonv.Array:
-		return elements(v, data, src)
+		entries, bad := elements(v, data, src)
+		return entries, joinErrors(bad)
 	case v.Kind() == jsonv.Object && v.Has("items") && !v.Has("_id"):
 		page, err := pageFromValue(v, data, src)
-		if page == nil {
+		if err != nil {
 			return nil, err
 		}
-		return page.Entries, err
+		return page.Entries, joinErrors(page.Invalid)
 	}
-	e, err := entryFromValue(v, data, 0, positioner{src: src, index: -1})
+	e, err := entry(entryFromValue(v, data, 0, positioner{src: src, index: -1}))
 	if err != nil {
 		return nil, err
 	}

@@ -22,11 +22,20 @@ var (
 
 // Sign returns the X-LD-Signature value for body: the lower-case hex
 // HMAC-SHA256 of the exact body bytes, keyed with secret, with no prefix,
-// as LaunchDarkly sends it.
+// as LaunchDarkly sends it. It is the project's one signer of this
+// header: hook signs deliveries with it (under whatever header name an
+// integration's hmacSignature gives), tests and benchmarks sign the
+// webhooks they send with it, and the receiver checks them with Verify.
 func Sign(secret, body []byte) string {
+	return hex.EncodeToString(sum(secret, body))
+}
+
+// sum is the HMAC-SHA256 of body keyed with secret: what Sign writes and
+// Verify compares, computed in one place.
+func sum(secret, body []byte) []byte {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
+	return mac.Sum(nil)
 }
 
 // Verify checks an X-LD-Signature header value against body.
@@ -57,9 +66,7 @@ func Verify(secret, body []byte, header string) error {
 	if err != nil {
 		return ErrSignatureMalformed
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !hmac.Equal(got, sum(secret, body)) {
 		return ErrSignatureMismatch
 	}
 	return nil

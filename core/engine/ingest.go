@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -62,9 +63,10 @@ type decoded struct {
 	accesses []policy.Access
 }
 
-// Ingest implements source.Ingester: it decodes each item, decides every
-// subscription's policy, and stores the entries with their deliveries in
-// one commit. Invalid items are rejected with the reason; nothing is
+// Ingest implements source.Ingester: it decodes each item (unless the
+// source did: Item.Entry), decides every subscription's policy, and stores
+// the entries with their deliveries in one commit. Invalid items are
+// rejected with auditlog's reason (or the source's, Item.Err); nothing is
 // acknowledged before the commit.
 func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.Cursor) ([]source.Result, error) {
 	results := make([]source.Result, len(items))
@@ -74,14 +76,16 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 	decodedAt := make([]int, 0, len(items)) // batch index → item index
 	events := make([]*decoded, 0, len(items))
 	for i, it := range items {
-		if it.Err != nil {
-			results[i].Err = it.Err
-			e.metrics.rejected.WithLabelValues(it.Source).Inc()
-			continue
+		ent, err := it.Entry, it.Err
+		if ent == nil && err == nil {
+			ent, err = auditlog.DecodeEntry(it.Raw)
 		}
-		ent, err := auditlog.DecodeEntry(it.Raw)
 		if err != nil {
 			results[i].Err = err
+			var de *auditlog.DecodeError
+			if errors.As(err, &de) {
+				results[i].ID = de.ID
+			}
 			e.metrics.rejected.WithLabelValues(it.Source).Inc()
 			continue
 		}

@@ -1,7 +1,6 @@
 package hook
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/render"
@@ -411,9 +411,7 @@ func (b *Bound) render(ev *Event, key string) (*Request, error) {
 	}
 	if in.hmacName != "" {
 		if secret := b.vars.Values[in.hmacKey]; secret.Kind() == jsonv.String && secret.Text() != "" {
-			mac := hmac.New(sha256.New, []byte(secret.Text()))
-			mac.Write(req.Body)
-			req.Headers = append(req.Headers, Header{Name: in.hmacName, Value: hex.EncodeToString(mac.Sum(nil))})
+			req.Headers = append(req.Headers, Header{Name: in.hmacName, Value: auditlog.Sign([]byte(secret.Text()), req.Body)})
 		}
 	}
 	return req, nil

@@ -15,8 +15,10 @@ import (
 )
 
 // memStore is an in-memory Ingester and CursorStore that records what it
-// was given. It validates entries with the real decoder and deduplicates
-// by _id, as the engine does; the real store is tested in core/store.
+// was given. Like the engine, it answers an item's Err as its result, takes
+// the item's Entry when the source decoded it, else decodes Raw with the
+// real decoder, and deduplicates by _id; the real store is tested in
+// core/store.
 type memStore struct {
 	mu      sync.Mutex
 	ids     map[string]bool
@@ -45,10 +47,17 @@ func (m *memStore) Ingest(ctx context.Context, items []source.Item, cursor *stor
 	}
 	out := make([]source.Result, len(items))
 	for i, it := range items {
-		e, err := auditlog.DecodeEntry(bytes.Clone(it.Raw))
-		if err != nil {
-			out[i] = source.Result{Err: err}
+		if it.Err != nil {
+			out[i] = source.Result{Err: it.Err}
 			continue
+		}
+		e := it.Entry
+		if e == nil {
+			var err error
+			if e, err = auditlog.DecodeEntry(bytes.Clone(it.Raw)); err != nil {
+				out[i] = source.Result{Err: err}
+				continue
+			}
 		}
 		m.passed[e.ID]++
 		out[i].ID = e.ID

@@ -18,8 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
@@ -365,12 +365,15 @@ func (p *Poller) storeCursor(c pollCursor) *store.Cursor {
 	return &store.Cursor{Source: p.cfg.CursorName, Position: c.encode(), UpdatedAt: time.Now()}
 }
 
-// polled is one entry of a page.
+// polled is one item of a page. Only its bytes are kept, not the decoded
+// entry, as up to MaxBacklog of them wait: the engine decodes each again
+// when it is ingested.
 type polled struct {
 	raw   []byte
 	id    string
 	date  int64
-	dated bool // id and date could be read
+	dated bool  // id and date could be read
+	err   error // why the item is not a valid entry (an *auditlog.DecodeError)
 }
 
 // poll fetches everything newer than the cursor and ingests it oldest
@@ -470,7 +473,10 @@ func (p *Poller) ingest(ctx context.Context, cur *pollCursor, entries []polled) 
 		next := cur.advance(batch, p.cfg.Lookback.Milliseconds())
 		items := make([]Item, len(batch))
 		for i, e := range batch {
-			items[i] = Item{Raw: e.raw, Source: "poller", Ref: "auditlog " + e.id}
+			items[i] = Item{Raw: e.raw, Source: "poller", Ref: "auditlog " + e.id, Err: e.err}
+			if e.id == "" {
+				items[i].Ref = "auditlog list item"
+			}
 		}
 		results, err := p.ing.Ingest(ctx, items, p.storeCursor(next))
 		if err == nil && len(results) != len(items) {
@@ -624,29 +630,22 @@ func (p *Poller) noteBudget(h http.Header) {
 	p.mu.Unlock()
 }
 
+// parsePage reads a page with auditlog, which decides what a valid entry
+// is. An item it refuses is kept with its error, to be reported as
+// rejected; when its _id and date could be read it is still dated, so
+// that the cursor moves past it and it is not refused again at every poll.
 func parsePage(body []byte) ([]polled, error) {
-	var page struct {
-		Items []json.RawMessage `json:"items"`
+	page, err := auditlog.DecodePage(body)
+	if err != nil {
+		return nil, fmt.Errorf("audit-log page is not the expected {\"items\": [...]}: %w", err)
 	}
-	if err := json.Unmarshal(body, &page); err != nil {
-		return nil, fmt.Errorf("audit-log page is not the expected {\"items\": [...]}: %v", err)
+	out := make([]polled, 0, len(page.Entries)+len(page.Invalid))
+	for _, e := range page.Entries {
+		// A copy: the page's body is not held for as long as the entry.
+		out = append(out, polled{raw: bytes.Clone(e.Raw), id: e.ID, date: e.Date, dated: true})
 	}
-	out := make([]polled, len(page.Items))
-	for i, raw := range page.Items {
-		e := polled{raw: bytes.Clone(raw)}
-		var head struct {
-			ID   string      `json:"_id"`
-			Date json.Number `json:"date"`
-		}
-		// encoding/json reads bytes that are not UTF-8 as U+FFFD, which
-		// would make two such ids one in the cursor's seen set: such an
-		// entry goes to the engine undated, to be refused with the reason.
-		if json.Unmarshal(raw, &head) == nil && head.ID != "" && utf8.Valid(raw) {
-			if d, err := head.Date.Float64(); err == nil && head.Date != "" {
-				e.id, e.date, e.dated = head.ID, int64(math.Floor(d)), true
-			}
-		}
-		out[i] = e
+	for _, de := range page.Invalid {
+		out = append(out, polled{id: de.ID, date: de.Date, dated: de.ID != "", err: de})
 	}
 	return out, nil
 }

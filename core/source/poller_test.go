@@ -3,6 +3,7 @@ package source_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -383,5 +384,44 @@ func TestPollerRefusesCorruptCursor(t *testing.T) {
 	}
 	if err := p.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "poller cursor") {
 		t.Errorf("Run = %v, want a cursor error", err)
+	}
+}
+
+// TestPollerRejectsInvalidItems: auditlog decides which items of a page are
+// entries. The others are reported as rejected in auditlog's words and the
+// good ones stored; an item whose _id and date could be read moves the
+// cursor like an entry, so it is not refused again at every poll, and an
+// item that is not even JSON does not spoil the rest of its page.
+func TestPollerRejectsInvalidItems(t *testing.T) {
+	fake := startFake(t)
+	now := time.Now().UnixMilli()
+	addEntries(t, fake, "good", 3, now-10_000, 1000)
+	badKind := []byte(fmt.Sprintf(`{"_id":"bad-kind","date":%d,"kind":7,"accesses":[]}`, now-5000))
+	notUTF8 := fmt.Appendf(nil, `{"_id":"bad-name","date":%d,"name":"caf`+"\xe9"+`","kind":"flag","accesses":[]}`, now-4000)
+	if err := fake.Add(badKind, notUTF8); err != nil {
+		t.Fatal(err)
+	}
+	st := newMemStore()
+	logs := &syncBuffer{}
+	p, stop := runPoller(t, source.PollerConfig{BaseURL: fake.URL(), Backfill: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(logs, nil))}, st)
+	eventually(t, "3 entries and 2 rejections", func() bool { return st.count() == 3 && p.Status().Rejected >= 2 })
+	// A few more polls: the dated item is not refused again.
+	polls := p.Status().Requests
+	eventually(t, "three more polls", func() bool { return p.Status().Requests >= polls+3 })
+	stop()
+
+	if got := st.stored(); !slices.Equal(got, []string{"good-000", "good-001", "good-002"}) {
+		t.Errorf("stored %v", got)
+	}
+	out := logs.String()
+	if strings.Count(out, `id=bad-kind error=`) != 1 || !strings.Contains(out, `\"kind\": expected a string (the resource kind, e.g. \"flag\"), found number"`) {
+		t.Errorf("want bad-kind rejected once with auditlog's reason; logs:\n%s", out)
+	}
+	if !strings.Contains(out, `\"name\": invalid UTF-8: byte 0xE9 in a string (JSON text must be UTF-8)"`) {
+		t.Errorf("want the item that is not UTF-8 rejected with its reason; logs:\n%s", out)
+	}
+	if s := p.Status(); s.LastError != "" || s.Ingested != 3 {
+		t.Errorf("status %+v: the page must not fail as a whole", s)
 	}
 }

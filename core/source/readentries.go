@@ -3,13 +3,13 @@ package source
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 )
 
@@ -47,11 +47,17 @@ func (e *PositionError) Error() string {
 // the first line makes the file NDJSON, read line by line; anything else
 // is read as a sequence of JSON values.
 //
+// The reader only finds where each entry begins and ends, resynchronising
+// after a broken one; whether an element is an entry is auditlog's to say.
+// Each element is handed to auditlog.DecodeEntryAt, so the file is held
+// to exactly what the webhook receiver and the poller accept, and errors
+// name the line and column in the file in the same words.
+//
 // Each Item has Source "replay", Ref "line N" (the line the entry starts
-// on), Line and Col, and Raw: the entry's exact bytes. An element that is
-// not well-formed JSON or not an object, or that is larger than
-// MaxEntryBytes, is passed to fn with Err set (a *PositionError naming
-// line and column); reading goes on. ReadEntries returns an error only
+// on), Line and Col, Raw (the entry's exact bytes) and Entry, the decoded
+// entry. An element auditlog refuses is passed to fn with Err set to its
+// *auditlog.DecodeError, one larger than MaxEntryBytes with a
+// *PositionError; reading goes on. ReadEntries returns an error only
 // when the file's own structure is broken (an unterminated array, a
 // missing comma between entries, content that is not JSON at all), when
 // reading fails, or when fn returns one; items before the problem have
@@ -424,11 +430,11 @@ func (r *entryReader) scanKey() (string, error) {
 	if err := r.scanString(&key); err != nil {
 		return "", err
 	}
-	var s string
-	if json.Unmarshal(key, &s) != nil {
+	v, err := jsonv.Decode(key)
+	if err != nil || v.Kind() != jsonv.String {
 		return string(key), nil
 	}
-	return s, nil
+	return v.Text(), nil
 }
 
 // scanString reads a string, appending at most 1 KiB of it (quotes
@@ -685,44 +691,17 @@ func valueEnd(b []byte, start int) int {
 	return len(b)
 }
 
-// emit checks that raw is a well-formed JSON object and hands a copy to fn,
-// as rejected (Err set) when it is not.
+// emit hands fn the element raw, which starts at line:col, decoded by
+// auditlog: as an entry, or rejected with auditlog's reason.
 func (r *entryReader) emit(raw []byte, line, col int) error {
 	if r.capOver {
 		r.capOver = false
 		return r.reject(nil, line, col, line, col, "entry is larger than %d bytes; skipped", r.limit)
 	}
-	raw = bytes.TrimRight(raw, " \t\r\n")
-	cp := bytes.Clone(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		what := "nothing"
-		if len(raw) > 0 {
-			what = jsonKindOf(raw[0])
-		}
-		return r.reject(cp, line, col, line, col, "expected an audit-log entry (a JSON object), found %s", what)
-	}
-	if !json.Valid(raw) {
-		msg := "not valid JSON"
-		l, c := line, col
-		if _, err := jsonv.Decode(raw); err != nil {
-			var se *jsonv.SyntaxError
-			if errors.As(err, &se) {
-				msg = se.Msg
-				l, c = shift(line, col, se.Line, se.Col)
-			}
-		}
-		return r.reject(cp, line, col, l, c, "%s", msg)
-	}
-	return r.call(Item{Raw: cp, Source: "replay", Ref: "line " + strconv.Itoa(line), Line: line, Col: col})
-}
-
-// shift turns a position inside a value into one in the file, given where
-// the value starts.
-func shift(line, col, inLine, inCol int) (int, int) {
-	if inLine <= 1 {
-		return line, col + inCol - 1
-	}
-	return line + inLine - 1, inCol
+	cp := bytes.Clone(bytes.TrimRight(raw, " \t\r\n"))
+	it := Item{Raw: cp, Source: "replay", Ref: "line " + strconv.Itoa(line), Line: line, Col: col}
+	it.Entry, it.Err = auditlog.DecodeEntryAt(cp, line, col)
+	return r.call(it)
 }
 
 // reject hands fn an item that could not be read. The item's Ref, Line

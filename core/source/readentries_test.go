@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/source"
 )
 
@@ -26,19 +27,20 @@ func readAll(t *testing.T, input string) ([]string, error) {
 			out = append(out, it.Ref+"!"+it.Err.Error())
 			return nil
 		}
-		var e struct {
-			ID string `json:"_id"`
+		if it.Entry == nil || !bytes.Equal(it.Entry.Raw, it.Raw) {
+			t.Errorf("%s: good item without its entry: %q", it.Ref, it.Raw)
+			return nil
 		}
-		if err := json.Unmarshal(it.Raw, &e); err != nil {
-			t.Errorf("%s: good item is not JSON: %v: %q", it.Ref, err, it.Raw)
-		}
-		out = append(out, fmt.Sprintf("%s=%s@%d:%d", it.Ref, e.ID, it.Line, it.Col))
+		out = append(out, fmt.Sprintf("%s=%s@%d:%d", it.Ref, it.Entry.ID, it.Line, it.Col))
 		return nil
 	})
 	return out, err
 }
 
 func TestReadEntries(t *testing.T) {
+	// The reader hands each element to auditlog, so the elements are
+	// valid entries unless a test says otherwise: k completes one.
+	const k = `,"date":1,"kind":"k","accesses":[]`
 	tests := []struct {
 		name  string
 		input string
@@ -47,30 +49,40 @@ func TestReadEntries(t *testing.T) {
 	}{
 		{
 			name:  "ndjson",
-			input: "{\"_id\":\"a\"}\n\n  {\"_id\":\"b\"}\r\n{\"_id\":\"c\"}",
+			input: "{\"_id\":\"a\"" + k + "}\n\n  {\"_id\":\"b\"" + k + "}\r\n{\"_id\":\"c\"" + k + "}",
 			want:  []string{"line 1=a@1:1", "line 3=b@3:3", "line 4=c@4:1"},
 		},
 		{
 			name:  "ndjson with malformed lines",
-			input: "{\"_id\":\"a\"}\n{\"_id\":\"b\",}\n[1,\n\"text\"\n{\"_id\":\"c\"}\n{\"_id\":\"d\" \n",
+			input: "{\"_id\":\"a\"" + k + "}\n{\"_id\":\"b\"" + k + ",}\n[1,\n\"text\"\n{\"_id\":\"c\"" + k + "}\n{\"_id\":\"d\" \n",
 			want: []string{
 				"line 1=a@1:1",
-				`line 2!line 2:12: trailing comma before '}': expected another member name`,
-				`line 3!line 3:1: expected an audit-log entry (a JSON object), found an array`,
-				`line 4!line 4:1: expected an audit-log entry (a JSON object), found a string`,
+				`line 2!2:46: trailing comma before '}': expected another member name`,
+				`line 3!3:4: "[1]": expected a JSON value, found end of input`,
+				`line 4!4:1: expected an audit-log entry (a JSON object), found string`,
 				"line 5=c@5:1",
-				`line 6!line 6:11: unterminated object opened at 1:1: expected ',' or '}'`,
+				`line 6!6:11: unterminated object opened at 1:1: expected ',' or '}'`,
+			},
+		},
+		{
+			name:  "ndjson with entries auditlog refuses",
+			input: "{\"_id\":\"a\"}\n{\"_id\":\"b\",\"date\":\"x\"}\n  {\"_id\":\"c\"" + k + ",\"kind\":\"\"}\n{\"_id\":\"\xff\"" + k + "}\n",
+			want: []string{
+				`line 1!1:1: "date": required field is missing (milliseconds since epoch)`,
+				`line 2!2:19: "date": expected a number (milliseconds since epoch), found string`,
+				`line 3!3:55: "kind": expected a non-empty string (the resource kind, e.g. "flag")`,
+				`line 4!4:9: "_id": invalid UTF-8: byte 0xFF in a string (JSON text must be UTF-8)`,
 			},
 		},
 		{
 			name:  "ndjson of list pages",
-			input: "{\"items\":[{\"_id\":\"a\"},{\"_id\":\"b\"}],\"totalCount\":2}\n{\"_id\":\"c\"}\n{\"_links\":{},\"items\":[{\"_id\":\"d\"}]}\n",
-			want:  []string{"line 1=a@1:11", "line 1=b@1:23", "line 2=c@2:1", "line 3=d@3:23"},
+			input: "{\"items\":[{\"_id\":\"a\"" + k + "},{\"_id\":\"b\"" + k + "}],\"totalCount\":2}\n{\"_id\":\"c\"" + k + "}\n{\"_links\":{},\"items\":[{\"_id\":\"d\"" + k + "},{\"_id\":7}]}\n",
+			want:  []string{"line 1=a@1:11", "line 1=b@1:57", "line 2=c@2:1", "line 3=d@3:23", `line 3!3:76: "_id": expected a non-empty string (the entry id), found number`},
 		},
 		{
 			name:  "array",
-			input: "[\n  {\"_id\": \"a\",\n   \"date\": 1},\n  {\"_id\": \"b\"}, {\"_id\": \"c\"}\n]\n",
-			want:  []string{"line 2=a@2:3", "line 4=b@4:3", "line 4=c@4:17"},
+			input: "[\n  {\"_id\": \"a\",\n   \"date\": 1" + k + "},\n  {\"_id\": \"b\"" + k + "}, {\"_id\": \"c\"" + k + "}\n]\n",
+			want:  []string{"line 2=a@2:3", "line 4=b@4:3", "line 4=c@4:51"},
 		},
 		{
 			name:  "empty array",
@@ -78,33 +90,33 @@ func TestReadEntries(t *testing.T) {
 		},
 		{
 			name:  "array with malformed elements",
-			input: "[\n {\"_id\": \"a\"},\n {\"_id\": \"b\", \"date\": tru},\n 42,\n {\"_id\": \"ü\", \"x\": [1 2]},\n {\"_id\": \"d\"}\n]",
+			input: "[\n {\"_id\": \"a\"" + k + "},\n {\"_id\": \"b\", \"date\": tru},\n 42,\n {\"_id\": \"ü\", \"x\": [1 2]},\n {\"_id\": \"d\"" + k + "}\n]",
 			want: []string{
 				"line 2=a@2:2",
-				`line 3!line 3:23: invalid literal: expected "true"`,
-				`line 4!line 4:2: expected an audit-log entry (a JSON object), found a number`,
-				`line 5!line 5:23: expected ',' or ']' after array element, found "2" (missing comma?)`,
+				`line 3!3:23: "date": invalid literal: expected "true"`,
+				`line 4!4:2: expected an audit-log entry (a JSON object), found number`,
+				`line 5!5:23: "x": expected ',' or ']' after array element, found "2" (missing comma?)`,
 				"line 6=d@6:2",
 			},
 		},
 		{
 			name:  "list page, links first",
-			input: "{\n \"_links\": {\"self\": {\"href\": \"/api/v2/auditlog\"}},\n \"items\": [\n  {\"_id\": \"a\"},\n  {\"_id\": \"b\"}\n ],\n \"totalCount\": 2\n}\n",
+			input: "{\n \"_links\": {\"self\": {\"href\": \"/api/v2/auditlog\"}},\n \"items\": [\n  {\"_id\": \"a\"" + k + "},\n  {\"_id\": \"b\"" + k + "}\n ],\n \"totalCount\": 2\n}\n",
 			want:  []string{"line 4=a@4:3", "line 5=b@5:3"},
 		},
 		{
 			name:  "pretty-printed entries one after another",
-			input: "{\n  \"_id\": \"a\",\n  \"items\": 3\n}\n{\n  \"_id\": \"b\"\n}\n",
+			input: "{\n  \"_id\": \"a\",\n  \"items\": 3" + k + "\n}\n{\n  \"_id\": \"b\"" + k + "\n}\n",
 			want:  []string{"line 1=a@1:1", "line 5=b@5:1"},
 		},
 		{
 			name:  "entry with a missing colon is reported, reading goes on",
-			input: "[{\n \"_id\" \"a\"\n}, {\"_id\": \"b\"}]",
-			want:  []string{`line 1!line 2:8: expected ':' after member name "_id", found "\""`, "line 3=b@3:4"},
+			input: "[{\n \"_id\" \"a\"\n}, {\"_id\": \"b\"" + k + "}]",
+			want:  []string{`line 1!2:8: expected ':' after member name "_id", found "\""`, "line 3=b@3:4"},
 		},
 		{
 			name:  "byte-order mark",
-			input: "\uFEFF{\"_id\":\"a\"}\n",
+			input: "\uFEFF{\"_id\":\"a\"" + k + "}\n",
 			want:  []string{"line 1=a@1:1"},
 		},
 		{
@@ -113,19 +125,19 @@ func TestReadEntries(t *testing.T) {
 		},
 		{
 			name:  "unterminated array",
-			input: "[\n {\"_id\": \"a\"},\n {\"_id\": \"b\"}\n",
+			input: "[\n {\"_id\": \"a\"" + k + "},\n {\"_id\": \"b\"" + k + "}\n",
 			want:  []string{"line 2=a@2:2", "line 3=b@3:2"},
 			err:   "line 4:1: unterminated array opened at 1:1: expected ',' or ']'",
 		},
 		{
 			name:  "missing comma between entries",
-			input: "[{\"_id\": \"a\"}\n {\"_id\": \"b\"}]",
+			input: "[{\"_id\": \"a\"" + k + "}\n {\"_id\": \"b\"}]",
 			want:  []string{"line 1=a@1:2"},
 			err:   "line 2:2: expected ',' or ']' after the entry at 1:2, found \"{\" (missing comma?)",
 		},
 		{
 			name:  "trailing comma",
-			input: "[{\"_id\": \"a\"},\n]",
+			input: "[{\"_id\": \"a\"" + k + "},\n]",
 			want:  []string{"line 1=a@1:2"},
 			err:   "line 2:1: trailing comma before ']'",
 		},
@@ -141,9 +153,9 @@ func TestReadEntries(t *testing.T) {
 		},
 		{
 			name:  "content after the array",
-			input: "[{\"_id\": \"a\"}] x",
+			input: "[{\"_id\": \"a\"" + k + "}] x",
 			want:  []string{"line 1=a@1:2"},
-			err:   "line 1:16: expected an audit-log entry '{'",
+			err:   "line 1:50: expected an audit-log entry '{'",
 		},
 	}
 	for _, tt := range tests {
@@ -289,16 +301,54 @@ func BenchmarkReadEntriesNDJSON(b *testing.B) {
 	}
 }
 
+// FuzzReadEntries: whatever the file, every item is placed in it, a good
+// item is the entry auditlog decodes from its bytes, and a refused one is
+// refused by auditlog for the same reason, placed where the entry starts,
+// or larger than the limit: one decoder decides, wherever entries come
+// from.
+// BenchmarkReplayNDJSONToEntries is what replaying a file costs up to the
+// store: reading it and decoding every entry (the engine decodes an item
+// only when the reader did not: Item.Entry).
+func BenchmarkReplayNDJSONToEntries(b *testing.B) {
+	var buf bytes.Buffer
+	for i := range 10_000 {
+		buf.Write(entryJSON(fmt.Sprintf("e%06d", i), int64(i)))
+		buf.WriteByte('\n')
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		err := source.ReadEntries(bytes.NewReader(data), func(it source.Item) error {
+			e := it.Entry
+			if e == nil {
+				var err error
+				if e, err = auditlog.DecodeEntry(it.Raw); err != nil {
+					return err
+				}
+			}
+			n += len(e.ID)
+			return nil
+		})
+		if err != nil || n == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
 func FuzzReadEntries(f *testing.F) {
+	const k = `,"date":1,"kind":"k","accesses":[]`
 	for _, s := range []string{
-		"{\"_id\":\"a\"}\n{\"_id\":\"b\"}",
-		"[{\"_id\":\"a\"},{\"_id\":\"b\"}]",
-		"{\"items\":[{\"_id\":\"a\"}],\"_links\":{}}",
-		"{\n\"_id\":\"a\"\n}\n{\"_id\" \"b\"}",
+		"{\"_id\":\"a\"" + k + "}\n{\"_id\":\"b\"}",
+		"[{\"_id\":\"a\"" + k + "},{\"_id\":\"b\"" + k + "}]",
+		"{\"items\":[{\"_id\":\"a\"" + k + "}],\"_links\":{}}",
+		"{\n\"_id\":\"a\"" + k + "\n}\n{\"_id\" \"b\"}",
 		"[{\"a\":[1}, {\"b\":\"\\\"\"}]",
 		"{\"items\":[1,2,]}",
 		"\xEF\xBB\xBF[\"\n",
 		"{\"_id\":1}\n[1,2]\n{\"items\":[{}]}\n",
+		"[\n  {\"_id\":\"\xff\"" + k + "},\n  {\"_id\":\"c\",\"date\":2,\n \"kind\":\"\",\"accesses\":[]}]",
 	} {
 		f.Add([]byte(s))
 	}
@@ -311,15 +361,36 @@ func FuzzReadEntries(f *testing.F) {
 			if it.Ref != fmt.Sprintf("line %d", it.Line) {
 				t.Fatalf("Ref %q for line %d", it.Ref, it.Line)
 			}
+			alone, aloneErr := auditlog.DecodeEntry(bytes.Clone(it.Raw))
 			if it.Err == nil {
-				if !json.Valid(it.Raw) || it.Raw[0] != '{' {
-					t.Fatalf("good item is not a JSON object: %q", it.Raw)
+				if it.Entry == nil || !bytes.Equal(it.Entry.Raw, it.Raw) || !json.Valid(it.Raw) || it.Raw[0] != '{' {
+					t.Fatalf("good item is not a decoded JSON object: %q", it.Raw)
+				}
+				if aloneErr != nil || alone.ID != it.Entry.ID {
+					t.Fatalf("good item %q: decoded alone: %v", it.Raw, aloneErr)
 				}
 				return nil
 			}
+			if it.Entry != nil {
+				t.Fatalf("refused item with an entry: %v", it.Err)
+			}
 			var pe *source.PositionError
-			if !errors.As(it.Err, &pe) || pe.Line < it.Line || pe.Line > lines || pe.Col < 1 {
-				t.Fatalf("rejection %v for the item at %d:%d", it.Err, it.Line, it.Col)
+			var de *auditlog.DecodeError
+			switch {
+			case errors.As(it.Err, &de):
+				if de.Line < it.Line || de.Line > lines || de.Col < 1 {
+					t.Fatalf("rejection %v for the item at %d:%d", it.Err, it.Line, it.Col)
+				}
+				var aloneDE *auditlog.DecodeError
+				if !errors.As(aloneErr, &aloneDE) || aloneDE.Detail() != de.Detail() || aloneDE.Line+it.Line-1 != de.Line {
+					t.Fatalf("refused %q in the file with %v, alone with %v", it.Raw, it.Err, aloneErr)
+				}
+			case errors.As(it.Err, &pe):
+				if pe.Line < it.Line || pe.Line > lines || pe.Col < 1 {
+					t.Fatalf("rejection %v for the item at %d:%d", it.Err, it.Line, it.Col)
+				}
+			default:
+				t.Fatalf("rejection %T %v is not positioned", it.Err, it.Err)
 			}
 			return nil
 		})

@@ -220,7 +220,7 @@ func TestReceiverBoundsBatches(t *testing.T) {
 	if rej := r.body["rejected"].([]any); len(rej) != 20 || r.body["rejected_not_listed"] != 980.0 {
 		t.Errorf("listed %d rejections, %v not listed; want 20 and 980", len(rej), r.body["rejected_not_listed"])
 	}
-	if msg := r.body["error"].(string); !strings.HasPrefix(msg, "1000 of 1000 entries invalid; first: entry 0: entry: 1:1: expected an audit-log entry (a JSON object), found number") {
+	if msg := r.body["error"].(string); !strings.HasPrefix(msg, "1000 of 1000 entries invalid; first: entry 0: 1:1: expected an audit-log entry (a JSON object), found number") {
 		t.Errorf("error %q", msg)
 	}
 

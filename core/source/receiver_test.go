@@ -116,7 +116,7 @@ func TestReceiverAnswers(t *testing.T) {
 		{name: "not an object", body: []byte(`"hello"`), status: 400, errorHas: "found a string", reason: source.ReasonBadJSON},
 		{name: "empty array", body: []byte(`[]`), status: 400, errorHas: "no entries", reason: source.ReasonBadJSON},
 		{name: "invalid entry", body: []byte(`{"date": 1, "kind": "flag", "accesses": []}`), status: 400,
-			errorHas: `invalid entry: entry: 1:1: "_id": required field is missing`, reason: source.ReasonInvalidEntry},
+			errorHas: `invalid entry: 1:1: "_id": required field is missing`, reason: source.ReasonInvalidEntry},
 		{name: "GET", method: http.MethodGet, status: 405, errorHas: "method GET not allowed", reason: source.ReasonMethod},
 		{name: "other path", path: "/v1/other", body: e1, status: 404, errorHas: "no receiver at /v1/other", reason: source.ReasonNotFound},
 		{name: "batch", body: []byte("[" + string(e1) + ",\n " + string(entryJSON("e2", 2)) + "]"), status: 200, accepted: 2, stored: 2},

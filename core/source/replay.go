@@ -115,7 +115,7 @@ func (rp *Replayer) Replay(ctx context.Context, r io.Reader) (ReplayProgress, er
 		for i, res := range results {
 			switch {
 			case res.Err != nil:
-				reject(engineRejection(batch[i], res))
+				reject(rejection(batch[i], res))
 			case res.Duplicate:
 				p.Duplicates++
 			default:
@@ -132,15 +132,8 @@ func (rp *Replayer) Replay(ctx context.Context, r io.Reader) (ReplayProgress, er
 			return err
 		}
 		p.Read++
-		if it.Err != nil {
-			rej := Rejection{Ref: it.Ref, Line: it.Line, Reason: it.Err.Error()}
-			var pe *PositionError
-			if errors.As(it.Err, &pe) {
-				rej.Line, rej.Col, rej.Reason = pe.Line, pe.Col, pe.Msg
-			}
-			reject(rej)
-			return nil
-		}
+		// Rejected items go to the Ingester too, which answers with
+		// their error and counts them, as for the other sources.
 		it.Source = src
 		batch = append(batch, it)
 		if len(batch) >= batchSize {
@@ -173,14 +166,20 @@ func (rp *Replayer) finish(p ReplayProgress, cr *countingReader) ReplayProgress 
 	return p
 }
 
-// engineRejection places an entry the engine refused in the file: decode
-// errors are positioned within the entry, which starts at it.Line:it.Col.
-func engineRejection(it Item, res Result) Rejection {
+// rejection is a refused item as the report shows it. The reader's and
+// auditlog's errors are positioned in the file already.
+func rejection(it Item, res Result) Rejection {
 	rej := Rejection{Ref: it.Ref, Line: it.Line, ID: res.ID, Reason: res.Err.Error()}
 	var de *auditlog.DecodeError
-	if errors.As(res.Err, &de) && de.Line > 0 && it.Line > 0 {
-		rej.Line, rej.Col = shift(it.Line, it.Col, de.Line, de.Col)
-		rej.Reason = de.Detail()
+	var pe *PositionError
+	switch {
+	case errors.As(res.Err, &de):
+		rej.Line, rej.Col, rej.Reason = de.Line, de.Col, de.Detail()
+		if rej.ID == "" {
+			rej.ID = de.ID
+		}
+	case errors.As(res.Err, &pe):
+		rej.Line, rej.Col, rej.Reason = pe.Line, pe.Col, pe.Msg
 	}
 	return rej
 }

@@ -21,9 +21,9 @@ func TestReplayerCountsAndPlacesRejections(t *testing.T) {
 	for i := range 20 {
 		switch i {
 		case 4:
-			b.WriteString(`{"date": 4, "kind": "flag", "accesses": []}` + "\n") // no _id: the engine refuses it
+			b.WriteString(`{"date": 4, "kind": "flag", "accesses": []}` + "\n") // no _id
 		case 9:
-			b.WriteString(`{"_id": "bad", "date": }` + "\n") // not JSON: the reader refuses it
+			b.WriteString(`{"_id": "bad", "date": }` + "\n") // not JSON
 		case 12:
 			b.WriteString("\n") // blank lines are fine
 		default:
@@ -45,7 +45,7 @@ func TestReplayerCountsAndPlacesRejections(t *testing.T) {
 	}
 	wantRej := []string{
 		`line 5:1: "_id": required field is missing (the entry id)`,
-		`line 10:24: expected a JSON value (object, array, string, number, true, false or null), found "}"`,
+		`line 10:24: "date": expected a JSON value (object, array, string, number, true, false or null), found "}"`,
 	}
 	var gotRej []string
 	for _, r := range p.Rejections {
@@ -54,8 +54,9 @@ func TestReplayerCountsAndPlacesRejections(t *testing.T) {
 	if strings.Join(gotRej, "\n") != strings.Join(wantRej, "\n") {
 		t.Errorf("rejections\n  %s\nwant\n  %s", strings.Join(gotRej, "\n  "), strings.Join(wantRej, "\n  "))
 	}
-	// 17 entries reach the engine in batches of 7: 3 Ingest calls, 3
-	// reports, then the final one.
+	// All 19 items reach the ingester, which answers the 2 refused ones
+	// with their errors, in batches of 7: 3 Ingest calls, 3 reports, then
+	// the final one.
 	if len(reports) != 4 || !reports[3].Done || reports[0].Done {
 		t.Fatalf("%d reports: %+v", len(reports), reports)
 	}

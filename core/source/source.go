@@ -8,6 +8,7 @@ package source
 import (
 	"context"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
@@ -21,9 +22,16 @@ type Item struct {
 	// that errors found in Raw can be reported at their place in the
 	// file; 0 when the item did not come from a file.
 	Line, Col int
-	// Err is set when the source could not read the item as JSON (a
-	// malformed line or array element). Raw then holds what was read, or
-	// nothing; such an item must be reported as rejected and not ingested.
+	// Entry is the entry decoded from Raw (Entry.Raw is Raw) when the
+	// source decoded it already, as the replay reader does: an Ingester
+	// uses it rather than decode Raw again. nil when the source left the
+	// decoding to the Ingester.
+	Entry *auditlog.Entry
+	// Err is set when the source found the item is not a valid entry: an
+	// *auditlog.DecodeError positioned in the source's input (a replay
+	// file, a list page), or a *PositionError for an entry a replay file
+	// holds that is too large. Raw then holds what was read, or nothing;
+	// the Ingester returns Err as the item's Result and stores nothing.
 	Err error
 }
 

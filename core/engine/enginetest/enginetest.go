@@ -14,6 +14,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/manifest"
+	"github.com/auditrelay/auditrelay/core/store"
 	"github.com/auditrelay/auditrelay/core/store/sqlite"
 	"github.com/auditrelay/auditrelay/templates"
 	"github.com/spf13/viper"
@@ -26,6 +27,14 @@ import (
 // the engine starts; by default attempts time out after 2s and retry after
 // 20ms.
 func Start(t testing.TB, subs string, tune func(*config.Config)) *engine.Engine {
+	t.Helper()
+	eng, _ := StartWithStore(t, subs, tune)
+	return eng
+}
+
+// StartWithStore is Start, also returning the engine's store, for sources
+// that read it too (the poller's cursor).
+func StartWithStore(t testing.TB, subs string, tune func(*config.Config)) (*engine.Engine, store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auditrelay.yaml")
@@ -71,5 +80,5 @@ func Start(t testing.TB, subs string, tune func(*config.Config)) *engine.Engine 
 		}
 		st.Close()
 	})
-	return eng
+	return eng, st
 }
