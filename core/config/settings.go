@@ -418,14 +418,11 @@ func texts(dst *[]string) reader {
 	}
 }
 
-// delays reads the retry schedule: positive durations, at most 1000. An
-// empty list means no retries.
+// delays reads the retry schedule: positive durations. An empty list means
+// no retries. (How many a schedule may have is delivery.Schedule's rule.)
 func delays(dst *[]time.Duration) reader {
 	return func(_ *loader, x any) error {
 		items := list(x)
-		if len(items) > maxRetries {
-			return fmt.Errorf("expected at most %d delays, got %d", maxRetries, len(items))
-		}
 		out := make([]time.Duration, 0, len(items))
 		var errs []error
 		for i, it := range items {
@@ -445,10 +442,6 @@ func delays(dst *[]time.Duration) reader {
 		return errors.Join(errs...)
 	}
 }
-
-// maxRetries is delivery.MaxRetries, checked here where the list is
-// written.
-const maxRetries = 1000
 
 // targets reads a list of CIDR ranges or single addresses. IPv4-mapped
 // ranges become the IPv4 range they cover.
