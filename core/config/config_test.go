@@ -468,6 +468,7 @@ func TestSettingValues(t *testing.T) {
 retention:
   max_age: 7d
   failed_max_age: 1d12h
+  interval: 0
 delivery:
   retry:
     schedule: [90s, 1d]
@@ -478,7 +479,7 @@ integrations_dirs: [a, b]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Log.RepeatWindow != 0 || cfg.Retention.MaxAge != 7*24*time.Hour || cfg.Retention.FailedMaxAge != 36*time.Hour {
+	if cfg.Log.RepeatWindow != 0 || cfg.Retention.MaxAge != 7*24*time.Hour || cfg.Retention.FailedMaxAge != 36*time.Hour || cfg.Retention.Interval != 0 {
 		t.Errorf("durations: repeat_window %s, max_age %s, failed_max_age %s", cfg.Log.RepeatWindow, cfg.Retention.MaxAge, cfg.Retention.FailedMaxAge)
 	}
 	if d := cfg.Delivery; !slices.Equal(d.Schedule, []time.Duration{90 * time.Second, 24 * time.Hour}) || d.Jitter != 0 || d.MaxRetryAfter != 0 {
@@ -531,6 +532,7 @@ func TestSettingProblems(t *testing.T) {
 		{"delivery:\n  lease: 10s\n", `auditrelay.yaml:2:10: delivery.lease: must be longer than delivery.timeout (15s), got 10s`},
 		{"delivery:\n  max_request_body: 512KiB\n", `delivery.render.max_output: 1MiB is more than delivery.max_request_body (512KiB)`},
 		{"delivery:\n  connect_timeout: 0\n", `auditrelay.yaml:2:20: delivery.connect_timeout: expected a duration longer than 0, got "0"`},
+		{"retention:\n  interval: -1m\n", `auditrelay.yaml:2:13: retention.interval: expected a duration such as 30s, 5m, 24h or 7d, got "-1m": durations are not negative`},
 		{"sqlite:\n  synchronous: off\n", `auditrelay.yaml:2:16: sqlite.synchronous: expected normal or full, got "off"`},
 		{"delivery: 5s\n", `auditrelay.yaml:1:11: delivery: expected a mapping of settings, found "5s"`},
 	} {

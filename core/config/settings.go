@@ -85,7 +85,7 @@ func settings(c *Config) []setting {
 		{key: "retention.max_age", def: "7d", read: length(&c.Retention.MaxAge, 0)},
 		{key: "retention.failed_max_age", def: "30d", read: length(&c.Retention.FailedMaxAge, 0)},
 		{key: "retention.max_entries", def: 1_000_000, read: integer(&c.Retention.MaxEntries, 0, nil)},
-		{key: "retention.interval", def: "1m", read: length(&c.Retention.Interval, positive)},
+		{key: "retention.interval", def: "1m", read: length(&c.Retention.Interval, 0)}, // 0: no pruning
 
 		{key: "ssh.listen", flag: "ssh", read: text(&c.SSH.Listen)},
 		{key: "ssh.authorized_keys", flag: "authorized-keys", read: text(&c.SSH.AuthorizedKeys)},
