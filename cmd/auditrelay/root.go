@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/auditrelay/auditrelay/core/config"
 
@@ -126,33 +125,10 @@ Run without a subcommand to open the console with the engine embedded.`,
 // the config file is read by config.Load (see a.config), which layers it
 // under them: flag, env, file, default.
 func (a *app) loadConfig(flags *pflag.FlagSet) error {
-	v := a.cfg
-	v.SetEnvPrefix("AUDITRELAY")
-	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_", ".", "_"))
-	v.AutomaticEnv()
-	for key, flag := range flagKeys {
-		if f := flags.Lookup(flag); f != nil {
-			if err := v.BindPFlag(key, f); err != nil {
-				return usageErrorf("binding --%s: %v", flag, err)
-			}
-		}
+	if err := config.Bind(a.cfg, flags); err != nil {
+		return usageErrorf("%v", err)
 	}
 	return nil
-}
-
-// flagKeys maps config keys to the flags that set them, for flags whose
-// name differs from the key.
-var flagKeys = map[string]string{
-	"config":              "config",
-	"integrations_dirs":   "integrations-dir",
-	"data_dir":            "data-dir",
-	"store":               "store",
-	"http.listen":         "listen",
-	"admin.listen":        "admin-listen",
-	"ssh.listen":          "ssh",
-	"ssh.authorized_keys": "authorized-keys",
-	"log.level":           "log-level",
-	"log.format":          "log-format",
 }
 
 // configPath is --config, AUDITRELAY_CONFIG, or ./auditrelay.yaml when it

@@ -45,28 +45,6 @@ type Resource struct {
 	Tags []string
 }
 
-// EnvKey names an environment within its project.
-type EnvKey struct{ Project, Env string }
-
-// MapLookup is a Lookup over fixed maps, for configuration files and tests.
-// It must not be changed while builds use it.
-type MapLookup struct {
-	Projects     map[string]Resource
-	Environments map[EnvKey]Resource
-}
-
-// Project implements Lookup.
-func (m MapLookup) Project(key string) (Resource, bool) {
-	r, ok := m.Projects[key]
-	return r, ok
-}
-
-// Environment implements Lookup.
-func (m MapLookup) Environment(projectKey, envKey string) (Resource, bool) {
-	r, ok := m.Environments[EnvKey{projectKey, envKey}]
-	return r, ok
-}
-
 // Builder turns entries into template contexts. It is safe for concurrent
 // use.
 type Builder struct {

@@ -491,3 +491,24 @@ func TestBuildConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// EnvKey names an environment within its project.
+type EnvKey struct{ Project, Env string }
+
+// MapLookup is a Lookup over fixed maps.
+type MapLookup struct {
+	Projects     map[string]Resource
+	Environments map[EnvKey]Resource
+}
+
+// Project implements Lookup.
+func (m MapLookup) Project(key string) (Resource, bool) {
+	r, ok := m.Projects[key]
+	return r, ok
+}
+
+// Environment implements Lookup.
+func (m MapLookup) Environment(projectKey, envKey string) (Resource, bool) {
+	r, ok := m.Environments[EnvKey{projectKey, envKey}]
+	return r, ok
+}

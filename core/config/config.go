@@ -2,6 +2,14 @@
 // viper (flag, then AUDITRELAY_* environment, then file, then default) and
 // the subscriptions straight from the YAML file.
 //
+// Each setting is declared once, in the table of settings.go (and a
+// subscription's in subscription.go): its key, its default written as in
+// the file, the flag that sets it and the reader that parses and checks
+// it. The known keys (anything else in the file is a typo), the loading,
+// Bind and Defaults derive from that table, and a problem points at the
+// file, line and column of the value. Durations are core/duration's
+// grammar everywhere.
+//
 // Subscriptions are read from the YAML node tree rather than through viper
 // because viper lower-cases every key, including form-variable keys such as
 // "apiKey" that templates reference case-sensitively, and because the node
@@ -63,9 +71,6 @@ type SQLite struct {
 type HTTP struct {
 	Listen string
 }
-
-// MinAdminToken is the shortest admin.token accepted.
-const MinAdminToken = 16
 
 // Admin is the token-protected admin API used by `auditrelay deliveries`.
 type Admin struct {
@@ -198,43 +203,3 @@ func (s Secret) String() string { return mask.Value(s.Value) }
 
 // GoString masks the secret in %#v too.
 func (s Secret) GoString() string { return "config.Secret{" + s.String() + "}" }
-
-// Defaults returns the configuration used when nothing is set.
-func Defaults() Config {
-	return Config{
-		DataDir: "./auditrelay-data",
-		BaseURL: "https://app.launchdarkly.com",
-		SQLite:  SQLite{Synchronous: "normal", WALMax: 256 << 20},
-		Log:     Log{Level: "info", Format: "text", RepeatWindow: 10 * time.Second},
-		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
-		Admin:   Admin{Listen: "127.0.0.1:8081"},
-		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20, MaxEntries: 1000, MaxInFlight: 32, StoreTimeout: 5 * time.Second},
-		Poller: Poller{
-			BaseURL:  "https://app.launchdarkly.com",
-			Interval: 30 * time.Second,
-			Limit:    20,
-		},
-		Delivery: Delivery{
-			Timeout:         15 * time.Second,
-			ConnectTimeout:  5 * time.Second,
-			MaxResponseBody: 64 << 10,
-			MaxRequestBody:  5 << 20,
-			Schedule: []time.Duration{
-				5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
-				30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour,
-			},
-			Jitter:        0.2,
-			MaxRetryAfter: 24 * time.Hour,
-			Lease:         45 * time.Second,
-			Render:        RenderBudget{MaxOutput: 1 << 20, MaxSteps: 1_000_000},
-			PoisonAfter:   3,
-		},
-		Retention: Retention{
-			MaxAge:       7 * 24 * time.Hour,
-			FailedMaxAge: 30 * 24 * time.Hour,
-			MaxEntries:   1_000_000,
-			Interval:     time.Minute,
-		},
-		SSH: SSH{MaxSessions: 16, IdleTimeout: 30 * time.Minute},
-	}
-}

@@ -1,12 +1,16 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 )
 
@@ -121,17 +125,17 @@ sources:
 	}
 	want := []string{
 		`auditrelay.yaml:2:1: sourcez: unknown setting`,
-		`sqlite.wal_max: expected at least 4MiB, got 1048576 bytes`,
-		`delivery.timeout: expected a duration with a unit`,
-		`delivery.retry.jitter: expected a fraction in [0, 1)`,
+		`auditrelay.yaml:4:12: sqlite.wal_max: expected a size of at least 4MiB, got 1MiB`,
+		`auditrelay.yaml:6:12: delivery.timeout: expected a duration with a unit such as 30s, 5m or 7d, got "10"`,
+		`auditrelay.yaml:8:13: delivery.retry.jitter: expected a fraction in [0, 1) such as 0.2, got "2"`,
 		`auditrelay.yaml:13:14: subscriptions[0].vars.token: environment variable MISSING is not set`,
 		`auditrelay.yaml:14:17: subscriptions[0].rate_limit: expected a rate such as 10/s`,
 		`auditrelay.yaml:15:5: subscriptions[0].colour: unknown subscription setting`,
 		`auditrelay.yaml:16:5: subscriptions[1].name: "a" is already used by subscriptions[0]`,
 		`auditrelay.yaml:16:5: subscriptions[1].integration: every subscription needs an integration`,
 		`auditrelay.yaml:17:5: subscriptions[2].name: every subscription needs a name`,
-		`auditrelay.yaml:18:18: subscriptions[2].concurrency: expected an integer ≥ 1`,
-		`sources.webhook.max_in_flight: expected an integer ≥ 1, got "0"`,
+		`auditrelay.yaml:18:18: subscriptions[2].concurrency: expected an integer ≥ 1, got "zero"`,
+		`auditrelay.yaml:21:20: sources.webhook.max_in_flight: expected an integer ≥ 1, got "0"`,
 	}
 	text := ps.Error()
 	for _, w := range want {
@@ -213,23 +217,27 @@ func TestExampleConfigLoads(t *testing.T) {
 	if want := filepath.Join("..", "..", "authorized_keys"); cfg.SSH.AuthorizedKeys != want {
 		t.Errorf("ssh.authorized_keys = %q, want %q", cfg.SSH.AuthorizedKeys, want)
 	}
-	// Every key the loader knows appears in the example.
+	// Every setting the loader knows is written in the example, at its
+	// place, and every subscription setting at least in a comment.
 	data, err := os.ReadFile("../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			if !strings.Contains(string(data), k+":") {
-				t.Errorf("config.example.yaml does not document %s%s", prefix, k)
-			}
-			if sub, ok := v.(map[string]any); ok {
-				walk(prefix+k+".", sub)
-			}
+	root, err := parseYAML(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings(&Config{}) {
+		if lookupPath(root, s.key) == nil {
+			t.Errorf("config.example.yaml does not set %s", s.key)
 		}
 	}
-	walk("", schema)
+	l := loader{}
+	for _, s := range l.subscriptionSettings(&Subscription{}) {
+		if !strings.Contains(string(data), s.key+":") {
+			t.Errorf("config.example.yaml does not document subscriptions[].%s", s.key)
+		}
+	}
 }
 
 func TestLoadTargets(t *testing.T) {
@@ -278,7 +286,7 @@ func TestLoadTargetsProblems(t *testing.T) {
 		`auditrelay.yaml:4:7: delivery.allowed_targets[1]: expected a CIDR range such as 10.0.0.0/8 or fd00::/8, or an IP address, got "internal.example.com"`,
 		`auditrelay.yaml:5:20: delivery.denied_targets[0]: 10.1.2.3/8 has bits set past the /8 prefix: did you mean 10.0.0.0/8 (the range) or 10.1.2.3/32 (the address)?`,
 		`auditrelay.yaml:5:32: delivery.denied_targets[1]: expected a CIDR range`,
-		`delivery.allowed_targets[0]: 10.0.0.0/8 is also delivery.denied_targets[2]`,
+		`auditrelay.yaml:3:7: delivery.allowed_targets[0]: 10.0.0.0/8 is also delivery.denied_targets[2]`,
 	}
 	text := ps.Error()
 	for _, w := range want {
@@ -355,11 +363,11 @@ subscriptions:
 		got = append(got, p.Error())
 	}
 	for _, want := range []string{
-		`delivery.poison_after: expected an integer ≥ 1, got "0"`,
-		`delivery.render.max_steps: expected an integer ≥ 1000, got "10"`,
-		`delivery.render.max_output: 6MiB is more than delivery.max_request_body (5MiB): a rendered body must fit what the relay may send; raise delivery.max_request_body too`,
+		`auditrelay.yaml:2:17: delivery.poison_after: expected an integer ≥ 1, got "0"`,
+		`auditrelay.yaml:3:41: delivery.render.max_steps: expected an integer ≥ 1000, got "10"`,
+		`auditrelay.yaml:3:24: delivery.render.max_output: 6MiB is more than delivery.max_request_body (5MiB): a rendered body must fit what the relay may send; raise delivery.max_request_body too`,
 		`auditrelay.yaml:8:19: subscriptions[0].render.max_output: 64MiB is more than delivery.max_request_body (5MiB)`,
-		`auditrelay.yaml:9:18: subscriptions[0].render.max_steps: expected an integer ≥ 1000, found "1"`,
+		`auditrelay.yaml:9:18: subscriptions[0].render.max_steps: expected an integer ≥ 1000, got "1"`,
 		`auditrelay.yaml:10:7: subscriptions[0].render.colour: unknown render setting (known: max_output, max_steps)`,
 		`auditrelay.yaml:13:13: subscriptions[1].render: expected a mapping with max_output and/or max_steps, found "1MiB"`,
 	} {
@@ -403,4 +411,204 @@ func TestAdminTokenRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDefaults: the defaults, read from the settings table in the file's
+// own syntax, are what config.example.yaml and the package docs say.
+func TestDefaults(t *testing.T) {
+	c := Defaults()
+	want := Config{
+		DataDir: "./auditrelay-data",
+		BaseURL: "https://app.launchdarkly.com",
+		SQLite:  SQLite{Synchronous: "normal", WALMax: 256 << 20},
+		Log:     Log{Level: "info", Format: "text", RepeatWindow: 10 * time.Second},
+		HTTP:    HTTP{Listen: "127.0.0.1:8080"},
+		Admin:   Admin{Listen: "127.0.0.1:8081"},
+		Webhook: Webhook{Enabled: true, Path: "/v1/launchdarkly", MaxBody: 1 << 20, MaxEntries: 1000, MaxInFlight: 32, StoreTimeout: 5 * time.Second},
+		Poller:  Poller{BaseURL: "https://app.launchdarkly.com", Interval: 30 * time.Second, Limit: 20},
+		Delivery: Delivery{
+			Timeout: 15 * time.Second, ConnectTimeout: 5 * time.Second,
+			MaxResponseBody: 64 << 10, MaxRequestBody: 5 << 20,
+			Schedule: []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+				30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour},
+			Jitter: 0.2, MaxRetryAfter: 24 * time.Hour, Lease: 45 * time.Second,
+			Render:      RenderBudget{MaxOutput: 1 << 20, MaxSteps: 1_000_000},
+			PoisonAfter: 3,
+		},
+		Retention: Retention{MaxAge: 7 * 24 * time.Hour, FailedMaxAge: 30 * 24 * time.Hour, MaxEntries: 1_000_000, Interval: time.Minute},
+		SSH:       SSH{MaxSessions: 16, IdleTimeout: 30 * time.Minute},
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("Defaults() =\n%+v\nwant\n%+v", c, want)
+	}
+	// core/delivery's documentation explains this total.
+	var total time.Duration
+	for _, d := range c.Delivery.Schedule {
+		total += d
+	}
+	if want := 27*time.Hour + 42*time.Minute + 35*time.Second; total != want {
+		t.Errorf("default schedule totals %s, want %s", total, want)
+	}
+	// Every key is written once, and so is every flag.
+	keys, flags := map[string]bool{}, map[string]bool{}
+	for _, s := range settings(&Config{}) {
+		if keys[s.key] || (s.flag != "" && flags[s.flag]) {
+			t.Errorf("%s (flag %q) is declared twice", s.key, s.flag)
+		}
+		keys[s.key], flags[s.flag] = true, s.flag != ""
+	}
+}
+
+// TestSettingValues: every duration takes the one grammar (d included, a
+// bare 0 too), lists come from YAML or from one string, and values mean
+// what they say (jitter 0 is none, an empty schedule is no retries).
+func TestSettingValues(t *testing.T) {
+	cfg, err := load(t, `log:
+  repeat_window: 0
+retention:
+  max_age: 7d
+  failed_max_age: 1d12h
+  interval: 0
+delivery:
+  retry:
+    schedule: [90s, 1d]
+    jitter: 0
+    max_retry_after: 0
+integrations_dirs: [a, b]
+`, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log.RepeatWindow != 0 || cfg.Retention.MaxAge != 7*24*time.Hour || cfg.Retention.FailedMaxAge != 36*time.Hour || cfg.Retention.Interval != 0 {
+		t.Errorf("durations: repeat_window %s, max_age %s, failed_max_age %s", cfg.Log.RepeatWindow, cfg.Retention.MaxAge, cfg.Retention.FailedMaxAge)
+	}
+	if d := cfg.Delivery; !slices.Equal(d.Schedule, []time.Duration{90 * time.Second, 24 * time.Hour}) || d.Jitter != 0 || d.MaxRetryAfter != 0 {
+		t.Errorf("retry: %v jitter %v max_retry_after %s", d.Schedule, d.Jitter, d.MaxRetryAfter)
+	}
+	if len(cfg.IntegrationsDirs) != 2 || cfg.IntegrationsDirs[1] != filepath.Join(filepath.Dir(cfg.File), "b") {
+		t.Errorf("integrations_dirs = %v", cfg.IntegrationsDirs)
+	}
+
+	// From the environment or a flag: one string.
+	cfg, err = load(t, "", nil, map[string]any{"delivery.retry.schedule": "5s, 1m 2h", "retention.max_age": "2d", "sources.webhook.enabled": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cfg.Delivery.Schedule, []time.Duration{5 * time.Second, time.Minute, 2 * time.Hour}) || cfg.Retention.MaxAge != 48*time.Hour || cfg.Webhook.Enabled {
+		t.Errorf("from strings: schedule %v, max_age %s, webhook enabled %v", cfg.Delivery.Schedule, cfg.Retention.MaxAge, cfg.Webhook.Enabled)
+	}
+
+	// An empty schedule is no retries, not the default.
+	cfg, err = load(t, "delivery:\n  retry:\n    schedule: []\n", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Delivery.Schedule == nil || len(cfg.Delivery.Schedule) != 0 {
+		t.Errorf("schedule: [] gave %#v", cfg.Delivery.Schedule)
+	}
+}
+
+// TestSettingProblems: each bad value is reported with the file, line and
+// column of the value, the key and what was expected.
+func TestSettingProblems(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{"retention:\n  max_age: -1h\n", `auditrelay.yaml:2:12: retention.max_age: expected a duration such as 30s, 5m, 24h or 7d, got "-1h": durations are not negative`},
+		{"retention:\n  max_age: 7 days\n", `auditrelay.yaml:2:12: retention.max_age: expected a duration such as 30s, 5m, 24h or 7d, got "7 days"`},
+		{"sources:\n  poller:\n    interval: 0\n", `auditrelay.yaml:3:15: sources.poller.interval: expected a duration longer than 0, got "0"`},
+		{"sources:\n  webhook:\n    store_timeout: 0s\n", `auditrelay.yaml:3:20: sources.webhook.store_timeout: expected a duration longer than 0, got "0s"`},
+		{"sources:\n  webhook:\n    max_body: 0\n", `auditrelay.yaml:3:15: sources.webhook.max_body: expected a size of at least 1 byte, got 0 bytes`},
+		{"sources:\n  webhook:\n    max_body: lots\n", `auditrelay.yaml:3:15: sources.webhook.max_body: expected a size such as 1MiB, 64KiB or 4096, got "lots"`},
+		{"sources:\n  webhook:\n    path: hook\n", `auditrelay.yaml:3:11: sources.webhook.path: expected a path starting with /, got "hook"`},
+		{"sources:\n  webhook:\n    enabled: maybe\n", `auditrelay.yaml:3:14: sources.webhook.enabled: expected true or false, got "maybe"`},
+		{"sources:\n  poller:\n    limit: 50\n", `auditrelay.yaml:3:12: sources.poller.limit: LaunchDarkly pages at most 20 entries, got 50`},
+		{"sources:\n  poller:\n    limit: 2.5\n", `auditrelay.yaml:3:12: sources.poller.limit: expected an integer ≥ 1, got "2.5"`},
+		{"sources:\n  poller:\n    enabled: true\n", `sources.poller.token: the poller is enabled but has no access token`},
+		{"log:\n  level: loud\n", `auditrelay.yaml:2:10: log.level: expected debug, info, warn or error, got "loud"`},
+		{"log:\n  format: [json]\n", `auditrelay.yaml:2:11: log.format: expected text or json, got a list`},
+		{"http:\n  listen: [a, b]\n", `auditrelay.yaml:2:11: http.listen: expected a string, got a list`},
+		{"store: mysql://x\n", `auditrelay.yaml:1:8: store: expected empty (embedded SQLite in data_dir), sqlite:PATH or a postgres:// URL, got "mysql://x"`},
+		{"delivery:\n  retry:\n    schedule: [5s, 0s, 3]\n", `auditrelay.yaml:3:20: delivery.retry.schedule[1]: expected a positive duration such as 30s or 2h, got "0s"`},
+		{"delivery:\n  retry:\n    schedule: [5s, 0s, 3]\n", `auditrelay.yaml:3:24: delivery.retry.schedule[2]: expected a duration with a unit such as 30s, 5m or 7d, got "3"`},
+		{"delivery:\n  lease: 10s\n", `auditrelay.yaml:2:10: delivery.lease: must be longer than delivery.timeout (15s), got 10s`},
+		{"delivery:\n  max_request_body: 512KiB\n", `delivery.render.max_output: 1MiB is more than delivery.max_request_body (512KiB)`},
+		{"delivery:\n  connect_timeout: 0\n", `auditrelay.yaml:2:20: delivery.connect_timeout: expected a duration longer than 0, got "0"`},
+		{"retention:\n  interval: -1m\n", `auditrelay.yaml:2:13: retention.interval: expected a duration such as 30s, 5m, 24h or 7d, got "-1m": durations are not negative`},
+		{"sqlite:\n  synchronous: off\n", `auditrelay.yaml:2:16: sqlite.synchronous: expected normal or full, got "off"`},
+		{"delivery: 5s\n", `auditrelay.yaml:1:11: delivery: expected a mapping of settings, found "5s"`},
+	} {
+		_, err := load(t, tc.yaml, nil, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error = %v, want one containing %s", tc.yaml, err, tc.want)
+		}
+	}
+}
+
+// TestOverridesPointNowhereInTheFile: a bad value from a flag or the
+// environment is reported by key, not at the file's line for the value it
+// replaced.
+func TestOverridesPointNowhereInTheFile(t *testing.T) {
+	_, err := load(t, "delivery:\n  timeout: 5s\n", nil, map[string]any{"delivery.timeout": "10"})
+	ps, ok := err.(Problems)
+	if !ok || len(ps) != 1 {
+		t.Fatalf("err = %v", err)
+	}
+	if p := ps[0]; p.Line != 0 || p.Key != "delivery.timeout" || !strings.Contains(p.Msg, `got "10"`) {
+		t.Errorf("problem = %+v", p)
+	}
+}
+
+// TestBind: flags and AUDITRELAY_* variables reach the settings they
+// name, flags first.
+func TestBind(t *testing.T) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.String("listen", "", "")
+	fs.String("log-level", "", "")
+	fs.String("config", "", "")
+	if err := fs.Parse([]string{"--listen", ":1234", "--config", "x.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AUDITRELAY_SOURCES_WEBHOOK_MAX_ENTRIES", "5")
+	t.Setenv("AUDITRELAY_HTTP_LISTEN", ":9")
+	t.Setenv("AUDITRELAY_LOG_LEVEL", "debug")
+	v := viper.New()
+	if err := Bind(v, fs); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.GetString("config"); got != "x.yaml" {
+		t.Errorf("config = %q", got)
+	}
+	cfg, err := Load(v, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Listen != ":1234" || cfg.Log.Level != "debug" || cfg.Webhook.MaxEntries != 5 {
+		t.Errorf("listen %q, log level %q, max entries %d", cfg.HTTP.Listen, cfg.Log.Level, cfg.Webhook.MaxEntries)
+	}
+}
+
+// FuzzLoad: no configuration file makes Load panic or hang, and every
+// problem it reports says something, at a line of the file if any.
+func FuzzLoad(f *testing.F) {
+	example, _ := os.ReadFile("../../config.example.yaml")
+	for _, s := range []string{good, string(example), "delivery: {retry: {schedule: [1d, 0, -1s, x]}}", "subscriptions: [{name: a, render: {max_output: [1]}}]", "log: &a {level: *a}", "sqlite: {wal_max: 1e400}"} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "fuzz.yaml")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(viper.New(), path, func(string) (string, bool) { return "x", true })
+		ps, ok := err.(Problems)
+		if !ok {
+			return
+		}
+		lines := bytes.Count(data, []byte("\n")) + 1
+		for _, p := range ps {
+			if p.Msg == "" || p.Line < 0 || p.Line > lines+1 { // yaml may place an error at the end of the stream
+				t.Fatalf("problem %+v in a file of %d lines", p, lines)
+			}
+		}
+	})
 }

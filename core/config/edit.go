@@ -20,10 +20,10 @@ func SetSubscriptionValues(file, subscription string, values map[string]any) err
 		if err != nil {
 			return err
 		}
-		vars := lookupNode(sub, "vars")
+		vars := lookupNode(sub, keyVars)
 		if vars == nil || vars.Kind != yaml.MappingNode {
 			vars = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			setMapValue(sub, "vars", vars)
+			setMapValue(sub, keyVars, vars)
 		}
 		for k, v := range values {
 			n := &yaml.Node{Kind: yaml.ScalarNode}
@@ -49,10 +49,10 @@ func SetSubscriptionTemplate(file, subscription, key, path string) error {
 		if err != nil {
 			return err
 		}
-		tpl := lookupNode(sub, "templates")
+		tpl := lookupNode(sub, keyTemplates)
 		if tpl == nil || tpl.Kind != yaml.MappingNode {
 			tpl = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			setMapValue(sub, "templates", tpl)
+			setMapValue(sub, keyTemplates, tpl)
 		}
 		if rel, err := filepath.Rel(filepath.Dir(file), path); err == nil && !filepath.IsAbs(rel) && rel[0] != '.' {
 			path = rel
@@ -63,10 +63,10 @@ func SetSubscriptionTemplate(file, subscription, key, path string) error {
 }
 
 func findSubscription(root *yaml.Node, name string) (*yaml.Node, error) {
-	subs := lookupNode(root, "subscriptions")
+	subs := lookupNode(root, keySubscriptions)
 	if subs != nil && subs.Kind == yaml.SequenceNode {
 		for _, item := range subs.Content {
-			if n := lookupNode(item, "name"); n != nil && n.Value == name {
+			if n := lookupNode(item, keyName); n != nil && n.Value == name {
 				return item, nil
 			}
 		}

@@ -85,7 +85,7 @@ func BenchmarkLoopbackCeiling(b *testing.B) {
 }
 
 func BenchmarkDecide(b *testing.B) {
-	s := DefaultSchedule()
+	s := defaultSchedule()
 	res := Result{StatusCode: 503, ErrorClass: ClassStatus, RetryAfter: time.Minute}
 	now := time.Now()
 	rnd := seq(1)

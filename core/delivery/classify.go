@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/auditrelay/auditrelay/core/duration"
 	"github.com/auditrelay/auditrelay/core/mask"
 )
 
@@ -120,7 +121,7 @@ func (c *Client) classify(parent, sendCtx context.Context, err error, m *mask.Ma
 		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: caller's deadline passed before an answer")
 	}
 	if errors.Is(context.Cause(sendCtx), errSendTimeout) {
-		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no complete answer within %s", humanDuration(c.opts.Timeout))
+		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no complete answer within %s", duration.Format(c.opts.Timeout))
 	}
 
 	// Refused by the target rules: nothing was sent, and the same
@@ -151,7 +152,7 @@ func (c *Client) classify(parent, sendCtx context.Context, err error, m *mask.Ma
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
 		if strings.Contains(inner.Error(), "awaiting response headers") {
-			return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no response headers within %s", humanDuration(c.opts.ResponseHeaderTimeout))
+			return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: no response headers within %s", duration.Format(c.opts.ResponseHeaderTimeout))
 		}
 		return ClassTimeout, sendErr(ClassTimeout, inner, m, "timeout: %v", inner)
 	}

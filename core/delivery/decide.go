@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/auditrelay/auditrelay/core/duration"
 )
 
 // Outcome is what the engine does with a delivery after an attempt.
@@ -58,7 +60,7 @@ func (s Schedule) Decide(step int, r Result, now time.Time, rnd func() float64) 
 	case ClassNone:
 		if r.StatusCode >= 200 && r.StatusCode <= 299 {
 			return Verdict{Outcome: Delivered, Step: step,
-				Reason: fmt.Sprintf("HTTP %s in %s", statusLine(r.StatusCode), humanDuration(r.Duration))}
+				Reason: fmt.Sprintf("HTTP %s in %s", statusLine(r.StatusCode), duration.Format(r.Duration))}
 		}
 		// A Result nobody filled in: keep the data, spend a retry.
 		return s.retry(step, r, now, rnd, "no result recorded (status 0, no error class)")
@@ -118,27 +120,30 @@ func (s Schedule) retry(step int, r Result, now time.Time, rnd func() float64, w
 	}
 	if step >= total {
 		return Verdict{Outcome: Fail, Step: step,
-			Reason: fmt.Sprintf("gave up after %d attempts over %s of backoff: %s", total+1, humanDuration(s.Total()), what)}
+			Reason: fmt.Sprintf("gave up after %d attempts over %s of backoff: %s", total+1, duration.Format(s.Total()), what)}
 	}
 	d := jittered(s.Delay(step), s.jitter(), rnd)
 	note := ""
 	if (r.StatusCode == http.StatusTooManyRequests || r.StatusCode == http.StatusServiceUnavailable) && r.RetryAfter > 0 {
-		ra, limit := r.RetryAfter, s.retryAfterMax()
+		ra, limit := r.RetryAfter, s.RetryAfterMax
+		if limit == 0 {
+			limit = ra // no cap
+		}
 		switch {
 		case ra > limit && limit >= d:
 			d = limit
-			note = fmt.Sprintf("Retry-After %s clamped to %s", humanDuration(ra), humanDuration(limit))
+			note = fmt.Sprintf("Retry-After %s clamped to %s", duration.Format(ra), duration.Format(limit))
 		case ra > limit:
-			note = fmt.Sprintf("Retry-After %s clamped to %s; backoff is later", humanDuration(ra), humanDuration(limit))
+			note = fmt.Sprintf("Retry-After %s clamped to %s; backoff is later", duration.Format(ra), duration.Format(limit))
 		case ra >= d:
 			d = ra
-			note = fmt.Sprintf("Retry-After %s honoured", humanDuration(ra))
+			note = fmt.Sprintf("Retry-After %s honoured", duration.Format(ra))
 		default:
-			note = fmt.Sprintf("Retry-After %s; backoff is later", humanDuration(ra))
+			note = fmt.Sprintf("Retry-After %s; backoff is later", duration.Format(ra))
 		}
 	}
 	next := now.Add(d)
-	reason := fmt.Sprintf("%s, retry %d/%d in %s at %s", what, step+1, total, humanDuration(d), clock(now, next))
+	reason := fmt.Sprintf("%s, retry %d/%d in %s at %s", what, step+1, total, duration.Format(d), clock(now, next))
 	if note != "" {
 		reason += " (" + note + ")"
 	}

@@ -54,7 +54,9 @@
 //
 // # Default schedule
 //
-// Ten retries after the first attempt: 5s, 30s, 2m, 10m, 30m, 1h, 2h, 4h, 8h,
+// A Schedule is only what it is given; the default operators get is
+// configuration's (delivery.retry in core/config), chosen as follows. Ten
+// retries after the first attempt: 5s, 30s, 2m, 10m, 30m, 1h, 2h, 4h, 8h,
 // 12h, each with ±20% jitter; about 27h42m of backoff, 11 attempts in all.
 //
 //   - LaunchDarkly retries a webhook once; that loses events to any outage

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"runtime"
 	"strings"
 	"sync"
@@ -20,7 +21,7 @@ import (
 func newTestClient(t testing.TB, o Options) *Client {
 	t.Helper()
 	if o.Proxy == nil {
-		o.Proxy = NoProxy
+		o.Proxy = direct
 	}
 	if o.Version == "" {
 		o.Version = "test"
@@ -31,6 +32,23 @@ func newTestClient(t testing.TB, o Options) *Client {
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// direct is an Options.Proxy that never uses a proxy.
+func direct(*http.Request) (*url.URL, error) { return nil, nil }
+
+// defaultSchedule is the schedule configuration gives by default
+// (core/config, delivery.retry): ten retries over about 27h42m, ±20%.
+func defaultSchedule() Schedule {
+	return Schedule{
+		Delays: []time.Duration{
+			5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute,
+			30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour,
+			8 * time.Hour, 12 * time.Hour,
+		},
+		Jitter:        0.2,
+		RetryAfterMax: 24 * time.Hour,
+	}
 }
 
 // seq returns a deterministic jitter source.

@@ -93,7 +93,7 @@ type Options struct {
 	// Proxy picks a proxy per request; nil means ProxyFromEnv(os.Getenv):
 	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY, applied to loopback targets
 	// too (so an egress proxy such as smokescreen sees every delivery).
-	// Use NoProxy to disable proxies.
+	// A function returning nil, nil disables proxies.
 	Proxy func(*http.Request) (*url.URL, error)
 	// Targets decides which addresses may be dialled; nil means
 	// NewTargets(TargetRules{}): the built-in denied ranges only.
@@ -101,9 +101,6 @@ type Options struct {
 	// Resolver is used by the dialer; nil means net.DefaultResolver.
 	Resolver *net.Resolver
 }
-
-// NoProxy is an Options.Proxy that never uses a proxy.
-func NoProxy(*http.Request) (*url.URL, error) { return nil, nil }
 
 // withDefaults validates o and fills in defaults.
 func (o Options) withDefaults() (Options, error) {

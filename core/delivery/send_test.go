@@ -26,7 +26,7 @@ import (
 func TestServerErrorThenSuccess(t *testing.T) {
 	rec := newRecorder(t, statusBody(500, "database is down"), status(204))
 	c := newTestClient(t, Options{})
-	sched := DefaultSchedule()
+	sched := defaultSchedule()
 	now := time.Date(2026, 8, 23, 14, 0, 0, 0, time.UTC)
 
 	r := req(rec.URL + "/hook")
@@ -90,7 +90,7 @@ func TestStatusClassification(t *testing.T) {
 			rec := newRecorder(t, tc.handler)
 			res := c.Send(context.Background(), req(rec.URL))
 			wantClass(t, res, tc.class)
-			wantOutcome(t, DefaultSchedule().Decide(0, res, now, seq(2)), tc.outcome, tc.reason...)
+			wantOutcome(t, defaultSchedule().Decide(0, res, now, seq(2)), tc.outcome, tc.reason...)
 			if n := len(rec.requests()); n != 1 {
 				t.Errorf("server saw %d requests, want 1", n)
 			}
@@ -100,7 +100,7 @@ func TestStatusClassification(t *testing.T) {
 
 func TestRetryAfterHonoured(t *testing.T) {
 	c := newTestClient(t, Options{})
-	sched := DefaultSchedule()
+	sched := defaultSchedule()
 
 	t.Run("429 seconds", func(t *testing.T) {
 		rec := newRecorder(t, status(429, "Retry-After", "120"))
@@ -178,7 +178,7 @@ func TestTimeoutSlowServer(t *testing.T) {
 	if res.StatusCode != 0 {
 		t.Errorf("StatusCode = %d, want 0", res.StatusCode)
 	}
-	v := DefaultSchedule().Decide(0, res, time.Now(), seq(4))
+	v := defaultSchedule().Decide(0, res, time.Now(), seq(4))
 	wantOutcome(t, v, Retry, "timeout", "retry 1/10")
 }
 
@@ -187,7 +187,7 @@ func TestTimeoutSlowServer(t *testing.T) {
 func TestTimeoutSilentPeer(t *testing.T) {
 	base := runtime.NumGoroutine()
 	url, stop := rawListener(t, nil)
-	c, err := NewClient(Options{Timeout: 300 * time.Millisecond, Proxy: NoProxy})
+	c, err := NewClient(Options{Timeout: 300 * time.Millisecond, Proxy: direct})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +234,14 @@ func TestConnectionRefused(t *testing.T) {
 	if strings.Contains(msg, "hunter2") || strings.Contains(msg, "tok-123456") {
 		t.Errorf("error %q leaks a secret", msg)
 	}
-	wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(5)), Retry, "connect", "refused")
+	wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(5)), Retry, "connect", "refused")
 }
 
 func TestDNSFailure(t *testing.T) {
 	c := newTestClient(t, Options{Resolver: nxdomainResolver(t)})
 	res := c.Send(context.Background(), req("http://receiver.auditrelay-test.invalid/hook"))
 	wantClass(t, res, ClassDNS)
-	wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(6)), Retry, "dns", "no such host")
+	wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(6)), Retry, "dns", "no such host")
 }
 
 func TestTLS(t *testing.T) {
@@ -257,7 +257,7 @@ func TestTLS(t *testing.T) {
 	untrusting := newTestClient(t, Options{TLSConfig: &tls.Config{RootCAs: x509.NewCertPool()}})
 	res := untrusting.Send(context.Background(), req(srv.URL))
 	wantClass(t, res, ClassTLS)
-	wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(7)), Retry, "tls")
+	wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(7)), Retry, "tls")
 
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
@@ -290,7 +290,7 @@ func TestProtocolErrors(t *testing.T) {
 	})
 	res = c.Send(context.Background(), req(hangup))
 	wantClass(t, res, ClassProtocol)
-	wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(8)), Retry, "protocol: connection closed by the receiver")
+	wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(8)), Retry, "protocol: connection closed by the receiver")
 }
 
 func TestRedirectNotFollowed(t *testing.T) {
@@ -308,7 +308,7 @@ func TestRedirectNotFollowed(t *testing.T) {
 	if res.StatusCode != 302 || followed.Load() != 0 {
 		t.Fatalf("status %d, target hit %d times: redirect must not be followed", res.StatusCode, followed.Load())
 	}
-	v := DefaultSchedule().Decide(0, res, time.Now(), seq(9))
+	v := defaultSchedule().Decide(0, res, time.Now(), seq(9))
 	wantOutcome(t, v, Fail, "302 Found", target.URL+"/new?token="+mask.Masked, "not followed")
 	if strings.Contains(v.Reason, "tok-abcdef") {
 		t.Errorf("reason %q leaks the token", v.Reason)
@@ -332,7 +332,7 @@ func TestCanceledMidRequest(t *testing.T) {
 	res := c.Send(ctx, req(rec.URL))
 	wantClass(t, res, ClassCanceled)
 	now := time.Now()
-	v := DefaultSchedule().Decide(4, res, now, seq(10))
+	v := defaultSchedule().Decide(4, res, now, seq(10))
 	wantOutcome(t, v, Retry, "canceled", "no retry used")
 	if v.Step != 4 || !v.NextAttemptAt.Equal(now) {
 		t.Errorf("verdict %+v: a canceled attempt must not use a step and is due at once", v)
@@ -455,7 +455,7 @@ func TestInvalidRequestsNotSent(t *testing.T) {
 			if strings.Contains(res.Err.Error(), "Bearer") {
 				t.Errorf("Err = %q echoes a header value", res.Err)
 			}
-			wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(11)), Fail, "not sent")
+			wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(11)), Fail, "not sent")
 		})
 	}
 	if n := len(rec.requests()); n != 0 {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/duration"
 )
 
 // Standard Webhooks secret format: "whsec_" + base64 of 24–64 random bytes.
@@ -134,7 +136,7 @@ func (s *SWSigner) Verify(h http.Header, body []byte, now time.Time, tolerance t
 		tolerance = DefaultSWTolerance
 	}
 	if skew := now.Sub(time.Unix(ts, 0)); skew > tolerance || skew < -tolerance {
-		return fmt.Errorf("%w: %s is %s from now, tolerance %s", ErrSWTimestamp, HeaderWebhookTS, humanDuration(abs(skew)), humanDuration(tolerance))
+		return fmt.Errorf("%w: %s is %s from now, tolerance %s", ErrSWTimestamp, HeaderWebhookTS, duration.Format(abs(skew)), duration.Format(tolerance))
 	}
 	want := make([][]byte, len(s.keys))
 	for i, key := range s.keys {

@@ -310,7 +310,7 @@ func TestSendRefusesOwnListener(t *testing.T) {
 			if n := admin.hits(); n != 0 {
 				t.Errorf("the admin listener received %d requests", n)
 			}
-			v := DefaultSchedule().Decide(0, res, time.Now(), seq(1))
+			v := defaultSchedule().Decide(0, res, time.Now(), seq(1))
 			wantOutcome(t, v, Fail, "not sent: target refused: "+addr.String()+" is this relay's admin listener")
 		})
 	}
@@ -335,7 +335,7 @@ func TestSendRefusesNameResolvingIntoDeniedRange(t *testing.T) {
 	if n := len(sink.requests()); n != 0 {
 		t.Errorf("the sink received %d requests", n)
 	}
-	wantOutcome(t, DefaultSchedule().Decide(0, res, time.Now(), seq(2)), Fail, "not sent: target refused: localhost resolved to")
+	wantOutcome(t, defaultSchedule().Decide(0, res, time.Now(), seq(2)), Fail, "not sent: target refused: localhost resolved to")
 
 	// The same name is fine when the rules allow it.
 	ok := newTestClient(t, Options{})

@@ -110,16 +110,6 @@ var mix = []kindAction{
 	{"metric", "createMetric", 3},
 }
 
-// Actions lists the kind/action pairs the generator produces, as
-// "kind/action".
-func Actions() []string {
-	out := make([]string, len(mix))
-	for i, m := range mix {
-		out[i] = m.kind + "/" + m.action
-	}
-	return out
-}
-
 // Next makes one entry dated now.
 func (g *Generator) Next() Event {
 	g.mu.Lock()

@@ -57,7 +57,7 @@ func TestIdenticalErrorsOneLinePlusCount(t *testing.T) {
 			log = log.With("component", "webhook")
 			for i := range n {
 				log.Error("webhook not stored", "status", 503, "duration", time.Duration(i)*time.Microsecond,
-					"error", errors.New("storing entries: commit: database or disk is full (13)"))
+					"err", errors.New("storing entries: commit: database or disk is full (13)"))
 			}
 			h.Close()
 			recs := out.records(t)

@@ -29,7 +29,7 @@ var benchEntry = [][2]string{
 }
 
 func benchSetup(b *testing.B) (*Policy, []Access) {
-	p, err := ParseJSON([]byte(benchPolicy))
+	p, err := Parse([]byte(benchPolicy))
 	if err != nil {
 		b.Fatal(err)
 	}

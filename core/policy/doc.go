@@ -2,8 +2,8 @@
 // events hooks use it: an integration's defaultPolicy decides which
 // audit-log entries are sent, and the package explains every decision.
 //
-// Typical use: compile each integration's policy once (Parse, ParseJSON,
-// ParseManifest or Compile), parse an entry's accesses once (NewAccess),
+// Typical use: compile each integration's policy once (Parse or
+// ParseManifest), parse an entry's accesses once (NewAccess),
 // then call Decide for every integration. Decide does not allocate. Explain
 // gives the reasons, as plain data that marshals to JSON, with a compact
 // one-line Summary for a console and a multi-line Text form.
@@ -77,7 +77,7 @@
 //
 // An audit-log entry lists accesses, {action, resource}, where resource is a
 // concrete specifier such as "proj/default:env/production:flag/checkout"
-// [doc: webhooks API sample]. ParseResource reads it with the same grammar.
+// [doc: webhooks API sample]. NewAccess reads it with the same grammar.
 // A segment may carry the resource's tags and properties after ";"
 // ("flag/f;beta,mobile", "env/prod;{critical:true}") [inferred, A7]: without
 // them a tag or selector filter cannot match. Keys in an access are literal,
@@ -130,7 +130,7 @@
 //
 // # Errors
 //
-// Parse, ParseJSON, ParseManifest and Compile collect every problem and
+// Parse and ParseManifest collect every problem and
 // return them together as an ErrorList of *Error, each with the statement
 // index, the field ("resources[2]"), the line and column in the JSON and
 // the underlying error (a *SyntaxError for a malformed specifier).

@@ -23,7 +23,7 @@ func accesses(pairs ...string) []Access {
 
 func mustParse(t *testing.T, js string) *Policy {
 	t.Helper()
-	p, err := ParseJSON([]byte(js))
+	p, err := Parse([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}

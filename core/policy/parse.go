@@ -29,21 +29,6 @@ func Parse(data []byte) (*Policy, error) {
 	return nil, r.fail(-1, "", base, errors.New("expected a JSON array of policy statements or a manifest object"))
 }
 
-// ParseJSON reads a JSON array of policy statements.
-func ParseJSON(data []byte) (*Policy, error) {
-	r, base, err := newReader(data)
-	if err != nil {
-		return nil, err
-	}
-	switch data[base] {
-	case '[':
-		return r.statements(base, SourceArray)
-	case 'n':
-		return compile(nil, SourceArray, true)
-	}
-	return nil, r.fail(-1, "", base, fmt.Errorf("expected a JSON array of policy statements, got %s", describeJSON(data[base])))
-}
-
 // ParseManifest reads an integration manifest and compiles its
 // capabilities.auditLogEventsHook.defaultPolicy. A manifest without one
 // gives an absent policy, which sends every entry, with a warning.

@@ -10,7 +10,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/reftest"
 )
 
-func TestParseJSONErrors(t *testing.T) {
+func TestParseErrors(t *testing.T) {
 	type wantErr struct {
 		stmt      int
 		field     string
@@ -29,8 +29,8 @@ func TestParseJSONErrors(t *testing.T) {
 		{"syntax error: garbage after the array", "[] x",
 			[]wantErr{{-1, "", 1, 4, "after top-level value"}}},
 		{"empty input", "", []wantErr{{-1, "", 1, 1, "unexpected end"}}},
-		{"object instead of array", `{"effect":"allow"}`,
-			[]wantErr{{-1, "", 1, 1, "expected a JSON array of policy statements, got an object"}}},
+		{"neither array nor object", `"allow"`,
+			[]wantErr{{-1, "", 1, 1, "expected a JSON array of policy statements or a manifest object"}}},
 		{"statement is not an object", `[["allow"]]`,
 			[]wantErr{{0, "", 1, 2, "expected a statement object, got an array"}}},
 		{"bad effect value", "[\n {\"effect\":\"Allow\",\"resources\":[\"*\"],\"actions\":[\"*\"]}]",
@@ -79,9 +79,9 @@ func TestParseJSONErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParseJSON([]byte(tt.json))
+			p, err := Parse([]byte(tt.json))
 			if err == nil {
-				t.Fatalf("ParseJSON accepted it: %d statements", p.Len())
+				t.Fatalf("Parse accepted it: %d statements", p.Len())
 			}
 			var list ErrorList
 			if !errors.As(err, &list) {
@@ -102,7 +102,7 @@ func TestParseJSONErrors(t *testing.T) {
 }
 
 func TestErrorsAreInspectable(t *testing.T) {
-	_, err := ParseJSON([]byte(`[{"effect":"allow","resources":["proj/*:env"],"actions":["*"]}]`))
+	_, err := Parse([]byte(`[{"effect":"allow","resources":["proj/*:env"],"actions":["*"]}]`))
 	var se *SyntaxError
 	if !errors.As(err, &se) {
 		t.Fatalf("errors.As(*SyntaxError) failed on %v", err)
@@ -120,22 +120,21 @@ func TestErrorsAreInspectable(t *testing.T) {
 	}
 }
 
-func TestCompileGo(t *testing.T) {
-	p, err := Compile([]Statement{{Effect: Allow, Resources: []string{"proj/*:env/production:flag/*"}, Actions: []string{"*"}}})
+func TestParseArrayAndNull(t *testing.T) {
+	p, err := Parse([]byte(`[{"effect":"allow","resources":["proj/*:env/production:flag/*"],"actions":["*"]}]`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Source() != SourceGo || p.Len() != 1 || p.Empty() || p.Absent() {
+	if p.Source() != SourceArray || p.Len() != 1 || p.Empty() || p.Absent() {
 		t.Errorf("Source %s Len %d Empty %v Absent %v", p.Source(), p.Len(), p.Empty(), p.Absent())
 	}
-	_, err = Compile([]Statement{{Effect: "maybe", Resources: []string{"proj"}, Actions: []string{"*"}}})
-	var list ErrorList
-	if !errors.As(err, &list) || len(list) != 2 || list[0].Line != 0 {
-		t.Errorf("Compile errors = %v", err)
-	}
-	empty, err := Compile(nil)
+	empty, err := Parse([]byte("null"))
 	if err != nil || !empty.Empty() || !empty.Absent() || len(empty.Warnings()) != 1 {
-		t.Errorf("Compile(nil) = %v, %v", empty, err)
+		t.Errorf("Parse(null) = %v, %v", empty, err)
+	}
+	var none *Policy
+	if none.Source() != "" || !none.Absent() {
+		t.Errorf("nil policy: source %q absent %v", none.Source(), none.Absent())
 	}
 }
 
@@ -159,7 +158,7 @@ func TestWarnings(t *testing.T) {
 		{`[{"effect":"allow","resources":["proj/*:env/*:flag/*","member/*:token/*","acct","proj/*:metric-group/*"],"actions":["*"]}]`, nil},
 	}
 	for _, tt := range tests {
-		p, err := ParseJSON([]byte(tt.policy))
+		p, err := Parse([]byte(tt.policy))
 		if err != nil {
 			t.Errorf("%s: %v", tt.policy, err)
 			continue

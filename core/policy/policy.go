@@ -30,7 +30,6 @@ type Statement struct {
 type Source string
 
 const (
-	SourceGo       Source = "go"       // Compile
 	SourceArray    Source = "array"    // a JSON array of statements
 	SourceManifest Source = "manifest" // a manifest's capabilities.auditLogEventsHook.defaultPolicy
 )
@@ -55,17 +54,6 @@ type compiledStatement struct {
 	// statement rejects resources of other shapes with a comparison or two;
 	// nil when a bare "*" is among them.
 	shapes []uint64
-}
-
-// Compile validates and compiles statements. All problems are returned
-// together as an ErrorList. A nil or empty list gives a policy that sends
-// every entry, with a warning.
-func Compile(stmts []Statement) (*Policy, error) {
-	in := make([]stmtInput, len(stmts))
-	for i, s := range stmts {
-		in[i] = stmtInput{st: s, effectSet: s.Effect != ""}
-	}
-	return compile(in, SourceGo, stmts == nil)
 }
 
 // stmtInput is a statement plus what the JSON reader knows about it.
@@ -232,10 +220,10 @@ func (p *Policy) Empty() bool { return p.Len() == 0 }
 // manifest without a defaultPolicy), as opposed to an empty list.
 func (p *Policy) Absent() bool { return p == nil || p.absent }
 
-// Source says where the policy came from.
+// Source says where the policy came from; "" for a nil Policy.
 func (p *Policy) Source() Source {
 	if p == nil {
-		return SourceGo
+		return ""
 	}
 	return p.source
 }

@@ -309,7 +309,7 @@ func TestPolicyTable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := ParseJSON([]byte(tt.policy))
+			p, err := Parse([]byte(tt.policy))
 			if err != nil {
 				t.Fatalf("ParseJSON: %v", err)
 			}

@@ -34,13 +34,6 @@ type resSeg struct {
 	plainTags      bool // sel holds tags only, no property selectors
 }
 
-// ParseResource parses an access resource. Errors are *SyntaxError.
-func ParseResource(s string) (Resource, error) {
-	var r Resource
-	err := r.parse(s)
-	return r, err
-}
-
 func (r *Resource) parse(s string) error {
 	*r = Resource{raw: s, shape: shapeSeed}
 	switch s {

@@ -78,16 +78,6 @@ func ParseSpecifier(s string) (Specifier, error) {
 	}
 }
 
-// MustParseSpecifier is ParseSpecifier for specifiers known to be valid,
-// such as constants in tests; it panics on error.
-func MustParseSpecifier(s string) Specifier {
-	sp, err := ParseSpecifier(s)
-	if err != nil {
-		panic(err)
-	}
-	return sp
-}
-
 // String returns the specifier as written.
 func (s Specifier) String() string { return s.raw }
 

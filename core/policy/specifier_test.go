@@ -176,7 +176,7 @@ func TestSyntaxErrorMessage(t *testing.T) {
 	}
 }
 
-func TestParseResource(t *testing.T) {
+func TestAccessResource(t *testing.T) {
 	tests := []struct {
 		in     string
 		types  []string
@@ -192,16 +192,16 @@ func TestParseResource(t *testing.T) {
 		{"a/1:b/2:c/3:d/4:e/5:f/6", []string{"a", "b", "c", "d", "e", "f"}, false}, // beyond the inline segments
 	}
 	for _, tt := range tests {
-		r, err := ParseResource(tt.in)
+		r, err := parseResource(tt.in)
 		if err != nil {
-			t.Errorf("ParseResource(%q): %v", tt.in, err)
+			t.Errorf("parseResource(%q): %v", tt.in, err)
 			continue
 		}
 		if !slices.Equal(r.Types(), tt.types) || r.AllEnvironments() != tt.allEnv || r.String() != tt.in {
-			t.Errorf("ParseResource(%q) = types %v allEnv %v, want %v %v", tt.in, r.Types(), r.AllEnvironments(), tt.types, tt.allEnv)
+			t.Errorf("parseResource(%q) = types %v allEnv %v, want %v %v", tt.in, r.Types(), r.AllEnvironments(), tt.types, tt.allEnv)
 		}
 	}
-	if _, err := ParseResource("proj/x:env"); err == nil {
+	if _, err := parseResource("proj/x:env"); err == nil {
 		t.Error("ParseResource accepted a segment without a key")
 	}
 	a := NewAccess("updateOn", "proj/x:env")
@@ -214,16 +214,31 @@ func TestParseResource(t *testing.T) {
 }
 
 func TestSpecifierMatchDeepResource(t *testing.T) {
-	sp := MustParseSpecifier("a/*:b/*:c/*:d/*:e/5:f/*")
-	r, err := ParseResource("a/1:b/2:c/3:d/4:e/5:f/6")
+	sp := mustParseSpecifier("a/*:b/*:c/*:d/*:e/5:f/*")
+	r, err := parseResource("a/1:b/2:c/3:d/4:e/5:f/6")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !sp.Match(&r) {
 		t.Error("six-segment specifier does not match six-segment resource")
 	}
-	other := MustParseSpecifier("a/*:b/*:c/*:d/*:e/9:f/*")
+	other := mustParseSpecifier("a/*:b/*:c/*:d/*:e/9:f/*")
 	if m := other.match(&r); m.code != missKey || m.seg != 4 {
 		t.Errorf("miss = %+v, want key at segment 4", m)
 	}
+}
+
+// parseResource reads s as NewAccess does.
+func parseResource(s string) (Resource, error) {
+	a := NewAccess("updateOn", s)
+	return a.Resource, a.Err()
+}
+
+// mustParseSpecifier is ParseSpecifier for specifiers known to be valid.
+func mustParseSpecifier(s string) Specifier {
+	sp, err := ParseSpecifier(s)
+	if err != nil {
+		panic(err)
+	}
+	return sp
 }

@@ -71,8 +71,12 @@ type hashPair struct {
 	value exprNode
 }
 
-// exprNode is *pathNode, *literalNode or *subExprNode.
-type exprNode interface{ exprPos() int }
+// exprNode is *pathNode, *literalNode or *subExprNode; each compiles
+// itself (compile.go), so an expression the compiler does not know cannot
+// be built.
+type exprNode interface {
+	compile(c *compiler) exprFn
+}
 
 type pathNode struct {
 	pos      int
@@ -98,10 +102,6 @@ func (n *contentNode) stmtPos() int  { return n.pos }
 func (n *commentNode) stmtPos() int  { return n.pos }
 func (n *mustacheNode) stmtPos() int { return n.pos }
 func (n *blockNode) stmtPos() int    { return n.pos }
-
-func (n *pathNode) exprPos() int    { return n.pos }
-func (n *literalNode) exprPos() int { return n.pos }
-func (n *subExprNode) exprPos() int { return n.pos }
 
 // simple reports whether the path is a bare name ("foo", "@foo") that may
 // name a helper or a block parameter.

@@ -64,18 +64,19 @@ func (c *compiler) program(p *programNode) *program {
 		}
 	}
 	for _, s := range p.body {
+		pos := s.stmtPos()
 		switch n := s.(type) {
 		case *contentNode:
 			if text.Len() == 0 {
-				textPos = n.pos
+				textPos = pos
 			}
 			text.WriteString(n.value)
 		case *mustacheNode:
 			flush()
-			add(n.pos, c.mustache(n))
+			add(pos, c.mustache(n))
 		case *blockNode:
 			flush()
-			add(n.pos, c.block(n))
+			add(pos, c.block(n))
 		}
 	}
 	flush()
@@ -170,18 +171,15 @@ func (c *compiler) pathExpr(n *pathNode, requireTerminal bool) exprFn {
 	return func(r *run) jsonv.Value { return deref(ref(r)) }
 }
 
-func (c *compiler) expr(e exprNode) exprFn {
-	switch n := e.(type) {
-	case *literalNode:
-		v := n.value
-		return func(*run) jsonv.Value { return v }
-	case *pathNode:
-		return c.pathExpr(n, false)
-	case *subExprNode:
-		return c.subExpr(n)
-	}
-	panic(fmt.Sprintf("render: unexpected expression %T", e))
+func (c *compiler) expr(e exprNode) exprFn { return e.compile(c) }
+
+func (n *literalNode) compile(*compiler) exprFn {
+	v := n.value
+	return func(*run) jsonv.Value { return v }
 }
+
+func (n *pathNode) compile(c *compiler) exprFn    { return c.pathExpr(n, false) }
+func (n *subExprNode) compile(c *compiler) exprFn { return c.subExpr(n) }
 
 func hasArgs(call *callNode) bool { return len(call.params) > 0 || len(call.hash) > 0 }
 

@@ -30,18 +30,13 @@ type pathRef struct {
 	requireTerminal bool
 }
 
-// evalPath resolves the path leniently, as handlebars.js does without
-// strict: a missing property yields undefined, and a null or undefined
-// value (the context itself included) ends the walk with that value; for
-// @data paths any falsy value does.
-func (r *run) evalPath(p *pathRef) jsonv.Value {
-	return deref(r.refPath(p))
-}
-
 // refPath resolves the path to a pointer to its value (nil for
 // undefined), without copying values on the way; a computed value is
 // stored in r.tmp. The caller must use the pointer before evaluating
-// anything else.
+// anything else. Without lint it resolves leniently, as handlebars.js does
+// without strict: a missing property yields undefined, and a null or
+// undefined value (the context itself included) ends the walk with that
+// value; for @data paths any falsy value does.
 func (r *run) refPath(p *pathRef) *jsonv.Value {
 	if r.lint != nil {
 		r.tmp = r.evalPathStrict(p)

@@ -310,9 +310,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case a.reason == ReasonBusy:
 		rc.logBusy(a.msg)
 	case a.status >= 500:
-		rc.log.Error("webhook not stored", append(attrs, "reason", a.reason, "error", a.detail)...)
+		rc.log.Error("webhook not stored", append(attrs, "reason", a.reason, "err", a.detail)...)
 	case a.status >= 400:
-		rc.log.Warn("webhook refused", append(attrs, "reason", a.reason, "error", a.msg)...)
+		rc.log.Warn("webhook refused", append(attrs, "reason", a.reason, "err", a.msg)...)
 	default:
 		rc.log.Debug("webhook stored", attrs...)
 	}

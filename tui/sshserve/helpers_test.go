@@ -344,3 +344,31 @@ func tail(s string, n int) string {
 
 // consoleOpts are console options every test session uses.
 func consoleOpts() tui.Options { return tui.Options{BatchInterval: 20 * time.Millisecond} }
+
+// SessionInfo describes a live session.
+type SessionInfo struct {
+	ID      string
+	Name    string
+	Role    tui.Role
+	Kind    string // "console" or "tail"
+	Remote  string
+	Started time.Time
+	// Idle is how long the client has sent no input.
+	Idle time.Duration
+	// BlockedSince is when the oldest write to the client still waiting
+	// started (it stopped reading); zero when nothing waits.
+	BlockedSince time.Time
+}
+
+// Sessions lists the live sessions, for tests to wait on.
+func (s *Server) Sessions() []SessionInfo {
+	now := time.Now()
+	var out []SessionInfo
+	for _, ss := range s.live() {
+		out = append(out, SessionInfo{
+			ID: ss.id, Name: ss.ident.Name, Role: ss.ident.Role, Kind: ss.kind.String(),
+			Remote: ss.remote, Started: ss.started, Idle: ss.act.idle(now), BlockedSince: ss.act.blockedSince(),
+		})
+	}
+	return out
+}

@@ -76,12 +76,11 @@ type Options struct {
 // Server serves the console over SSH: one console per session, each with
 // its own renderer, size, selection and filters, all on one engine.
 type Server struct {
-	opts        Options
-	log         *slog.Logger
-	keys        *keyring
-	fingerprint string
-	srv         *ssh.Server
-	ln          net.Listener
+	opts Options
+	log  *slog.Logger
+	keys *keyring
+	srv  *ssh.Server
+	ln   net.Listener
 
 	// ctx ends every session; its cause is what they are told.
 	ctx    context.Context
@@ -153,12 +152,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("ssh: listen %s: %w", opts.Addr, err)
 	}
 	s := &Server{
-		opts:        opts,
-		log:         log,
-		keys:        keys,
-		fingerprint: fp,
-		ln:          ln,
-		sessions:    make(map[*session]struct{}),
+		opts:     opts,
+		log:      log,
+		keys:     keys,
+		ln:       ln,
+		sessions: make(map[*session]struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 	s.unlink = context.AfterFunc(ctx, func() { s.cancel(errStopping) })
@@ -205,10 +203,6 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // Addr is the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
-// HostKeyFingerprint is the host key's SHA256 fingerprint, as clients show
-// it on first connection.
-func (s *Server) HostKeyFingerprint() string { return s.fingerprint }
-
 // Stop stops accepting connections, ends every session with a message,
 // waits for the sessions to finish (closing the connections of those that
 // do not end within the grace period) and closes what is left. It is safe
@@ -248,34 +242,6 @@ func (s *Server) Stop() {
 		s.unlink()
 		s.log.Info("ssh: stopped")
 	})
-}
-
-// SessionInfo describes a live session.
-type SessionInfo struct {
-	ID      string
-	Name    string
-	Role    tui.Role
-	Kind    string // "console" or "tail"
-	Remote  string
-	Started time.Time
-	// Idle is how long the client has sent no input.
-	Idle time.Duration
-	// BlockedSince is when the oldest write to the client still waiting
-	// started (it stopped reading); zero when nothing waits.
-	BlockedSince time.Time
-}
-
-// Sessions lists the live sessions.
-func (s *Server) Sessions() []SessionInfo {
-	now := time.Now()
-	var out []SessionInfo
-	for _, ss := range s.live() {
-		out = append(out, SessionInfo{
-			ID: ss.id, Name: ss.ident.Name, Role: ss.ident.Role, Kind: ss.kind.String(),
-			Remote: ss.remote, Started: ss.started, Idle: ss.act.idle(now), BlockedSince: ss.act.blockedSince(),
-		})
-	}
-	return out
 }
 
 func (s *Server) live() []*session {

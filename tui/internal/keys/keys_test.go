@@ -60,20 +60,3 @@ func TestViewerDenials(t *testing.T) {
 		t.Error("the zero role must be the least privileged")
 	}
 }
-
-func TestMarkdownListsEveryBinding(t *testing.T) {
-	md := Markdown()
-	for _, sec := range New(Operator).Sections() {
-		if !strings.Contains(md, "### "+sec.Title) {
-			t.Errorf("no section %s", sec.Title)
-		}
-		for _, b := range sec.Bindings {
-			if !strings.Contains(md, "| `"+b.Help().Key+"` | "+b.Help().Desc+" |") {
-				t.Errorf("no row for %s", b.Help().Desc)
-			}
-		}
-	}
-	if !strings.Contains(md, "| `r` | retry the failed delivery | no (viewer role cannot retry) |") {
-		t.Error("viewer column missing")
-	}
-}
