@@ -319,7 +319,7 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 func (p *Poller) fail(err error) {
-	p.log.Warn("poll failed", "error", err)
+	p.log.Warn("poll failed", "err", err)
 	p.update(func(s *PollerStatus) {
 		s.State = PollerError
 		s.LastError = err.Error()
@@ -491,7 +491,7 @@ func (p *Poller) ingest(ctx context.Context, cur *pollCursor, entries []polled) 
 			switch {
 			case r.Err != nil:
 				rejected++
-				p.log.Warn("polled entry rejected", "id", batch[i].id, "error", r.Err)
+				p.log.Warn("polled entry rejected", "id", batch[i].id, "err", r.Err)
 			case r.Duplicate:
 				dups++
 			default:
@@ -553,7 +553,7 @@ func (p *Poller) fetch(ctx context.Context, after, before int64) ([]polled, erro
 		} else {
 			state = PollerThrottled
 		}
-		p.log.Warn("audit-log request failed; retrying", "error", err, "retry_in", retry.Round(time.Millisecond))
+		p.log.Warn("audit-log request failed; retrying", "err", err, "retry_in", retry.Round(time.Millisecond))
 		p.update(func(s *PollerStatus) { s.LastError = err.Error(); s.LastErrorAt = time.Now() })
 		if err := p.sleep(ctx, retry, state); err != nil {
 			return nil, err
