@@ -186,7 +186,7 @@ func pollRejection(t *testing.T, eng *engine.Engine, st store.Store, name, entry
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if msg := logs.find("polled entry rejected"); msg != nil {
-			return msg["error"]
+			return msg["err"]
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the poller reported no rejection; status %+v", p.Status())

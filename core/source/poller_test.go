@@ -415,7 +415,7 @@ func TestPollerRejectsInvalidItems(t *testing.T) {
 		t.Errorf("stored %v", got)
 	}
 	out := logs.String()
-	if strings.Count(out, `id=bad-kind error=`) != 1 || !strings.Contains(out, `\"kind\": expected a string (the resource kind, e.g. \"flag\"), found number"`) {
+	if strings.Count(out, `id=bad-kind err=`) != 1 || !strings.Contains(out, `\"kind\": expected a string (the resource kind, e.g. \"flag\"), found number"`) {
 		t.Errorf("want bad-kind rejected once with auditlog's reason; logs:\n%s", out)
 	}
 	if !strings.Contains(out, `\"name\": invalid UTF-8: byte 0xE9 in a string (JSON text must be UTF-8)"`) {
