@@ -1,6 +1,10 @@
 // Package storetest is the contract suite for store.Store: every backend
 // runs Run from its own tests and must pass all of it. A behaviour a backend
 // needs that the suite does not test belongs here, not in a backend test.
+// The logic backends share from package store (checks, claim and bucket
+// arithmetic, retention cut-offs) is unit-tested there, once; the suite
+// tests what each backend does itself: its SQL, and that it applies that
+// logic.
 //
 // A backend runs it from one test, giving each sub-test a fresh database:
 //
