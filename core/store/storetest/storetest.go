@@ -4,7 +4,9 @@
 // The logic backends share from package store (checks, claim and bucket
 // arithmetic, retention cut-offs) is unit-tested there, once; the suite
 // tests what each backend does itself: its SQL, and that it applies that
-// logic.
+// logic. The package also holds the benchmark workloads both backends run
+// (BenchEntry, IngestPending, IngestConcurrently, ClaimFinish), so that
+// their figures compare.
 //
 // A backend runs it from one test, giving each sub-test a fresh database:
 //
