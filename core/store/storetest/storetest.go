@@ -71,6 +71,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ClaimInvalid", testClaimInvalid},
 		{"MaxInFlight", testMaxInFlight},
 		{"RateLimit", testRateLimit},
+		{"RateLimitFineClock", testRateLimitFineClock},
 		{"PausedDisabled", testPausedDisabled},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"RescueMany", testRescueMany},
