@@ -90,8 +90,9 @@ func EncodeHeaders(h []Header) (string, error) {
 	return string(b), nil
 }
 
-// ScanAll reads every row of rows with scan; an empty result is an empty
-// slice, not nil.
+// ScanAll reads every row of rows with scan (ScanDelivery,
+// ScanEntrySummary or ScanAttempt); an empty result is an empty slice, not
+// nil.
 func ScanAll[T any](rows Rows, c Codec, scan func(Scanner, Codec, ...any) (T, error)) ([]T, error) {
 	out := []T{}
 	for rows.Next() {

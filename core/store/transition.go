@@ -2,9 +2,10 @@ package store
 
 import "time"
 
-// The rules below decide what a write leaves behind; backends apply them
-// in SQL (or, where a backend builds the whole write in one statement,
-// repeat them there, and the contract suite checks both agree).
+// The rules below decide what a write leaves behind. Backends compute them
+// in Go and hand the result to their SQL; where a backend makes the whole
+// write one statement and cannot (PostgreSQL's RescueExpired), it repeats
+// the rule in SQL, and the contract suite checks that both agree.
 
 // DueAt is the NextAttemptAt of a delivery that a write (Ingest, Finish)
 // leaves in state st and asked to be due at: for Pending, at, or now when
