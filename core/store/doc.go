@@ -8,6 +8,22 @@
 // suite in core/store/storetest; a behaviour described here and not tested
 // there is a bug in the suite.
 //
+// # What this package owns
+//
+// Besides the contract (types, errors, the Store interface), everything
+// about it that does not depend on the database, written once for both
+// backends and unit-tested here: the checks of every call
+// (ValidateIngest, ValidateFinish, the params' Validate methods); the claim
+// arithmetic (ClaimPlan: MaxInFlight, the rate-limit Bucket, NextDue and
+// Throttled); the rules a write applies (DueAt, RescueParams.Poisons,
+// RetryParams.Selected, PoisonReason); retention as cut-offs and passes
+// (PrunePlan, run over a backend's Pruner); the column order of each table
+// shape (ScanDelivery, ScanEntrySummary, ScanAttempt, reading times and
+// durations through a backend's Codec); the watchers' Hub; and migration
+// loading. A backend keeps its SQL, its driver and how it makes a claim
+// exact across callers (SQLite's single writer, PostgreSQL's advisory
+// lock), and nothing else.
+//
 // # Durability
 //
 // Ingest returns only after the entries and their deliveries are committed,

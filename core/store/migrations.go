@@ -47,3 +47,12 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 	}
 	return ms, nil
 }
+
+// CheckVersion refuses a database at schema version v when the binary's
+// migrations end at latest: ErrSchemaTooNew when v is newer.
+func CheckVersion(v, latest int) error {
+	if v > latest {
+		return fmt.Errorf("%w: database is at version %d, this binary knows up to %d", ErrSchemaTooNew, v, latest)
+	}
+	return nil
+}

@@ -37,6 +37,17 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this binary")
 )
 
+// CheckOpen returns ErrClosed once closing is closed: a backend closes it
+// when its Close begins, and every method checks it first.
+func CheckOpen(closing <-chan struct{}) error {
+	select {
+	case <-closing:
+		return ErrClosed
+	default:
+		return nil
+	}
+}
+
 // EntrySummary is what lists show of an audit-log entry.
 type EntrySummary struct {
 	ID          string    // LaunchDarkly's _id; the dedupe key
@@ -374,6 +385,11 @@ type LeadParams struct {
 	TTL   time.Duration
 	Now   time.Time
 }
+
+// ProbePad is the size of the row ProbeWrite inserts and deletes: about
+// what a large entry with its deliveries needs, so that a store with no
+// room for one more entry fails the probe too.
+const ProbePad = 16 << 10
 
 // Store is the durable queue. Implementations are safe for concurrent use.
 type Store interface {

@@ -78,11 +78,3 @@ func TestHubNeverBlocksAndCountsLost(t *testing.T) {
 		t.Error("Close left a watcher open")
 	}
 }
-
-func TestEntryAge(t *testing.T) {
-	for _, c := range []struct{ max, failed, want time.Duration }{{0, 0, 0}, {time.Hour, 0, time.Hour}, {0, time.Hour, time.Hour}, {2 * time.Hour, time.Hour, time.Hour}} {
-		if got := (PruneParams{MaxAge: c.max, FailedMaxAge: c.failed}).EntryAge(); got != c.want {
-			t.Errorf("EntryAge(%v, %v) = %v, want %v", c.max, c.failed, got, c.want)
-		}
-	}
-}

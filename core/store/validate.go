@@ -3,7 +3,6 @@ package store
 import (
 	"errors"
 	"fmt"
-	"time"
 )
 
 // ValidateIngest checks an Ingest call before any backend writes: ids and
@@ -51,6 +50,27 @@ func ValidateIngest(entries []NewEntry, cursor *Cursor) error {
 	return nil
 }
 
+// ValidateFinish checks a Finish call before any backend writes: each
+// outcome names a delivery, its owner and the claimed attempt, and a state
+// a claimed delivery may end in.
+func ValidateFinish(outcomes []Outcome) error {
+	for i, o := range outcomes {
+		where := fmt.Sprintf("finish: outcome %d (delivery %q)", i, o.DeliveryID)
+		switch {
+		case o.DeliveryID == "":
+			return fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
+		case o.Owner == "":
+			return fmt.Errorf("%s: empty Owner", where)
+		case o.Attempt < 1:
+			return fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
+		}
+		if err := CheckState(o.State, Delivered, Pending, Failed, Skipped); err != nil {
+			return fmt.Errorf("%s: %w", where, err)
+		}
+	}
+	return nil
+}
+
 // CheckState reports an error unless st is one of allowed.
 func CheckState(st State, allowed ...State) error {
 	for _, a := range allowed {
@@ -74,15 +94,32 @@ func (p LeadParams) Validate() error {
 	return nil
 }
 
-// EntryAge is the age after which an entry with no deliveries left is
-// pruned: the shorter of the two retention ages that are set.
-func (p PruneParams) EntryAge() time.Duration {
-	switch {
-	case p.MaxAge == 0:
-		return p.FailedMaxAge
-	case p.FailedMaxAge == 0:
-		return p.MaxAge
-	default:
-		return min(p.MaxAge, p.FailedMaxAge)
+// Validate checks a Retry call: it names a delivery or a subscription and
+// selects terminal states only.
+func (p RetryParams) Validate() error {
+	if p.DeliveryID == "" && p.Subscription == "" {
+		return errors.New("retry: DeliveryID or Subscription is required")
 	}
+	for _, st := range p.States {
+		if !st.Terminal() {
+			return fmt.Errorf("retry: state %q is not terminal (expected delivered, failed, filtered or skipped)", st)
+		}
+	}
+	return nil
+}
+
+// Validate checks a SetSubscriptionState call.
+func (s SubscriptionState) Validate() error {
+	if s.Name == "" {
+		return errors.New("set subscription state: empty Name")
+	}
+	return nil
+}
+
+// Validate checks a RecordAction call.
+func (a Action) Validate() error {
+	if a.Kind == "" {
+		return errors.New("record action: empty Kind")
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -17,8 +16,8 @@ const sqlSetSubscription = `INSERT INTO subscription_state (name, paused, disabl
 // SetSubscriptionState replaces a subscription's operator state, keeping its
 // rate-limit bucket.
 func (s *Store) SetSubscriptionState(ctx context.Context, st store.SubscriptionState) error {
-	if st.Name == "" {
-		return errors.New("set subscription state: empty Name")
+	if err := st.Validate(); err != nil {
+		return err
 	}
 	if err := s.checkOpen(); err != nil {
 		return err
@@ -33,8 +32,8 @@ func (s *Store) SetSubscriptionState(ctx context.Context, st store.SubscriptionS
 
 // RecordAction stores an operator action.
 func (s *Store) RecordAction(ctx context.Context, a store.Action) (store.Action, error) {
-	if a.Kind == "" {
-		return store.Action{}, errors.New("record action: empty Kind")
+	if err := a.Validate(); err != nil {
+		return store.Action{}, err
 	}
 	if err := s.checkOpen(); err != nil {
 		return store.Action{}, err

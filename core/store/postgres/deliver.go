@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,11 +10,6 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
-
-// throttleRecheck is how long a worker throttled by MaxInFlight waits when
-// the in-flight leases already expired: the slots free up only when
-// RescueExpired runs, at a time the store does not know.
-const throttleRecheck = time.Second
 
 const (
 	// sqlClaimGate reads the subscription's operator state and rate bucket
@@ -73,17 +65,8 @@ const (
 // (synchronous_commit off): a claim lost to a crash of the database only
 // hands the deliveries out again.
 func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
-	switch {
-	case p.Subscription == "":
-		return store.ClaimResult{}, errors.New("claim: empty Subscription")
-	case p.Owner == "":
-		return store.ClaimResult{}, fmt.Errorf("claim %s: empty Owner", p.Subscription)
-	case p.Limit < 1:
-		return store.ClaimResult{}, fmt.Errorf("claim %s: Limit %d, expected at least 1", p.Subscription, p.Limit)
-	case p.Lease <= 0:
-		return store.ClaimResult{}, fmt.Errorf("claim %s: Lease %v, expected > 0", p.Subscription, p.Lease)
-	case p.MaxInFlight < 0 || p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0):
-		return store.ClaimResult{}, fmt.Errorf("claim %s: MaxInFlight %d and Rate %v must be finite and >= 0", p.Subscription, p.MaxInFlight, p.Rate)
+	if err := p.Validate(); err != nil {
+		return store.ClaimResult{}, err
 	}
 	if err := s.checkOpen(); err != nil {
 		return store.ClaimResult{}, err
@@ -92,19 +75,15 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 	if err != nil {
 		return store.ClaimResult{}, fmt.Errorf("claim %s: %w", p.Subscription, err)
 	}
-	if len(res.Claimed) > 0 {
-		ids := make([]string, len(res.Claimed))
-		for i, c := range res.Claimed {
-			ids[i] = c.ID
-		}
-		// No Subscriptions: a claim gives no one more to claim.
-		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids})
+	if c, ok := store.ClaimedChange(res.Claimed); ok {
+		s.changed(c)
 	}
 	return res, nil
 }
 
 func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.ClaimResult, err error) {
-	now := s.clock(p.Now)
+	// At the precision the bucket's time is stored in; see store.Bucket.
+	now := s.clock(p.Now).Truncate(time.Microsecond)
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return res, err
@@ -119,8 +98,7 @@ func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.Claim
 
 	var (
 		paused, disabled bool
-		tokens           float64
-		bucketAt         pgtype.Timestamptz
+		stored           store.Bucket
 		inflight         int
 	)
 	b := &pgx.Batch{}
@@ -130,7 +108,7 @@ func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.Claim
 		b.Queue("SELECT pg_advisory_xact_lock($1)", s.lockKey("claim:"+p.Subscription))
 	}
 	b.Queue(sqlClaimGate, p.Subscription, p.MaxInFlight > 0).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&paused, &disabled, &tokens, &bucketAt, &inflight)
+		return row.Scan(&paused, &disabled, &stored.Tokens, codec{}.Time(&stored.At), &inflight)
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return res, err
@@ -141,38 +119,18 @@ func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.Claim
 		return res, err
 	}
 
-	n := p.Limit
-	free := math.MaxInt
-	if p.MaxInFlight > 0 {
-		free = max(p.MaxInFlight-inflight, 0)
-		n = min(n, free)
-	}
+	plan := p.Plan(now, inflight, stored)
 	saveBucket := p.Rate > 0
-	newBucketAt := now
-	if saveBucket {
-		burst := float64(max(p.Burst, 1))
-		if !bucketAt.Valid {
-			tokens = burst // a bucket never used starts full
-		} else {
-			elapsed := max(now.Sub(bucketAt.Time), 0).Seconds()
-			tokens = min(burst, tokens+elapsed*p.Rate)
-			// Never move the bucket's time back (instances with skewed
-			// clocks): that would refill the same interval twice.
-			if bucketAt.Time.After(now) {
-				newBucketAt = bucketAt.Time
-			}
-		}
-		n = min(n, int(math.Floor(tokens)))
-	}
-
-	var next, firstLease pgtype.Timestamptz
+	var next, firstLease time.Time
 	b = &pgx.Batch{}
-	if n > 0 || saveBucket {
-		b.Queue(sqlClaim, p.Subscription, now, n, p.Owner, now.Add(p.Lease), s.instance, tokens, newBucketAt, saveBucket).
+	if plan.N > 0 || saveBucket {
+		// The statement stores the bucket less what it claimed.
+		b.Queue(sqlClaim, p.Subscription, now, plan.N, p.Owner, now.Add(p.Lease), s.instance,
+			plan.Bucket.Tokens, ts(plan.Bucket.At), saveBucket).
 			Query(func(rows pgx.Rows) error {
 				for rows.Next() {
 					var c store.Claimed
-					d, err := scanDelivery(rows, &c.EntryRaw)
+					d, err := store.ScanDelivery(rows, codec{}, &c.EntryRaw)
 					if err != nil {
 						return err
 					}
@@ -183,45 +141,14 @@ func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.Claim
 			})
 	}
 	b.Queue(sqlClaimNext, p.Subscription).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&next, &firstLease)
+		return row.Scan(codec{}.Time(&next), codec{}.Time(&firstLease))
 	})
 	b.Queue("COMMIT")
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return store.ClaimResult{}, err
 	}
-
-	claimed := len(res.Claimed)
-	tokens -= float64(claimed)
-	if !next.Valid {
-		return res, nil
-	}
-	due := fromTS(next)
-	res.NextDue = due
-	if claimed == p.Limit || due.After(now) {
-		return res, nil // not held back: the limit or the schedule stopped us
-	}
-	// Due work was left: a limit held it back. NextDue becomes when each
-	// limit that is exhausted gives way for one more delivery.
-	res.Throttled = true
-	if p.Rate > 0 && tokens < 1 {
-		// The epsilon keeps float noise from adding a millisecond.
-		wait := time.Duration(math.Ceil((1-tokens)*1000/p.Rate-1e-6)) * time.Millisecond
-		res.NextDue = later(res.NextDue, now.Add(wait))
-	}
-	if p.MaxInFlight > 0 && free-claimed <= 0 && firstLease.Valid {
-		res.NextDue = later(res.NextDue, fromTS(firstLease))
-	}
-	if !res.NextDue.After(now) {
-		res.NextDue = now.Add(throttleRecheck)
-	}
-	return res, nil
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	err = plan.Settle(&res, next, func() (time.Time, error) { return firstLease, nil })
+	return res, err
 }
 
 // sqlFinish applies a batch of outcomes in one statement. Every outcome is
@@ -280,19 +207,8 @@ type finishArgs struct {
 
 // Finish records outcomes of claimed deliveries; see store.Store.
 func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.FinishResult, error) {
-	for i, o := range outcomes {
-		where := fmt.Sprintf("finish: outcome %d (delivery %q)", i, o.DeliveryID)
-		switch {
-		case o.DeliveryID == "":
-			return store.FinishResult{}, fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
-		case o.Owner == "":
-			return store.FinishResult{}, fmt.Errorf("%s: empty Owner", where)
-		case o.Attempt < 1:
-			return store.FinishResult{}, fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
-		}
-		if err := store.CheckState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
-			return store.FinishResult{}, fmt.Errorf("%s: %w", where, err)
-		}
+	if err := store.ValidateFinish(outcomes); err != nil {
+		return store.FinishResult{}, err
 	}
 	if err := s.checkOpen(); err != nil {
 		return store.FinishResult{}, err
@@ -316,13 +232,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 			continue
 		}
 		first[f] = true
-		var next pgtype.Timestamptz
-		if o.State == store.Pending {
-			next = ts(o.NextAttemptAt)
-			if !next.Valid {
-				next = ts(now)
-			}
-		}
+		next := ts(store.DueAt(o.State, o.NextAttemptAt, now))
 		a.ord = append(a.ord, int32(i))
 		a.id = append(a.id, o.DeliveryID)
 		a.owner = append(a.owner, o.Owner)
@@ -345,13 +255,9 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		a.errText = append(a.errText, r.Error)
 		a.latency = append(a.latency, micros(r.Duration))
 		a.started = append(a.started, ts(r.StartedAt))
-		headers := "[]"
-		if len(r.ResponseHeaders) > 0 {
-			b, err := json.Marshal(r.ResponseHeaders)
-			if err != nil {
-				return res, fmt.Errorf("finish: outcome %d (delivery %q): response headers: %w", i, o.DeliveryID, err)
-			}
-			headers = string(b)
+		headers, err := store.EncodeHeaders(r.ResponseHeaders)
+		if err != nil {
+			return res, fmt.Errorf("finish: outcome %d (delivery %q): %w", i, o.DeliveryID, err)
 		}
 		a.aOrd = append(a.aOrd, int32(i))
 		a.aInstance = append(a.aInstance, r.Instance)
@@ -425,7 +331,7 @@ const (
 	// precondition in the UPDATE (river #1302) and logs the lost attempt,
 	// in one statement. A delivery whose lease expired $4 times in a row
 	// ($4 > 0) fails as poison (reason $5, store.PoisonReasonFormat)
-	// instead of becoming due.
+	// instead of becoming due: store.RescueParams.Poisons, in SQL.
 	sqlRescue = `WITH lost AS (
 		SELECT seq, lease_owner, lease_until, attempts, last_attempt_at, lost + 1 AS lost_now FROM deliveries
 		WHERE state = 'inflight' AND lease_until < $1
@@ -472,17 +378,17 @@ func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.
 		if err != nil {
 			return res, fmt.Errorf("rescue expired leases: %w", err)
 		}
-		var ids, subs []string
+		var refs []store.DeliveryRef
 		for rows.Next() {
-			var id, sub string
+			var ref store.DeliveryRef
 			var poison bool
-			if err := rows.Scan(&id, &sub, &poison); err != nil {
+			if err := rows.Scan(&ref.ID, &ref.Subscription, &poison); err != nil {
 				rows.Close()
 				return res, fmt.Errorf("rescue expired leases: %w", err)
 			}
-			ids, subs = append(ids, id), append(subs, sub)
+			refs = append(refs, ref)
 			if poison {
-				res.Poisoned = append(res.Poisoned, store.DeliveryRef{ID: id, Subscription: sub})
+				res.Poisoned = append(res.Poisoned, ref)
 			} else {
 				res.Requeued++
 			}
@@ -491,10 +397,10 @@ func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.
 		if err := rows.Err(); err != nil {
 			return res, fmt.Errorf("rescue expired leases: %w", err)
 		}
-		if len(ids) > 0 {
-			s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+		if len(refs) > 0 {
+			s.changed(store.RefsChanged(refs))
 		}
-		if len(ids) < rescueBatch {
+		if len(refs) < rescueBatch {
 			if n := res.Requeued + len(res.Poisoned); n > 0 {
 				s.log.Warn("rescued deliveries whose lease expired", "count", n, "poisoned", len(res.Poisoned))
 			}
@@ -505,18 +411,11 @@ func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.
 
 // Retry makes terminal deliveries pending again; see store.Store.
 func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
-	if p.DeliveryID == "" && p.Subscription == "" {
-		return 0, errors.New("retry: DeliveryID or Subscription is required")
-	}
-	states := p.States
-	if len(states) == 0 {
-		states = []store.State{store.Failed}
+	if err := p.Validate(); err != nil {
+		return 0, err
 	}
 	var names []string
-	for _, st := range states {
-		if !st.Terminal() {
-			return 0, fmt.Errorf("retry: state %q is not terminal (expected delivered, failed, filtered or skipped)", st)
-		}
+	for _, st := range p.Selected() {
 		names = append(names, string(st))
 	}
 	if err := s.checkOpen(); err != nil {
@@ -534,20 +433,12 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("retry %s: %w", target, err)
 	}
-	var ids, subs []string
-	for rows.Next() {
-		var id, sub string
-		if err := rows.Scan(&id, &sub); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("retry %s: %w", target, err)
-		}
-		ids, subs = append(ids, id), append(subs, sub)
-	}
+	refs, err := store.ScanRefs(rows)
 	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err != nil {
 		return 0, fmt.Errorf("retry %s: %w", target, err)
 	}
-	if len(ids) == 0 && p.DeliveryID != "" {
+	if len(refs) == 0 && p.DeliveryID != "" {
 		var one int
 		err := s.pool.QueryRow(ctx, `SELECT 1 FROM deliveries WHERE id = $1`, p.DeliveryID).Scan(&one)
 		if isNoRows(err) {
@@ -557,8 +448,8 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 			return 0, fmt.Errorf("retry %s: %w", target, err)
 		}
 	}
-	if len(ids) > 0 {
-		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+	if len(refs) > 0 {
+		s.changed(store.RefsChanged(refs))
 	}
-	return len(ids), nil
+	return len(refs), nil
 }

@@ -2,6 +2,14 @@
 // sharing one PostgreSQL database (pgx v5, pgxpool). Every instance
 // receives, claims and delivers; the database is the only coordination.
 //
+// It owns the SQL (one statement per write where it can), the pool, the
+// advisory locks, LISTEN/NOTIFY and the poll fallback, and schema
+// migration across instances; the checks, the claim and rate-limit
+// arithmetic, the state rules, the retention passes and the column order
+// of each table shape are store's, shared with the SQLite backend. Where a
+// statement applies one of store's rules in SQL (the poison decision in
+// RescueExpired), it says so.
+//
 // # Claims
 //
 // A claim is one UPDATE … FROM (SELECT … ORDER BY next_attempt_at, seq

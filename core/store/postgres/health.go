@@ -6,14 +6,13 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/auditrelay/auditrelay/core/store"
 )
 
-// probePad is the size of the row the write probe inserts and deletes.
-// Random bytes, so that TOAST cannot compress it to nothing.
-const probePad = 16 << 10
-
 // ProbeWrite commits a write that leaves nothing behind: in one
-// transaction it inserts a row of probePad bytes and deletes it. It fails
+// transaction it inserts a row of store.ProbePad random bytes (so that
+// TOAST cannot compress it to nothing) and deletes it. It fails
 // while the database refuses writes (a read-only standby after a
 // failover, default_transaction_read_only, a full disk when the table
 // must grow) or another session's lock holds it until ctx ends; see
@@ -22,7 +21,7 @@ func (s *Store) ProbeWrite(ctx context.Context) error {
 	if err := s.checkOpen(); err != nil {
 		return err
 	}
-	pad := make([]byte, probePad)
+	pad := make([]byte, store.ProbePad)
 	_, _ = rand.Read(pad) // never fails; the content does not matter
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var id int64

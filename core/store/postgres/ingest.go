@@ -85,13 +85,9 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 		eEnv = append(eEnv, e.Environment)
 		eRaw = append(eRaw, e.Raw)
 		for _, d := range e.Deliveries {
-			var next pgtype.Timestamptz
+			next := ts(store.DueAt(d.State, d.NextAttemptAt, now))
 			state, owner, until := d.State, "", pgtype.Timestamptz{}
 			if d.State == store.Pending {
-				next = ts(d.NextAttemptAt)
-				if !next.Valid {
-					next = ts(now)
-				}
 				if d.Lease != nil {
 					// Stored as Claim leaves a delivery; see store.NewDelivery.
 					state, owner, until = store.InFlight, d.Lease.Owner, ts(d.Lease.Until)

@@ -77,8 +77,8 @@ func migrateFS(ctx context.Context, pool *pgxpool.Pool, schema string, fsys fs.F
 		return nil, fmt.Errorf("read schema version: %w", err)
 	}
 	latest := len(ms)
-	if v > latest {
-		return nil, fmt.Errorf("%w: database is at version %d, this binary knows up to %d", store.ErrSchemaTooNew, v, latest)
+	if err := store.CheckVersion(v, latest); err != nil {
+		return nil, err
 	}
 	if v < latest && !apply {
 		return nil, fmt.Errorf("%w (database at version %d, binary at %d)", ErrSchemaOutdated, v, latest)

@@ -345,14 +345,7 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // checkOpen returns store.ErrClosed once Close began.
-func (s *Store) checkOpen() error {
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
-		return nil
-	}
-}
+func (s *Store) checkOpen() error { return store.CheckOpen(s.closing) }
 
 // clock returns t, or the store's clock when t is zero.
 func (s *Store) clock(t time.Time) time.Time {
@@ -404,6 +397,29 @@ func fromTS(t pgtype.Timestamptz) time.Time {
 func micros(d time.Duration) int64 { return d.Microseconds() }
 
 func fromMicros(us int64) time.Duration { return time.Duration(us) * time.Microsecond }
+
+// codec is the store.Codec of these columns: scanning into tsTime and
+// usDuration decodes them as above.
+type codec struct{}
+
+func (codec) Time(t *time.Time) any         { return (*tsTime)(t) }
+func (codec) Duration(d *time.Duration) any { return (*usDuration)(d) }
+
+// tsTime scans a timestamptz column; NULL is the zero time.
+type tsTime time.Time
+
+func (t *tsTime) ScanTimestamptz(v pgtype.Timestamptz) error {
+	*t = tsTime(fromTS(v))
+	return nil
+}
+
+// usDuration scans a bigint microsecond column.
+type usDuration time.Duration
+
+func (d *usDuration) ScanInt64(v pgtype.Int8) error {
+	*d = usDuration(fromMicros(v.Int64))
+	return nil
+}
 
 // inTx runs fn in a transaction and commits it; a failing fn rolls back.
 func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {

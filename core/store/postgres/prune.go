@@ -11,8 +11,6 @@ import (
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
-const pruneBatchDefault = 1000
-
 const (
 	// sqlPruneDeliveries removes one batch of old finished deliveries with
 	// their attempts (SKIP LOCKED: rows someone is changing now wait for
@@ -60,87 +58,61 @@ const (
 	SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM d), (SELECT count(*) FROM a)`
 )
 
-// Prune applies the retention policy in transactions of p.BatchSize rows,
-// so it never holds locks long and other instances keep working.
+// Prune applies the retention policy (store.PrunePlan.Run) in
+// transactions of p.BatchSize rows, so it never holds locks long and other
+// instances keep working.
 func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResult, error) {
-	var res store.PruneResult
-	if p.MaxAge < 0 || p.FailedMaxAge < 0 || p.MaxEntries < 0 {
-		return res, fmt.Errorf("prune: MaxAge %v, FailedMaxAge %v and MaxEntries %d must be >= 0", p.MaxAge, p.FailedMaxAge, p.MaxEntries)
+	if err := p.Validate(); err != nil {
+		return store.PruneResult{}, err
 	}
 	if err := s.checkOpen(); err != nil {
+		return store.PruneResult{}, err
+	}
+	res, err := p.Plan(s.clock(p.Now)).Run(ctx, pruner{s})
+	if err != nil {
 		return res, err
-	}
-	now := s.clock(p.Now)
-	batch := p.BatchSize
-	if batch <= 0 {
-		batch = pruneBatchDefault
-	}
-	loop := func(what string, fn func() (store.PruneResult, bool, error)) error {
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r, more, err := fn()
-			if err != nil {
-				return fmt.Errorf("prune %s: %w", what, err)
-			}
-			res.Entries += r.Entries
-			res.Deliveries += r.Deliveries
-			res.Attempts += r.Attempts
-			if !more {
-				return nil
-			}
-		}
-	}
-
-	// Entries without deliveries go once older than the shorter age.
-	var entryCutoff time.Time
-	if age := p.EntryAge(); age > 0 {
-		entryCutoff = now.Add(-age)
-	}
-	if p.MaxAge > 0 {
-		cutoff := now.Add(-p.MaxAge)
-		states := []string{string(store.Delivered), string(store.Filtered), string(store.Skipped)}
-		if err := loop("finished deliveries", func() (store.PruneResult, bool, error) {
-			return s.pruneDeliveries(ctx, states, cutoff, entryCutoff, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if p.FailedMaxAge > 0 {
-		cutoff := now.Add(-p.FailedMaxAge)
-		if err := loop("failed deliveries", func() (store.PruneResult, bool, error) {
-			return s.pruneDeliveries(ctx, []string{string(store.Failed)}, cutoff, entryCutoff, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if !entryCutoff.IsZero() {
-		after := entryKey{}
-		if err := loop("entries", func() (store.PruneResult, bool, error) {
-			return s.pruneBareEntries(ctx, entryCutoff, &after, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if p.MaxEntries > 0 {
-		var count int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM entries`).Scan(&count); err != nil {
-			return res, fmt.Errorf("prune: count entries: %w", err)
-		}
-		after := entryKey{}
-		excess := count - p.MaxEntries
-		if err := loop("entries over MaxEntries", func() (store.PruneResult, bool, error) {
-			r, more, err := s.pruneOverflow(ctx, &excess, &after, batch)
-			return r, more, err
-		}); err != nil {
-			return res, err
-		}
 	}
 	if res.Entries+res.Deliveries+res.Attempts > 0 {
 		s.log.Info("store pruned", "entries", res.Entries, "deliveries", res.Deliveries, "attempts", res.Attempts)
 	}
 	return res, nil
+}
+
+// pruner runs the batches of a prune as statements of their own.
+type pruner struct{ s *Store }
+
+func (p pruner) Deliveries(states []store.State, cutoff, entryCutoff time.Time, batch int) store.PruneBatch {
+	names := make([]string, len(states))
+	for i, st := range states {
+		names[i] = string(st)
+	}
+	return func(ctx context.Context) (store.PruneResult, bool, error) {
+		return p.s.pruneDeliveries(ctx, names, cutoff, entryCutoff, batch)
+	}
+}
+
+func (p pruner) BareEntries(cutoff time.Time, batch int) store.PruneBatch {
+	var after entryKey
+	return func(ctx context.Context) (store.PruneResult, bool, error) {
+		return p.s.pruneBareEntries(ctx, cutoff, &after, batch)
+	}
+}
+
+// Overflow counts the entries once, at its first batch, and then keeps
+// count of what it removed: count(*) reads the whole table.
+func (p pruner) Overflow(maxEntries, batch int) store.PruneBatch {
+	var after entryKey
+	excess, counted := 0, false
+	return func(ctx context.Context) (store.PruneResult, bool, error) {
+		if !counted {
+			var count int
+			if err := p.s.pool.QueryRow(ctx, `SELECT count(*) FROM entries`).Scan(&count); err != nil {
+				return store.PruneResult{}, false, fmt.Errorf("count entries: %w", err)
+			}
+			excess, counted = count-maxEntries, true
+		}
+		return p.s.pruneOverflow(ctx, &excess, &after, batch)
+	}
 }
 
 // entryKey is a keyset position in entries_received order; the zero key

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,78 +14,17 @@ import (
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
-const defaultListLimit = 100
-
-// deliveryCols selects a store.Delivery from deliveries d joined with
-// entries e; scanDelivery reads them in this order.
-const deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
+// The column lists of the table shapes, each in the order of its store
+// scan function (store.ScanDelivery, ScanEntrySummary, ScanAttempt).
+const (
+	// deliveryCols selects a delivery from deliveries d joined with entries e.
+	deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_at, d.lease_owner, d.lease_until, d.last_status, d.last_error,
 	d.last_latency_us, d.last_attempt_at, d.created_at, d.updated_at, e.date, e.kind, e.title, d.lost`
-
-func scanDelivery(sc pgx.Row, extra ...any) (store.Delivery, error) {
-	var d store.Delivery
-	var state string
-	var next, leaseUntil, lastAt, created, updated, entryDate pgtype.Timestamptz
-	var latency int64
-	dest := append([]any{&d.ID, &d.EntryID, &d.Subscription, &state, &d.Reason, &d.Attempts, &d.Step,
-		&next, &d.LeaseOwner, &leaseUntil, &d.LastStatus, &d.LastError,
-		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle, &d.Lost}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return d, err
-	}
-	d.State = store.State(state)
-	d.NextAttemptAt = fromTS(next)
-	d.LeaseUntil = fromTS(leaseUntil)
-	d.LastLatency = fromMicros(latency)
-	d.LastAttemptAt = fromTS(lastAt)
-	d.CreatedAt = fromTS(created)
-	d.UpdatedAt = fromTS(updated)
-	d.EntryDate = fromTS(entryDate)
-	return d, nil
-}
-
-const entrySummaryCols = `id, date, received_at, source, kind, title, member, project, environment`
-
-func scanEntrySummary(sc pgx.Row, extra ...any) (store.EntrySummary, error) {
-	var e store.EntrySummary
-	var date, received pgtype.Timestamptz
-	dest := append([]any{&e.ID, &date, &received, &e.Source, &e.Kind, &e.Title, &e.Member, &e.Project, &e.Environment}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return e, err
-	}
-	e.Date = fromTS(date)
-	e.ReceivedAt = fromTS(received)
-	return e, nil
-}
-
-const attemptCols = `delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
+	entrySummaryCols = `id, date, received_at, source, kind, title, member, project, environment`
+	attemptCols      = `delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
 	template, template_hash, status_code, error_class, error, response_headers::text, response_body`
-
-func scanAttempt(sc pgx.Row) (store.Attempt, error) {
-	var a store.Attempt
-	var started pgtype.Timestamptz
-	var dur int64
-	var headers string
-	if err := sc.Scan(&a.DeliveryID, &a.Number, &a.Instance, &a.Trigger, &started, &dur, &a.URL, &a.RequestDigest,
-		&a.Template, &a.TemplateHash, &a.StatusCode, &a.ErrorClass, &a.Error, &headers, &a.ResponseBody); err != nil {
-		return a, err
-	}
-	a.StartedAt = fromTS(started)
-	a.Duration = fromMicros(dur)
-	if headers != "" && headers != "[]" {
-		if err := json.Unmarshal([]byte(headers), &a.ResponseHeaders); err != nil {
-			return a, fmt.Errorf("attempt %d of %s: response headers: %w", a.Number, a.DeliveryID, err)
-		}
-	}
-	return a, nil
-}
-
-func listLimit(n int) int {
-	if n <= 0 {
-		return defaultListLimit
-	}
-	return n
-}
+)
 
 // query builds a WHERE clause with numbered placeholders.
 type query struct {
@@ -137,21 +75,14 @@ func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.E
 		q.add("kind = ?", f.Kind)
 	}
 	sql := `SELECT ` + entrySummaryCols + ` FROM entries` + q.clause() +
-		` ORDER BY received_at DESC, id DESC LIMIT ` + q.next(listLimit(f.Limit))
+		` ORDER BY received_at DESC, id DESC LIMIT ` + q.next(store.ListLimit(f.Limit))
 	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)
 	}
 	defer rows.Close()
-	out := []store.EntrySummary{}
-	for rows.Next() {
-		e, err := scanEntrySummary(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list entries: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanAll(rows, codec{}, store.ScanEntrySummary)
+	if err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)
 	}
 	return out, nil
@@ -175,7 +106,7 @@ func (s *Store) GetEntry(ctx context.Context, id string) (store.Entry, error) {
 	}
 	var e store.Entry
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
-		sum, err := scanEntrySummary(tx.QueryRow(ctx, `SELECT `+entrySummaryCols+`, raw FROM entries WHERE id = $1`, id), &e.Raw)
+		sum, err := store.ScanEntrySummary(tx.QueryRow(ctx, `SELECT `+entrySummaryCols+`, raw FROM entries WHERE id = $1`, id), codec{}, &e.Raw)
 		if isNoRows(err) {
 			return fmt.Errorf("entry %q: %w", id, store.ErrNotFound)
 		}
@@ -189,15 +120,8 @@ func (s *Store) GetEntry(ctx context.Context, id string) (store.Entry, error) {
 			return err
 		}
 		defer rows.Close()
-		e.Deliveries = []store.Delivery{}
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			e.Deliveries = append(e.Deliveries, d)
-		}
-		return rows.Err()
+		e.Deliveries, err = store.ScanAll(rows, codec{}, store.ScanDelivery)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -229,21 +153,14 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	}
 	q.keyset("d.updated_at", "d.id", f.Before, f.BeforeID)
 	sql := `SELECT ` + deliveryCols + ` FROM deliveries d JOIN entries e ON e.id = d.entry_id` +
-		q.clause() + ` ORDER BY d.updated_at DESC, d.id DESC LIMIT ` + q.next(listLimit(f.Limit))
+		q.clause() + ` ORDER BY d.updated_at DESC, d.id DESC LIMIT ` + q.next(store.ListLimit(f.Limit))
 	rows, err := s.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	defer rows.Close()
-	out := []store.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanAll(rows, codec{}, store.ScanDelivery)
+	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil
@@ -255,10 +172,10 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 		return store.Delivery{}, nil, err
 	}
 	var d store.Delivery
-	attempts := []store.Attempt{}
+	var attempts []store.Attempt
 	err := s.readTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		d, err = scanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN entries e ON e.id = d.entry_id WHERE d.id = $1`, id))
+		d, err = store.ScanDelivery(tx.QueryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN entries e ON e.id = d.entry_id WHERE d.id = $1`, id), codec{})
 		if isNoRows(err) {
 			return fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
 		}
@@ -270,14 +187,8 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAttempt(rows)
-			if err != nil {
-				return err
-			}
-			attempts = append(attempts, a)
-		}
-		return rows.Err()
+		attempts, err = store.ScanAll(rows, codec{}, store.ScanAttempt)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -301,18 +212,7 @@ func (s *Store) Stats(ctx context.Context) ([]store.SubscriptionStats, error) {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var sub, state string
-			var n int
-			if err := rows.Scan(&sub, &state, &n); err != nil {
-				return err
-			}
-			if len(out) == 0 || out[len(out)-1].Subscription != sub {
-				out = append(out, store.SubscriptionStats{Subscription: sub, Counts: map[store.State]int{}})
-			}
-			out[len(out)-1].Counts[store.State(state)] = n
-		}
-		if err := rows.Err(); err != nil {
+		if out, err = store.ScanStats(rows); err != nil {
 			return err
 		}
 		rows.Close()
@@ -324,11 +224,11 @@ func (s *Store) Stats(ctx context.Context) ([]store.SubscriptionStats, error) {
 		at := map[string]time.Time{}
 		for oldest.Next() {
 			var sub string
-			var t pgtype.Timestamptz
-			if err := oldest.Scan(&sub, &t); err != nil {
+			var t time.Time
+			if err := oldest.Scan(&sub, codec{}.Time(&t)); err != nil {
 				return err
 			}
-			at[sub] = fromTS(t)
+			at[sub] = t
 		}
 		if err := oldest.Err(); err != nil {
 			return err
@@ -340,9 +240,6 @@ func (s *Store) Stats(ctx context.Context) ([]store.SubscriptionStats, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
-	}
-	if out == nil {
-		out = []store.SubscriptionStats{}
 	}
 	return out, nil
 }
@@ -402,7 +299,7 @@ func (s *Store) ListActions(ctx context.Context, since time.Time, limit int) ([]
 		sinceArg = nil
 	}
 	rows, err := s.pool.Query(ctx, `SELECT id, at, actor, kind, target, detail FROM actions
-		WHERE $1::timestamptz IS NULL OR at >= $1 ORDER BY at DESC, id DESC LIMIT $2`, sinceArg, listLimit(limit))
+		WHERE $1::timestamptz IS NULL OR at >= $1 ORDER BY at DESC, id DESC LIMIT $2`, sinceArg, store.ListLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)
 	}

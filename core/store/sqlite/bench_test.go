@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -10,26 +9,12 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
+	"github.com/auditrelay/auditrelay/core/store/storetest"
 )
-
-// rawEntry is a 1 KB audit-log entry body.
-var rawEntry = bytes.Repeat([]byte("x"), 1024)
-
-func benchEntry(id string) store.NewEntry {
-	return store.NewEntry{
-		EntrySummary: store.EntrySummary{ID: id, Kind: "flag", Title: "Alice updated flag " + id, Member: "alice@example.com",
-			Project: "default", Environment: "production", Source: "webhook", Date: time.Now()},
-		Raw:        rawEntry,
-		Deliveries: []store.NewDelivery{{ID: id + "/hook", Subscription: "hook", State: store.Pending}},
-	}
-}
 
 func benchStore(b *testing.B, mode string) *Store {
 	b.Helper()
@@ -48,46 +33,12 @@ func BenchmarkIngest(b *testing.B) {
 	for _, mode := range []string{"normal", "full"} {
 		b.Run(mode, func(b *testing.B) {
 			s := benchStore(b, mode)
-			var n atomic.Int64
-			b.SetParallelism(16) // 16 × GOMAXPROCS callers
 			commits := s.commits.Load()
-			b.ResetTimer()
-			start, cpu := time.Now(), cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				ctx := context.Background()
-				for pb.Next() {
-					id := strconv.FormatInt(n.Add(1), 10)
-					if _, err := s.Ingest(ctx, []store.NewEntry{benchEntry(id)}, nil); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-			elapsed := time.Since(start)
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
-			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/entry")
+			storetest.IngestConcurrently(b, s)
 			if c := s.commits.Load() - commits; c > 0 {
 				b.ReportMetric(float64(b.N)/float64(c), "entries/commit")
 			}
 		})
-	}
-}
-
-// ingestPending fills s with n pending deliveries of subscription hook.
-func ingestPending(tb testing.TB, s *Store, prefix string, n int) {
-	tb.Helper()
-	const batch = 500
-	ctx := context.Background()
-	es := make([]store.NewEntry, 0, batch)
-	for i := 0; i < n; i += batch {
-		es = es[:0]
-		for j := i; j < min(i+batch, n); j++ {
-			es = append(es, benchEntry(fmt.Sprintf("%s%07d", prefix, j)))
-		}
-		if _, err := s.Ingest(ctx, es, nil); err != nil {
-			tb.Fatalf("Ingest: %v", err)
-		}
 	}
 }
 
@@ -98,48 +49,17 @@ func BenchmarkClaimFinish(b *testing.B) {
 		for _, mode := range []string{"normal", "full"} {
 			b.Run(fmt.Sprintf("workers=%d/%s", workers, mode), func(b *testing.B) {
 				s := benchStore(b, mode)
-				ingestPending(b, s, "e", b.N)
-				ctx := context.Background()
+				storetest.IngestPending(b, s, "e", "hook", b.N)
 				b.ResetTimer()
-				start, cpu := time.Now(), cpuTime()
-				var wg sync.WaitGroup
-				var finished atomic.Int64
-				for w := range workers {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						owner := fmt.Sprint("w", w)
-						for {
-							res, err := s.Claim(ctx, store.ClaimParams{Subscription: "hook", Owner: owner, Limit: 32, Lease: time.Minute})
-							if err != nil {
-								b.Error(err)
-								return
-							}
-							if len(res.Claimed) == 0 {
-								return
-							}
-							os := make([]store.Outcome, len(res.Claimed))
-							for i, c := range res.Claimed {
-								os[i] = store.Outcome{DeliveryID: c.ID, Owner: owner, Attempt: c.Attempts, State: store.Delivered,
-									Record: &store.Attempt{StatusCode: 200, StartedAt: time.Now(), Duration: time.Millisecond, URL: "http://127.0.0.1/hook"}}
-							}
-							fr, err := s.Finish(ctx, os)
-							if err != nil || fr.Applied != len(os) {
-								b.Errorf("Finish = %+v, %v", fr, err)
-								return
-							}
-							finished.Add(int64(fr.Applied))
-						}
-					}()
-				}
-				wg.Wait()
+				start, cpu := time.Now(), storetest.CPUTime()
+				finished, _ := storetest.ClaimFinish(b, s, "hook", workers, 32, 0)
 				elapsed := time.Since(start)
 				b.StopTimer()
-				if got := finished.Load(); got != int64(b.N) {
-					b.Fatalf("finished %d of %d", got, b.N)
+				if finished != int64(b.N) {
+					b.Fatalf("finished %d of %d", finished, b.N)
 				}
 				b.ReportMetric(float64(b.N)/elapsed.Seconds(), "deliveries/s")
-				b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/delivery")
+				b.ReportMetric(float64((storetest.CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/delivery")
 			})
 		}
 	}
@@ -152,7 +72,7 @@ func BenchmarkPending100k(b *testing.B) {
 	const n = 100_000
 	for i := range b.N {
 		s := benchStore(b, "normal")
-		ingestPending(b, s, fmt.Sprint("r", i, "-"), n)
+		storetest.IngestPending(b, s, fmt.Sprint("r", i, "-"), "hook", n)
 		ctx := context.Background()
 		stats, err := s.Stats(ctx)
 		if err != nil || len(stats) != 1 || stats[0].Counts[store.Pending] != n {
@@ -173,17 +93,6 @@ func BenchmarkPending100k(b *testing.B) {
 			b.ReportMetric(float64(fi.Size())/(1<<20), "db-MB")
 		}
 	}
-}
-
-// cpuTime is the process's user+system CPU time so far. Benchmarks report
-// CPU per operation besides wall-clock rates: on a shared machine the rate
-// moves with the neighbours' load, the CPU cost much less.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rssBytes reads VmRSS from /proc (Linux); 0 elsewhere.

@@ -6,16 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
 )
-
-// throttleRecheck is how long a worker throttled by MaxInFlight waits when
-// the in-flight leases already expired: the slots free up only when
-// RescueExpired runs, at a time the store does not know.
-const throttleRecheck = time.Second
 
 const (
 	sqlSubscriptionGate = `SELECT paused, disabled, rate_tokens, rate_updated_ms FROM subscription_state WHERE name = ?`
@@ -41,19 +35,12 @@ const (
 	sqlFirstLease  = `SELECT min(lease_until_ms) FROM deliveries WHERE subscription = ? AND state = 'inflight'`
 )
 
-// Claim leases due deliveries of one subscription; see store.Store.
+// Claim leases due deliveries of one subscription; see store.Store. The
+// writer's single connection serialises claims, so the in-flight count and
+// the rate bucket it reads are exact.
 func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResult, error) {
-	switch {
-	case p.Subscription == "":
-		return store.ClaimResult{}, errors.New("claim: empty Subscription")
-	case p.Owner == "":
-		return store.ClaimResult{}, fmt.Errorf("claim %s: empty Owner", p.Subscription)
-	case p.Limit < 1:
-		return store.ClaimResult{}, fmt.Errorf("claim %s: Limit %d, expected at least 1", p.Subscription, p.Limit)
-	case p.Lease <= 0:
-		return store.ClaimResult{}, fmt.Errorf("claim %s: Lease %v, expected > 0", p.Subscription, p.Lease)
-	case p.MaxInFlight < 0 || p.Rate < 0 || math.IsNaN(p.Rate) || math.IsInf(p.Rate, 0):
-		return store.ClaimResult{}, fmt.Errorf("claim %s: MaxInFlight %d and Rate %v must be finite and >= 0", p.Subscription, p.MaxInFlight, p.Rate)
+	if err := p.Validate(); err != nil {
+		return store.ClaimResult{}, err
 	}
 	return do(ctx, s, leaseOnly, func(w *wtx) (store.ClaimResult, error) {
 		res, err := w.claim(p)
@@ -66,13 +53,13 @@ func (s *Store) Claim(ctx context.Context, p store.ClaimParams) (store.ClaimResu
 
 func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 	var res store.ClaimResult
-	now := w.s.clock(p.Now)
+	// At the precision the bucket's time is stored in; see store.Bucket.
+	now := decodeTime(encodeTime(w.s.clock(p.Now)))
 	nowMs := encodeTime(now)
 
 	var paused, disabled bool
-	var tokens float64
-	var bucketAt int64
-	err := w.queryRow(sqlSubscriptionGate, p.Subscription).Scan(&paused, &disabled, &tokens, &bucketAt)
+	var stored store.Bucket
+	err := w.queryRow(sqlSubscriptionGate, p.Subscription).Scan(&paused, &disabled, &stored.Tokens, codec{}.Time(&stored.At))
 	if err != nil && !isNoRows(err) {
 		return res, err
 	}
@@ -80,31 +67,17 @@ func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 		res.Paused, res.Disabled = paused, disabled
 		return res, nil
 	}
-
-	n := p.Limit
-	free := math.MaxInt
+	var inflight int
 	if p.MaxInFlight > 0 {
-		var inflight int
 		if err := w.queryRow(sqlCountInFlight, p.Subscription).Scan(&inflight); err != nil {
 			return res, err
 		}
-		free = max(p.MaxInFlight-inflight, 0)
-		n = min(n, free)
 	}
-	if p.Rate > 0 {
-		burst := float64(max(p.Burst, 1))
-		if bucketAt == 0 {
-			tokens = burst // a bucket never used starts full
-		} else {
-			elapsed := float64(max(nowMs-bucketAt, 0)) / 1000
-			tokens = min(burst, tokens+elapsed*p.Rate)
-		}
-		n = min(n, int(math.Floor(tokens)))
-	}
+	plan := p.Plan(now, inflight, stored)
 
-	if n > 0 {
+	if plan.N > 0 {
 		leaseUntil := encodeTime(now.Add(p.Lease))
-		rows, err := w.query(sqlClaim, p.Owner, leaseUntil, nowMs, nowMs, p.Subscription, nowMs, n)
+		rows, err := w.query(sqlClaim, p.Owner, leaseUntil, nowMs, nowMs, p.Subscription, nowMs, plan.N)
 		if err != nil {
 			return res, err
 		}
@@ -127,64 +100,25 @@ func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 			}
 		}
 	}
-	claimed := len(res.Claimed)
-	if claimed > 0 {
-		ids := make([]string, claimed)
-		for i, c := range res.Claimed {
-			ids[i] = c.ID
-		}
-		// No Subscriptions: a claim gives no one more to claim.
-		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids})
+	if c, ok := store.ClaimedChange(res.Claimed); ok {
+		w.changed(c)
 	}
 	if p.Rate > 0 {
-		tokens -= float64(claimed)
-		// Never move the bucket's time back (instances with skewed clocks):
-		// that would refill the same interval twice.
-		if _, err := w.exec(sqlSaveBucket, p.Subscription, tokens, max(nowMs, bucketAt)); err != nil {
+		b := plan.Bucket.Take(len(res.Claimed))
+		if _, err := w.exec(sqlSaveBucket, p.Subscription, b.Tokens, encodeTime(b.At)); err != nil {
 			return res, err
 		}
 	}
 
-	var next *int64
-	if err := w.queryRow(sqlNextPending, p.Subscription).Scan(&next); err != nil {
+	var next, first time.Time
+	if err := w.queryRow(sqlNextPending, p.Subscription).Scan(codec{}.Time(&next)); err != nil {
 		return res, err
 	}
-	if next == nil {
-		return res, nil
-	}
-	due := decodeTime(*next)
-	res.NextDue = due
-	if claimed == p.Limit || *next > nowMs {
-		return res, nil // not held back: the limit or the schedule stopped us
-	}
-	// Due work was left: a limit held it back. NextDue becomes when each
-	// limit that is exhausted gives way for one more delivery.
-	res.Throttled = true
-	if p.Rate > 0 && tokens < 1 {
-		// The epsilon keeps float noise from adding a millisecond.
-		wait := time.Duration(math.Ceil((1-tokens)*1000/p.Rate-1e-6)) * time.Millisecond
-		res.NextDue = later(res.NextDue, now.Add(wait))
-	}
-	if p.MaxInFlight > 0 && free-claimed <= 0 {
-		var first *int64
-		if err := w.queryRow(sqlFirstLease, p.Subscription).Scan(&first); err != nil {
-			return res, err
-		}
-		if first != nil {
-			res.NextDue = later(res.NextDue, decodeTime(*first))
-		}
-	}
-	if !res.NextDue.After(now) {
-		res.NextDue = now.Add(throttleRecheck)
-	}
-	return res, nil
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+	err = plan.Settle(&res, next, func() (time.Time, error) {
+		err := w.queryRow(sqlFirstLease, p.Subscription).Scan(codec{}.Time(&first))
+		return first, err
+	})
+	return res, err
 }
 
 func (w *wtx) claimed(seqs []int64) ([]store.Claimed, error) {
@@ -200,7 +134,7 @@ func (w *wtx) claimed(seqs []int64) ([]store.Claimed, error) {
 	out := make([]store.Claimed, 0, len(seqs))
 	for rows.Next() {
 		var c store.Claimed
-		if c.Delivery, err = scanDelivery(rows, &c.EntryRaw); err != nil {
+		if c.Delivery, err = store.ScanDelivery(rows, codec{}, &c.EntryRaw); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -233,19 +167,8 @@ const (
 
 // Finish records outcomes of claimed deliveries; see store.Store.
 func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.FinishResult, error) {
-	for i, o := range outcomes {
-		where := fmt.Sprintf("finish: outcome %d (delivery %q)", i, o.DeliveryID)
-		switch {
-		case o.DeliveryID == "":
-			return store.FinishResult{}, fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
-		case o.Owner == "":
-			return store.FinishResult{}, fmt.Errorf("%s: empty Owner", where)
-		case o.Attempt < 1:
-			return store.FinishResult{}, fmt.Errorf("%s: Attempt %d, expected the claimed attempt (>= 1)", where, o.Attempt)
-		}
-		if err := store.CheckState(o.State, store.Delivered, store.Pending, store.Failed, store.Skipped); err != nil {
-			return store.FinishResult{}, fmt.Errorf("%s: %w", where, err)
-		}
+	if err := store.ValidateFinish(outcomes); err != nil {
+		return store.FinishResult{}, err
 	}
 	if len(outcomes) == 0 {
 		return store.FinishResult{Stale: []string{}}, nil
@@ -255,24 +178,19 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 
 func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 	res := store.FinishResult{Stale: []string{}}
-	now := encodeTime(w.s.now())
+	now := w.s.now()
+	nowMs := encodeTime(now)
 	var applied, subs, disabled []string
 	for _, o := range outcomes {
-		var next int64
-		if o.State == store.Pending {
-			next = encodeTime(o.NextAttemptAt)
-			if next == 0 {
-				next = now
-			}
-		}
+		next := encodeTime(store.DueAt(o.State, o.NextAttemptAt, now))
 		var r sql.Result
 		var err error
 		if rec := o.Record; rec != nil {
-			r, err = w.exec(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, now,
+			r, err = w.exec(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, nowMs,
 				rec.StatusCode, rec.Error, encodeDuration(rec.Duration), encodeTime(rec.StartedAt),
 				o.DeliveryID, o.Owner, o.Attempt)
 		} else {
-			r, err = w.exec(sqlFinish, string(o.State), o.Reason, o.Step, next, now,
+			r, err = w.exec(sqlFinish, string(o.State), o.Reason, o.Step, next, nowMs,
 				o.DeliveryID, o.Owner, o.Attempt)
 		}
 		var n int64
@@ -298,7 +216,7 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 			if err := w.queryRow(sqlSubscription, o.DeliveryID).Scan(&sub); err != nil {
 				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 			}
-			if _, err := w.exec(sqlDisable, sub, o.DisableSubscription, o.Owner, now); err != nil {
+			if _, err := w.exec(sqlDisable, sub, o.DisableSubscription, o.Owner, nowMs); err != nil {
 				return res, fmt.Errorf("finish delivery %q: disable subscription %q: %w", o.DeliveryID, sub, err)
 			}
 			disabled = append(disabled, sub)
@@ -340,16 +258,13 @@ func (w *wtx) subscriptionsOf(ids []string) ([]string, error) {
 }
 
 func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) error {
-	headers := []byte("[]")
-	if len(a.ResponseHeaders) > 0 {
-		var err error
-		if headers, err = json.Marshal(a.ResponseHeaders); err != nil {
-			return fmt.Errorf("attempt %d: response headers: %w", number, err)
-		}
+	headers, err := store.EncodeHeaders(a.ResponseHeaders)
+	if err != nil {
+		return fmt.Errorf("attempt %d: %w", number, err)
 	}
-	_, err := w.exec(sqlInsertAttempt, deliveryID, number, a.Instance, a.Trigger, encodeTime(a.StartedAt),
+	_, err = w.exec(sqlInsertAttempt, deliveryID, number, a.Instance, a.Trigger, encodeTime(a.StartedAt),
 		encodeDuration(a.Duration), a.URL, a.RequestDigest, a.Template, a.TemplateHash, a.StatusCode,
-		a.ErrorClass, a.Error, string(headers), a.ResponseBody)
+		a.ErrorClass, a.Error, headers, a.ResponseBody)
 	if err != nil {
 		return fmt.Errorf("attempt %d: %w", number, err)
 	}
@@ -376,7 +291,7 @@ func (s *Store) RescueExpired(ctx context.Context, p store.RescueParams) (store.
 	now := s.clock(p.Now)
 	var res store.RescueResult
 	for {
-		r, err := do(ctx, s, durable, func(w *wtx) (rescued, error) { return w.rescue(now, p.PoisonAfter) })
+		r, err := do(ctx, s, durable, func(w *wtx) (rescued, error) { return w.rescue(now, p) })
 		res.Requeued += r.requeued
 		res.Poisoned = append(res.Poisoned, r.poisoned...)
 		if err != nil {
@@ -397,7 +312,7 @@ type rescued struct {
 	more     bool // the batch was full: look again
 }
 
-func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
+func (w *wtx) rescue(now time.Time, p store.RescueParams) (rescued, error) {
 	nowMs := encodeTime(now)
 	type lost struct {
 		id, owner           string
@@ -422,7 +337,7 @@ func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
 		return rescued{}, err
 	}
 	var res rescued
-	var ids, subs []string
+	var refs []store.DeliveryRef
 	for _, l := range found {
 		msg := fmt.Sprintf("worker lost: the lease of %s expired at %s without an outcome",
 			l.owner, decodeTime(l.leaseUntil).Format(time.RFC3339Nano))
@@ -431,7 +346,7 @@ func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
 			dur = time.Duration(nowMs-l.startMs) * time.Millisecond
 		}
 		state, next, reason := store.Pending, nowMs, msg
-		poison := poisonAfter > 0 && l.lost+1 >= poisonAfter
+		poison := p.Poisons(l.lost)
 		if poison {
 			state, next, reason = store.Failed, 0, store.PoisonReason(l.lost+1)
 		}
@@ -455,16 +370,16 @@ func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
 		if err := w.insertAttempt(l.id, l.attempts, a); err != nil {
 			return rescued{}, fmt.Errorf("delivery %q: %w", l.id, err)
 		}
-		ids = append(ids, l.id)
-		subs = append(subs, sub)
+		ref := store.DeliveryRef{ID: l.id, Subscription: sub}
+		refs = append(refs, ref)
 		if poison {
-			res.poisoned = append(res.poisoned, store.DeliveryRef{ID: l.id, Subscription: sub})
+			res.poisoned = append(res.poisoned, ref)
 		} else {
 			res.requeued++
 		}
 	}
-	if len(ids) > 0 {
-		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+	if len(refs) > 0 {
+		w.changed(store.RefsChanged(refs))
 	}
 	res.more = len(found) == rescueBatch
 	return res, nil
@@ -472,18 +387,12 @@ func (w *wtx) rescue(now time.Time, poisonAfter int) (rescued, error) {
 
 // Retry makes terminal deliveries pending again; see store.Store.
 func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
-	if p.DeliveryID == "" && p.Subscription == "" {
-		return 0, errors.New("retry: DeliveryID or Subscription is required")
+	if err := p.Validate(); err != nil {
+		return 0, err
 	}
-	states := p.States
-	if len(states) == 0 {
-		states = []store.State{store.Failed}
-	}
+	states := p.Selected()
 	args := []any{}
 	for _, st := range states {
-		if !st.Terminal() {
-			return 0, fmt.Errorf("retry: state %q is not terminal (expected delivered, failed, filtered or skipped)", st)
-		}
 		args = append(args, string(st))
 	}
 	now := encodeTime(s.clock(p.Now))
@@ -499,20 +408,12 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("retry %s: %w", target, err)
 		}
-		var ids, subs []string
-		for rows.Next() {
-			var id, sub string
-			if err := rows.Scan(&id, &sub); err != nil {
-				rows.Close()
-				return 0, fmt.Errorf("retry %s: %w", target, err)
-			}
-			ids, subs = append(ids, id), append(subs, sub)
-		}
+		refs, err := store.ScanRefs(rows)
 		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return 0, fmt.Errorf("retry %s: %w", target, err)
 		}
-		if len(ids) == 0 && p.DeliveryID != "" {
+		if len(refs) == 0 && p.DeliveryID != "" {
 			var one int
 			err := w.queryRow(`SELECT 1 FROM deliveries WHERE id = ?`, p.DeliveryID).Scan(&one)
 			if isNoRows(err) {
@@ -522,10 +423,10 @@ func (s *Store) Retry(ctx context.Context, p store.RetryParams) (int, error) {
 				return 0, fmt.Errorf("retry %s: %w", target, err)
 			}
 		}
-		if len(ids) > 0 {
-			w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: ids, Subscriptions: subs})
+		if len(refs) > 0 {
+			w.changed(store.RefsChanged(refs))
 		}
-		return len(ids), nil
+		return len(refs), nil
 	})
 }
 

@@ -1,6 +1,12 @@
 // Package sqlite is the embedded store.Store: one SQLite file in WAL mode
 // (modernc.org/sqlite, pure Go), used by a single auditrelay process.
 //
+// It owns the SQL, the connections, the group-committing writer, the
+// checkpointer and the integer encoding of times (time.go); the checks,
+// the claim and rate-limit arithmetic, the state rules, the retention
+// passes and the column order of each table shape are store's, shared
+// with the PostgreSQL backend.
+//
 // # Connections
 //
 // One connection writes; it belongs to a single writer goroutine. A

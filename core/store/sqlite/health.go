@@ -8,12 +8,9 @@ import (
 	"time"
 
 	msqlite "modernc.org/sqlite"
-)
 
-// probePad is the size of the row the write probe inserts and deletes:
-// about what a large entry with its deliveries needs, so that a store
-// with no room for one more entry fails the probe too.
-const probePad = 16 << 10
+	"github.com/auditrelay/auditrelay/core/store"
+)
 
 // failureMemoryDefault is how long a failed write keeps ProbeWrite failing
 // when no write committed since; see ProbeWrite.
@@ -26,10 +23,10 @@ type writeFailure struct {
 }
 
 // ProbeWrite tells whether the store can commit: it commits a write that
-// leaves nothing behind (in one transaction it inserts a row of probePad
-// bytes and deletes it), and it also fails while the last real write
-// failed for the store's sake less than failureMemory ago with none
-// committed since. The probe alone is not enough on a full disk: a small
+// leaves nothing behind (in one transaction it inserts a row of
+// store.ProbePad bytes and deletes it), and it also fails while the last
+// real write failed for the store's sake less than failureMemory ago with
+// none committed since. The probe alone is not enough on a full disk: a small
 // write can fit in space a failed larger one left allocated in the
 // write-ahead log, and readiness would flap while every webhook fails.
 // See store.Store.
@@ -60,7 +57,7 @@ func (w *wtx) probe(ctx context.Context) error {
 		return err
 	}
 	res, err := w.exec(`INSERT INTO write_probe (instance, probed_ms, pad) VALUES (?, ?, zeroblob(?))`,
-		w.s.instance, encodeTime(w.s.now()), probePad)
+		w.s.instance, encodeTime(w.s.now()), store.ProbePad)
 	if err != nil {
 		return fail(err)
 	}

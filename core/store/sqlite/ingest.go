@@ -36,7 +36,8 @@ const (
 )
 
 func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
-	now := encodeTime(w.s.now())
+	now := w.s.now()
+	nowMs := encodeTime(now)
 	results := make([]store.IngestResult, len(entries))
 	var newIDs []string
 	var due []string
@@ -44,7 +45,7 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 		results[i].EntryID = e.ID
 		received := encodeTime(e.ReceivedAt)
 		if received == 0 {
-			received = now
+			received = nowMs
 		}
 		res, err := w.exec(sqlInsertEntry, e.ID, encodeTime(e.Date), received, e.Source, e.Kind,
 			e.Title, e.Member, e.Project, e.Environment, e.Raw)
@@ -59,22 +60,16 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 		}
 		newIDs = append(newIDs, e.ID)
 		for _, d := range e.Deliveries {
-			var next int64
-			if d.State == store.Pending {
-				next = encodeTime(d.NextAttemptAt)
-				if next == 0 {
-					next = now
-				}
-			}
+			next := encodeTime(store.DueAt(d.State, d.NextAttemptAt, now))
 			var err error
 			if d.Lease != nil {
-				_, err = w.exec(sqlInsertLeased, d.ID, e.ID, d.Subscription, d.Reason, next, now, now,
-					d.Lease.Owner, encodeTime(d.Lease.Until), now)
+				_, err = w.exec(sqlInsertLeased, d.ID, e.ID, d.Subscription, d.Reason, next, nowMs, nowMs,
+					d.Lease.Owner, encodeTime(d.Lease.Until), nowMs)
 			} else {
 				if d.State == store.Pending {
 					due = append(due, d.Subscription)
 				}
-				_, err = w.exec(sqlInsertDelivery, d.ID, e.ID, d.Subscription, string(d.State), d.Reason, next, now, now)
+				_, err = w.exec(sqlInsertDelivery, d.ID, e.ID, d.Subscription, string(d.State), d.Reason, next, nowMs, nowMs)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("ingest: entry %q delivery %q (subscription %q): %w", e.ID, d.ID, d.Subscription, err)
@@ -84,7 +79,7 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 	if cursor != nil {
 		at := encodeTime(cursor.UpdatedAt)
 		if at == 0 {
-			at = now
+			at = nowMs
 		}
 		if _, err := w.exec(sqlUpsertCursor, cursor.Source, cursor.Position, at); err != nil {
 			return nil, fmt.Errorf("ingest: cursor %q: %w", cursor.Source, err)

@@ -35,8 +35,8 @@ func migrate(ctx context.Context, conn *sql.Conn, ms []store.Migration, nowMs in
 		if err != nil {
 			return applied, err
 		}
-		if v > latest {
-			return applied, fmt.Errorf("%w: database is at version %d, this binary knows up to %d", store.ErrSchemaTooNew, v, latest)
+		if err := store.CheckVersion(v, latest); err != nil {
+			return applied, err
 		}
 		if v == latest {
 			return applied, nil

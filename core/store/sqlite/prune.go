@@ -10,81 +10,20 @@ import (
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
-const (
-	pruneBatchDefault = 1000
-	// After a prune removed this many rows, the WAL is truncated and free
-	// pages go back to the file system (Store.reclaimAfter).
-	reclaimAfterDefault = 10000
-)
+// After a prune removed this many rows, the WAL is truncated and free pages
+// go back to the file system (Store.reclaimAfter).
+const reclaimAfterDefault = 10000
 
-// Prune applies the retention policy in transactions of p.BatchSize rows,
-// each one queued with the other writes so it never holds the writer long.
+// Prune applies the retention policy (store.PrunePlan.Run) in transactions
+// of p.BatchSize rows, each one queued with the other writes so it never
+// holds the writer long, and reclaims the space once it removed many rows.
 func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResult, error) {
-	var res store.PruneResult
-	if p.MaxAge < 0 || p.FailedMaxAge < 0 || p.MaxEntries < 0 {
-		return res, fmt.Errorf("prune: MaxAge %v, FailedMaxAge %v and MaxEntries %d must be >= 0", p.MaxAge, p.FailedMaxAge, p.MaxEntries)
+	if err := p.Validate(); err != nil {
+		return store.PruneResult{}, err
 	}
-	now := s.clock(p.Now)
-	batch := p.BatchSize
-	if batch <= 0 {
-		batch = pruneBatchDefault
-	}
-	// loop runs one batch per request until a batch reports no more work.
-	loop := func(what string, fn func(w *wtx) (pruned, error)) error {
-		for {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			r, err := do(ctx, s, durable, fn)
-			if err != nil {
-				return fmt.Errorf("prune %s: %w", what, err)
-			}
-			res.Entries += r.Entries
-			res.Deliveries += r.Deliveries
-			res.Attempts += r.Attempts
-			if !r.more {
-				return nil
-			}
-		}
-	}
-
-	// Entries without deliveries go once older than the shorter age.
-	var entryCutoff int64
-	if age := p.EntryAge(); age > 0 {
-		entryCutoff = encodeTime(now.Add(-age))
-	}
-	if p.MaxAge > 0 {
-		cutoff := encodeTime(now.Add(-p.MaxAge))
-		states := []store.State{store.Delivered, store.Filtered, store.Skipped}
-		if err := loop("finished deliveries", func(w *wtx) (pruned, error) {
-			return w.pruneDeliveries(states, cutoff, entryCutoff, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if p.FailedMaxAge > 0 {
-		cutoff := encodeTime(now.Add(-p.FailedMaxAge))
-		if err := loop("failed deliveries", func(w *wtx) (pruned, error) {
-			return w.pruneDeliveries([]store.State{store.Failed}, cutoff, entryCutoff, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if entryCutoff != 0 {
-		after := entryKey{received: math.MinInt64}
-		if err := loop("entries", func(w *wtx) (pruned, error) {
-			return w.pruneBareEntries(entryCutoff, &after, batch)
-		}); err != nil {
-			return res, err
-		}
-	}
-	if p.MaxEntries > 0 {
-		after := entryKey{received: math.MinInt64}
-		if err := loop("entries over MaxEntries", func(w *wtx) (pruned, error) {
-			return w.pruneOverflow(p.MaxEntries, &after, batch)
-		}); err != nil {
-			return res, err
-		}
+	res, err := p.Plan(s.clock(p.Now)).Run(ctx, pruner{s})
+	if err != nil {
+		return res, err
 	}
 	removed := res.Entries + res.Deliveries + res.Attempts
 	if removed > 0 {
@@ -96,6 +35,37 @@ func (s *Store) Prune(ctx context.Context, p store.PruneParams) (store.PruneResu
 		}
 	}
 	return res, nil
+}
+
+// pruner runs each batch of a prune as one request to the writer.
+type pruner struct{ s *Store }
+
+// batch submits fn as one write request.
+func (p pruner) batch(fn func(w *wtx) (pruned, error)) store.PruneBatch {
+	return func(ctx context.Context) (store.PruneResult, bool, error) {
+		r, err := do(ctx, p.s, durable, fn)
+		return r.PruneResult, r.more, err
+	}
+}
+
+func (p pruner) Deliveries(states []store.State, cutoff, entryCutoff time.Time, batch int) store.PruneBatch {
+	return p.batch(func(w *wtx) (pruned, error) {
+		return w.pruneDeliveries(states, encodeTime(cutoff), encodeTime(entryCutoff), batch)
+	})
+}
+
+func (p pruner) BareEntries(cutoff time.Time, batch int) store.PruneBatch {
+	after := entryKey{received: math.MinInt64}
+	return p.batch(func(w *wtx) (pruned, error) {
+		return w.pruneBareEntries(encodeTime(cutoff), &after, batch)
+	})
+}
+
+func (p pruner) Overflow(maxEntries, batch int) store.PruneBatch {
+	after := entryKey{received: math.MinInt64}
+	return p.batch(func(w *wtx) (pruned, error) {
+		return w.pruneOverflow(maxEntries, &after, batch)
+	})
 }
 
 type pruned struct {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,76 +11,17 @@ import (
 	"github.com/auditrelay/auditrelay/core/store"
 )
 
-const defaultListLimit = 100
-
-// deliveryCols selects a store.Delivery from deliveries d joined with
-// entries e; scanDelivery reads them in this order.
-const deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
+// The column lists of the table shapes, each in the order of its store
+// scan function (store.ScanDelivery, ScanEntrySummary, ScanAttempt).
+const (
+	// deliveryCols selects a delivery from deliveries d joined with entries e.
+	deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_ms, d.lease_owner, d.lease_until_ms, d.last_status, d.last_error,
 	d.last_latency_us, d.last_attempt_ms, d.created_ms, d.updated_ms, e.date_ms, e.kind, e.title, d.lost`
-
-func scanDelivery(sc rowScanner, extra ...any) (store.Delivery, error) {
-	var d store.Delivery
-	var state string
-	var next, leaseUntil, latency, lastAt, created, updated, entryDate int64
-	dest := append([]any{&d.ID, &d.EntryID, &d.Subscription, &state, &d.Reason, &d.Attempts, &d.Step,
-		&next, &d.LeaseOwner, &leaseUntil, &d.LastStatus, &d.LastError,
-		&latency, &lastAt, &created, &updated, &entryDate, &d.EntryKind, &d.EntryTitle, &d.Lost}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return d, err
-	}
-	d.State = store.State(state)
-	d.NextAttemptAt = decodeTime(next)
-	d.LeaseUntil = decodeTime(leaseUntil)
-	d.LastLatency = decodeDuration(latency)
-	d.LastAttemptAt = decodeTime(lastAt)
-	d.CreatedAt = decodeTime(created)
-	d.UpdatedAt = decodeTime(updated)
-	d.EntryDate = decodeTime(entryDate)
-	return d, nil
-}
-
-const entrySummaryCols = `id, date_ms, received_ms, source, kind, title, member, project, environment`
-
-func scanEntrySummary(sc rowScanner, extra ...any) (store.EntrySummary, error) {
-	var e store.EntrySummary
-	var date, received int64
-	dest := append([]any{&e.ID, &date, &received, &e.Source, &e.Kind, &e.Title, &e.Member, &e.Project, &e.Environment}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return e, err
-	}
-	e.Date = decodeTime(date)
-	e.ReceivedAt = decodeTime(received)
-	return e, nil
-}
-
-const attemptCols = `delivery_id, number, instance, trigger, started_ms, duration_us, url, request_digest,
+	entrySummaryCols = `id, date_ms, received_ms, source, kind, title, member, project, environment`
+	attemptCols      = `delivery_id, number, instance, trigger, started_ms, duration_us, url, request_digest,
 	template, template_hash, status_code, error_class, error, response_headers, response_body`
-
-func scanAttempt(sc rowScanner) (store.Attempt, error) {
-	var a store.Attempt
-	var started, dur int64
-	var headers string
-	if err := sc.Scan(&a.DeliveryID, &a.Number, &a.Instance, &a.Trigger, &started, &dur, &a.URL, &a.RequestDigest,
-		&a.Template, &a.TemplateHash, &a.StatusCode, &a.ErrorClass, &a.Error, &headers, &a.ResponseBody); err != nil {
-		return a, err
-	}
-	a.StartedAt = decodeTime(started)
-	a.Duration = decodeDuration(dur)
-	if headers != "" && headers != "[]" {
-		if err := json.Unmarshal([]byte(headers), &a.ResponseHeaders); err != nil {
-			return a, fmt.Errorf("attempt %d of %s: response headers: %w", a.Number, a.DeliveryID, err)
-		}
-	}
-	return a, nil
-}
-
-func listLimit(n int) int {
-	if n <= 0 {
-		return defaultListLimit
-	}
-	return n
-}
+)
 
 // keyset appends "(col < before) OR (col = before AND id < beforeID)".
 func keyset(where []string, args []any, timeCol, idCol string, before time.Time, beforeID string) ([]string, []any) {
@@ -109,20 +49,13 @@ func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.E
 	}
 	q := `SELECT ` + entrySummaryCols + ` FROM entries` + whereClause(where) +
 		` ORDER BY received_ms DESC, id DESC LIMIT ?`
-	rows, err := s.rdb.QueryContext(ctx, q, append(args, listLimit(f.Limit))...)
+	rows, err := s.rdb.QueryContext(ctx, q, append(args, store.ListLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)
 	}
 	defer rows.Close()
-	out := []store.EntrySummary{}
-	for rows.Next() {
-		e, err := scanEntrySummary(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list entries: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanAll(rows, codec{}, store.ScanEntrySummary)
+	if err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)
 	}
 	return out, nil
@@ -153,7 +86,7 @@ func (s *Store) GetEntry(ctx context.Context, id string) (store.Entry, error) {
 	}
 	var e store.Entry
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
-		sum, err := scanEntrySummary(tx.QueryRowContext(ctx, `SELECT `+entrySummaryCols+`, raw FROM entries WHERE id = ?`, id), &e.Raw)
+		sum, err := store.ScanEntrySummary(tx.QueryRowContext(ctx, `SELECT `+entrySummaryCols+`, raw FROM entries WHERE id = ?`, id), codec{}, &e.Raw)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("entry %q: %w", id, store.ErrNotFound)
 		}
@@ -167,15 +100,8 @@ func (s *Store) GetEntry(ctx context.Context, id string) (store.Entry, error) {
 			return err
 		}
 		defer rows.Close()
-		e.Deliveries = []store.Delivery{}
-		for rows.Next() {
-			d, err := scanDelivery(rows)
-			if err != nil {
-				return err
-			}
-			e.Deliveries = append(e.Deliveries, d)
-		}
-		return rows.Err()
+		e.Deliveries, err = store.ScanAll(rows, codec{}, store.ScanDelivery)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -210,20 +136,13 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	where, args = keyset(where, args, "d.updated_ms", "d.id", f.Before, f.BeforeID)
 	q := `SELECT ` + deliveryCols + ` FROM deliveries d JOIN entries e ON e.id = d.entry_id` +
 		whereClause(where) + ` ORDER BY d.updated_ms DESC, d.id DESC LIMIT ?`
-	rows, err := s.rdb.QueryContext(ctx, q, append(args, listLimit(f.Limit))...)
+	rows, err := s.rdb.QueryContext(ctx, q, append(args, store.ListLimit(f.Limit))...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	defer rows.Close()
-	out := []store.Delivery{}
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list deliveries: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := store.ScanAll(rows, codec{}, store.ScanDelivery)
+	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
 	return out, nil
@@ -239,10 +158,10 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 		return store.Delivery{}, nil, err
 	}
 	var d store.Delivery
-	attempts := []store.Attempt{}
+	var attempts []store.Attempt
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		d, err = scanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN entries e ON e.id = d.entry_id WHERE d.id = ?`, id))
+		d, err = store.ScanDelivery(tx.QueryRowContext(ctx, `SELECT `+deliveryCols+` FROM deliveries d JOIN entries e ON e.id = d.entry_id WHERE d.id = ?`, id), codec{})
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("delivery %q: %w", id, store.ErrNotFound)
 		}
@@ -254,14 +173,8 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			a, err := scanAttempt(rows)
-			if err != nil {
-				return err
-			}
-			attempts = append(attempts, a)
-		}
-		return rows.Err()
+		attempts, err = store.ScanAll(rows, codec{}, store.ScanAttempt)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -285,38 +198,22 @@ func (s *Store) Stats(ctx context.Context) ([]store.SubscriptionStats, error) {
 			return err
 		}
 		defer rows.Close()
-		for rows.Next() {
-			var sub, state string
-			var n int
-			if err := rows.Scan(&sub, &state, &n); err != nil {
-				return err
-			}
-			if len(out) == 0 || out[len(out)-1].Subscription != sub {
-				out = append(out, store.SubscriptionStats{Subscription: sub, Counts: map[store.State]int{}})
-			}
-			out[len(out)-1].Counts[store.State(state)] = n
-		}
-		if err := rows.Err(); err != nil {
+		if out, err = store.ScanStats(rows); err != nil {
 			return err
 		}
 		for i := range out {
 			if out[i].Counts[store.Pending] == 0 {
 				continue
 			}
-			var oldest int64
 			if err := tx.QueryRowContext(ctx, `SELECT min(created_ms) FROM deliveries WHERE subscription = ? AND state = 'pending'`,
-				out[i].Subscription).Scan(&oldest); err != nil {
+				out[i].Subscription).Scan(codec{}.Time(&out[i].OldestPending)); err != nil {
 				return err
 			}
-			out[i].OldestPending = decodeTime(oldest)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("stats: %w", err)
-	}
-	if out == nil {
-		out = []store.SubscriptionStats{}
 	}
 	return out, nil
 }
@@ -372,7 +269,7 @@ func (s *Store) ListActions(ctx context.Context, since time.Time, limit int) ([]
 		return nil, err
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, at_ms, actor, kind, target, detail FROM actions
-		WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?`, encodeTime(since), listLimit(limit))
+		WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?`, encodeTime(since), store.ListLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list actions: %w", err)
 	}
@@ -394,11 +291,4 @@ func (s *Store) ListActions(ctx context.Context, since time.Time, limit int) ([]
 }
 
 // checkOpen returns store.ErrClosed once Close began.
-func (s *Store) checkOpen() error {
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
-		return nil
-	}
-}
+func (s *Store) checkOpen() error { return store.CheckOpen(s.closing) }

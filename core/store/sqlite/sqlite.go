@@ -334,10 +334,8 @@ func (s *Store) Close() error {
 
 // Ping checks that the store is open and the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	select {
-	case <-s.closing:
-		return store.ErrClosed
-	default:
+	if err := s.checkOpen(); err != nil {
+		return err
 	}
 	var one int
 	if err := s.rdb.QueryRowContext(ctx, "SELECT 1 FROM schema_migrations LIMIT 1").Scan(&one); err != nil {

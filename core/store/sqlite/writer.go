@@ -473,15 +473,13 @@ func (w *wtx) query(query string, args ...any) (*sql.Rows, error) {
 }
 
 // queryRow is QueryRow with the prepare error folded into Scan's.
-func (w *wtx) queryRow(query string, args ...any) rowScanner {
+func (w *wtx) queryRow(query string, args ...any) store.Scanner {
 	st, err := w.stmt(query)
 	if err != nil {
 		return errRow{err}
 	}
 	return st.QueryRow(args...)
 }
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 type errRow struct{ err error }
 

@@ -254,6 +254,24 @@ func testRateLimit(t *testing.T, newDB NewDatabase) {
 	wantTime(t, "NextDue at 0.5/s", res.NextDue, b.clock.Now().Add(2*time.Second))
 }
 
+// testRateLimitFineClock: a clock finer than the store keeps times in
+// must not refill the bucket while time does not pass. Claims at one
+// instant a fraction of a microsecond past a whole one (at 100,000/s, a
+// token per 10 µs) would each gain the fraction again if a backend
+// refilled from the fine clock and stored the bucket's time cut to its
+// precision.
+func testRateLimitFineClock(t *testing.T, newDB NewDatabase) {
+	b := setup(t, newDB)
+	b.ingestN(t, "e", "hook", 3)
+	now := t0.Add(900*time.Microsecond + 900*time.Nanosecond)
+	p := store.ClaimParams{Subscription: "hook", Limit: 10, Rate: 100_000, Burst: 1, Now: now}
+	claimed := 0
+	for range 50 {
+		claimed += len(b.claim(t, p).Claimed)
+	}
+	wantInt(t, "claimed at one instant with Burst 1", claimed, 1)
+}
+
 func testPausedDisabled(t *testing.T, newDB NewDatabase) {
 	b := setup(t, newDB)
 	b.ingestN(t, "e", "hook", 3)

@@ -1,6 +1,12 @@
 // Package storetest is the contract suite for store.Store: every backend
 // runs Run from its own tests and must pass all of it. A behaviour a backend
 // needs that the suite does not test belongs here, not in a backend test.
+// The logic backends share from package store (checks, claim and bucket
+// arithmetic, retention cut-offs) is unit-tested there, once; the suite
+// tests what each backend does itself: its SQL, and that it applies that
+// logic. The package also holds the benchmark workloads both backends run
+// (BenchEntry, IngestPending, IngestConcurrently, ClaimFinish), so that
+// their figures compare.
 //
 // A backend runs it from one test, giving each sub-test a fresh database:
 //
@@ -65,6 +71,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"ClaimInvalid", testClaimInvalid},
 		{"MaxInFlight", testMaxInFlight},
 		{"RateLimit", testRateLimit},
+		{"RateLimitFineClock", testRateLimitFineClock},
 		{"PausedDisabled", testPausedDisabled},
 		{"LeaseExpiry", testLeaseExpiry},
 		{"RescueMany", testRescueMany},
