@@ -188,8 +188,9 @@ func TestProbesKeepWALBounded(t *testing.T) {
 	// Each probe writes at least 5 pages (about 7): unbounded, the log
 	// holds them all. Bounded, it starts over past maxFrames, give or take
 	// the probes made while the checkpointer catches up (many, on a busy
-	// machine).
-	if limit := int64(n * 5 * 4096 / 4); fi.Size() > limit {
+	// machine: CI runs other packages' tests beside this one). Half of the
+	// least an unbounded log would hold still tells the two apart.
+	if limit := int64(n * 5 * 4096 / 2); fi.Size() > limit {
 		t.Fatalf("-wal is %d bytes after %d probes, want at most %d (WALMaxFrames %d)", fi.Size(), n, limit, maxFrames)
 	}
 	t.Logf("-wal is %d bytes after %d probes", fi.Size(), n)
