@@ -1,66 +1,73 @@
 package admin
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/source"
 )
 
-// The admin API lets `auditrelay deliveries` and `auditrelay replay` work
-// against a running instance. It listens on loopback by default and every
-// request needs the bearer token (admin.token, or the one generated into
-// the data directory).
+// Prefix is the path every admin endpoint starts with.
+const Prefix = "/admin/v1"
 
-const adminPrefix = "/admin/v1"
+// maxIngestBody bounds one POST /ingest batch.
+const maxIngestBody = 64 << 20
 
-func adminHandler(api *engine.Engine, token string) http.Handler {
+// Engine is what the admin API serves: the engine's views and retries,
+// and ingestion for replay.
+type Engine interface {
+	Subscriptions() []api.SubscriptionInfo
+	Deliveries(ctx context.Context, q api.DeliveryQuery) ([]api.DeliveryView, error)
+	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
+	Retry(ctx context.Context, actor, deliveryID string) error
+	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	source.Ingester
+}
+
+// Handler serves the admin API on e to requests bearing token. Actions
+// are recorded as "api:<X-Auditrelay-Actor>", or "api" without that
+// header.
+func Handler(e Engine, token string) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+adminPrefix+"/deliveries", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+Prefix+"/deliveries", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		limit, _ := strconv.Atoi(q.Get("limit"))
 		if limit <= 0 || limit > 1000 {
 			limit = 50
 		}
-		var states []engine.State
+		var states []api.State
 		for _, s := range q["state"] {
-			states = append(states, engine.State(s))
+			states = append(states, api.State(s))
 		}
-		ds, err := api.Deliveries(r.Context(), engine.DeliveryQuery{Subscription: q.Get("subscription"), EntryID: q.Get("entry"), States: states, Limit: limit})
-		writeAdmin(w, ds, err)
+		ds, err := e.Deliveries(r.Context(), api.DeliveryQuery{Subscription: q.Get("subscription"), EntryID: q.Get("entry"), States: states, Limit: limit})
+		write(w, ds, err)
 	})
-	mux.HandleFunc("GET "+adminPrefix+"/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
-		d, err := api.Delivery(r.Context(), r.PathValue("id"))
-		writeAdmin(w, d, err)
+	mux.HandleFunc("GET "+Prefix+"/deliveries/{id}", func(w http.ResponseWriter, r *http.Request) {
+		d, err := e.Delivery(r.Context(), r.PathValue("id"))
+		write(w, d, err)
 	})
-	mux.HandleFunc("POST "+adminPrefix+"/deliveries/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
-		err := api.Retry(r.Context(), actor(r), r.PathValue("id"))
-		writeAdmin(w, map[string]any{"retried": 1}, err)
+	mux.HandleFunc("POST "+Prefix+"/deliveries/{id}/retry", func(w http.ResponseWriter, r *http.Request) {
+		err := e.Retry(r.Context(), actor(r), r.PathValue("id"))
+		write(w, retried{1}, err)
 	})
-	mux.HandleFunc("POST "+adminPrefix+"/subscriptions/{name}/retry-failed", func(w http.ResponseWriter, r *http.Request) {
-		n, err := api.RetryAll(r.Context(), actor(r), r.PathValue("name"))
-		writeAdmin(w, map[string]any{"retried": n}, err)
+	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/retry-failed", func(w http.ResponseWriter, r *http.Request) {
+		n, err := e.RetryAll(r.Context(), actor(r), r.PathValue("name"))
+		write(w, retried{n}, err)
 	})
-	mux.HandleFunc("GET "+adminPrefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		writeAdmin(w, api.Subscriptions(), nil)
+	mux.HandleFunc("GET "+Prefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		write(w, e.Subscriptions(), nil)
 	})
-	mux.HandleFunc("POST "+adminPrefix+"/ingest", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("POST "+Prefix+"/ingest", func(w http.ResponseWriter, r *http.Request) {
 		// A batch of entries from `auditrelay replay`, one JSON array.
 		var raws []json.RawMessage
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20))
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxIngestBody))
 		if err := dec.Decode(&raws); err != nil {
 			http.Error(w, `{"error":"expected a JSON array of entries"}`, http.StatusBadRequest)
 			return
@@ -69,7 +76,7 @@ func adminHandler(api *engine.Engine, token string) http.Handler {
 		for i, raw := range raws {
 			items[i] = source.Item{Raw: raw, Source: "replay", Ref: r.Header.Get("X-Auditrelay-Ref-" + strconv.Itoa(i))}
 		}
-		res, err := api.Ingest(r.Context(), items, nil)
+		res, err := e.Ingest(r.Context(), items, nil)
 		out := make([]ingestResult, len(res))
 		for i, x := range res {
 			out[i] = ingestResult{ID: x.ID, Duplicate: x.Duplicate}
@@ -77,7 +84,7 @@ func adminHandler(api *engine.Engine, token string) http.Handler {
 				out[i].Error = x.Err.Error()
 			}
 		}
-		writeAdmin(w, out, err)
+		write(w, out, err)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !bearerOK(r.Header.Get("Authorization"), token) {
@@ -104,10 +111,16 @@ func bearerOK(header, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(token)) == 1
 }
 
+// ingestResult is one entry's outcome in the answer to POST /ingest.
 type ingestResult struct {
 	ID        string `json:"id,omitempty"`
 	Duplicate bool   `json:"duplicate,omitempty"`
 	Error     string `json:"error,omitempty"`
+}
+
+// retried answers the retry endpoints.
+type retried struct {
+	Retried int `json:"retried"`
 }
 
 func actor(r *http.Request) string {
@@ -117,13 +130,15 @@ func actor(r *http.Request) string {
 	return "api"
 }
 
-func writeAdmin(w http.ResponseWriter, v any, err error) {
+// write answers v as JSON, or err with the status that says what kind of
+// error it is.
+func write(w http.ResponseWriter, v any, err error) {
 	if err != nil {
 		status := http.StatusInternalServerError
 		switch {
-		case errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrUnknownSub):
+		case errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrUnknownSub):
 			status = http.StatusNotFound
-		case errors.Is(err, engine.ErrNotRetryable):
+		case errors.Is(err, api.ErrNotRetryable):
 			status = http.StatusConflict
 		}
 		w.WriteHeader(status)
@@ -131,85 +146,4 @@ func writeAdmin(w http.ResponseWriter, v any, err error) {
 		return
 	}
 	json.NewEncoder(w).Encode(v)
-}
-
-// adminClient talks to a running instance's admin API.
-type adminClient struct {
-	base  string
-	token string
-	http  *http.Client
-}
-
-// newAdminClient finds the running instance: base (--admin-url), else the
-// address the instance recorded in its data directory; the token from
-// admin.token or the data directory.
-func newAdminClient(base, dataDir, token string) (*adminClient, error) {
-	if base == "" {
-		b, err := os.ReadFile(filepath.Join(dataDir, "admin.addr"))
-		addr := strings.TrimSpace(string(b))
-		if err != nil || addr == "" {
-			return nil, errors.New("no admin address: pass --admin-url or run serve with admin.listen set")
-		}
-		base = "http://" + addr
-	}
-	if token == "" {
-		b, err := os.ReadFile(filepath.Join(dataDir, "admin.token"))
-		if err != nil {
-			return nil, fmt.Errorf("no admin token: set admin.token (or AUDITRELAY_ADMIN_TOKEN) or run where %s is readable", filepath.Join(dataDir, "admin.token"))
-		}
-		token = strings.TrimSpace(string(b))
-	}
-	return &adminClient{base: strings.TrimRight(base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
-}
-
-func (c *adminClient) do(ctx context.Context, method, path string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+adminPrefix+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if u := os.Getenv("USER"); u != "" {
-		req.Header.Set("X-Auditrelay-Actor", u)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("admin API at %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if resp.StatusCode >= 300 {
-		var e struct{ Error string }
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s", e.Error)
-		}
-		return fmt.Errorf("admin API: %s", resp.Status)
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
-}
-
-func (c *adminClient) deliveries(ctx context.Context, sub string, states []string, limit int) ([]engine.DeliveryView, error) {
-	q := url.Values{}
-	if sub != "" {
-		q.Set("subscription", sub)
-	}
-	for _, s := range states {
-		q.Add("state", s)
-	}
-	q.Set("limit", strconv.Itoa(limit))
-	var out []engine.DeliveryView
-	return out, c.do(ctx, http.MethodGet, "/deliveries?"+q.Encode(), nil, &out)
 }
