@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
-	"text/tabwriter"
-	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/relay"
-	"github.com/spf13/cobra"
 )
 
 func newDeliveriesCmd(a *app) *cobra.Command {
@@ -50,25 +49,14 @@ and, when none is running, opens the data directory itself.`,
 			if asJSON(cmd) {
 				return printJSON(a.stdout, ds)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tSUBSCRIPTION\tSTATE\tATTEMPTS\tLAST\tUPDATED\tENTRY\tREASON")
-			for _, d := range ds {
-				last := "-"
-				if d.LastStatus != 0 {
-					last = fmt.Sprintf("%d in %s", d.LastStatus, d.LastLatency.Round(time.Millisecond))
-				} else if d.LastError != "" {
-					last = "error"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", d.ID, d.Subscription, d.State, d.Attempts, last, d.UpdatedAt.Local().Format("15:04:05"), truncate(d.EntryTitle, 40), truncate(d.Reason, 60))
-			}
-			return tw.Flush()
+			return show.Deliveries(a.stdout, ds)
 		},
 	}
 	list.Flags().String("subscription", "", "only this subscription")
 	list.Flags().StringSlice("state", nil, "only these states (pending, inflight, delivered, failed, filtered, skipped)")
 	list.Flags().Int("limit", 50, "at most this many")
 
-	show := &cobra.Command{
+	showCmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show a delivery with its attempts and the request it makes",
 		Args:  cobra.ExactArgs(1),
@@ -85,36 +73,7 @@ and, when none is running, opens the data directory itself.`,
 			if asJSON(cmd) {
 				return printJSON(a.stdout, d)
 			}
-			w := a.stdout
-			fmt.Fprintf(w, "delivery     %s\nsubscription %s\nentry        %s  %s\nstate        %s  (%s)\nattempts     %d\n", d.ID, d.Subscription, d.EntryID, d.EntryTitle, d.State, d.Reason, len(d.Attempts))
-			if !d.NextAttemptAt.IsZero() && d.State == engine.Pending {
-				fmt.Fprintf(w, "next attempt %s\n", d.NextAttemptAt.Local().Format(time.RFC3339))
-			}
-			fmt.Fprintf(w, "\nrequest (%s)\n  %s %s\n", d.Request.Note, d.Request.Method, d.Request.URL)
-			for _, h := range d.Request.Headers {
-				fmt.Fprintf(w, "  %s: %s\n", h.Name, h.Value)
-			}
-			if d.Request.Skipped != "" {
-				fmt.Fprintf(w, "  (nothing sent: %s)\n", d.Request.Skipped)
-			} else {
-				fmt.Fprintf(w, "\n%s\n", indent(d.Request.Body, "  "))
-			}
-			for _, at := range d.Attempts {
-				fmt.Fprintf(w, "\nattempt %d  %s  %s  %s", at.Number, at.StartedAt.Local().Format(time.RFC3339), at.Trigger, at.Duration.Round(time.Millisecond))
-				if at.StatusCode != 0 {
-					fmt.Fprintf(w, "  HTTP %d", at.StatusCode)
-				}
-				if at.Error != "" {
-					fmt.Fprintf(w, "  %s: %s", at.ErrorClass, at.Error)
-				}
-				fmt.Fprintln(w)
-				for _, h := range at.ResponseHeaders {
-					fmt.Fprintf(w, "  < %s: %s\n", h.Name, h.Value)
-				}
-				if at.ResponseBody != "" {
-					fmt.Fprintf(w, "%s\n", indent(truncate(at.ResponseBody, 2000), "  | "))
-				}
-			}
+			show.Delivery(a.stdout, d)
 			return nil
 		},
 	}
@@ -152,7 +111,7 @@ and, when none is running, opens the data directory itself.`,
 	retry.Flags().Bool("all", false, "retry every failed delivery of --subscription")
 	retry.Flags().String("subscription", "", "subscription, with --all")
 
-	cmd.AddCommand(list, show, retry)
+	cmd.AddCommand(list, showCmd, retry)
 	return cmd
 }
 
@@ -166,18 +125,6 @@ func printJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
-}
-
-func truncate(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-func indent(s, prefix string) string {
-	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }
 
 // attach reaches the instance the command works on: the running one

@@ -5,8 +5,10 @@ import (
 	"io"
 	"os"
 
-	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/spf13/cobra"
+
+	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
+	"github.com/auditrelay/auditrelay/core/source"
 )
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -45,7 +47,7 @@ duplicates; malformed ones are reported with their line numbers.`,
 			if !in.Remote() {
 				fmt.Fprintf(a.stderr, "no running instance answered; storing into %s\n", in.Where())
 			}
-			pr := newProgressRenderer(a.stderr, isTerminal(a.stderr), size)
+			pr := show.NewProgress(a.stderr, isTerminal(a.stderr), size)
 			rp := &source.Replayer{Ingester: in, OnProgress: pr.Update}
 			prog, err := rp.Replay(cmd.Context(), r)
 			pr.Finish(prog)

@@ -1,4 +1,4 @@
-package main
+package show
 
 import (
 	"fmt"
@@ -10,10 +10,10 @@ import (
 	"github.com/auditrelay/auditrelay/core/source"
 )
 
-// progressRenderer shows a replay's progress. On a terminal it redraws one
+// Progress shows a replay's progress. On a terminal it redraws one
 // line in place (at most ten times a second); elsewhere (a pipe, a log
 // file, CI) it stays quiet until Finish prints the summary line.
-type progressRenderer struct {
+type Progress struct {
 	w          io.Writer
 	terminal   bool
 	totalBytes int64
@@ -21,15 +21,15 @@ type progressRenderer struct {
 	drawn      bool
 }
 
-// newProgressRenderer returns a renderer writing to w. terminal selects
-// the live line (see isTerminal); totalBytes, when known (the file's
-// size), adds a bar and a percentage.
-func newProgressRenderer(w io.Writer, terminal bool, totalBytes int64) *progressRenderer {
-	return &progressRenderer{w: w, terminal: terminal, totalBytes: totalBytes}
+// NewProgress returns a progress display writing to w. terminal selects
+// the live line; totalBytes, when known (the file's size), adds a bar and
+// a percentage.
+func NewProgress(w io.Writer, terminal bool, totalBytes int64) *Progress {
+	return &Progress{w: w, terminal: terminal, totalBytes: totalBytes}
 }
 
 // Update redraws the live line; use it as Replayer.OnProgress.
-func (pr *progressRenderer) Update(p source.ReplayProgress) {
+func (pr *Progress) Update(p source.ReplayProgress) {
 	if !pr.terminal || p.Done {
 		return
 	}
@@ -41,14 +41,14 @@ func (pr *progressRenderer) Update(p source.ReplayProgress) {
 }
 
 // Finish replaces the live line with the summary line.
-func (pr *progressRenderer) Finish(p source.ReplayProgress) {
+func (pr *Progress) Finish(p source.ReplayProgress) {
 	if pr.drawn {
 		fmt.Fprint(pr.w, "\r\x1b[K")
 	}
-	fmt.Fprintln(pr.w, replaySummary(p))
+	fmt.Fprintln(pr.w, ReplaySummary(p))
 }
 
-func (pr *progressRenderer) line(p source.ReplayProgress) string {
+func (pr *Progress) line(p source.ReplayProgress) string {
 	var b strings.Builder
 	b.WriteString("replaying ")
 	if pr.totalBytes > 0 {
@@ -66,10 +66,10 @@ func (pr *progressRenderer) line(p source.ReplayProgress) string {
 // summaryRejections is how many rejections the summary line names.
 const summaryRejections = 5
 
-// replaySummary is the one-line report of a replay:
+// ReplaySummary is the one-line report of a replay:
 //
 //	replayed 2000 entries: 1990 accepted, 8 duplicates, 2 rejected (line 17:1: "_id": required field is missing (the entry id); line 903:12: ...)
-func replaySummary(p source.ReplayProgress) string {
+func ReplaySummary(p source.ReplayProgress) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "replayed %s: %d accepted, %s, %d rejected",
 		pluralize(p.Read, "entry", "entries"), p.Accepted, pluralize(p.Duplicates, "duplicate", "duplicates"), p.Rejected)

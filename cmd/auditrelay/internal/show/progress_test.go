@@ -1,4 +1,4 @@
-package main
+package show
 
 import (
 	"bytes"
@@ -25,28 +25,28 @@ func TestReplaySummary(t *testing.T) {
 		}}, "replayed 9 entries: 0 accepted, 1 duplicate, 8 rejected (line 1: a; line 2: b; line 3: c; line 4: d; line 5: e; and 3 more)"},
 	}
 	for _, tt := range tests {
-		if got := replaySummary(tt.p); got != tt.want {
+		if got := ReplaySummary(tt.p); got != tt.want {
 			t.Errorf("got  %s\nwant %s", got, tt.want)
 		}
 	}
 }
 
-func TestProgressRenderer(t *testing.T) {
+func TestProgress(t *testing.T) {
 	p := source.ReplayProgress{Read: 12345, Accepted: 12300, Duplicates: 40, Rejected: 5, BytesRead: 500}
 
 	var plain bytes.Buffer
-	r := newProgressRenderer(&plain, false, 1000)
+	r := NewProgress(&plain, false, 1000)
 	r.Update(p)
 	if plain.Len() != 0 {
 		t.Errorf("not a terminal: Update wrote %q", plain.String())
 	}
 	r.Finish(p)
-	if want := replaySummary(p) + "\n"; plain.String() != want {
+	if want := ReplaySummary(p) + "\n"; plain.String() != want {
 		t.Errorf("Finish wrote %q, want %q", plain.String(), want)
 	}
 
 	var term bytes.Buffer
-	r = newProgressRenderer(&term, true, 1000)
+	r = NewProgress(&term, true, 1000)
 	r.Update(p)
 	line := term.String()
 	for _, want := range []string{"\r\x1b[K", " 50%", "12,345 read", "12,300 accepted", "40 duplicates", "5 rejected", "████"} {
@@ -55,7 +55,7 @@ func TestProgressRenderer(t *testing.T) {
 		}
 	}
 	r.Finish(p)
-	if !strings.HasSuffix(term.String(), "\r\x1b[K"+replaySummary(p)+"\n") {
+	if !strings.HasSuffix(term.String(), "\r\x1b[K"+ReplaySummary(p)+"\n") {
 		t.Errorf("Finish did not replace the live line: %q", term.String())
 	}
 }
