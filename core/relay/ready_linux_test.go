@@ -89,7 +89,10 @@ func TestReadyzWhileDiskFull(t *testing.T) {
 		switch resp.StatusCode {
 		case http.StatusOK:
 		case http.StatusServiceUnavailable:
-			full = true
+			// Full, unless the store was only slow to answer (a loaded
+			// machine): then the next entry goes in.
+			_, body := r.readyz(t)
+			full = strings.Contains(body, "no space left")
 		default:
 			t.Fatalf("POST while filling: %s", resp.Status)
 		}
