@@ -23,7 +23,7 @@ func Context(path, baseURL string, s Streams) error {
 	if err != nil {
 		return inputErrorf("context: --base-url: %v", err)
 	}
-	name, data, err := readInput(s.In, path)
+	name, data, err := ReadInput(s.In, path)
 	if err != nil {
 		return inputErrorf("context: %v", err)
 	}

@@ -43,7 +43,7 @@ func Catalog(dirs ...string) (*manifest.Catalog, manifest.Problems) {
 
 // readInput reads the file at path, or standard input for "-"; name is
 // what messages call it.
-func readInput(in io.Reader, path string) (name string, data []byte, err error) {
+func ReadInput(in io.Reader, path string) (name string, data []byte, err error) {
 	if path == "-" {
 		data, err = io.ReadAll(in)
 		if err != nil {

@@ -106,7 +106,7 @@ func Render(o RenderOptions, s Streams) error {
 func renderVars(s Streams, m *manifest.Manifest, o RenderOptions) (hook.Vars, error) {
 	values := map[string]jsonv.Value{}
 	if o.VarsFile != "" {
-		_, data, err := readInput(s.In, o.VarsFile)
+		_, data, err := ReadInput(s.In, o.VarsFile)
 		if err != nil {
 			return hook.Vars{}, inputErrorf("render: --vars: %v", err)
 		}
@@ -159,7 +159,7 @@ func renderEvent(s Streams, o RenderOptions) (*hook.Event, error) {
 		}
 		return hook.NewEvent(ctx, nil), nil
 	case o.ContextFile != "":
-		_, data, err := readInput(s.In, o.ContextFile)
+		_, data, err := ReadInput(s.In, o.ContextFile)
 		if err != nil {
 			return nil, inputErrorf("render: --context: %v", err)
 		}
@@ -175,7 +175,7 @@ func renderEvent(s Streams, o RenderOptions) (*hook.Event, error) {
 		}
 		return hook.NewEvent(ctx, nil), nil
 	default:
-		_, data, err := readInput(s.In, o.EntryFile)
+		_, data, err := ReadInput(s.In, o.EntryFile)
 		if err != nil {
 			return nil, inputErrorf("render: --entry: %v", err)
 		}
