@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/relay"
 )
 
 func adminEntry(id string) string {
@@ -49,24 +51,24 @@ func TestServeOperations(t *testing.T) {
 	cfg.Retention.Interval = 0
 	cfg.Subscriptions = []config.Subscription{{Name: "archive", Integration: "webhook", Enabled: true, Concurrency: 2,
 		Vars: map[string]config.Var{"url": {Value: sink.URL + "/hook"}}}}
-	rt, err := openRuntime(context.Background(), cfg, slog.New(slog.DiscardHandler), runtimeOptions{})
+	rt, err := relay.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), relay.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rt.run(ctx) }()
+	go func() { done <- rt.Run(ctx) }()
 	stopped := false
 	stop := func() {
 		if !stopped {
 			cancel()
 			<-done
-			rt.close()
+			rt.Close()
 			stopped = true
 		}
 	}
 	defer stop()
-	base := "http://" + rt.publicLn.Addr().String()
+	base := "http://" + rt.Addr().String()
 
 	resp, err := http.Post(base+"/v1/launchdarkly", "application/json", strings.NewReader(adminEntry("op1")))
 	if err != nil {
@@ -89,7 +91,7 @@ func TestServeOperations(t *testing.T) {
 
 	id := engine.DeliveryID("archive", "op1")
 	waitFor(t, "the delivery to fail", func() bool {
-		d, err := rt.eng.Delivery(context.Background(), id)
+		d, err := rt.Engine().Delivery(context.Background(), id)
 		return err == nil && d.State == engine.Failed
 	})
 	metrics = httpGet(t, base+"/metrics")
@@ -103,7 +105,7 @@ func TestServeOperations(t *testing.T) {
 	}
 
 	// The admin API refuses requests without the token.
-	adminURL := "http://" + rt.adminLn.Addr().String() + adminPrefix + "/deliveries"
+	adminURL := "http://" + rt.AdminAddr().String() + admin.Prefix + "/deliveries"
 	if r, err := http.Get(adminURL); err != nil || r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("admin API without a token: %v %v", r.Status, err)
 	}
@@ -126,7 +128,7 @@ func TestServeOperations(t *testing.T) {
 		t.Fatalf("deliveries retry: exit %d\n%s\n%s", code, out, errOut)
 	}
 	waitFor(t, "the retried delivery", func() bool {
-		d, err := rt.eng.Delivery(context.Background(), id)
+		d, err := rt.Engine().Delivery(context.Background(), id)
 		return err == nil && d.State == engine.Delivered
 	})
 	if code, _, _ := runMain(t, "", "deliveries", "retry", id, "--data-dir", dir); code != 1 {
@@ -149,7 +151,7 @@ func TestServeOperations(t *testing.T) {
 		}
 	}
 	waitFor(t, "the replayed entry's delivery", func() bool {
-		d, err := rt.eng.Delivery(context.Background(), engine.DeliveryID("archive", "op2"))
+		d, err := rt.Engine().Delivery(context.Background(), engine.DeliveryID("archive", "op2"))
 		return err == nil && d.State == engine.Delivered
 	})
 

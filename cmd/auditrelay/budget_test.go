@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/engine"
 )
 
@@ -133,13 +134,11 @@ func waitLong(t *testing.T, what string, cond func() bool) {
 // whose data directory is dir.
 func adminDelivery(t *testing.T, dir, id string) (engine.DeliveryDetail, error) {
 	t.Helper()
-	c, err := newAdminClient("", dir, "")
+	c, err := admin.NewClient("", dir, "")
 	if err != nil {
 		return engine.DeliveryDetail{}, err
 	}
-	var d engine.DeliveryDetail
-	err = c.do(context.Background(), http.MethodGet, "/deliveries/"+id, nil, &d)
-	return d, err
+	return c.Delivery(context.Background(), id)
 }
 
 func postEntry(t *testing.T, p *serveProcess, body []byte) {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/core/source/ldfake"
 )
 
@@ -86,7 +87,7 @@ func clusterSchema(t *testing.T, base string) string {
 	schema := "test_cluster_" + hex.EncodeToString(b)
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Fatalf("connecting to %s: %v", redactURL(base), err)
+		t.Fatalf("connecting to %s: %v", relay.RedactURL(base), err)
 	}
 	defer conn.Close(ctx)
 	ident := pgx.Identifier{schema}.Sanitize()

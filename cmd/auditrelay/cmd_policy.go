@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
+	"github.com/auditrelay/auditrelay/core/devkit"
 	"github.com/auditrelay/auditrelay/core/policy"
 )
 
@@ -67,7 +68,7 @@ Exit status: 0 when the entry would be sent, 1 when not, 2 on invalid input.`,
 			}
 			var accesses []policy.Access
 			if entryPath != "" {
-				name, data, err := readInput(a, entryPath)
+				name, data, err := devkit.ReadInput(a.stdin, entryPath)
 				if err != nil {
 					return usageErrorf("policy check: %v", err)
 				}

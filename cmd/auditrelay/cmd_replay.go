@@ -1,21 +1,14 @@
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
-	"path/filepath"
-	"time"
 
-	"github.com/auditrelay/auditrelay/core/config"
-	"github.com/auditrelay/auditrelay/core/source"
-	"github.com/auditrelay/auditrelay/core/store"
 	"github.com/spf13/cobra"
+
+	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
+	"github.com/auditrelay/auditrelay/core/source"
 )
 
 func newReplayCmd(a *app) *cobra.Command {
@@ -46,13 +39,16 @@ duplicates; malformed ones are reported with their line numbers.`,
 				}
 				r = f
 			}
-			ing, done, err := a.replayTarget(cmd)
+			in, err := a.attach(cmd, true)
 			if err != nil {
 				return err
 			}
-			defer done()
-			pr := source.NewProgressRenderer(a.stderr, isTerminal(a.stderr), size)
-			rp := &source.Replayer{Ingester: ing, OnProgress: pr.Update}
+			defer in.Close()
+			if !in.Remote() {
+				fmt.Fprintf(a.stderr, "no running instance answered; storing into %s\n", in.Where())
+			}
+			pr := show.NewProgress(a.stderr, isTerminal(a.stderr), size)
+			rp := &source.Replayer{Ingester: in, OnProgress: pr.Update}
 			prog, err := rp.Replay(cmd.Context(), r)
 			pr.Finish(prog)
 			if err != nil {
@@ -67,72 +63,4 @@ duplicates; malformed ones are reported with their line numbers.`,
 	cmd.Flags().String("admin-url", "", "admin API of a running instance (default: the address recorded in the data directory)")
 	cmd.Flags().String("data-dir", "", "data directory")
 	return cmd
-}
-
-// replayTarget is a running instance's admin API, or the data directory.
-func (a *app) replayTarget(cmd *cobra.Command) (source.Ingester, func(), error) {
-	cfg, err := config.Load(a.cfg, a.configPath(), nil)
-	if err != nil {
-		return nil, nil, usageErrorf("invalid configuration:\n%v", err)
-	}
-	if dd := mustFlag(cmd, "data-dir"); dd != "" {
-		cfg.DataDir = dd
-	}
-	if c, err := newAdminClient(mustFlag(cmd, "admin-url"), cfg.DataDir, cfg.Admin.Token.Value); err == nil {
-		ctx, cancel := context.WithTimeout(cmd.Context(), 3*time.Second)
-		err := c.do(ctx, "GET", "/subscriptions", nil, nil)
-		cancel()
-		var oe *net.OpError
-		switch {
-		case err == nil:
-			return remoteIngester{c}, func() {}, nil
-		case !errors.As(err, &oe):
-			return nil, nil, failure(err)
-		}
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return nil, nil, failure(err)
-	}
-	fmt.Fprintf(a.stderr, "no running instance answered; storing into %s\n", filepath.Join(cfg.DataDir, "auditrelay.db"))
-	cfg.Admin.Listen = ""
-	rt, err := openRuntime(cmd.Context(), cfg, slog.New(slog.DiscardHandler), runtimeOptions{NoListeners: true})
-	if err != nil {
-		return nil, nil, failure(err)
-	}
-	return rt.eng, rt.close, nil
-}
-
-// remoteIngester ingests through a running instance's admin API.
-type remoteIngester struct{ c *adminClient }
-
-func (r remoteIngester) Ingest(ctx context.Context, items []source.Item, cursor *store.Cursor) ([]source.Result, error) {
-	out := make([]source.Result, len(items))
-	var raws []any
-	var idx []int
-	for i, it := range items {
-		if it.Err != nil {
-			out[i].Err = it.Err
-			continue
-		}
-		raws = append(raws, json.RawMessage(it.Raw))
-		idx = append(idx, i)
-	}
-	if len(raws) == 0 {
-		return out, nil
-	}
-	var res []ingestResult
-	if err := r.c.do(ctx, "POST", "/ingest", raws, &res); err != nil {
-		return nil, err
-	}
-	if len(res) != len(idx) {
-		return nil, fmt.Errorf("admin API answered %d results for %d entries", len(res), len(idx))
-	}
-	for j, x := range res {
-		i := idx[j]
-		out[i] = source.Result{ID: x.ID, Duplicate: x.Duplicate}
-		if x.Error != "" {
-			out[i].Err = errors.New(x.Error)
-		}
-	}
-	return out, nil
 }

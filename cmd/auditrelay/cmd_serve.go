@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/auditrelay/auditrelay/core/relay"
 )
 
 func newServeCmd(a *app) *cobra.Command {
@@ -21,20 +23,20 @@ deliveries finish (or records them as due again) and closes the store.`,
 			if err != nil {
 				return err
 			}
-			log, flushLog := newLogger(cfg, a.stderr)
+			log, flushLog := relay.NewLogger(cfg, a.stderr)
 			defer flushLog()
-			rt, err := openRuntime(cmd.Context(), cfg, log, runtimeOptions{})
+			rt, err := relay.Open(cmd.Context(), cfg, log, relay.Options{Version: version})
 			if err != nil {
 				return failure(err)
 			}
-			defer rt.close()
-			stopSSH, err := a.startSSH(cmd.Context(), cfg, rt, log)
+			defer rt.Close()
+			stopSSH, err := startSSH(cmd.Context(), cfg, rt, log)
 			if err != nil {
 				return failure(err)
 			}
 			defer stopSSH()
 			log.Info("auditrelay started", "version", version, "instance", cfg.Instance, "subscriptions", len(cfg.Subscriptions))
-			if err := rt.run(cmd.Context()); err != nil {
+			if err := rt.Run(cmd.Context()); err != nil {
 				return failure(err)
 			}
 			log.Info("auditrelay stopped")

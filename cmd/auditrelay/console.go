@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/auditrelay/auditrelay/core/config"
-	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/tui"
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -25,7 +25,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	jsonLines, _ := flags.GetBool("json")
 	mouse, _ := flags.GetBool("mouse")
 
-	var rig *demoRig
+	var demo *relay.Demo
 	path := a.configPath()
 	if demoMode {
 		listen := a.cfg.GetString("http.listen")
@@ -33,12 +33,12 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 			listen = "127.0.0.1:0" // the demo must not fail because 8080 is taken
 		}
 		var err error
-		rig, err = startDemo(a.cfg.GetString("data_dir"), rate, listen)
+		demo, err = relay.StartDemo(a.cfg.GetString("data_dir"), rate, listen)
 		if err != nil {
 			return failure(err)
 		}
-		defer rig.close()
-		path = rig.config
+		defer demo.Close()
+		path = demo.ConfigFile
 	} else if path == "" {
 		return usageErrorf("no configuration: pass --config FILE (see config.example.yaml), or try `auditrelay --demo`")
 	}
@@ -60,24 +60,14 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 		defer f.Close()
 		logw = f
 	}
-	log, flushLog := newLogger(cfg, logw)
+	log, flushLog := relay.NewLogger(cfg, logw)
 	defer flushLog()
-	var opts runtimeOptions
-	var gen *generatorSource
-	if rig != nil {
-		gen = &generatorSource{rig: rig}
-		opts.Sources = []engine.Source{gen}
-		opts.Generator = rig.gen
-	}
-	rt, err := openRuntime(ctx, cfg, log, opts)
+	rt, err := relay.Open(ctx, cfg, log, relay.Options{Version: version, Demo: demo})
 	if err != nil {
 		return failure(err)
 	}
-	defer rt.close()
-	if gen != nil {
-		gen.ing = rt.eng
-	}
-	stopSSH, err := a.startSSH(ctx, cfg, rt, log)
+	defer rt.Close()
+	stopSSH, err := startSSH(ctx, cfg, rt, log)
 	if err != nil {
 		return failure(err)
 	}
@@ -86,13 +76,13 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	done := make(chan error, 1)
-	go func() { done <- rt.run(runCtx) }()
+	go func() { done <- rt.Run(runCtx) }()
 
 	var uiErr error
 	if tty {
-		uiErr = tui.Run(runCtx, rt.eng, tui.Options{Actor: "local", Role: tui.Operator, Mouse: mouse, GeneratorRate: rate, NoColor: os.Getenv("NO_COLOR") != ""})
+		uiErr = tui.Run(runCtx, rt.Engine(), tui.Options{Actor: "local", Role: tui.Operator, Mouse: mouse, GeneratorRate: rate, NoColor: os.Getenv("NO_COLOR") != ""})
 	} else {
-		uiErr = tui.Tail(runCtx, rt.eng, a.stdout, jsonLines)
+		uiErr = tui.Tail(runCtx, rt.Engine(), a.stdout, jsonLines)
 	}
 	stop() // quit: drain the engine
 	if err := <-done; err != nil && uiErr == nil {
@@ -101,8 +91,8 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	if uiErr != nil && ctx.Err() == nil {
 		return failure(uiErr)
 	}
-	if rig != nil && tty {
-		fmt.Fprintf(a.stderr, "demo data kept in %s (config, database, log)\n", rig.dir)
+	if demo != nil && tty {
+		fmt.Fprintf(a.stderr, "demo data kept in %s (config, database, log)\n", demo.Dir)
 	}
 	return nil
 }

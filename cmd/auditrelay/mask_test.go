@@ -19,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/mask"
+	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/tui/tuitest"
 )
 
@@ -107,32 +108,32 @@ subscriptions:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := openRuntime(context.Background(), cfg, slog.New(slog.DiscardHandler), runtimeOptions{})
+	rt, err := relay.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), relay.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rt.run(ctx) }()
+	go func() { done <- rt.Run(ctx) }()
 	stopped := false
 	stop := func() {
 		if !stopped {
 			cancel()
 			<-done
-			rt.close()
+			rt.Close()
 			stopped = true
 		}
 	}
 	defer stop()
 
-	resp, err := http.Post("http://"+rt.publicLn.Addr().String()+"/v1/launchdarkly", "application/json", strings.NewReader(adminEntry("m1")))
+	resp, err := http.Post("http://"+rt.Addr().String()+"/v1/launchdarkly", "application/json", strings.NewReader(adminEntry("m1")))
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	id := engine.DeliveryID("inline", "m1")
 	waitFor(t, "the delivery to fail", func() bool {
-		d, err := rt.eng.Delivery(context.Background(), id)
+		d, err := rt.Engine().Delivery(context.Background(), id)
 		return err == nil && d.State == engine.Failed && len(d.Attempts) == 1
 	})
 
@@ -206,7 +207,7 @@ subscriptions:
 	checkText("show (admin API)", text, d)
 
 	// The console, on the same engine.
-	c := tuitest.Start(t, tuitest.Fixture{API: rt.eng, Width: 160, Height: 60})
+	c := tuitest.Start(t, tuitest.Fixture{API: rt.Engine(), Width: 160, Height: 60})
 	c.Type("3")
 	c.WaitFor("the failed delivery", func(s string) bool { return strings.Contains(s, "✗ failed") })
 	c.Press(tea.KeyEnter)

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/devkit"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -46,6 +47,19 @@ func usageErrorf(format string, args ...any) error {
 // means the command already printed what went wrong.
 func failure(err error) error { return &exitError{code: exitFailure, err: err} }
 
+// devkitError gives core/devkit's errors their exit codes: bad usage or
+// input exits 2, anything else 1.
+func devkitError(err error) error {
+	var ie *devkit.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return &exitError{code: exitBadUsage, err: ie.Err}
+	}
+	return failure(err)
+}
+
 // app is what every subcommand shares: I/O streams and the configuration.
 // It is built per invocation so tests can run commands in parallel.
 type app struct {
@@ -54,6 +68,11 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	cfg    *viper.Viper
+}
+
+// streams are the command's standard streams, for core/devkit.
+func (a *app) streams() devkit.Streams {
+	return devkit.Streams{In: a.stdin, Out: a.stdout, Err: a.stderr}
 }
 
 // run executes the command line and returns the process exit code.

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/auditrelay/auditrelay/core/config"
-	"github.com/auditrelay/auditrelay/core/delivery"
+	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/tui/sshserve"
 )
 
@@ -17,8 +17,9 @@ const hostKeyFile = "ssh_host_ed25519_key"
 
 // startSSH serves the console over SSH when ssh.listen is set: every
 // session gets its own console on rt's engine. stop ends the sessions (each
-// is told why) and waits for them.
-func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *relay, log *slog.Logger) (stop func(), err error) {
+// is told why) and waits for them. It lives with the commands, not in
+// core/relay, because it starts the console: core does not import tui.
+func startSSH(ctx context.Context, cfg config.Config, rt *relay.Relay, log *slog.Logger) (stop func(), err error) {
 	if cfg.SSH.Listen == "" {
 		return func() {}, nil
 	}
@@ -33,7 +34,7 @@ func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *relay, log *s
 	}
 	srv, err := sshserve.Start(ctx, sshserve.Options{
 		Addr:           cfg.SSH.Listen,
-		API:            rt.eng,
+		API:            rt.Engine(),
 		AuthorizedKeys: cfg.SSH.AuthorizedKeys,
 		HostKey:        hostKey,
 		MaxSessions:    cfg.SSH.MaxSessions,
@@ -43,7 +44,7 @@ func (a *app) startSSH(ctx context.Context, cfg config.Config, rt *relay, log *s
 	if err != nil {
 		return nil, err
 	}
-	if err := rt.eng.SetListener(delivery.Listener{Name: listenerSSH, Addr: srv.Addr().String()}); err != nil {
+	if err := rt.SetSSHListener(srv.Addr()); err != nil {
 		srv.Stop()
 		return nil, err
 	}

@@ -392,3 +392,25 @@ func stringEnd(src string, i int) int {
 	}
 	return -1
 }
+
+// SplitArray returns the exact bytes of each element of a JSON array of
+// entries, without deciding whether each is a valid entry: that is
+// DecodeEntry's job, per element, so that one bad element does not refuse
+// the others. It fails when data is not a JSON array.
+func SplitArray(data []byte) ([][]byte, error) {
+	src := string(data)
+	v, err := jsonv.DecodeString(src)
+	if err != nil {
+		return nil, syntaxError(err, positioner{src: src, index: -1})
+	}
+	if v.Kind() != jsonv.Array {
+		return nil, errors.New("expected a JSON array of entries")
+	}
+	out := make([][]byte, 0, v.Len())
+	for _, ev := range v.Elems() {
+		start := ev.Offset()
+		end := valueEnd(src, start)
+		out = append(out, data[start:end:end])
+	}
+	return out, nil
+}

@@ -1,27 +1,19 @@
-package source
+package show
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
+	"github.com/auditrelay/auditrelay/core/source"
 )
 
-// IsTerminal reports whether w is a terminal, where a live progress line
-// makes sense.
-func IsTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
-// ProgressRenderer shows a replay's progress. On a terminal it redraws one
+// Progress shows a replay's progress. On a terminal it redraws one
 // line in place (at most ten times a second); elsewhere (a pipe, a log
 // file, CI) it stays quiet until Finish prints the summary line.
-type ProgressRenderer struct {
+type Progress struct {
 	w          io.Writer
 	terminal   bool
 	totalBytes int64
@@ -29,15 +21,15 @@ type ProgressRenderer struct {
 	drawn      bool
 }
 
-// NewProgressRenderer returns a renderer writing to w. terminal selects
-// the live line (see IsTerminal); totalBytes, when known (the file's
-// size), adds a bar and a percentage.
-func NewProgressRenderer(w io.Writer, terminal bool, totalBytes int64) *ProgressRenderer {
-	return &ProgressRenderer{w: w, terminal: terminal, totalBytes: totalBytes}
+// NewProgress returns a progress display writing to w. terminal selects
+// the live line; totalBytes, when known (the file's size), adds a bar and
+// a percentage.
+func NewProgress(w io.Writer, terminal bool, totalBytes int64) *Progress {
+	return &Progress{w: w, terminal: terminal, totalBytes: totalBytes}
 }
 
 // Update redraws the live line; use it as Replayer.OnProgress.
-func (pr *ProgressRenderer) Update(p ReplayProgress) {
+func (pr *Progress) Update(p source.ReplayProgress) {
 	if !pr.terminal || p.Done {
 		return
 	}
@@ -49,14 +41,14 @@ func (pr *ProgressRenderer) Update(p ReplayProgress) {
 }
 
 // Finish replaces the live line with the summary line.
-func (pr *ProgressRenderer) Finish(p ReplayProgress) {
+func (pr *Progress) Finish(p source.ReplayProgress) {
 	if pr.drawn {
 		fmt.Fprint(pr.w, "\r\x1b[K")
 	}
 	fmt.Fprintln(pr.w, ReplaySummary(p))
 }
 
-func (pr *ProgressRenderer) line(p ReplayProgress) string {
+func (pr *Progress) line(p source.ReplayProgress) string {
 	var b strings.Builder
 	b.WriteString("replaying ")
 	if pr.totalBytes > 0 {
@@ -77,10 +69,10 @@ const summaryRejections = 5
 // ReplaySummary is the one-line report of a replay:
 //
 //	replayed 2000 entries: 1990 accepted, 8 duplicates, 2 rejected (line 17:1: "_id": required field is missing (the entry id); line 903:12: ...)
-func ReplaySummary(p ReplayProgress) string {
+func ReplaySummary(p source.ReplayProgress) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "replayed %s: %d accepted, %s, %d rejected",
-		plural(p.Read, "entry", "entries"), p.Accepted, plural(p.Duplicates, "duplicate", "duplicates"), p.Rejected)
+		pluralize(p.Read, "entry", "entries"), p.Accepted, pluralize(p.Duplicates, "duplicate", "duplicates"), p.Rejected)
 	if len(p.Rejections) > 0 {
 		b.WriteString(" (")
 		n := min(len(p.Rejections), summaryRejections)
@@ -98,7 +90,8 @@ func ReplaySummary(p ReplayProgress) string {
 	return b.String()
 }
 
-func plural(n int, one, many string) string {
+// pluralize is "1 entry", "2 entries".
+func pluralize(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}

@@ -1,4 +1,4 @@
-package main
+package relay_test
 
 import (
 	"bufio"
@@ -18,8 +18,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/relay"
 )
+
+// TestMain lets a test run this test binary as a process that holds a
+// SQLite lock (holdLockEnv).
+func TestMain(m *testing.M) {
+	if path := os.Getenv(holdLockEnv); path != "" {
+		os.Exit(holdSQLiteLock(path))
+	}
+	os.Exit(m.Run())
+}
 
 // holdLockEnv makes this test binary a separate process that holds an
 // exclusive SQLite lock on a database until its standard input closes, as
@@ -106,7 +117,7 @@ func (s *syncBuffer) String() string {
 
 // testRelay is a relay run as serve runs it, in the test process.
 type testRelay struct {
-	rt   *relay
+	rt   *relay.Relay
 	base string // http://host:port of the public listener
 	logs *syncBuffer
 	// flushLog writes the log's pending repeat counts.
@@ -117,21 +128,21 @@ func startTestRelay(t *testing.T, cfg config.Config) *testRelay {
 	t.Helper()
 	logs := &syncBuffer{}
 	cfg.Log.Format = "json"
-	log, flush := newLogger(cfg, logs)
-	rt, err := openRuntime(context.Background(), cfg, log, runtimeOptions{})
+	log, flush := relay.NewLogger(cfg, logs)
+	rt, err := relay.Open(context.Background(), cfg, log, relay.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- rt.run(ctx) }()
+	go func() { done <- rt.Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		rt.close()
+		rt.Close()
 		flush()
 	})
-	return &testRelay{rt: rt, base: "http://" + rt.publicLn.Addr().String(), logs: logs, flushLog: flush}
+	return &testRelay{rt: rt, base: "http://" + rt.Addr().String(), logs: logs, flushLog: flush}
 }
 
 func relayConfig(dir string) config.Config {
@@ -202,74 +213,6 @@ func TestReceiverBoundedWhileLocked(t *testing.T) {
 	}
 }
 
-// serveOnce runs `auditrelay serve` as a child process and returns its exit
-// code and standard error; a serve that starts is stopped after a while
-// (that is the failure these tests look for).
-func serveOnce(t *testing.T, args ...string) (int, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], append([]string{"serve"}, args...)...)
-	cmd.Env = append(os.Environ(), "AUDITRELAY_TEST_MAIN=1")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("serve %v kept running (it should have refused to start):\n%s", args, stderr.String())
-	}
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return code, stderr.String()
-}
-
-// TestSecondServeRefused: a second serve on the data directory of a
-// running one refuses to start, names the process that holds it, and
-// leaves its admin.addr alone.
-func TestSecondServeRefused(t *testing.T) {
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "auditrelay.yaml")
-	dataDir := filepath.Join(dir, "data")
-	if err := os.WriteFile(cfgPath, []byte(fmt.Sprintf("data_dir: %s\nhttp:\n  listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n", dataDir)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	first := startServe(t, cfgPath)
-	defer func() {
-		first.cmd.Process.Signal(os.Interrupt)
-		first.cmd.Wait()
-	}()
-	addr, err := os.ReadFile(filepath.Join(dataDir, "admin.addr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	code, stderr := serveOnce(t, "--config", cfgPath)
-	want := fmt.Sprintf("data directory %s is in use by another auditrelay (pid %d", dataDir, first.cmd.Process.Pid)
-	if code != 1 || !strings.Contains(stderr, want) {
-		t.Fatalf("second serve: exit %d, stderr:\n%s\nwant exit 1 and %q", code, stderr, want)
-	}
-	if now, _ := os.ReadFile(filepath.Join(dataDir, "admin.addr")); !bytes.Equal(now, addr) {
-		t.Fatalf("admin.addr changed from %q to %q", addr, now)
-	}
-	// The first one still answers.
-	if code := httpStatus(t, "http://"+first.addr+"/readyz"); code != http.StatusOK {
-		t.Fatalf("first serve /readyz = %d after the second one was refused", code)
-	}
-}
-
-func httpStatus(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // TestAdminAuth: the admin API takes only "Authorization: Bearer <token>"
 // with the exact token; a generated token is long and random.
 func TestAdminAuth(t *testing.T) {
@@ -277,7 +220,7 @@ func TestAdminAuth(t *testing.T) {
 	cfg := relayConfig(t.TempDir())
 	cfg.Admin.Token = config.Secret{Value: token}
 	r := startTestRelay(t, cfg)
-	url := "http://" + r.rt.adminLn.Addr().String() + adminPrefix + "/subscriptions"
+	url := "http://" + r.rt.AdminAddr().String() + admin.Prefix + "/subscriptions"
 	tests := []struct {
 		header string
 		want   int
@@ -313,7 +256,8 @@ func TestAdminAuth(t *testing.T) {
 	}
 
 	// Without admin.token one is generated: 64 hex characters from
-	// crypto/rand, different for each data directory.
+	// crypto/rand, different for each data directory, and the one the
+	// instance takes.
 	var gen []string
 	for range 2 {
 		cfg := relayConfig(t.TempDir())
@@ -323,8 +267,15 @@ func TestAdminAuth(t *testing.T) {
 			t.Fatal(err)
 		}
 		tok := strings.TrimSpace(string(b))
-		if len(tok) < 32 || strings.Trim(tok, "0123456789abcdef") != "" || tok != r.rt.token {
-			t.Fatalf("generated admin token %q: want at least 32 hex characters", tok)
+		if len(tok) < 64 || strings.Trim(tok, "0123456789abcdef") != "" {
+			t.Fatalf("generated admin token %q: want at least 64 hex characters", tok)
+		}
+		c, err := admin.NewClient("http://"+r.rt.AdminAddr().String(), t.TempDir(), tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Subscriptions(t.Context()); err != nil {
+			t.Fatalf("the generated token from the data directory: %v", err)
 		}
 		gen = append(gen, tok)
 	}
@@ -351,3 +302,14 @@ func countLines(t *testing.T, logs, msg string) (lines, repeated int) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -23,11 +23,13 @@ import (
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/demo"
 	"github.com/auditrelay/auditrelay/core/jsonv"
+	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/core/source"
+	"github.com/auditrelay/auditrelay/core/store/postgres"
 )
 
-// benchOptions configure one bench run.
-type benchOptions struct {
+// Options configure one bench run.
+type Options struct {
 	Events      int           // events in the throughput phase
 	Concurrency int           // concurrent senders
 	PacedRate   int           // events/s of the latency phase
@@ -36,22 +38,25 @@ type benchOptions struct {
 	Store       string        // "" = SQLite; postgres:// for the PostgreSQL backend
 	Instances   []int         // instance counts to run with a shared store (PostgreSQL)
 	Synchronous string        // SQLite synchronous mode: normal or full
-	Log         *slog.Logger
+	Log         *slog.Logger  // the instances' log; nil discards it
 	// Profile, when set, receives a CPU profile of the runs (not of the
 	// loopback measurement, which would drown them).
 	Profile io.Writer
 }
 
-// benchReport is what bench prints, also as JSON.
-type benchReport struct {
-	Machine   string        `json:"machine"`
-	Runs      []benchRun    `json:"runs"`
-	Loopback  float64       `json:"loopbackRequestsPerSec"`
-	Backlog   *backlogPhase `json:"backlog,omitempty"`
-	StartedAt time.Time     `json:"startedAt"`
+// Report is what bench measured; WriteText prints it, and it marshals as
+// the --json output.
+type Report struct {
+	Machine   string    `json:"machine"`
+	Runs      []Result  `json:"runs"`
+	Loopback  float64   `json:"loopbackRequestsPerSec"`
+	Backlog   *Backlog  `json:"backlog,omitempty"`
+	StartedAt time.Time `json:"startedAt"`
 }
 
-type benchRun struct {
+// Result is one run: a store with a number of instances, at full load and
+// at the paced rate.
+type Result struct {
 	Store        string  `json:"store"`
 	Instances    int     `json:"instances"`
 	Events       int     `json:"events"`
@@ -64,7 +69,9 @@ type benchRun struct {
 	Ratio        float64 `json:"ratioToLoopback"`
 }
 
-type backlogPhase struct {
+// Backlog is the memory phase: the process with Pending deliveries
+// waiting, then their delivery.
+type Backlog struct {
 	Pending     int     `json:"pending"`
 	RSSMB       float64 `json:"rssMB"`
 	HeapMB      float64 `json:"heapInUseMB"`
@@ -72,9 +79,9 @@ type backlogPhase struct {
 	DrainPerSec float64 `json:"drainPerSec"`
 }
 
-// benchSink is the endpoint deliveries go to: it notes when each entry
+// endpoint is where deliveries go: it notes when each entry
 // arrived, keyed by the entry id the benchmark put in the body.
-type benchSink struct {
+type endpoint struct {
 	srv     *http.Server
 	ln      net.Listener
 	mu      sync.Mutex
@@ -83,18 +90,18 @@ type benchSink struct {
 	notify  chan struct{}
 }
 
-func startBenchSink() (*benchSink, error) {
+func startEndpoint() (*endpoint, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	s := &benchSink{ln: ln, arrived: make(map[string]time.Time, 1<<16), notify: make(chan struct{}, 1)}
+	s := &endpoint{ln: ln, arrived: make(map[string]time.Time, 1<<16), notify: make(chan struct{}, 1)}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: 5 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
 }
 
-func (s *benchSink) serve(w http.ResponseWriter, r *http.Request) {
+func (s *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	body, _ := io.ReadAll(r.Body)
 	id := entryIDOf(body)
@@ -125,7 +132,7 @@ func entryIDOf(body []byte) string {
 	return string(rest[:j])
 }
 
-func (s *benchSink) reset() {
+func (s *endpoint) reset() {
 	s.mu.Lock()
 	s.arrived = make(map[string]time.Time, 1<<16)
 	s.mu.Unlock()
@@ -135,7 +142,7 @@ func (s *benchSink) reset() {
 // looks through ids only once enough distinct entries have arrived: a scan
 // per arrival, under the lock the sink's handler takes, would itself slow
 // the deliveries it measures.
-func (s *benchSink) waitFor(ctx context.Context, ids []string) (map[string]time.Time, error) {
+func (s *endpoint) waitFor(ctx context.Context, ids []string) (map[string]time.Time, error) {
 	scannedAt := -1 // arrivals at the last look through ids
 	err := s.await(ctx, func() bool {
 		got := len(s.arrived)
@@ -158,7 +165,7 @@ func (s *benchSink) waitFor(ctx context.Context, ids []string) (map[string]time.
 }
 
 // waitCount returns when n distinct entries have arrived.
-func (s *benchSink) waitCount(ctx context.Context, n int) error {
+func (s *endpoint) waitCount(ctx context.Context, n int) error {
 	if err := s.await(ctx, func() bool { return len(s.arrived) >= n }); err != nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -169,7 +176,7 @@ func (s *benchSink) waitCount(ctx context.Context, n int) error {
 
 // await calls ready, with s.mu held, at each arrival and every 50 ms until
 // it holds or ctx ends.
-func (s *benchSink) await(ctx context.Context, ready func() bool) error {
+func (s *endpoint) await(ctx context.Context, ready func() bool) error {
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -189,7 +196,7 @@ func (s *benchSink) await(ctx context.Context, ready func() bool) error {
 }
 
 // countArrived counts the ids that have arrived; s.mu is held.
-func (s *benchSink) countArrived(ids []string) int {
+func (s *endpoint) countArrived(ids []string) int {
 	n := 0
 	for _, id := range ids {
 		if _, ok := s.arrived[id]; ok {
@@ -199,10 +206,10 @@ func (s *benchSink) countArrived(ids []string) int {
 	return n
 }
 
-func (s *benchSink) close() { s.srv.Close() }
+func (s *endpoint) close() { s.srv.Close() }
 
-// benchEvents makes n distinct, realistic entries (compact JSON, ~1 KB).
-func benchEvents(n int, seed uint64) ([]string, [][]byte) {
+// events makes n distinct, realistic entries (compact JSON, ~1 KB).
+func events(n int, seed uint64) ([]string, [][]byte) {
 	g := demo.NewGenerator(demo.Options{Seed: seed})
 	ids := make([]string, n)
 	bodies := make([][]byte, n)
@@ -217,15 +224,15 @@ func benchEvents(n int, seed uint64) ([]string, [][]byte) {
 	return ids, bodies
 }
 
-// benchInstance is one engine with its receiver, for the benchmark.
-type benchInstance struct {
-	rt     *relay
+// instance is one relay with its receiver, for the benchmark.
+type instance struct {
+	rt     *relay.Relay
 	url    string
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func benchConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Config {
+func instanceConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Config {
 	cfg := config.Defaults()
 	cfg.DataDir = dir
 	cfg.Store = storeURL
@@ -245,21 +252,21 @@ func benchConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Co
 	return cfg
 }
 
-func startBenchInstance(ctx context.Context, cfg config.Config, log *slog.Logger) (*benchInstance, error) {
-	rt, err := openRuntime(ctx, cfg, log, runtimeOptions{})
+func startInstance(ctx context.Context, cfg config.Config, log *slog.Logger) (*instance, error) {
+	rt, err := relay.Open(ctx, cfg, log, relay.Options{})
 	if err != nil {
 		return nil, err
 	}
 	rctx, cancel := context.WithCancel(ctx)
-	in := &benchInstance{rt: rt, url: "http://" + rt.publicLn.Addr().String() + cfg.Webhook.Path, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- rt.run(rctx) }()
+	in := &instance{rt: rt, url: "http://" + rt.Addr().String() + cfg.Webhook.Path, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- rt.Run(rctx) }()
 	return in, nil
 }
 
-func (in *benchInstance) stop() {
+func (in *instance) stop() {
 	in.cancel()
 	<-in.done
-	in.rt.close()
+	in.rt.Close()
 }
 
 // sendAll posts bodies to the receivers round-robin with c concurrent
@@ -347,9 +354,13 @@ func latencies(sent, arrived map[string]time.Time) (p50, p99 float64) {
 	return at(0.50), at(0.99)
 }
 
-// runBench runs every phase and returns the report.
-func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchReport, error) {
-	rep := &benchReport{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), StartedAt: time.Now()}
+// Run runs every phase and returns the report; progress, when not nil,
+// gets a line as each phase starts.
+func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	rep := &Report{Machine: fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()), StartedAt: time.Now()}
 	step := func(format string, args ...any) {
 		if progress != nil {
 			fmt.Fprintf(progress, format+"\n", args...)
@@ -368,7 +379,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 		defer pprof.StopCPUProfile()
 	}
 
-	sink, err := startBenchSink()
+	sink, err := startEndpoint()
 	if err != nil {
 		return nil, err
 	}
@@ -391,7 +402,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 				name = "postgres"
 			}
 			step("%s, %d instance(s): %d events with %d senders, then %d/s for %s …", name, n, o.Events, o.Concurrency, o.PacedRate, o.PacedFor)
-			run, err := benchOnce(ctx, o, st, n, sinkURL, sink, &seed)
+			run, err := runOnce(ctx, o, st, n, sinkURL, sink, &seed)
 			if err != nil {
 				return nil, fmt.Errorf("%s with %d instances: %w", name, n, err)
 			}
@@ -402,7 +413,7 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	}
 	if o.Backlog > 0 {
 		step("memory with %d deliveries pending, then their delivery …", o.Backlog)
-		b, err := benchBacklog(ctx, o, sink, sinkURL)
+		b, err := runBacklog(ctx, o, sink, sinkURL)
 		if err != nil {
 			return nil, fmt.Errorf("backlog: %w", err)
 		}
@@ -411,18 +422,22 @@ func runBench(ctx context.Context, o benchOptions, progress io.Writer) (*benchRe
 	return rep, nil
 }
 
-func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sinkURL string, sink *benchSink, seed *uint64) (*benchRun, error) {
+// runOnce starts n instances on storeURL ("" = SQLite, one instance) and
+// measures them at full load, then at the paced rate.
+func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL string, sink *endpoint, seed *uint64) (*Result, error) {
 	dir, err := os.MkdirTemp("", "auditrelay-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	if storeURL != "" {
-		if err := resetPostgres(ctx, storeURL); err != nil {
-			return nil, err
+		// Empty: drop auditrelay's tables (the instances recreate
+		// them); a schema holding anything else is refused.
+		if _, err := postgres.Reset(ctx, postgres.Options{URL: storeURL}); err != nil {
+			return nil, fmt.Errorf("resetting %s: %w", relay.RedactURL(storeURL), err)
 		}
 	}
-	var instances []*benchInstance
+	var instances []*instance
 	defer func() {
 		for _, in := range instances {
 			in.stop()
@@ -430,18 +445,18 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 	}()
 	var urls []string
 	for i := range n {
-		cfg := benchConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o.Synchronous)
+		cfg := instanceConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o.Synchronous)
 		// Every sender may be waiting on one instance: none is refused
 		// for want of a slot (sources.webhook.max_in_flight).
 		cfg.Webhook.MaxInFlight = max(cfg.Webhook.MaxInFlight, o.Concurrency)
-		in, err := startBenchInstance(ctx, cfg, o.Log)
+		in, err := startInstance(ctx, cfg, o.Log)
 		if err != nil {
 			return nil, err
 		}
 		instances = append(instances, in)
 		urls = append(urls, in.url)
 	}
-	run := &benchRun{Instances: n, Events: o.Events, PacedRate: o.PacedRate}
+	run := &Result{Instances: n, Events: o.Events, PacedRate: o.PacedRate}
 
 	// Throughput: as fast as the senders go.
 	*seed++
@@ -470,9 +485,9 @@ func benchOnce(ctx context.Context, o benchOptions, storeURL string, n int, sink
 // drive sends count fresh events (rate per second, 0 = as fast as the
 // senders go) and waits until the sink has them all; it returns when each
 // was sent and when each arrived.
-func drive(ctx context.Context, urls []string, sink *benchSink, count int, seed uint64, concurrency, rate int) (sent, arrived map[string]time.Time, err error) {
+func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed uint64, concurrency, rate int) (sent, arrived map[string]time.Time, err error) {
 	sink.reset()
-	ids, bodies := benchEvents(count, seed)
+	ids, bodies := events(count, seed)
 	if sent, err = sendAll(ctx, urls, ids, bodies, concurrency, rate); err != nil {
 		return nil, nil, err
 	}
@@ -482,23 +497,23 @@ func drive(ctx context.Context, urls []string, sink *benchSink, count int, seed 
 	return sent, arrived, err
 }
 
-// benchBacklog pauses the subscription, ingests o.Backlog entries straight
+// runBacklog pauses the subscription, ingests o.Backlog entries straight
 // into the engine and reports memory with them all pending; then it
 // resumes the subscription and times the backlog's delivery, which goes
 // through claims as after an endpoint's outage.
-func benchBacklog(ctx context.Context, o benchOptions, sink *benchSink, sinkURL string) (*backlogPhase, error) {
+func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string) (*Backlog, error) {
 	dir, err := os.MkdirTemp("", "auditrelay-backlog-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	cfg := benchConfig(dir, "", "backlog", sinkURL, o.Synchronous)
-	in, err := startBenchInstance(ctx, cfg, o.Log)
+	cfg := instanceConfig(dir, "", "backlog", sinkURL, o.Synchronous)
+	in, err := startInstance(ctx, cfg, o.Log)
 	if err != nil {
 		return nil, err
 	}
 	defer in.stop()
-	if err := in.rt.eng.SetPaused(ctx, "bench", "bench", true); err != nil {
+	if err := in.rt.Engine().SetPaused(ctx, "bench", "bench", true); err != nil {
 		return nil, err
 	}
 	g := demo.NewGenerator(demo.Options{Seed: 99})
@@ -510,12 +525,12 @@ func benchBacklog(ctx context.Context, o benchOptions, sink *benchSink, sinkURL 
 		for len(items) < batch && done+len(items) < o.Backlog {
 			items = append(items, source.Item{Raw: g.Next().Raw, Source: "bench"})
 		}
-		if _, err := in.rt.eng.Ingest(ctx, items, nil); err != nil {
+		if _, err := in.rt.Engine().Ingest(ctx, items, nil); err != nil {
 			return nil, err
 		}
 		done += len(items)
 	}
-	b := &backlogPhase{Pending: o.Backlog, IngestPerS: float64(o.Backlog) / time.Since(start).Seconds()}
+	b := &Backlog{Pending: o.Backlog, IngestPerS: float64(o.Backlog) / time.Since(start).Seconds()}
 	runtime.GC()
 	b.RSSMB = rssMB()
 	var ms runtime.MemStats
@@ -525,7 +540,7 @@ func benchBacklog(ctx context.Context, o benchOptions, sink *benchSink, sinkURL 
 	// Every earlier instance has stopped: what arrives now is the backlog.
 	sink.reset()
 	start = time.Now()
-	if err := in.rt.eng.SetPaused(ctx, "bench", "bench", false); err != nil {
+	if err := in.rt.Engine().SetPaused(ctx, "bench", "bench", false); err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

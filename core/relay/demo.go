@@ -1,4 +1,4 @@
-package main
+package relay
 
 import (
 	"context"
@@ -15,22 +15,28 @@ import (
 	"github.com/auditrelay/auditrelay/core/source"
 )
 
-// demoRig is what --demo runs besides the engine: local sinks standing in
-// for Slack, Teams and a webhook receiver, and a generator of entries.
-type demoRig struct {
+// Demo is what --demo runs besides the engine: local sinks standing in
+// for Slack, Teams and a webhook receiver, a generator of entries, and the
+// configuration file that points subscriptions at the sinks. Pass it to
+// Open in Options.Demo and open the configuration at ConfigFile.
+type Demo struct {
 	healthy *demo.Sink
 	flaky   *demo.Sink
 	gen     *demo.Generator
 	rate    float64
-	dir     string
-	config  string // the config file written for the demo
+	// Dir is the demo's data directory (configuration, database, log).
+	Dir string
+	// ConfigFile is the configuration written for the demo; an existing
+	// one (from an earlier run in Dir) is kept.
+	ConfigFile string
 }
 
-// startDemo starts the sinks and writes a config file with subscriptions
+// StartDemo starts the sinks and writes a config file with subscriptions
 // that use the built-in integrations and reference-style policies, so
 // every pane has work within seconds. dataDir "" means a fresh temporary
-// directory.
-func startDemo(dataDir string, rate float64, listen string) (*demoRig, error) {
+// directory; rate is the generator's entries per second; listen is the
+// receiver's address.
+func StartDemo(dataDir string, rate float64, listen string) (*Demo, error) {
 	dir := dataDir
 	if dir == "" {
 		var err error
@@ -55,23 +61,26 @@ func startDemo(dataDir string, rate float64, listen string) (*demoRig, error) {
 	}
 	secret := make([]byte, 24)
 	if _, err := rand.Read(secret); err != nil {
+		healthy.Close()
+		flaky.Close()
 		return nil, err
 	}
-	r := &demoRig{healthy: healthy, flaky: flaky, rate: rate, dir: dir, gen: demo.NewGenerator(demo.Options{})}
-	r.config = filepath.Join(dir, "auditrelay.yaml")
-	if _, err := os.Stat(r.config); os.IsNotExist(err) {
+	d := &Demo{healthy: healthy, flaky: flaky, rate: rate, Dir: dir, gen: demo.NewGenerator(demo.Options{})}
+	d.ConfigFile = filepath.Join(dir, "auditrelay.yaml")
+	if _, err := os.Stat(d.ConfigFile); os.IsNotExist(err) {
 		text := fmt.Sprintf(demoConfig, dir, listen, healthy.URL(), flaky.URL(), "whsec_"+base64.StdEncoding.EncodeToString(secret), flaky.GoneURL())
-		if err := os.WriteFile(r.config, []byte(text), 0o600); err != nil {
-			r.close()
+		if err := os.WriteFile(d.ConfigFile, []byte(text), 0o600); err != nil {
+			d.Close()
 			return nil, fmt.Errorf("demo config: %w", err)
 		}
 	}
-	return r, nil
+	return d, nil
 }
 
-func (r *demoRig) close() {
-	r.healthy.Close()
-	r.flaky.Close()
+// Close stops the sinks.
+func (d *Demo) Close() {
+	d.healthy.Close()
+	d.flaky.Close()
 }
 
 // demoConfig is the demo's configuration: fast retries so that failures
@@ -141,14 +150,14 @@ subscriptions:
 
 // generatorSource feeds the demo generator's entries to the engine.
 type generatorSource struct {
-	rig *demoRig
-	ing source.Ingester
+	demo *Demo
+	ing  source.Ingester
 }
 
 func (g *generatorSource) Name() string { return "demo" }
 
 func (g *generatorSource) Run(ctx context.Context) error {
-	return g.rig.gen.Run(ctx, g.rig.rate, func(ev demo.Event) error {
+	return g.demo.gen.Run(ctx, g.demo.rate, func(ev demo.Event) error {
 		_, err := g.ing.Ingest(ctx, []source.Item{{Raw: ev.Raw, Source: "demo", Ref: ev.ID}}, nil)
 		if err != nil && ctx.Err() == nil {
 			return nil // the store hiccuped; the demo just moves on
@@ -158,7 +167,7 @@ func (g *generatorSource) Run(ctx context.Context) error {
 }
 
 func (g *generatorSource) Status() engine.SourceStatus {
-	rate := g.rig.gen.Rate()
+	rate := g.demo.gen.Rate()
 	detail := fmt.Sprintf("generating %s entries/s", strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.1f", rate), "0"), "."))
 	if rate == 0 {
 		detail = "paused (press + to generate)"

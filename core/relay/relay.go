@@ -1,41 +1,32 @@
-package main
+package relay
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/engine"
-	"github.com/auditrelay/auditrelay/core/lograte"
 	"github.com/auditrelay/auditrelay/core/manifest"
 	"github.com/auditrelay/auditrelay/core/source"
 	"github.com/auditrelay/auditrelay/core/store"
-	"github.com/auditrelay/auditrelay/core/store/sqlite"
 	"github.com/auditrelay/auditrelay/templates"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
-// relay is one running auditrelay: store, engine, sources and listeners.
+// Relay is one running auditrelay: store, engine, sources and listeners.
 // serve, the console, the demo and bench all build one.
-type relay struct {
+type Relay struct {
 	cfg      config.Config
 	log      *slog.Logger
 	st       store.Store
@@ -46,31 +37,36 @@ type relay struct {
 	publicLn net.Listener
 	admin    *http.Server
 	adminLn  net.Listener
-	token    string
 	closers  []func()
 }
 
-// runtimeOptions are what callers add to the configuration.
-type runtimeOptions struct {
+// Options are what callers add to the configuration.
+type Options struct {
+	// Version is the binary's version, for the engine's status and the
+	// poller's User-Agent; "dev" when empty.
+	Version string
 	// NoListeners skips the public and admin HTTP listeners (the console
 	// of a demo that a test drives, the CLI working on the data directory
 	// of a stopped instance). Such a runtime also leaves the data
 	// directory's lock alone: the lock is for the one process that
 	// listens and runs the engine there.
 	NoListeners bool
-	// Sources are extra engine sources (the demo generator).
-	Sources []engine.Source
-	// Generator lets the console change the demo rate.
-	Generator engine.GeneratorControl
+	// Demo, when set, feeds the demo's generated entries to the engine
+	// and lets the console change their rate.
+	Demo *Demo
 }
 
-// openRuntime builds everything from cfg. Nothing runs until run.
-func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o runtimeOptions) (*relay, error) {
-	rt := &relay{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+// Open builds everything from cfg. Nothing runs until Run; Close releases
+// what Open took, whether or not Run ran.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (*Relay, error) {
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	rt := &Relay{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
 	ok := false
 	defer func() {
 		if !ok {
-			rt.close()
+			rt.Close()
 		}
 	}()
 	rt.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -101,20 +97,18 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 		Catalog:    cat,
 		Logger:     log,
 		Registerer: rt.reg,
-		Version:    version,
+		Version:    o.Version,
 		// SQLite serves one process; PostgreSQL is how instances share.
-		SharedStore: !isSQLite(cfg.Store),
+		SharedStore: !IsSQLite(cfg.Store),
 		Listeners:   ownListeners(cfg, o),
 	})
 	if err != nil {
 		return nil, err
 	}
 	rt.eng = eng
-	for _, s := range o.Sources {
-		eng.AddSource(s)
-	}
-	if o.Generator != nil {
-		eng.SetGenerator(o.Generator)
+	if o.Demo != nil {
+		eng.AddSource(&generatorSource{demo: o.Demo, ing: eng})
+		eng.SetGenerator(o.Demo.gen)
 	}
 	if cfg.Poller.Enabled {
 		p, err := source.NewPoller(source.PollerConfig{
@@ -124,7 +118,7 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 			Limit:     cfg.Poller.Limit,
 			Spec:      cfg.Poller.Spec,
 			Logger:    log.With("source", "poller"),
-			UserAgent: "auditrelay/" + version,
+			UserAgent: "auditrelay/" + o.Version,
 		}, eng, st)
 		if err != nil {
 			return nil, fmt.Errorf("poller: %w", err)
@@ -152,6 +146,33 @@ func openRuntime(ctx context.Context, cfg config.Config, log *slog.Logger, o run
 	return rt, nil
 }
 
+// Engine is the relay's engine: the API the console and the CLI use.
+func (rt *Relay) Engine() *engine.Engine { return rt.eng }
+
+// Addr is where the public listener (webhook receiver, /healthz, /readyz,
+// /metrics) is bound; nil without listeners.
+func (rt *Relay) Addr() net.Addr {
+	if rt.publicLn == nil {
+		return nil
+	}
+	return rt.publicLn.Addr()
+}
+
+// AdminAddr is where the admin API is bound; nil when admin.listen is
+// empty or without listeners.
+func (rt *Relay) AdminAddr() net.Addr {
+	if rt.adminLn == nil {
+		return nil
+	}
+	return rt.adminLn.Addr()
+}
+
+// SetSSHListener registers the address the console's SSH server bound as
+// one of the relay's own, so that no delivery is sent there.
+func (rt *Relay) SetSSHListener(addr net.Addr) error {
+	return rt.eng.SetListener(delivery.Listener{Name: listenerSSH, Addr: addr.String()})
+}
+
 // Names of the relay's own listeners in target refusals ("127.0.0.1:8081
 // is this relay's admin listener").
 const (
@@ -163,7 +184,7 @@ const (
 // ownListeners are the addresses this process will listen on, as
 // configured; deliveries to them are refused. Bound addresses replace
 // them once known (engine.SetListener).
-func ownListeners(cfg config.Config, o runtimeOptions) []delivery.Listener {
+func ownListeners(cfg config.Config, o Options) []delivery.Listener {
 	var ls []delivery.Listener
 	if !o.NoListeners {
 		ls = append(ls, delivery.Listener{Name: listenerHTTP, Addr: cfg.HTTP.Listen})
@@ -191,36 +212,6 @@ func registerReceiverMetrics(reg prometheus.Registerer, instance string, rc *sou
 	}
 }
 
-// openStore opens the configured store: SQLite in the data directory by
-// default.
-func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
-	switch {
-	case isSQLite(cfg.Store):
-		path := strings.TrimPrefix(cfg.Store, "sqlite:")
-		if path == "" {
-			if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-				return nil, dataDirError(cfg.DataDir, err)
-			}
-			path = filepath.Join(cfg.DataDir, "auditrelay.db")
-		}
-		st, err := sqlite.Open(ctx, sqlite.Options{
-			Path: path, Instance: cfg.Instance, Synchronous: cfg.SQLite.Synchronous,
-			WALMaxFrames: int(cfg.SQLite.WALMax / 4096), // SQLite's default page size, which the store keeps
-			Logger:       log.With("component", "store"),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("opening %s: %w", path, err)
-		}
-		return st, nil
-	}
-	return openPostgres(ctx, cfg, log)
-}
-
-// isSQLite reports whether the store setting names the embedded store.
-func isSQLite(setting string) bool {
-	return setting == "" || strings.HasPrefix(setting, "sqlite:")
-}
-
 // loadCatalog loads the built-in integrations and those in
 // integrations_dirs.
 func loadCatalog(cfg config.Config) (*manifest.Catalog, error) {
@@ -237,7 +228,7 @@ func loadCatalog(cfg config.Config) (*manifest.Catalog, error) {
 
 // listen opens the public and admin listeners now, so that a port in use
 // fails the start rather than later.
-func (rt *relay) listen() error {
+func (rt *Relay) listen() error {
 	mux := http.NewServeMux()
 	if rt.receiver != nil {
 		mux.Handle(rt.receiver.Path(), rt.receiver)
@@ -270,11 +261,10 @@ func (rt *relay) listen() error {
 	rt.closers = append(rt.closers, func() { ln.Close() })
 
 	if rt.cfg.Admin.Listen != "" {
-		tok, err := adminToken(rt.cfg)
+		tok, err := admin.Token(rt.cfg.DataDir, rt.cfg.Admin.Token.Value)
 		if err != nil {
 			return err
 		}
-		rt.token = tok
 		aln, err := net.Listen("tcp", rt.cfg.Admin.Listen)
 		if err != nil {
 			return fmt.Errorf("admin.listen %s: %w", rt.cfg.Admin.Listen, err)
@@ -283,9 +273,9 @@ func (rt *relay) listen() error {
 		if err := rt.eng.SetListener(delivery.Listener{Name: listenerAdmin, Addr: aln.Addr().String()}); err != nil {
 			return err
 		}
-		rt.admin = &http.Server{Handler: adminHandler(rt.eng, tok), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
+		rt.admin = &http.Server{Handler: admin.Handler(rt.eng, tok), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(rt.log.Handler(), slog.LevelWarn)}
 		rt.closers = append(rt.closers, func() { aln.Close() })
-		if err := writeAdminAddr(rt.cfg.DataDir, aln.Addr().String()); err != nil {
+		if err := admin.WriteAddr(rt.cfg.DataDir, aln.Addr().String()); err != nil {
 			rt.log.Warn("could not record the admin address for the CLI", "err", err)
 		}
 	}
@@ -299,7 +289,7 @@ const readyTimeout = 2 * time.Second
 // ready reports whether the store answers and can commit: /readyz. A
 // store that cannot write (disk full, read-only, locked by another
 // process) fails the probe write, and passes again once it can.
-func (rt *relay) ready(ctx context.Context) error {
+func (rt *Relay) ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
 	if err := rt.st.Ping(ctx); err != nil {
@@ -314,41 +304,10 @@ func (rt *relay) ready(ctx context.Context) error {
 	return nil
 }
 
-// minGeneratedToken is the length of generated admin tokens (hex of 32
-// random bytes); a token file holding less is replaced.
-const minGeneratedToken = 64
-
-// adminToken is admin.token when configured, else a token generated once
-// and kept in the data directory (mode 0600) for the local CLI.
-func adminToken(cfg config.Config) (string, error) {
-	if cfg.Admin.Token.Value != "" {
-		return cfg.Admin.Token.Value, nil
-	}
-	path := filepath.Join(cfg.DataDir, "admin.token")
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= minGeneratedToken {
-		return strings.TrimSpace(string(b)), nil
-	}
-	buf := make([]byte, minGeneratedToken/2)
-	if _, err := rand.Read(buf); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(buf)
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-		return "", err
-	}
-	if err := config.WriteFileAtomic(path, []byte(tok+"\n")); err != nil {
-		return "", fmt.Errorf("writing admin token: %w", err)
-	}
-	return tok, nil
-}
-
-func writeAdminAddr(dataDir, addr string) error {
-	return config.WriteFileAtomic(filepath.Join(dataDir, "admin.addr"), []byte(addr+"\n"))
-}
-
-// run serves and runs the engine until ctx ends, then shuts down: stop
-// accepting requests, let the engine drain, close the store.
-func (rt *relay) run(ctx context.Context) error {
+// Run serves and runs the engine until ctx ends, then shuts down: stop
+// accepting requests, let the engine drain. The store stays open until
+// Close.
+func (rt *Relay) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	serve := func(srv *http.Server, ln net.Listener, name string) {
@@ -401,7 +360,9 @@ func (rt *relay) run(ctx context.Context) error {
 	return err
 }
 
-func (rt *relay) close() {
+// Close releases the listeners, the store and the data directory's lock,
+// in the reverse order of taking them. It is safe to call more than once.
+func (rt *Relay) Close() {
 	for i := len(rt.closers) - 1; i >= 0; i-- {
 		rt.closers[i]()
 	}
@@ -429,23 +390,4 @@ func (s *pollerSource) Status() engine.SourceStatus {
 		out.Detail = fmt.Sprintf("last poll %s, %d ingested", st.LastSuccess.Format("15:04:05"), st.Ingested)
 	}
 	return out
-}
-
-// newLogger builds the structured logger the config asks for, with
-// repeated warnings and errors counted rather than written (log.repeat_window).
-// The caller calls flush once it no longer logs: it writes the counts still
-// pending.
-func newLogger(cfg config.Config, w io.Writer) (log *slog.Logger, flush func()) {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Log.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	var h slog.Handler = slog.NewTextHandler(w, opts)
-	if cfg.Log.Format == "json" {
-		h = slog.NewJSONHandler(w, opts)
-	}
-	if cfg.Log.RepeatWindow <= 0 {
-		return slog.New(h), func() {}
-	}
-	lr := lograte.New(h, lograte.Options{Window: cfg.Log.RepeatWindow})
-	return slog.New(lr), lr.Close
 }

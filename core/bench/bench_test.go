@@ -1,35 +1,29 @@
-package main
+package bench
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-// TestBenchReportsWhatItMeasured runs the real bench, small, and checks the
+// TestRunReportsWhatItMeasured runs the real bench, small, and checks the
 // report holds together: every phase ran, latencies are ordered, the ratio
-// is the one of the numbers beside it.
-func TestBenchReportsWhatItMeasured(t *testing.T) {
+// is the one of the numbers beside it, and the text ends with the summary
+// line.
+func TestRunReportsWhatItMeasured(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the whole benchmark path")
 	}
-	t.Chdir(t.TempDir())
-	var out, errOut bytes.Buffer
-	args := []string{"bench", "--events", "300", "--paced-rate", "100", "--paced-for", "1s", "--backlog", "200", "--json"}
-	if code := run(t.Context(), args, strings.NewReader(""), &out, &errOut); code != 0 {
-		t.Fatalf("bench exited %d: %s", code, errOut.String())
-	}
-	var rep benchReport
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		t.Fatalf("--json output: %v\n%s", err, out.String())
+	var progress bytes.Buffer
+	rep, err := Run(t.Context(), Options{Events: 300, Concurrency: 32, PacedRate: 100, PacedFor: time.Second, Backlog: 200, Synchronous: "normal"}, &progress)
+	if err != nil {
+		t.Fatal(err)
 	}
 	if len(rep.Runs) != 1 {
 		t.Fatalf("%d runs, want 1 (SQLite)", len(rep.Runs))
@@ -50,41 +44,45 @@ func TestBenchReportsWhatItMeasured(t *testing.T) {
 	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RSSMB <= 0 || b.HeapMB <= 0 || b.IngestPerS <= 0 || b.DrainPerSec <= 0 {
 		t.Errorf("backlog phase %+v: want 200 pending with memory and the drain measured", rep.Backlog)
 	}
-
-	// Without --json: the table, then one summary line at the end; the
-	// profiles asked for are written.
-	out.Reset()
-	args = []string{"bench", "--events", "200", "--paced-rate", "0", "--cpuprofile", "cpu.out", "--memprofile", "mem.out"}
-	if code := run(t.Context(), args, strings.NewReader(""), &out, &errOut); code != 0 {
-		t.Fatalf("bench exited %d: %s", code, errOut.String())
-	}
-	for _, name := range []string{"cpu.out", "mem.out"} {
-		if fi, err := os.Stat(name); err != nil || fi.Size() == 0 {
-			t.Errorf("profile %s: %v (size %d)", name, err, sizeOf(fi))
+	for _, want := range []string{"loopback HTTP ceiling", "sqlite (synchronous=normal), 1 instance(s): 300 events with 32 senders, then 100/s for 1s", "memory with 200 deliveries pending"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}
 	}
+
+	// The text: the table, then one summary line at the end.
+	var out bytes.Buffer
+	rep.WriteText(&out)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	last := lines[len(lines)-1]
-	for _, want := range []string{"bench: ", " events/s sustained (sqlite (synchronous=normal), durable)", "at full load", "of the loopback ceiling of "} {
+	for _, want := range []string{"bench: ", " events/s sustained (sqlite (synchronous=normal), durable)", "p99 ", "at 100/s", fmt.Sprintf("%.2f of the loopback ceiling of ", r.Ratio)} {
 		if !strings.Contains(last, want) {
 			t.Errorf("summary line %q lacks %q", last, want)
 		}
 	}
-	if strings.Contains(last, "at 0/s") {
-		t.Errorf("summary line %q reports a paced phase that did not run", last)
+	if !strings.Contains(out.String(), "backlog: 200 deliveries pending") {
+		t.Errorf("text lacks the backlog line:\n%s", out.String())
+	}
+
+	// Without a paced phase the summary quotes the latency at full load.
+	rep.Runs[0].PacedRate = 0
+	out.Reset()
+	rep.WriteText(&out)
+	if last := strings.TrimSpace(out.String()); !strings.Contains(last, "at full load") || strings.Contains(last, "at 0/s") {
+		t.Errorf("summary without a paced phase: %q", last)
 	}
 }
 
-// TestBenchSinkWaitsForEveryID: the sink's wait ends when each awaited
+// TestEndpointWaitsForEveryID: the endpoint's wait ends when each awaited
 // entry has arrived, not when as many requests have (duplicates and other
 // entries do not count), and says how far it got at the deadline.
-func TestBenchSinkWaitsForEveryID(t *testing.T) {
-	s := &benchSink{arrived: map[string]time.Time{}, notify: make(chan struct{}, 1)}
+func TestEndpointWaitsForEveryID(t *testing.T) {
+	s := &endpoint{arrived: map[string]time.Time{}, notify: make(chan struct{}, 1)}
 	post := func(id string) {
 		rec := httptest.NewRecorder()
 		s.serve(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(fmt.Sprintf(`{"_id":"%s","kind":"flag"}`, id))))
 		if rec.Code != http.StatusNoContent {
-			t.Fatalf("sink answered %d", rec.Code)
+			t.Fatalf("endpoint answered %d", rec.Code)
 		}
 	}
 	ids := []string{"a", "b", "c"}
@@ -121,11 +119,4 @@ func TestBenchSinkWaitsForEveryID(t *testing.T) {
 	if _, err := s.waitFor(ctx, ids); err == nil || !strings.Contains(err.Error(), "1 of 3") {
 		t.Fatalf("at the deadline: %v; want 1 of 3 delivered", err)
 	}
-}
-
-func sizeOf(fi os.FileInfo) int64 {
-	if fi == nil {
-		return 0
-	}
-	return fi.Size()
 }

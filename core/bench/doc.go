@@ -1,0 +1,12 @@
+// Package bench is the harness behind `auditrelay bench`: it runs real
+// relays (core/relay) on loopback — HTTP receiver, durable store, policy,
+// render, HTTP delivery — drives them with realistic entries into a local
+// endpoint that notes when each arrives, and reports what it measured:
+// events/s and receive→delivered latency at full load and at a paced
+// rate, the ratio to this machine's loopback HTTP ceiling, the same on a
+// shared PostgreSQL store with several instances, and the process's
+// memory with a backlog of pending deliveries.
+//
+// Figures are measured here, never asserted in tests; the tests check
+// only that a report holds together.
+package bench

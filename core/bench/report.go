@@ -1,0 +1,30 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+)
+
+// WriteText prints the report as a table, with the figure to quote on the
+// last line.
+func (rep *Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "machine: %s\n", rep.Machine)
+	fmt.Fprintf(w, "loopback HTTP ceiling: %.0f requests/s (one hop, 1 KB POSTs, 32 connections)\n\n", rep.Loopback)
+	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "paced", "p50", "p99")
+	for _, r := range rep.Runs {
+		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
+	}
+	if b := rep.Backlog; b != nil {
+		fmt.Fprintf(w, "\nbacklog: %d deliveries pending, RSS %.0f MB (Go heap %.0f MB), ingested at %.0f entries/s, delivered at %.0f/s once resumed\n",
+			b.Pending, b.RSSMB, b.HeapMB, b.IngestPerS, b.DrainPerSec)
+	}
+	if len(rep.Runs) > 0 {
+		r := rep.Runs[0]
+		latency := fmt.Sprintf("p99 %.1fms at %d/s", r.PacedP99ms, r.PacedRate)
+		if r.PacedRate == 0 {
+			latency = fmt.Sprintf("p99 %.1fms at full load", r.P99ms)
+		}
+		fmt.Fprintf(w, "\nbench: %.0f events/s sustained (%s, durable), %s, %.2f of the loopback ceiling of %.0f req/s (each event makes two hops)\n",
+			r.EventsPerSec, r.Store, latency, r.Ratio, rep.Loopback)
+	}
+}
