@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,10 @@ import (
 
 // Prefix is the path every admin endpoint starts with.
 const Prefix = "/admin/v1"
+
+// PprofPrefix is where Go's profiling handlers answer (index, profile,
+// heap, goroutine, trace…), behind the admin token like the rest.
+const PprofPrefix = "/debug/pprof/"
 
 // maxIngestBody bounds one POST /ingest batch.
 const maxIngestBody = 64 << 20
@@ -96,6 +101,13 @@ func Handler(e Engine, token string) http.Handler {
 		}
 		write(w, out, err)
 	})
+	// Go's profiler, so the real path can be measured where it runs (the
+	// same token guards it: a profile shows what the process does).
+	mux.HandleFunc("GET "+PprofPrefix, pprof.Index)
+	mux.HandleFunc("GET "+PprofPrefix+"cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET "+PprofPrefix+"profile", pprof.Profile)
+	mux.HandleFunc("GET "+PprofPrefix+"symbol", pprof.Symbol)
+	mux.HandleFunc("GET "+PprofPrefix+"trace", pprof.Trace)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !bearerOK(r.Header.Get("Authorization"), token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="auditrelay admin"`)
@@ -104,7 +116,9 @@ func Handler(e Engine, token string) http.Handler {
 			io.WriteString(w, `{"error":"missing or wrong admin token: send Authorization: Bearer <token>"}`+"\n")
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
+		if strings.HasPrefix(r.URL.Path, Prefix+"/") {
+			w.Header().Set("Content-Type", "application/json")
+		}
 		mux.ServeHTTP(w, r)
 	})
 }
