@@ -54,6 +54,10 @@ type Options struct {
 	// Demo, when set, feeds the demo's generated entries to the engine
 	// and lets the console change their rate.
 	Demo *Demo
+	// NoSend is for the CLI on a data directory: the engine stores and
+	// reads but never delivers, so secrets left unresolved are not
+	// checked (engine.Options.NoSend).
+	NoSend bool
 }
 
 // Open builds everything from cfg. Nothing runs until Run; Close releases
@@ -101,6 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		// SQLite serves one process; PostgreSQL is how instances share.
 		SharedStore: !IsSQLite(cfg.Store),
 		Listeners:   ownListeners(cfg, o),
+		NoSend:      o.NoSend,
 	})
 	if err != nil {
 		return nil, err
