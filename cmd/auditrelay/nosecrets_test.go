@@ -94,3 +94,19 @@ subscriptions:
 		}
 	}
 }
+
+// TestReplayNotJSONLine: a line of a replay file that is not JSON is
+// reported with its line, column and what was expected there.
+func TestReplayNotJSONLine(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "entries.ndjson")
+	text := `{"_id":"6790c1a2e4b0c2d3f4a5b701","date":1737540002113,"kind":"flag","accesses":[{"action":"updateOn","resource":"proj/p:env/production:flag/f"}]}` + "\nnot json\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runIn(t, "replay", "--data-dir", filepath.Join(dir, "data"), file)
+	want := `line 2:1: expected an audit-log entry (a JSON object, starting with '{'), found "not json"`
+	if code != exitFailure || !strings.Contains(stderr, want) || strings.Contains(stderr, "null") {
+		t.Errorf("replay exit %d, stderr:\n%s\nwant it to contain %s", code, stderr, want)
+	}
+}
