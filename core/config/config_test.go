@@ -204,8 +204,8 @@ func TestParseSize(t *testing.T) {
 // The example shipped at the repository root must load: it documents
 // every setting, so it must not drift from the loader.
 func TestExampleConfigLoads(t *testing.T) {
-	env := map[string]string{"SLACK_WEBHOOK_URL": "https://hooks.slack.test/x", "ARCHIVE_HMAC_SECRET": "s", "ARCHIVE_WHSEC": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
-	cfg, err := Load(viper.New(), "../../config.example.yaml", func(n string) (string, bool) { v, ok := env[n]; return v, ok })
+	// It runs as copied: no environment variable is needed.
+	cfg, err := Load(viper.New(), "../../config.example.yaml", func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
