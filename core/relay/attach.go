@@ -79,7 +79,7 @@ func Attach(ctx context.Context, cfg config.Config, o AttachOptions) (*Instance,
 		}
 	}
 	cfg.Admin.Listen = ""
-	rt, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{NoListeners: true})
+	rt, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{NoListeners: true, NoSend: true})
 	if err != nil {
 		return nil, err
 	}
