@@ -136,6 +136,7 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newReplayCmd(a),
 		newBenchCmd(a),
 		newMigrateCmd(a),
+		newConfigCmd(a),
 	)
 	return root
 }
