@@ -149,7 +149,7 @@ func New(role Role) *Keys {
 		Templates: Templates{
 			NextTemplate: bind("tab", "next template", "tab"),
 			PrevTemplate: bind("shift+tab", "previous template", "shift+tab"),
-			Save:         bind("ctrl+s", "save", "ctrl+s"),
+			Save:         bind("ctrl+s", "review the changes, then save", "ctrl+s"),
 			Reload:       bind("ctrl+r", "reload from disk", "ctrl+r"),
 			PreviewUp:    bind("pgup", "scroll preview up", "pgup"),
 			PreviewDown:  bind("pgdn", "scroll preview down", "pgdown"),
