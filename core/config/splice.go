@@ -281,7 +281,9 @@ func verifySplice(before, after []byte, sub, section, key string, value any) err
 			sec[key] = value
 		}
 		if len(sec) == 0 {
-			m[section] = nil // "vars:" left with no entries reads as null
+			if _, had := m[section]; had {
+				m[section] = nil // "vars:" left with no entries reads as null
+			}
 		} else {
 			m[section] = sec
 		}

@@ -117,3 +117,30 @@ func TestSetSubscriptionValuesByteForByte(t *testing.T) {
 		t.Errorf("mode changed to %v", st.Mode().Perm())
 	}
 }
+
+// FuzzSetInPlace: whatever the file and the value, setInPlace never
+// panics, and what it returns decodes to the old document with only that
+// value changed (its own check, repeated here independently of it).
+func FuzzSetInPlace(f *testing.F) {
+	f.Add(operatorFile, "slack-prod", "webhookUrl", "https://x.example.com/a#b", false)
+	f.Add(operatorFile, "raw", "new", "", true)
+	f.Add("subscriptions:\n  - {name: a, vars: {x: 1}}\n", "a", "x", "2", false)
+	f.Add("subscriptions:\n  - name: a\n    vars:\n      x: >\n        folded\n", "a", "x", "y", false)
+	f.Add("subscriptions:\n  - name: a\n    vars:\n      x: \"q\\\"uote\" # c\n", "a", "x", "'", false)
+	f.Fuzz(func(t *testing.T, doc, sub, key, value string, remove bool) {
+		if len(doc) > 4096 {
+			return
+		}
+		var v any = value
+		if remove {
+			v = nil
+		}
+		out, err := setInPlace([]byte(doc), sub, "vars", key, v)
+		if err != nil {
+			return
+		}
+		if err := verifySplice([]byte(doc), out, sub, "vars", key, v); err != nil {
+			t.Fatalf("accepted an inexact edit: %v\nbefore:\n%s\nafter:\n%s", err, doc, out)
+		}
+	})
+}
