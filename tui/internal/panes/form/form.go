@@ -490,7 +490,7 @@ func (m *Model) fieldLines(i int) []string {
 		if d.Secret {
 			v = api.Masked
 		}
-		val = s.ReadOnly.Render(v + "  (from " + d.Ref + ", read-only)")
+		val = s.ReadOnly.Render(v+"  (from "+d.Ref+", read-only)") + s.Dim.Render("  "+refHint(d.Ref))
 	case f.kind == kindBool:
 		box := "[ ] false"
 		if f.on {
@@ -519,4 +519,15 @@ func (m *Model) fieldLines(i int) []string {
 		out = append(out, "    "+s.Error.Render("✗ "+d.Name+" "+f.err))
 	}
 	return out
+}
+
+// refHint says where a value configured by reference is changed.
+func refHint(ref string) string {
+	switch {
+	case strings.HasPrefix(ref, "env:"):
+		return "change " + strings.TrimPrefix(ref, "env:") + " in the relay's environment and restart it"
+	case strings.HasPrefix(ref, "file:"):
+		return "change the file " + strings.TrimPrefix(ref, "file:") + " and restart the relay"
+	}
+	return "change it where it comes from"
 }
