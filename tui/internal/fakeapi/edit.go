@@ -76,10 +76,17 @@ func (a *API) PlanForm(ctx context.Context, subscription string, values map[stri
 	return p, nil
 }
 
+// fakeUndo is the inverse of a subscription's last save: form values, or
+// a template's previous source.
+type fakeUndo struct {
+	form        map[string]any
+	key, source string
+}
+
 // rememberForm keeps the fields values will change, for Undo; a.mu is held.
 func (a *API) rememberForm(subscription string, f *formState, values map[string]any) {
 	if a.undo == nil {
-		a.undo = map[string]map[string]any{}
+		a.undo = map[string]fakeUndo{}
 	}
 	prev := map[string]any{}
 	for _, fd := range f.form.Fields {
@@ -95,24 +102,37 @@ func (a *API) rememberForm(subscription string, f *formState, values map[string]
 			prev[fd.Key] = fd.Value
 		}
 	}
-	a.undo[subscription] = prev
+	a.undo[subscription] = fakeUndo{form: prev}
 }
 
-// Undo implements api.API for form saves.
+// Undo implements api.API: the last form or template save of the
+// subscription is reverted.
 func (a *API) Undo(ctx context.Context, actor, subscription string) (string, error) {
 	a.mu.Lock()
-	prev, ok := a.undo[subscription]
+	a.calls = append(a.calls, "Undo "+subscription)
+	u, ok := a.undo[subscription]
 	delete(a.undo, subscription)
 	a.mu.Unlock()
 	if !ok {
 		return "", fmt.Errorf("%s: %w", subscription, api.ErrNothingToUndo)
 	}
-	if err := a.SaveForm(ctx, actor, subscription, prev); err != nil {
-		return "", err
+	what := "form variables"
+	if u.form != nil {
+		if err := a.SaveForm(ctx, actor, subscription, u.form); err != nil {
+			return "", err
+		}
+	} else {
+		what = u.key + " template"
+		a.mu.Lock()
+		ts := a.tpls[subscription]
+		if i := slices.IndexFunc(ts, func(t api.TemplateInfo) bool { return t.Key == u.key }); i >= 0 {
+			ts[i].Source, ts[i].Hash = u.source, hash(u.source)
+		}
+		a.mu.Unlock()
 	}
 	a.mu.Lock()
 	delete(a.undo, subscription)
-	a.record(actor, "undo", subscription, "form variables")
+	a.record(actor, "undo", subscription, what)
 	a.mu.Unlock()
-	return "form variables", nil
+	return what, nil
 }

@@ -36,7 +36,7 @@ type API struct {
 	gen      *float64
 	stats    api.Stats
 	calls    []string
-	undo     map[string]map[string]any // subscription → values before its last form save
+	undo     map[string]fakeUndo // subscription → what its last save changed
 
 	// RetryStatus is the HTTP status a retried delivery's attempt gets;
 	// nil means 200. Set it before use.
@@ -549,6 +549,10 @@ func (a *API) SaveTemplate(ctx context.Context, actor, subscription, key, source
 		is := issues[0]
 		return api.TemplateInfo{}, fmt.Errorf("template %s does not parse: line %d:%d: %s", key, is.Line, is.Col, is.Msg)
 	}
+	if a.undo == nil {
+		a.undo = map[string]fakeUndo{}
+	}
+	a.undo[subscription] = fakeUndo{key: key, source: ts[i].Source}
 	ts[i].Source, ts[i].Hash = source, hash(source)
 	ts[i].Override = "subscriptions/" + subscription + "/" + key + ".hbs"
 	a.record(actor, "edit-template", subscription, key+" saved to "+ts[i].Override)

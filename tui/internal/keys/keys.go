@@ -71,7 +71,7 @@ type Form struct {
 
 // Templates keys apply to the template editor.
 type Templates struct {
-	NextTemplate, PrevTemplate, Save, Reload, PreviewUp, PreviewDown, Cancel Binding
+	NextTemplate, PrevTemplate, Save, Reload, Undo, PreviewUp, PreviewDown, Cancel Binding
 }
 
 // Filter keys apply while typing a filter.
@@ -151,6 +151,7 @@ func New(role Role) *Keys {
 			PrevTemplate: bind("shift+tab", "previous template", "shift+tab"),
 			Save:         bind("ctrl+s", "review the changes, then save", "ctrl+s"),
 			Reload:       bind("ctrl+r", "reload from disk", "ctrl+r"),
+			Undo:         bind("ctrl+z", "undo the last saved change (asks first)", "ctrl+z"),
 			PreviewUp:    bind("pgup", "scroll preview up", "pgup"),
 			PreviewDown:  bind("pgdn", "scroll preview down", "pgdown"),
 			Cancel:       bind("esc", "close", "esc"),
@@ -177,6 +178,7 @@ func New(role Role) *Keys {
 		k.Form.Clear.Denied = "viewer role cannot edit"
 		k.Form.Undo.Denied = "viewer role cannot edit"
 		k.Templates.Save.Denied = "viewer role cannot edit"
+		k.Templates.Undo.Denied = "viewer role cannot edit"
 		k.Global.Faster.Denied = "viewer role cannot change the demo rate"
 		k.Global.Slower.Denied = "viewer role cannot change the demo rate"
 	}
@@ -199,6 +201,6 @@ func (k *Keys) Sections() []Section {
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
 		{"Form", []Binding{k.Form.Next, k.Form.Prev, k.Form.Toggle, k.Form.Cycle, k.Form.Reveal, k.Form.Replace, k.Form.Clear, k.Form.Undo, k.Form.Save, k.Form.Cancel}},
-		{"Templates", []Binding{k.Templates.NextTemplate, k.Templates.PrevTemplate, k.Templates.Save, k.Templates.Reload, k.Templates.PreviewUp, k.Templates.PreviewDown, k.Templates.Cancel}},
+		{"Templates", []Binding{k.Templates.NextTemplate, k.Templates.PrevTemplate, k.Templates.Save, k.Templates.Reload, k.Templates.Undo, k.Templates.PreviewUp, k.Templates.PreviewDown, k.Templates.Cancel}},
 	}
 }

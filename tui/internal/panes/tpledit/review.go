@@ -209,3 +209,30 @@ func lineDiff(a, b string, ctx int) []string {
 	}
 	return out
 }
+
+type undoneMsg struct {
+	sub, what string
+	err       error
+}
+
+// undo asks, then reverts the subscription's last saved form or template
+// change and reloads the templates (unsaved edits are lost: the question
+// says so).
+func (m *Model) undo() tea.Cmd {
+	k := m.c.Keys.Templates.Undo
+	if k.Denied != "" {
+		return ui.Toast(ui.LevelError, k.Denied)
+	}
+	if m.readOnly != "" {
+		return ui.Toast(ui.LevelError, m.readOnly)
+	}
+	q := "undo the last saved form or template change of " + m.sub + "?"
+	if n := m.Dirty(); n > 0 {
+		q = fmt.Sprintf("undo the last saved form or template change of %s, losing unsaved edits to %d template(s)?", m.sub, n)
+	}
+	sub := m.sub
+	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		what, err := c.API.Undo(ctx, c.Actor, sub)
+		return undoneMsg{sub: sub, what: what, err: err}
+	}))
+}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
 	"github.com/auditrelay/auditrelay/tui/internal/uitest"
 )
 
@@ -38,6 +39,38 @@ func TestReviewNoKeepsEditing(t *testing.T) {
 	for _, c := range fake.Calls() {
 		if strings.HasPrefix(c, "SaveTemplate") {
 			t.Fatal("n saved")
+		}
+	}
+}
+
+// ctrl+z asks, then reverts the last saved template and reloads it; a
+// viewer is refused.
+func TestUndoTemplate(t *testing.T) {
+	m, _ := setup(t, keys.Operator, 120)
+	_, before, _ := m.Current()
+	run(m, typeText(m, "x"))
+	run(m, m.Update(uitest.Key("ctrl+s")))
+	run(m, m.Update(uitest.Key("y")))
+	out := run(m, m.Update(uitest.Key("ctrl+z")))
+	p, ok := uitest.Find[ui.PromptMsg](out)
+	if !ok || !strings.Contains(p.Question, "undo the last saved form or template change of slack-prod?") {
+		t.Fatalf("ctrl+z: %v", out)
+	}
+	out = run(m, p.OnYes)
+	if !strings.Contains(toasts(out), "undid the last change of slack-prod: flag template") {
+		t.Fatalf("undo: %q", toasts(out))
+	}
+	if _, src, _ := m.Current(); src != before {
+		t.Errorf("after undo the editor holds %q, want %q", src, before)
+	}
+
+	v, fake := setup(t, keys.Viewer, 120)
+	if out := run(v, v.Update(uitest.Key("ctrl+z"))); !strings.Contains(toasts(out), "viewer role cannot edit") {
+		t.Errorf("viewer ctrl+z: %q", toasts(out))
+	}
+	for _, c := range fake.Calls() {
+		if strings.HasPrefix(c, "Undo") {
+			t.Fatal("a viewer reached Undo")
 		}
 	}
 }

@@ -242,6 +242,14 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.renderPreview()
 	case savedMsg:
 		return m.saved(msg)
+	case undoneMsg:
+		if msg.sub != m.sub {
+			return nil
+		}
+		if msg.err != nil {
+			return ui.ErrorToast("undo", msg.err)
+		}
+		return tea.Batch(ui.Toastf("undid the last change of %s: %s", m.sub, msg.what), m.reload())
 	case reviewMsg:
 		if msg.sub == m.sub {
 			rv := msg.rv
@@ -381,6 +389,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return ui.Toast(ui.LevelError, k.Save.Denied)
 		}
 		return m.save()
+	case k.Undo.Is(msg):
+		return m.undo()
 	case k.Reload.Is(msg):
 		if n := m.Dirty(); n > 0 {
 			return ui.Confirm(fmt.Sprintf("reload templates and lose edits to %d template(s)?", n), m.reload())
