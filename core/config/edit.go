@@ -49,6 +49,14 @@ func SetSubscriptionTemplate(file, subscription, key, path string) error {
 	})
 }
 
+// RemoveSubscriptionTemplate removes a subscription's override of template
+// key from the file, in place (its line only).
+func RemoveSubscriptionTemplate(file, subscription, key string) error {
+	return editFile(file, func(data []byte) ([]byte, error) {
+		return setInPlace(data, subscription, keyTemplates, key, nil)
+	})
+}
+
 func findSubscription(root *yaml.Node, name string) (*yaml.Node, error) {
 	subs := lookupNode(root, keySubscriptions)
 	if subs != nil && subs.Kind == yaml.SequenceNode {

@@ -42,6 +42,7 @@ func setInPlace(data []byte, sub, section, key string, value any) ([]byte, error
 	}
 	lines := newLineIndex(data)
 	var out []byte
+	dropSection := false // the removal took the section's last entry and its key line
 	m := lookupNode(item, section)
 	switch {
 	case m != nil && m.Kind == yaml.MappingNode && m.Style&yaml.FlowStyle == 0 && len(m.Content) > 0:
@@ -59,6 +60,14 @@ func setInPlace(data []byte, sub, section, key string, value any) ([]byte, error
 			start, end, ok := lines.wholeLine(kn, vn, data)
 			if !ok {
 				return nil, fmt.Errorf("%s: cannot remove it in place (it is not alone on its line); edit the file by hand", where)
+			}
+			// The section's only entry, right under its "section:" line:
+			// both go, so an added-then-removed entry leaves no trace.
+			if sk, _ := mapEntry(item, section); len(m.Content) == 2 && sk != nil && kn.Line == sk.Line+1 {
+				if s0 := lines.start[sk.Line-1]; strings.TrimSpace(string(data[s0:lines.offset(sk.Line, sk.Column)])) == "" &&
+					strings.TrimSpace(string(data[lines.offset(sk.Line, sk.Column):lines.lineEnd(s0)])) == section+":" {
+					start, dropSection = s0, true
+				}
 			}
 			out = splice(data, start, end, "")
 		default:
@@ -97,7 +106,7 @@ func setInPlace(data []byte, sub, section, key string, value any) ([]byte, error
 	default:
 		return nil, fmt.Errorf("%s: %s is written in a style the console does not edit (%s); edit the file by hand", where, section, kindName(m))
 	}
-	if err := verifySplice(data, out, sub, section, key, value); err != nil {
+	if err := verifySplice(data, out, sub, section, key, value, dropSection); err != nil {
 		return nil, fmt.Errorf("%s: the edit would not be exact (%v); edit the file by hand", where, err)
 	}
 	return out, nil
@@ -251,7 +260,7 @@ func scalarSpan(data []byte, li lineIndex, n *yaml.Node) (start, end int, ok boo
 
 // verifySplice checks that after differs from before only in the edited
 // value, by decoding both.
-func verifySplice(before, after []byte, sub, section, key string, value any) error {
+func verifySplice(before, after []byte, sub, section, key string, value any, dropSection bool) error {
 	var want, got any
 	if err := yaml.Unmarshal(before, &want); err != nil {
 		return err
@@ -281,7 +290,9 @@ func verifySplice(before, after []byte, sub, section, key string, value any) err
 			sec[key] = value
 		}
 		if len(sec) == 0 {
-			if _, had := m[section]; had {
+			if dropSection {
+				delete(m, section)
+			} else if _, had := m[section]; had {
 				m[section] = nil // "vars:" left with no entries reads as null
 			}
 		} else {

@@ -340,15 +340,15 @@ func (ed *editor) SaveTemplate(ctx context.Context, actor, subscription, key, so
 		}
 		return TemplateInfo{}, fmt.Errorf("template %s of %s was changed%s since you opened it: %w", key, subscription, who, ErrConflict)
 	}
-	prev := ""
+	prev, none := "", true
 	if t := s.source.Template(key); t != nil {
-		prev = t.Source
+		prev, none = t.Source, false
 	}
 	info, err := ed.saveTemplate(ctx, ent, s, key, source)
 	if err != nil {
 		return TemplateInfo{}, err
 	}
-	ed.remember(subscription, undoStep{what: key + " template", tplKey: key, tplSource: prev, tplHash: info.Hash})
+	ed.remember(subscription, undoStep{what: key + " template", tplKey: key, tplSource: prev, tplHash: info.Hash, tplNone: none})
 	ed.host.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s (sha256 %s → %s)", key, info.Path, shortHash(current), shortHash(info.Hash)))
 	ed.host.publishSubscription(subscription)
 	return info, nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 
@@ -176,9 +177,11 @@ func (ed *editor) applyForm(ent *subEntry, s *subscription, p *formPlan) error {
 type undoStep struct {
 	what string
 	form map[string]any // form values to restore (nil = remove)
-	// For a template: its key, the source to restore, and the hash the
-	// template has now (a later change by someone else blocks the undo).
+	// For a template: its key, the source to restore (none when the
+	// integration had no such template: the override is removed), and the
+	// hash the template has now (a later change blocks the undo).
 	tplKey, tplSource, tplHash string
+	tplNone                    bool
 }
 
 func (ed *editor) remember(subscription string, u undoStep) {
@@ -233,13 +236,45 @@ func (ed *editor) Undo(ctx context.Context, actor, subscription string) (string,
 		delete(ed.undo, subscription)
 		return "", fmt.Errorf("template %s of %s changed again since: %w", u.tplKey, subscription, ErrConflict)
 	}
-	if _, err := ed.saveTemplate(ctx, ent, s, u.tplKey, u.tplSource); err != nil {
+	if u.tplNone {
+		if err := ed.removeTemplate(ent, s, u.tplKey); err != nil {
+			return "", fmt.Errorf("undoing %s: %w", u.what, err)
+		}
+	} else if _, err := ed.saveTemplate(ctx, ent, s, u.tplKey, u.tplSource); err != nil {
 		return "", fmt.Errorf("undoing %s: %w", u.what, err)
 	}
 	delete(ed.undo, subscription)
 	ed.host.record(ctx, actor, "undo", subscription, fmt.Sprintf("%s template back to sha256 %s (was %s)", u.tplKey, shortHash(hashSource(u.tplSource)), shortHash(cur)))
 	ed.host.publishSubscription(subscription)
 	return u.what, nil
+}
+
+// removeTemplate drops the subscription's override of key (the file is
+// kept as .bak) so the integration's own templates apply again.
+func (ed *editor) removeTemplate(ent *subEntry, s *subscription, key string) error {
+	file := s.cfg.Templates[key]
+	if file == "" {
+		return nil
+	}
+	cfg := s.cfg
+	cfg.Templates = map[string]string{}
+	for k, v := range s.cfg.Templates {
+		if k != key {
+			cfg.Templates[k] = v
+		}
+	}
+	next, errs := ed.host.buildSubscription(cfg, nil, s.version+1)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := config.RemoveSubscriptionTemplate(ed.file, s.cfg.Name, key); err != nil {
+		return err
+	}
+	if err := os.Rename(file, file+".bak"); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	ent.cur.Store(next)
+	return nil
 }
 
 // shortHash is how a template's hash appears in the activity log: enough

@@ -112,3 +112,34 @@ func TestEditorUndoTemplate(t *testing.T) {
 		t.Errorf("override file after undo: %q", b)
 	}
 }
+
+// Undoing the save of a template the integration did not have removes the
+// override again: the config file is as before, and the template is unset.
+func TestEditorUndoNewTemplate(t *testing.T) {
+	cfg := testConfig(t, slackSub)
+	h := startEngine(t, cfg)
+	ctx := context.Background()
+	original := readFile(t, cfg.File)
+	if ti := templateInfo(t, h.eng, "slack-prod", "flag"); ti.Source != "" {
+		t.Fatalf("slack has a flag template: %q", ti.Source)
+	}
+	info, err := h.eng.SaveTemplate(ctx, "alice", "slack-prod", "flag", `{"text": "flag"}`, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(readFile(t, cfg.File), "flag: ") {
+		t.Fatalf("no override in the config file:\n%s", readFile(t, cfg.File))
+	}
+	if _, err := h.eng.Undo(ctx, "alice", "slack-prod"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, cfg.File); got != original {
+		t.Errorf("config file after undo:\n%s\nwant:\n%s", got, original)
+	}
+	if ti := templateInfo(t, h.eng, "slack-prod", "flag"); ti.Source != "" || ti.Override != "" {
+		t.Errorf("flag template after undo: %+v", ti)
+	}
+	if _, err := os.Stat(info.Path + ".bak"); err != nil {
+		t.Errorf("the override file is not kept as .bak: %v", err)
+	}
+}
