@@ -137,6 +137,7 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newBenchCmd(a),
 		newMigrateCmd(a),
 		newSinkCmd(a),
+		newConfigCmd(a),
 	)
 	return root
 }

@@ -174,6 +174,11 @@ func TestClientAndServer(t *testing.T) {
 	if actors["retry"] != "api:alice" || actors["retry-all"] != "api" {
 		t.Errorf("actions recorded as %v; want retry by api:alice, retry-all by api", actors)
 	}
+	// The same actions through the API (what `auditrelay config history` reads).
+	remoteActs, err := s.client.Actions(ctx, time.Now().Add(-time.Hour), 10)
+	if err != nil || len(remoteActs) != len(acts) || remoteActs[0].Kind != acts[0].Kind || remoteActs[0].Actor != acts[0].Actor {
+		t.Errorf("Actions through the API = %+v, %v; engine = %+v", remoteActs, err, acts)
+	}
 }
 
 // TestServerRefuses: a wrong token gets 401 through the client too, and an

@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/engine/api"
@@ -34,6 +35,7 @@ type Engine interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, deliveryID string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
 	source.Ingester
 }
 
@@ -66,6 +68,20 @@ func Handler(e Engine, token string) http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/retry-failed", func(w http.ResponseWriter, r *http.Request) {
 		n, err := e.RetryAll(r.Context(), actor(r), r.PathValue("name"))
 		write(w, retried{n}, err)
+	})
+	mux.HandleFunc("GET "+Prefix+"/actions", func(w http.ResponseWriter, r *http.Request) {
+		// Operator actions, newest first: `auditrelay config history`.
+		q := r.URL.Query()
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		if limit <= 0 || limit > 1000 {
+			limit = 100
+		}
+		var since time.Time
+		if ms, err := strconv.ParseInt(q.Get("since"), 10, 64); err == nil {
+			since = time.UnixMilli(ms)
+		}
+		acts, err := e.Actions(r.Context(), since, limit)
+		write(w, acts, err)
 	})
 	mux.HandleFunc("GET "+Prefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		write(w, e.Subscriptions(), nil)

@@ -39,6 +39,7 @@ type operations interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, id string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
 	source.Ingester
 }
 
