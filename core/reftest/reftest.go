@@ -23,8 +23,16 @@ func Dir(tb testing.TB) string {
 	return ref
 }
 
-// Find returns the reference directory, or why there is none.
+// Find returns the reference directory, or why there is none:
+// $AUDITRELAY_REFERENCE when set (a worktree checked out elsewhere than
+// next to ../shared), else ../shared/reference next to go.mod.
 func Find() (string, error) {
+	if ref := os.Getenv("AUDITRELAY_REFERENCE"); ref != "" {
+		if _, err := os.Stat(ref); err != nil {
+			return "", fmt.Errorf("AUDITRELAY_REFERENCE: %w", err)
+		}
+		return ref, nil
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
