@@ -435,6 +435,7 @@ func (p *Poller) poll(ctx context.Context, cur *pollCursor) error {
 // found it stops and returns the date of the oldest one seen instead.
 func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (entries []polled, truncatedAt int64, truncated bool, err error) {
 	var held []polled
+	oldestHeld := int64(math.MaxInt64)
 	inPass := map[string]bool{}
 	pageBefore := before
 	for {
@@ -459,6 +460,7 @@ func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (ent
 				continue
 			}
 			held = append(held, e)
+			oldestHeld = min(oldestHeld, e.date)
 		}
 		p.update(func(s *PollerStatus) { s.Fetched += int64(len(page)) })
 		if len(page) < p.cfg.Limit || oldest == math.MaxInt64 {
@@ -473,8 +475,11 @@ func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (ent
 				"date", time.UnixMilli(oldest).UTC(), "limit", p.cfg.Limit)
 			next = oldest
 		}
-		if len(held) >= p.cfg.MaxBacklog && (before == 0 || oldest+1 < before) {
-			return nil, oldest, true, nil
+		// Cut at the oldest entry held, not the page's oldest: the page
+		// may end in entries ingested already, and a window below them
+		// would hold nothing new, to be walked again and again.
+		if len(held) >= p.cfg.MaxBacklog && (before == 0 || oldestHeld+1 < before) {
+			return nil, oldestHeld, true, nil
 		}
 		pageBefore = next
 	}

@@ -434,3 +434,20 @@ func TestPollerRejectsInvalidItems(t *testing.T) {
 		t.Errorf("status %+v: the page must not fail as a whole", s)
 	}
 }
+
+// TestPollerWindowsWithinTheLookback walks a backlog larger than
+// MaxBacklog whose entries are closer together than the lookback, so that
+// each window's pages begin with entries already ingested: every window
+// must still make progress.
+func TestPollerWindowsWithinTheLookback(t *testing.T) {
+	fake := startFake(t)
+	want := addEntries(t, fake, "l", 200, time.Now().Add(-30*time.Minute).UnixMilli(), 100)
+	st := newMemStore()
+	_, stop := runPoller(t, source.PollerConfig{BaseURL: fake.URL(), Limit: 5, MaxBacklog: 50, Backfill: time.Hour, Interval: time.Hour}, st)
+	eventually(t, "200 entries", func() bool { return st.count() == 200 })
+	stop()
+	checkNoRepeats(t, st)
+	if got := st.stored(); !slices.Equal(got, want) {
+		t.Errorf("stored %v,\nwant oldest first %v", got, want)
+	}
+}
