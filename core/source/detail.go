@@ -23,11 +23,11 @@ type EntryGetter interface {
 
 // complete replaces the list items of batch by their full entries (GET
 // /api/v2/auditlog/{id}), DetailFetches at a time. An entry whose full
-// version is gone keeps its list item and a note saying why. It returns
+// version is gone keeps its list item and a note saying why. Entries
+// getter (when not nil) holds are left alone. It returns
 // an error, and leaves the batch to be tried again, only when the poll
 // cannot go on: ctx ended, the token was refused, the store failed.
-func (p *Poller) complete(ctx context.Context, batch []polled) error {
-	getter, _ := p.cursors.(EntryGetter)
+func (p *Poller) complete(ctx context.Context, batch []polled, getter EntryGetter) error {
 	var todo []int
 	for i, e := range batch {
 		if !e.dated || e.err != nil {
@@ -216,4 +216,50 @@ func (b *budget) hold(t time.Time) {
 		b.notBefore = t
 	}
 	b.mu.Unlock()
+}
+
+// FetchDetails replaces the items that are list items (see
+// auditlog.Entry.IsListItem) by their full entries, fetched as the poller
+// fetches them (DetailFetches at a time, within the rate-limit budget);
+// an item whose full entry is gone keeps its list item, with ListItem
+// saying why. It returns how many items were list items and how many of
+// those were replaced. It needs only the poller's BaseURL, Token and
+// request settings: replay uses it on the entries of a file.
+func (p *Poller) FetchDetails(ctx context.Context, items []Item) (listItems, fetched int, err error) {
+	var batch []polled
+	var at []int
+	for i, it := range items {
+		if it.Err != nil {
+			continue
+		}
+		ent := it.Entry
+		if ent == nil {
+			if ent, err = auditlog.DecodeEntry(it.Raw); err != nil {
+				continue // the Ingester will say why
+			}
+		}
+		if !ent.IsListItem() {
+			continue
+		}
+		batch = append(batch, polled{raw: it.Raw, id: ent.ID, date: ent.Date, dated: true})
+		at = append(at, i)
+	}
+	if len(batch) == 0 {
+		return 0, 0, nil
+	}
+	// Whether an entry is stored already is the Ingester's business here.
+	if err := p.complete(ctx, batch, nil); err != nil {
+		return len(batch), 0, err
+	}
+	for j, e := range batch {
+		it := &items[at[j]]
+		if e.note != "" {
+			it.ListItem = e.note
+			continue
+		}
+		it.Raw, it.Entry = e.raw, nil // the Ingester decodes the full entry
+		it.Line, it.Col = 0, 0        // its bytes are not the file's
+		fetched++
+	}
+	return len(batch), fetched, nil
 }

@@ -501,7 +501,8 @@ func (p *Poller) ingest(ctx context.Context, cur *pollCursor, entries []polled) 
 	})
 	for start := 0; start < len(entries); start += p.cfg.BatchSize {
 		batch := entries[start:min(start+p.cfg.BatchSize, len(entries))]
-		if err := p.complete(ctx, batch); err != nil {
+		getter, _ := p.cursors.(EntryGetter)
+		if err := p.complete(ctx, batch, getter); err != nil {
 			return err
 		}
 		next := cur.advance(batch, p.cfg.Lookback.Milliseconds())
