@@ -208,3 +208,38 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestListItemNoteIsStoredAndShown ingests an entry a source could only
+// get as a list item: the note is stored with it and shown with the entry
+// and its deliveries.
+func TestListItemNoteIsStoredAndShown(t *testing.T) {
+	s := newSink(t, nil)
+	h := startEngine(t, testConfig(t, webhookSub("raw", s.URL, "")))
+	why := "LaunchDarkly has no full entry for it (404: deleted after it was listed)"
+	res, err := h.eng.Ingest(context.Background(), []source.Item{
+		{Raw: entryJSONAt("listed", 1000), Source: "poller", ListItem: why},
+		{Raw: entryJSONAt("full", 1001), Source: "poller"},
+	}, nil)
+	if err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("Ingest: %+v, %v", res, err)
+	}
+	for id, want := range map[string]string{"listed": why, "full": ""} {
+		e, err := h.eng.Entry(context.Background(), id)
+		if err != nil || e.ListItem != want {
+			t.Errorf("Entry(%s).ListItem = %q, %v; want %q", id, e.ListItem, err, want)
+		}
+		d, err := h.eng.Delivery(context.Background(), DeliveryID("raw", id))
+		if err != nil || d.EntryListItem != want {
+			t.Errorf("Delivery of %s: EntryListItem = %q, %v; want %q", id, d.EntryListItem, err, want)
+		}
+	}
+	list, err := h.eng.Entries(context.Background(), EntryQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if (e.ID == "listed") != (e.ListItem != "") {
+			t.Errorf("Entries: %s has ListItem %q", e.ID, e.ListItem)
+		}
+	}
+}
