@@ -301,8 +301,8 @@ type DeliveryDetail struct {
 	// EntryListItem is the entry's EntryView.ListItem: set when the
 	// request was rendered from a list item only.
 	EntryListItem string
-	Attempts []AttemptView
-	Request  RequestView // rendered now with the subscription's current templates and values
+	Attempts      []AttemptView
+	Request       RequestView // rendered now with the subscription's current templates and values
 }
 
 // RequestView is a rendered request with secrets masked.
