@@ -199,15 +199,27 @@ func (b *budget) release(h http.Header, now time.Time) {
 	}
 	reset := now.Add(time.Second) // no reset given: look again soon
 	if ms, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 10, 64); err == nil {
-		reset = time.UnixMilli(ms)
+		// A little after: the header has millisecond resolution, and
+		// LaunchDarkly's clock is not ours.
+		reset = time.UnixMilli(ms).Add(resetMargin)
 	}
 	// A clock far from LaunchDarkly's must not stall the poller.
 	if limit := now.Add(b.maxWait); reset.After(limit) {
 		reset = limit
 	}
-	// Requests still in flight may not be counted in left yet.
-	b.remaining, b.reset = max(left-b.inflight, 0), reset
+	// Requests still in flight may not be counted in left yet; and an
+	// answer overtaken by a later one of the same window must not raise
+	// the count again.
+	left = max(left-b.inflight, 0)
+	if b.remaining >= 0 && reset.Equal(b.reset) {
+		left = min(left, b.remaining)
+	}
+	b.remaining, b.reset = left, reset
 }
+
+// resetMargin is how long after X-Ratelimit-Reset a spent budget is taken
+// to be renewed.
+const resetMargin = 50 * time.Millisecond
 
 // hold makes every request wait until t (a 429's Retry-After).
 func (b *budget) hold(t time.Time) {
