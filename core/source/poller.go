@@ -170,12 +170,13 @@ type PollerStatus struct {
 //
 // Failures. A 429 is waited out (Retry-After, in seconds or as an HTTP
 // date, or X-Ratelimit-Reset in Unix ms, whichever is later, capped by
-// MaxRetryWait) and the request repeated; an exhausted budget
-// (X-Ratelimit-*-Remaining) delays requests until the reset: no more
-// requests are in flight at once than the budget has left.
-// 5xx answers and network errors back off exponentially with jitter. A
-// refused token (401/403) or another 4xx ends the poll; the next one comes
-// after Interval. A failing store is retried with backoff. Status shows
+// MaxRetryWait) by every request, and the request repeated. The budget
+// each answer reports (X-Ratelimit-Global-Remaining,
+// X-Ratelimit-Route-Remaining, X-Ratelimit-Reset) is shared by the
+// requests: no more are in flight at once than it has left, and once it is
+// spent they wait for the reset. 5xx answers and network errors back off
+// exponentially with jitter. A refused token (401/403) or another 4xx on a
+// page ends the poll; the next one comes after Interval. A failing store is retried with backoff. Status shows
 // each of these.
 type Poller struct {
 	cfg     PollerConfig
