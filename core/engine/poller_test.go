@@ -135,9 +135,11 @@ func TestBackfillWithinTheRateLimit(t *testing.T) {
 
 	s := newSink(t, nil)
 	cfg := testConfig(t, webhookSub("raw", s.URL, ""))
-	// Delivery is at least once: an attempt timed out on a loaded machine
-	// is sent again. The test is about the poller, so attempts get time.
+	// Delivery is at least once: an attempt timed out, or whose lease ran
+	// out, on a loaded machine is sent again. The test is about the
+	// poller, so attempts get time.
 	cfg.Delivery.Timeout = 30 * time.Second
+	cfg.Delivery.Lease = time.Minute
 	var pollers []*source.Poller
 	delivered := func() int {
 		_, bodies := s.received()
