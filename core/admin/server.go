@@ -106,6 +106,13 @@ func Handler(e Engine, token string) http.Handler {
 		items := make([]source.Item, len(raws))
 		for i, raw := range raws {
 			items[i] = source.Item{Raw: raw, Source: "replay", Ref: r.Header.Get("X-Auditrelay-Ref-" + strconv.Itoa(i))}
+			// Decoded here rather than by the engine, to mark list items
+			// as a local replay does (the note itself is not sent).
+			ent, err := auditlog.DecodeEntry(raw)
+			items[i].Entry, items[i].Err = ent, err
+			if err == nil && ent.IsListItem() {
+				items[i].ListItem = source.ReplayedListItemNote
+			}
 		}
 		res, err := e.Ingest(r.Context(), items, nil)
 		out := make([]ingestResult, len(res))

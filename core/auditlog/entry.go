@@ -96,6 +96,21 @@ type Parent struct {
 // Time returns Date as a time in UTC.
 func (e *Entry) Time() time.Time { return time.UnixMilli(e.Date).UTC() }
 
+// IsListItem reports whether e looks like an item of GET /api/v2/auditlog
+// (LaunchDarkly's listing representation) rather than the full entry of
+// GET /api/v2/auditlog/{id} or a webhook: it has none of currentVersion,
+// previousVersion and delta (a null delta, as the full entry of a
+// semantic patch has, counts as present). Context fields read from the
+// resource's version (customProperties, some tags) are then missing.
+func (e *Entry) IsListItem() bool {
+	for _, k := range []string{"currentVersion", "previousVersion", "delta"} {
+		if !e.Value.Get(k).IsUndefined() {
+			return false
+		}
+	}
+	return true
+}
+
 // PrimaryAccess returns the access that describes the entry as a whole: the
 // first one on a resource of the entry's kind, else the first one.
 func (e *Entry) PrimaryAccess() (Access, bool) {

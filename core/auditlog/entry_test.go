@@ -161,3 +161,25 @@ func TestDecodeEntryNotJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestIsListItem(t *testing.T) {
+	for _, tt := range []struct {
+		extra string
+		want  bool
+	}{
+		{``, true},
+		{`,"currentVersion":{"on":true}`, false},
+		{`,"previousVersion":{"on":false}`, false},
+		{`,"delta":null`, false},
+		{`,"delta":{"op":"replace"}`, false},
+		{`,"comment":"no versions"`, true},
+	} {
+		e, err := DecodeEntry([]byte(`{"_id":"x","date":1,"kind":"flag","accesses":[]` + tt.extra + `}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.IsListItem(); got != tt.want {
+			t.Errorf("%q: IsListItem %v, want %v", tt.extra, got, tt.want)
+		}
+	}
+}

@@ -91,6 +91,7 @@ func (e *Engine) Ingest(ctx context.Context, items []source.Item, cursor *store.
 		}
 		results[i].ID = ent.ID
 		d := e.decide(ent, it.Source, now, subs)
+		d.new.ListItem = it.ListItem
 		batch = append(batch, d.new)
 		decodedAt = append(decodedAt, i)
 		events = append(events, d)

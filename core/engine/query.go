@@ -213,6 +213,7 @@ func (e *Engine) Delivery(ctx context.Context, id string) (DeliveryDetail, error
 		out.Request.Note = "the entry is no longer stored"
 		return out, nil
 	}
+	out.EntryListItem = ent.ListItem
 	ev, err := e.event(ent.ID, ent.Raw)
 	if err != nil {
 		out.Request.Note = err.Error()

@@ -41,6 +41,7 @@ func summaryView(sum store.EntrySummary) EntryView {
 		Member:      sum.Member,
 		Project:     sum.Project,
 		Environment: sum.Environment,
+		ListItem:    sum.ListItem,
 	}
 }
 

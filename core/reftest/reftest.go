@@ -23,13 +23,13 @@ func Dir(tb testing.TB) string {
 	return ref
 }
 
-// Find returns the reference directory, or why there is none.
-// AUDITRELAY_REFERENCE names it explicitly, for a checkout (a git worktree)
-// that has no ../shared next to it.
+// Find returns the reference directory, or why there is none:
+// $AUDITRELAY_REFERENCE when set (a worktree checked out elsewhere than
+// next to ../shared), else ../shared/reference next to go.mod.
 func Find() (string, error) {
 	if ref := os.Getenv("AUDITRELAY_REFERENCE"); ref != "" {
 		if _, err := os.Stat(ref); err != nil {
-			return "", err
+			return "", fmt.Errorf("AUDITRELAY_REFERENCE: %w", err)
 		}
 		return ref, nil
 	}

@@ -26,13 +26,17 @@ type memStore struct {
 	passed  map[string]int // how many times each id was handed to Ingest
 	calls   int            // Ingest calls
 	cursors map[string]store.Cursor
-	history []string // cursor positions committed, in order
-	failing error    // when set, Ingest fails with it
-	getErrs int      // GetCursor fails this many more times
+	history []string          // cursor positions committed, in order
+	failing error             // when set, Ingest fails with it
+	getErrs int               // GetCursor fails this many more times
+	raws    map[string][]byte // new entries' bytes
+	notes   map[string]string // Item.ListItem of new entries that had one
+	getErr  error             // when set, GetEntry fails with it
 }
 
 func newMemStore() *memStore {
-	return &memStore{ids: map[string]bool{}, passed: map[string]int{}, cursors: map[string]store.Cursor{}}
+	return &memStore{ids: map[string]bool{}, passed: map[string]int{}, cursors: map[string]store.Cursor{},
+		raws: map[string][]byte{}, notes: map[string]string{}}
 }
 
 func (m *memStore) Ingest(ctx context.Context, items []source.Item, cursor *store.Cursor) ([]source.Result, error) {
@@ -67,6 +71,10 @@ func (m *memStore) Ingest(ctx context.Context, items []source.Item, cursor *stor
 		}
 		m.ids[e.ID] = true
 		m.order = append(m.order, e.ID)
+		m.raws[e.ID] = bytes.Clone(it.Raw)
+		if it.ListItem != "" {
+			m.notes[e.ID] = it.ListItem
+		}
 	}
 	if cursor != nil {
 		m.cursors[cursor.Source] = *cursor
@@ -87,6 +95,31 @@ func (m *memStore) GetCursor(ctx context.Context, src string) (store.Cursor, err
 		return store.Cursor{}, fmt.Errorf("cursor %s: %w", src, store.ErrNotFound)
 	}
 	return c, nil
+}
+
+// GetEntry makes memStore a source.EntryGetter: only the id is filled in.
+func (m *memStore) GetEntry(ctx context.Context, id string) (store.Entry, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.getErr != nil {
+		return store.Entry{}, m.getErr
+	}
+	if !m.ids[id] {
+		return store.Entry{}, fmt.Errorf("entry %s: %w", id, store.ErrNotFound)
+	}
+	return store.Entry{EntrySummary: store.EntrySummary{ID: id}}, nil
+}
+
+func (m *memStore) raw(id string) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.raws[id]
+}
+
+func (m *memStore) note(id string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.notes[id]
 }
 
 func (m *memStore) setFailing(err error) {

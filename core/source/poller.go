@@ -40,7 +40,9 @@ const (
 	DefaultMaxBackoff   = 2 * time.Minute
 	DefaultMaxRetryWait = 15 * time.Minute
 	DefaultCursorName   = "poller"
-	maxPageBytes        = 32 << 20
+	// DefaultDetailFetches is how many full entries are fetched at once.
+	DefaultDetailFetches = 4
+	maxPageBytes         = 32 << 20
 )
 
 // PollerConfig configures a Poller. Zero values take the defaults.
@@ -67,6 +69,9 @@ type PollerConfig struct {
 	MaxBacklog int
 	// BatchSize is the number of entries per Ingest call.
 	BatchSize int
+	// DetailFetches bounds the full-entry requests (GET
+	// /api/v2/auditlog/{id}) made at once, default DefaultDetailFetches.
+	DetailFetches int
 	// CursorName is the store.Cursor Source, default "poller".
 	CursorName string
 	// BaseBackoff is the first wait after a failure (then doubling, with
@@ -113,6 +118,8 @@ type PollerStatus struct {
 	Ingested    int64 // new entries stored
 	Duplicates  int64 // fetched entries the store already had (e.g. from the webhook)
 	Rejected    int64 // entries the engine refused
+	Details     int64 // full entries fetched
+	ListOnly    int64 // entries ingested as list items: their full entry was gone (404)
 }
 
 // Poller pulls entries from LaunchDarkly's audit-log API
@@ -149,13 +156,27 @@ type PollerStatus struct {
 // big Backfill) are not held at once: the poller notes where the newest
 // part starts, ingests the oldest part, and comes back for the rest.
 //
+// Full entries. List items lack currentVersion, previousVersion and
+// delta, which templates read (a flag's custom properties, its tags), so
+// before a batch is ingested the poller fetches GET /api/v2/auditlog/{id}
+// for each of its new entries, DetailFetches at a time, and ingests that
+// instead: the same bytes LaunchDarkly's webhook would have carried.
+// Entries the store already holds (from the webhook, or an earlier run)
+// are not fetched. A detail answered 404 (the entry was deleted since it
+// was listed) or unreadable is not retried: the list item is ingested with
+// Item.ListItem saying why, so the cursor moves on. A poll thus costs one
+// list request per page (up to Limit entries) plus one request per new
+// entry.
+//
 // Failures. A 429 is waited out (Retry-After, in seconds or as an HTTP
 // date, or X-Ratelimit-Reset in Unix ms, whichever is later, capped by
-// MaxRetryWait) and the request repeated; an exhausted budget
-// (X-Ratelimit-*-Remaining: 0) delays the next request until the reset.
-// 5xx answers and network errors back off exponentially with jitter. A
-// refused token (401/403) or another 4xx ends the poll; the next one comes
-// after Interval. A failing store is retried with backoff. Status shows
+// MaxRetryWait) by every request, and the request repeated. The budget
+// each answer reports (X-Ratelimit-Global-Remaining,
+// X-Ratelimit-Route-Remaining, X-Ratelimit-Reset) is shared by the
+// requests: no more are in flight at once than it has left, and once it is
+// spent they wait for the reset. 5xx answers and network errors back off
+// exponentially with jitter. A refused token (401/403) or another 4xx on a
+// page ends the poll; the next one comes after Interval. A failing store is retried with backoff. Status shows
 // each of these.
 type Poller struct {
 	cfg     PollerConfig
@@ -167,9 +188,10 @@ type Poller struct {
 	running atomic.Bool
 	trigger chan struct{}
 
-	mu        sync.Mutex
-	status    PollerStatus
-	notBefore time.Time // rate-limit budget exhausted until then
+	budget budget
+
+	mu     sync.Mutex
+	status PollerStatus
 }
 
 // NewPoller returns a poller; Run starts it.
@@ -205,6 +227,9 @@ func NewPoller(cfg PollerConfig, ing Ingester, cursors CursorStore) (*Poller, er
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultPollBatch
 	}
+	if cfg.DetailFetches <= 0 {
+		cfg.DetailFetches = DefaultDetailFetches
+	}
 	if cfg.CursorName == "" {
 		cfg.CursorName = DefaultCursorName
 	}
@@ -230,6 +255,7 @@ func NewPoller(cfg PollerConfig, ing Ingester, cursors CursorStore) (*Poller, er
 	}
 	return &Poller{
 		cfg: cfg, ing: ing, cursors: cursors, client: client, base: base,
+		budget:  budget{remaining: -1, maxWait: cfg.MaxRetryWait},
 		log:     log.With("component", "poller"),
 		trigger: make(chan struct{}, 1),
 		status:  PollerStatus{State: PollerStarting},
@@ -372,8 +398,9 @@ type polled struct {
 	raw   []byte
 	id    string
 	date  int64
-	dated bool  // id and date could be read
-	err   error // why the item is not a valid entry (an *auditlog.DecodeError)
+	dated bool   // id and date could be read
+	err   error  // why the item is not a valid entry (an *auditlog.DecodeError)
+	note  string // why raw is the list item, not the full entry
 }
 
 // poll fetches everything newer than the cursor and ingests it oldest
@@ -409,6 +436,7 @@ func (p *Poller) poll(ctx context.Context, cur *pollCursor) error {
 // found it stops and returns the date of the oldest one seen instead.
 func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (entries []polled, truncatedAt int64, truncated bool, err error) {
 	var held []polled
+	oldestHeld := int64(math.MaxInt64)
 	inPass := map[string]bool{}
 	pageBefore := before
 	for {
@@ -433,6 +461,7 @@ func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (ent
 				continue
 			}
 			held = append(held, e)
+			oldestHeld = min(oldestHeld, e.date)
 		}
 		p.update(func(s *PollerStatus) { s.Fetched += int64(len(page)) })
 		if len(page) < p.cfg.Limit || oldest == math.MaxInt64 {
@@ -447,8 +476,11 @@ func (p *Poller) collect(ctx context.Context, cur pollCursor, before int64) (ent
 				"date", time.UnixMilli(oldest).UTC(), "limit", p.cfg.Limit)
 			next = oldest
 		}
-		if len(held) >= p.cfg.MaxBacklog && (before == 0 || oldest+1 < before) {
-			return nil, oldest, true, nil
+		// Cut at the oldest entry held, not the page's oldest: the page
+		// may end in entries ingested already, and a window below them
+		// would hold nothing new, to be walked again and again.
+		if len(held) >= p.cfg.MaxBacklog && (before == 0 || oldestHeld+1 < before) {
+			return nil, oldestHeld, true, nil
 		}
 		pageBefore = next
 	}
@@ -470,10 +502,14 @@ func (p *Poller) ingest(ctx context.Context, cur *pollCursor, entries []polled) 
 	})
 	for start := 0; start < len(entries); start += p.cfg.BatchSize {
 		batch := entries[start:min(start+p.cfg.BatchSize, len(entries))]
+		getter, _ := p.cursors.(EntryGetter)
+		if err := p.complete(ctx, batch, getter); err != nil {
+			return err
+		}
 		next := cur.advance(batch, p.cfg.Lookback.Milliseconds())
 		items := make([]Item, len(batch))
 		for i, e := range batch {
-			items[i] = Item{Raw: e.raw, Source: "poller", Ref: "auditlog " + e.id, Err: e.err}
+			items[i] = Item{Raw: e.raw, Source: "poller", Ref: "auditlog " + e.id, Err: e.err, ListItem: e.note}
 			if e.id == "" {
 				items[i].Ref = "auditlog list item"
 			}
@@ -511,8 +547,7 @@ func (p *Poller) ingest(ctx context.Context, cur *pollCursor, entries []polled) 
 	return nil
 }
 
-// fetch gets one page, waiting out rate limits and retrying server and
-// network failures until ctx ends.
+// fetch gets one page.
 func (p *Poller) fetch(ctx context.Context, after, before int64) ([]polled, error) {
 	q := url.Values{}
 	q.Set("limit", strconv.Itoa(p.cfg.Limit))
@@ -526,26 +561,35 @@ func (p *Poller) fetch(ctx context.Context, after, before int64) ([]polled, erro
 	u := *p.base
 	u.Path += "/api/v2/auditlog"
 	u.RawQuery = q.Encode()
+	body, err := p.call(ctx, u.String())
+	if err != nil {
+		return nil, err
+	}
+	return parsePage(body)
+}
 
+// call makes a GET request, waiting for the rate-limit budget, waiting
+// out 429s and retrying server and network failures until ctx ends. An
+// answer that repeating the request soon would not change is a
+// permanentError.
+func (p *Poller) call(ctx context.Context, u string) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
-		p.mu.Lock()
-		nb := p.notBefore
-		p.mu.Unlock()
-		if d := time.Until(nb); d > 0 {
-			if err := p.sleep(ctx, d, PollerThrottled); err != nil {
-				return nil, err
-			}
+		if err := p.budget.acquire(ctx, func(until time.Time) {
+			p.update(func(s *PollerStatus) { s.State = PollerThrottled; s.RetryAt = until })
+		}); err != nil {
+			return nil, err
 		}
-		page, retry, err := p.request(ctx, u.String())
+		body, retry, err := p.request(ctx, u)
 		if err == nil {
 			p.update(func(s *PollerStatus) { s.State = PollerConnected; s.RetryAt = time.Time{} })
-			return page, nil
+			return body, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if retry < 0 {
-			return nil, permanentError{err} // not worth repeating soon: a bad token, a bad spec
+		var perm permanentError
+		if errors.As(err, &perm) {
+			return nil, err
 		}
 		state := PollerBackoff
 		if retry == 0 {
@@ -561,12 +605,14 @@ func (p *Poller) fetch(ctx context.Context, after, before int64) ([]polled, erro
 	}
 }
 
-// request makes one request. retry is <0 when the error is permanent, 0
-// for backoff, >0 for a wait the server asked for.
-func (p *Poller) request(ctx context.Context, u string) ([]polled, time.Duration, error) {
+// request makes one request (holding a share of the budget, which it
+// gives back) and returns the body of a 200. retry is a wait the server
+// asked for, 0 for backoff; a permanentError is not to be retried.
+func (p *Poller) request(ctx context.Context, u string) ([]byte, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, -1, fmt.Errorf("building the request: %w", err)
+		p.budget.release(nil, time.Now())
+		return nil, 0, permanentError{err: fmt.Errorf("building the request: %w", err)}
 	}
 	req.Header.Set("Authorization", p.cfg.Token) // LaunchDarkly takes the bare token
 	req.Header.Set("Accept", "application/json")
@@ -574,60 +620,43 @@ func (p *Poller) request(ctx context.Context, u string) ([]polled, time.Duration
 	p.update(func(s *PollerStatus) { s.Requests++ })
 	resp, err := p.client.Do(req)
 	if err != nil {
+		p.budget.release(nil, time.Now())
 		return nil, 0, fmt.Errorf("GET %s: %w", redactQuery(u), err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBytes+1))
+	now := time.Now()
+	p.budget.release(resp.Header, now)
 	if err != nil {
 		return nil, 0, fmt.Errorf("GET %s: reading the answer: %w", redactQuery(u), err)
 	}
-	p.noteBudget(resp.Header)
 
+	perm := func(err error) ([]byte, time.Duration, error) {
+		return nil, 0, permanentError{err: err, status: resp.StatusCode}
+	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		p.update(func(s *PollerStatus) { s.Throttled++ })
-		wait, ok := retryAfter(resp.Header, time.Now())
+		wait, ok := retryAfter(resp.Header, now)
 		if !ok {
-			wait = 0 // no hint: back off
+			wait = p.backoff(1) // no hint
 		}
-		return nil, min(wait, p.cfg.MaxRetryWait), fmt.Errorf("rate limited by LaunchDarkly (429)%s", apiMessage(body))
+		wait = min(wait, p.cfg.MaxRetryWait)
+		// Every request waits, not only this one: the budget is shared.
+		p.budget.hold(now.Add(wait))
+		return nil, wait, fmt.Errorf("rate limited by LaunchDarkly (429)%s", apiMessage(body))
 	case resp.StatusCode >= 500:
-		wait, _ := retryAfter(resp.Header, time.Now())
+		wait, _ := retryAfter(resp.Header, now)
 		return nil, min(wait, p.cfg.MaxRetryWait), fmt.Errorf("LaunchDarkly answered %s%s", resp.Status, apiMessage(body))
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, -1, fmt.Errorf("LaunchDarkly refused the access token (%s)%s: it needs read access to the audit log", resp.Status, apiMessage(body))
+		return perm(fmt.Errorf("LaunchDarkly refused the access token (%s)%s: it needs read access to the audit log", resp.Status, apiMessage(body)))
 	case resp.StatusCode != http.StatusOK:
-		return nil, -1, fmt.Errorf("LaunchDarkly answered %s%s", resp.Status, apiMessage(body))
+		return perm(fmt.Errorf("GET %s: LaunchDarkly answered %s%s", redactQuery(u), resp.Status, apiMessage(body)))
 	}
 	if len(body) > maxPageBytes {
-		return nil, -1, fmt.Errorf("audit-log page larger than %d bytes", maxPageBytes)
+		return perm(fmt.Errorf("GET %s: answer larger than %d bytes", redactQuery(u), maxPageBytes))
 	}
-	page, err := parsePage(body)
-	if err != nil {
-		return nil, -1, err
-	}
-	return page, 0, nil
-}
-
-// noteBudget remembers when LaunchDarkly says a rate-limit budget is used
-// up, so that the next request waits for the reset instead of earning a
-// 429.
-func (p *Poller) noteBudget(h http.Header) {
-	exhausted := h.Get("X-Ratelimit-Route-Remaining") == "0" || h.Get("X-Ratelimit-Global-Remaining") == "0"
-	if !exhausted {
-		return
-	}
-	reset, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 10, 64)
-	if err != nil {
-		return
-	}
-	t := time.UnixMilli(reset)
-	if max := time.Now().Add(p.cfg.MaxRetryWait); t.After(max) {
-		t = max
-	}
-	p.mu.Lock()
-	p.notBefore = t
-	p.mu.Unlock()
+	return body, 0, nil
 }
 
 // parsePage reads a page with auditlog, which decides what a valid entry
@@ -637,7 +666,7 @@ func (p *Poller) noteBudget(h http.Header) {
 func parsePage(body []byte) ([]polled, error) {
 	page, err := auditlog.DecodePage(body)
 	if err != nil {
-		return nil, fmt.Errorf("audit-log page is not the expected {\"items\": [...]}: %w", err)
+		return nil, permanentError{err: fmt.Errorf("audit-log page is not the expected {\"items\": [...]}: %w", err)}
 	}
 	out := make([]polled, 0, len(page.Entries)+len(page.Invalid))
 	for _, e := range page.Entries {
@@ -732,8 +761,11 @@ func boolCmp(a, b bool) int {
 }
 
 // permanentError is an API answer that repeating the request soon would
-// not change.
-type permanentError struct{ err error }
+// not change; status is its HTTP status, 0 when there was none.
+type permanentError struct {
+	err    error
+	status int
+}
 
 func (e permanentError) Error() string { return e.err.Error() }
 func (e permanentError) Unwrap() error { return e.err }

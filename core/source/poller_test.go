@@ -94,8 +94,12 @@ func TestPollerPagesOldestFirst(t *testing.T) {
 	}
 	checkNoRepeats(t, st)
 	reqs := fake.Requests()
-	pagedBack := 0
+	pagedBack, details := 0, 0
 	for _, r := range reqs {
+		if r.Path != "/api/v2/auditlog" {
+			details++
+			continue
+		}
 		if r.Status != 200 {
 			t.Errorf("request %v answered %d", r.Query, r.Status)
 		}
@@ -108,6 +112,9 @@ func TestPollerPagesOldestFirst(t *testing.T) {
 	}
 	if pagedBack < 9 {
 		t.Errorf("%d requests with before, want at least 9 to page through 47 entries by 5", pagedBack)
+	}
+	if details != 47 {
+		t.Errorf("%d detail requests, want one per entry (47)", details)
 	}
 	s := p.Status()
 	if s.State != source.PollerStopped || s.Ingested != 47 || s.LastSuccess.IsZero() || s.Requests < 10 || s.Cursor.UnixMilli() != now-1000 {
@@ -159,7 +166,9 @@ func TestPollerHonoursRetryAfter(t *testing.T) {
 			addEntries(t, fake, "t", 12, now-12_000, 1000)
 			fake.SetThrottle(ldfake.Throttle{Every: 3, RetryAfter: time.Second, ResetOnly: resetOnly})
 			st := newMemStore()
-			p, stop := runPoller(t, source.PollerConfig{BaseURL: fake.URL(), Limit: 5, Backfill: time.Hour, Interval: time.Hour}, st)
+			// One request at a time, so that each 429 is followed by the
+			// request it delayed.
+			p, stop := runPoller(t, source.PollerConfig{BaseURL: fake.URL(), Limit: 5, Backfill: time.Hour, Interval: time.Hour, DetailFetches: 1}, st)
 			eventually(t, "12 entries", func() bool { return st.count() == 12 })
 			stop()
 			checkNoRepeats(t, st)
@@ -423,5 +432,22 @@ func TestPollerRejectsInvalidItems(t *testing.T) {
 	}
 	if s := p.Status(); s.LastError != "" || s.Ingested != 3 {
 		t.Errorf("status %+v: the page must not fail as a whole", s)
+	}
+}
+
+// TestPollerWindowsWithinTheLookback walks a backlog larger than
+// MaxBacklog whose entries are closer together than the lookback, so that
+// each window's pages begin with entries already ingested: every window
+// must still make progress.
+func TestPollerWindowsWithinTheLookback(t *testing.T) {
+	fake := startFake(t)
+	want := addEntries(t, fake, "l", 200, time.Now().Add(-30*time.Minute).UnixMilli(), 100)
+	st := newMemStore()
+	_, stop := runPoller(t, source.PollerConfig{BaseURL: fake.URL(), Limit: 5, MaxBacklog: 50, Backfill: time.Hour, Interval: time.Hour}, st)
+	eventually(t, "200 entries", func() bool { return st.count() == 200 })
+	stop()
+	checkNoRepeats(t, st)
+	if got := st.stored(); !slices.Equal(got, want) {
+		t.Errorf("stored %v,\nwant oldest first %v", got, want)
 	}
 }

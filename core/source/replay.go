@@ -31,7 +31,25 @@ type Replayer struct {
 	// OnProgress, when set, is called after every batch and once at the
 	// end with Done set.
 	OnProgress func(ReplayProgress)
+	// Details, when set, fetches the full entries of the file's list
+	// items (a saved API page lacks currentVersion, previousVersion and
+	// delta) before they are ingested; a Poller does. Without it list
+	// items are ingested as they are, marked (Item.ListItem).
+	Details DetailFetcher
 }
+
+// DetailFetcher replaces list items by their full entries; see
+// Poller.FetchDetails.
+type DetailFetcher interface {
+	FetchDetails(ctx context.Context, items []Item) (listItems, fetched int, err error)
+}
+
+// unfetchedNote marks a list item replayed without fetching its full entry.
+const unfetchedNote = "replayed from a list item; replay --fetch-details fetches the full entry"
+
+// ReplayedListItemNote marks a list item replayed through a running
+// instance's admin API, which does not carry the replay's own note.
+const ReplayedListItemNote = "replayed from a list item (no currentVersion, previousVersion or delta)"
 
 // ReplayProgress counts what a replay did so far.
 type ReplayProgress struct {
@@ -39,7 +57,12 @@ type ReplayProgress struct {
 	Accepted   int // new entries stored
 	Duplicates int // entries already stored
 	Rejected   int // malformed entries and entries the engine refused
-	BytesRead  int64
+	// ListItems counts the entries read that were list items of the API
+	// (no currentVersion, previousVersion or delta); DetailsFetched those
+	// of them replaced by their full entries (Replayer.Details).
+	ListItems      int
+	DetailsFetched int
+	BytesRead      int64
 	// Rejections lists the first MaxRejections refused entries in file
 	// order.
 	Rejections []Rejection
@@ -104,6 +127,21 @@ func (rp *Replayer) Replay(ctx context.Context, r io.Reader) (ReplayProgress, er
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
+		}
+		if rp.Details != nil {
+			listed, fetched, err := rp.Details.FetchDetails(ctx, batch)
+			if err != nil {
+				return fmt.Errorf("fetching the full entries of list items from %s to %s: %w", batch[0].Ref, batch[len(batch)-1].Ref, err)
+			}
+			p.ListItems += listed
+			p.DetailsFetched += fetched
+		} else {
+			for i := range batch {
+				if it := &batch[i]; it.Err == nil && it.Entry != nil && it.Entry.IsListItem() {
+					it.ListItem = unfetchedNote
+					p.ListItems++
+				}
+			}
 		}
 		results, err := rp.Ingester.Ingest(ctx, batch, nil)
 		if err == nil && len(results) != len(batch) {

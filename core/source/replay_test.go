@@ -121,3 +121,67 @@ func TestReplayerStopsOnCancel(t *testing.T) {
 		t.Errorf("accepted %d, stored %d: want 20", p.Accepted, st.count())
 	}
 }
+
+// TestReplayListItems replays a saved API page: its items lack the full
+// version. Without Details they are counted and stored marked; with a
+// poller as Details, their full entries are fetched and stored instead,
+// and one whose full entry is gone keeps its list item with the reason.
+func TestReplayListItems(t *testing.T) {
+	fake := startFake(t)
+	var page strings.Builder
+	page.WriteString(`{"items":[`)
+	for i := range 5 {
+		if err := fake.Add(fullEntryJSON(fmt.Sprintf("r%d", i), int64(1000+i))); err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 {
+			page.WriteString(",")
+		}
+		if i == 4 {
+			page.Write(fullEntryJSON("r4", 1004)) // a full entry: nothing to fetch
+		} else {
+			page.Write(entryJSON(fmt.Sprintf("r%d", i), int64(1000+i)))
+		}
+	}
+	page.WriteString(`],"_links":{}}`)
+	fake.ForgetDetails("r2")
+
+	t.Run("counted and marked", func(t *testing.T) {
+		st := newMemStore()
+		p, err := (&source.Replayer{Ingester: st}).Replay(context.Background(), strings.NewReader(page.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.ListItems != 4 || p.DetailsFetched != 0 || p.Accepted != 5 {
+			t.Errorf("progress %+v: want 4 list items, none fetched, 5 accepted", p)
+		}
+		if n := st.note("r0"); !strings.Contains(n, "--fetch-details") {
+			t.Errorf("note of r0 %q, want one naming --fetch-details", n)
+		}
+		if n := st.note("r4"); n != "" {
+			t.Errorf("note of the full entry r4: %q", n)
+		}
+	})
+	t.Run("fetched", func(t *testing.T) {
+		st := newMemStore()
+		poller, err := source.NewPoller(source.PollerConfig{BaseURL: fake.URL(), Token: testToken}, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := (&source.Replayer{Ingester: st, Details: poller}).Replay(context.Background(), strings.NewReader(page.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.ListItems != 4 || p.DetailsFetched != 3 || p.Accepted != 5 {
+			t.Errorf("progress %+v: want 4 list items, 3 fetched, 5 accepted", p)
+		}
+		for _, id := range []string{"r0", "r1", "r3", "r4"} {
+			if !bytes.Equal(st.raw(id), fullEntryJSON(id, 1000+int64(id[1]-'0'))) || st.note(id) != "" {
+				t.Errorf("%s: stored %s (note %q), want the full entry", id, st.raw(id), st.note(id))
+			}
+		}
+		if n := st.note("r2"); !strings.Contains(n, "404") {
+			t.Errorf("note of r2 %q, want the 404", n)
+		}
+	})
+}

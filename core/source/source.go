@@ -33,6 +33,12 @@ type Item struct {
 	// holds that is too large. Raw then holds what was read, or nothing;
 	// the Ingester returns Err as the item's Result and stores nothing.
 	Err error
+	// ListItem is set when Raw is a list item of GET /api/v2/auditlog
+	// rather than the full entry (no currentVersion, previousVersion or
+	// delta), and says why: the full entry was gone, or was not fetched.
+	// Templates that read the resource's current version render without
+	// it; the stored entry keeps the note.
+	ListItem string
 }
 
 // Result is the engine's verdict on one item.

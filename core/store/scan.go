@@ -47,11 +47,12 @@ func ScanDelivery(sc Scanner, c Codec, extra ...any) (Delivery, error) {
 }
 
 // ScanEntrySummary reads an EntrySummary from columns id, date, received,
-// source, kind, title, member, project, environment; then into extra.
+// source, kind, title, member, project, environment, list_item; then
+// into extra.
 func ScanEntrySummary(sc Scanner, c Codec, extra ...any) (EntrySummary, error) {
 	var e EntrySummary
 	dest := append([]any{&e.ID, c.Time(&e.Date), c.Time(&e.ReceivedAt), &e.Source, &e.Kind, &e.Title,
-		&e.Member, &e.Project, &e.Environment}, extra...)
+		&e.Member, &e.Project, &e.Environment, &e.ListItem}, extra...)
 	err := sc.Scan(dest...)
 	return e, err
 }

@@ -59,6 +59,12 @@ type EntrySummary struct {
 	Member      string // actor's email
 	Project     string // project key, "" when not project-scoped
 	Environment string // environment key, "~" for all environments, "" when none
+	// ListItem is set when the entry was stored as a list item of the
+	// audit-log API, without the full entry's currentVersion,
+	// previousVersion and delta (its full entry was gone, or not
+	// fetched), and says why: templates reading those rendered without
+	// them. "" for a full entry.
+	ListItem string
 }
 
 // Entry is an entry with its raw JSON and its deliveries (one per

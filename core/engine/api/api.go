@@ -221,7 +221,12 @@ type EntryView struct {
 	Member      string
 	Project     string
 	Environment string
-	Decisions   []Decision
+	// ListItem is set when the entry was stored as a list item of
+	// LaunchDarkly's audit-log API, without the full entry's
+	// currentVersion, previousVersion and delta, and says why; its
+	// deliveries were rendered from the list item only.
+	ListItem  string
+	Decisions []Decision
 }
 
 // Decision is one subscription's verdict on an entry.
@@ -303,8 +308,11 @@ type AttemptView struct {
 // DeliveryDetail is a delivery with its attempts and the request it makes.
 type DeliveryDetail struct {
 	DeliveryView
-	Attempts []AttemptView
-	Request  RequestView // rendered now with the subscription's current templates and values
+	// EntryListItem is the entry's EntryView.ListItem: set when the
+	// request was rendered from a list item only.
+	EntryListItem string
+	Attempts      []AttemptView
+	Request       RequestView // rendered now with the subscription's current templates and values
 }
 
 // RequestView is a rendered request with secrets masked.

@@ -6,14 +6,28 @@
 //
 // What it implements of the real API: newest-first listing; limit (1–20,
 // default 10), before and after (Unix ms, exclusive); _links.self and,
-// for a full page, _links.next (before = the page's oldest date);
+// for a full page, _links.next (before = the page's oldest date), so a
+// client can page by following next or by computing before itself;
 // totalCount; the bare "Authorization: <token>" header (a "Bearer "
 // prefix is refused, as a client bug); error bodies {"code", "message"};
 // 429 with Retry-After and X-Ratelimit-Reset. The spec and q parameters
 // are accepted and recorded but do not filter.
+//
+// List items and details differ as in the real API: the list serves each
+// entry without currentVersion, previousVersion and delta (the listing
+// representation), GET /api/v2/auditlog/{id} serves it as added (the
+// detailed representation).
+//
+// Rate limits come in two forms: SetLimit, a budget of requests per
+// window shared by both routes that every answer reports
+// (X-Ratelimit-Global-Remaining, X-Ratelimit-Reset) and that answers 429
+// with Retry-After once spent, as LaunchDarkly does; and SetThrottle, a
+// blunt "every n-th request is refused" for testing a client's waits.
+// Throttled counts the 429s sent either way.
 package ldfake
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,6 +59,13 @@ type Throttle struct {
 	ResetOnly bool
 }
 
+// Limit is a budget of Requests per Window. Windows start at the first
+// request after the previous one ended.
+type Limit struct {
+	Requests int
+	Window   time.Duration
+}
+
 // Request is one request the server answered.
 type Request struct {
 	At     time.Time
@@ -58,10 +79,12 @@ type Request struct {
 type arrivedKey struct{}
 
 type entry struct {
-	id   string
-	date int64
-	seq  int
-	raw  []byte
+	id       string
+	date     int64
+	seq      int
+	raw      []byte // the detailed representation, as added
+	listed   []byte // the listing representation
+	noDetail bool   // the detail answers 404 (deleted since it was listed)
 }
 
 // Server is the fake API.
@@ -81,6 +104,11 @@ type Server struct {
 	failN    int
 	failCode int
 	requests []Request
+
+	limit     Limit
+	windowEnd time.Time
+	used      int // requests counted in the current window
+	throttled int // 429s sent
 }
 
 // Start listens on a random port of 127.0.0.1 and serves until Close.
@@ -135,8 +163,12 @@ func (s *Server) Add(raws ...[]byte) error {
 		if _, ok := s.byID[head.ID]; ok {
 			return fmt.Errorf("ldfake: entry %s added twice", head.ID)
 		}
+		listed, err := listingRep(raw)
+		if err != nil {
+			return err
+		}
 		s.seq++
-		s.entries = append(s.entries, entry{id: head.ID, date: int64(math.Floor(*head.Date)), seq: s.seq, raw: slices.Clone(raw)})
+		s.entries = append(s.entries, entry{id: head.ID, date: int64(math.Floor(*head.Date)), seq: s.seq, raw: slices.Clone(raw), listed: listed})
 	}
 	// Newest first; among entries of one millisecond, the last added first.
 	slices.SortFunc(s.entries, func(a, b entry) int {
@@ -150,6 +182,71 @@ func (s *Server) Add(raws ...[]byte) error {
 		s.byID[e.id] = i
 	}
 	return nil
+}
+
+// detailOnly are the fields of the detailed representation that list
+// items lack.
+var detailOnly = map[string]bool{"currentVersion": true, "previousVersion": true, "delta": true}
+
+// listingRep is raw without the detailed representation's fields, the
+// other members kept in their order and bytes.
+func listingRep(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, errors.New("ldfake: entry is not a JSON object")
+	}
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("ldfake: entry: %w", err)
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("ldfake: entry member %q: %w", key, err)
+		}
+		if detailOnly[key] {
+			continue
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(key)
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// ForgetDetails makes the details of the given entries answer 404 while
+// the list still shows them: entries deleted between a client's list and
+// detail requests.
+func (s *Server) ForgetDetails(ids ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		if i, ok := s.byID[id]; ok {
+			s.entries[i].noDetail = true
+		}
+	}
+}
+
+// SetLimit sets (or, with Requests 0, clears) the request budget.
+func (s *Server) SetLimit(l Limit) {
+	s.mu.Lock()
+	s.limit, s.used, s.windowEnd = l, 0, time.Time{}
+	s.mu.Unlock()
+}
+
+// Throttled is the number of 429 answers sent so far.
+func (s *Server) Throttled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.throttled
 }
 
 func compare(a, b int64) int {
@@ -214,6 +311,24 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request) (status int, ok bo
 		apiError(w, s.failCode, "internal_server_error", "injected failure")
 		return s.failCode, false
 	}
+	if l := s.limit; l.Requests > 0 {
+		now := time.Now()
+		if !now.Before(s.windowEnd) {
+			s.windowEnd, s.used = now.Add(l.Window), 0
+		}
+		reset := strconv.FormatInt(s.windowEnd.UnixMilli(), 10)
+		w.Header().Set("X-Ratelimit-Reset", reset)
+		if s.used >= l.Requests {
+			w.Header().Set("X-Ratelimit-Global-Remaining", "0")
+			secs := max(int((s.windowEnd.Sub(now)+time.Second-1)/time.Second), 1)
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.throttled++
+			apiError(w, http.StatusTooManyRequests, "rate_limited", "You've exceeded the API rate limit. Try again later.")
+			return http.StatusTooManyRequests, false
+		}
+		s.used++
+		w.Header().Set("X-Ratelimit-Global-Remaining", strconv.Itoa(l.Requests-s.used))
+	}
 	if t := s.throttle; t.Every > 0 && s.count%t.Every == 0 {
 		reset := time.Now().Add(t.RetryAfter)
 		w.Header().Set("X-Ratelimit-Reset", strconv.FormatInt(reset.UnixMilli(), 10))
@@ -222,6 +337,7 @@ func (s *Server) gate(w http.ResponseWriter, r *http.Request) (status int, ok bo
 			secs := max(int((t.RetryAfter+time.Second-1)/time.Second), 1)
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
 		}
+		s.throttled++
 		apiError(w, http.StatusTooManyRequests, "rate_limited", "You've exceeded the API rate limit. Try again later.")
 		return http.StatusTooManyRequests, false
 	}
@@ -285,7 +401,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	page := matched[:min(limit, len(matched))]
 	items := make([]json.RawMessage, len(page))
 	for i, e := range page {
-		items[i] = e.raw
+		items[i] = e.listed
 	}
 	link := func(before int64, withBefore bool) map[string]string {
 		lq := url.Values{}
@@ -320,7 +436,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i, found := s.byID[r.PathValue("id")]
-	if !found {
+	if !found || s.entries[i].noDetail {
 		apiError(w, http.StatusNotFound, "not_found", "Unknown audit log entry")
 		s.record(r, http.StatusNotFound, 0)
 		return

@@ -134,3 +134,95 @@ func TestThrottleAndFailures(t *testing.T) {
 		t.Errorf("requests %+v", reqs)
 	}
 }
+
+func TestListItemsLackTheDetailedFields(t *testing.T) {
+	s, err := ldfake.Start(ldfake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	full := `{"_id":"a1","date":5,"kind":"flag","delta":{"op":"x"},"name":"N","currentVersion":{"tags":["t"]},"previousVersion":{"tags":[]},"comment":"c"}`
+	if err := s.Add([]byte(full), []byte(`{"_id":"a2","date":6,"kind":"flag"}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, _, body := get(t, s, "/api/v2/auditlog?limit=1&before=6", "")
+	var p struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(body, &p); err != nil || len(p.Items) != 1 {
+		t.Fatalf("page %s: %v", body, err)
+	}
+	if got, want := string(p.Items[0]), `{"_id":"a1","date":5,"kind":"flag","name":"N","comment":"c"}`; got != want {
+		t.Errorf("list item\n got %s\nwant %s", got, want)
+	}
+	if status, _, body := get(t, s, "/api/v2/auditlog/a1", ""); status != 200 || string(body) != full {
+		t.Errorf("detail: %d %s, want the entry as added", status, body)
+	}
+	s.ForgetDetails("a1")
+	if status, _, _ := get(t, s, "/api/v2/auditlog/a1", ""); status != 404 {
+		t.Errorf("forgotten detail: %d, want 404", status)
+	}
+	if _, _, body := get(t, s, "/api/v2/auditlog", ""); !json.Valid(body) || len(body) == 0 {
+		t.Errorf("list after forgetting: %s", body)
+	}
+}
+
+func TestFollowingNextWalksEveryEntry(t *testing.T) {
+	s, err := ldfake.Start(ldfake.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	for i := range 45 {
+		if err := s.Add(fmt.Appendf(nil, `{"_id":"n%02d","date":%d,"kind":"flag"}`, i, 100+i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	path, pages := "/api/v2/auditlog?limit=20", 0
+	for path != "" {
+		pages++
+		_, _, body := get(t, s, path, "")
+		var p page
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids(p) {
+			if seen[id] {
+				t.Errorf("%s listed twice", id)
+			}
+			seen[id] = true
+		}
+		path = p.Links["next"].Href
+	}
+	if len(seen) != 45 || pages != 3 {
+		t.Errorf("%d entries in %d pages, want 45 in 3", len(seen), pages)
+	}
+}
+
+func TestLimitReportsBudgetAndRefusesBeyondIt(t *testing.T) {
+	s := start(t)
+	s.SetLimit(ldfake.Limit{Requests: 3, Window: time.Hour})
+	var remaining []string
+	for range 3 {
+		status, h, _ := get(t, s, "/api/v2/auditlog/e1", "tok")
+		if status != 200 || h.Get("X-Ratelimit-Reset") == "" {
+			t.Fatalf("within budget: %d %v", status, h)
+		}
+		remaining = append(remaining, h.Get("X-Ratelimit-Global-Remaining"))
+	}
+	if fmt.Sprint(remaining) != "[2 1 0]" {
+		t.Errorf("remaining %v, want [2 1 0]", remaining)
+	}
+	status, h, _ := get(t, s, "/api/v2/auditlog", "tok")
+	if status != 429 || h.Get("Retry-After") != "3600" {
+		t.Errorf("beyond budget: %d Retry-After %q, want 429 3600", status, h.Get("Retry-After"))
+	}
+	if n := s.Throttled(); n != 1 {
+		t.Errorf("Throttled %d, want 1", n)
+	}
+	s.SetLimit(ldfake.Limit{})
+	if status, _, _ := get(t, s, "/api/v2/auditlog", "tok"); status != 200 {
+		t.Errorf("limit cleared: %d", status)
+	}
+}

@@ -16,9 +16,11 @@ import (
 // across instances), the deliveries of those that were new, in ingest order
 // so that seq is the claim tie-breaker, and the cursor.
 const sqlIngest = `WITH new_entries AS (
-	INSERT INTO entries (id, date, received_at, source, kind, title, member, project, environment, raw, ingested_by)
-	SELECT u.*, $11 FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
-		$6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[]) AS u
+	INSERT INTO entries (id, date, received_at, source, kind, title, member, project, environment, raw, ingested_by, list_item)
+	SELECT u.id, u.date, u.received_at, u.source, u.kind, u.title, u.member, u.project, u.environment, u.raw, $11, u.list_item
+	FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[],
+		$6::text[], $7::text[], $8::text[], $9::text[], $10::bytea[], $24::text[])
+		AS u (id, date, received_at, source, kind, title, member, project, environment, raw, list_item)
 	ON CONFLICT (id) DO NOTHING
 	RETURNING id
 ), new_deliveries AS (
@@ -55,6 +57,7 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 	results := make([]store.IngestResult, len(entries))
 	var (
 		eID, eSource, eKind, eTitle, eMember, eProject, eEnv []string
+		eListItem                                            []string
 		eDate, eReceived                                     []pgtype.Timestamptz
 		eRaw                                                 [][]byte
 		dID, dEntry, dSub, dState, dReason                   []string
@@ -83,6 +86,7 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 		eMember = append(eMember, e.Member)
 		eProject = append(eProject, e.Project)
 		eEnv = append(eEnv, e.Environment)
+		eListItem = append(eListItem, e.ListItem)
 		eRaw = append(eRaw, e.Raw)
 		for _, d := range e.Deliveries {
 			next := ts(store.DueAt(d.State, d.NextAttemptAt, now))
@@ -114,12 +118,12 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 		}
 	}
 	if eID == nil {
-		eID = []string{} // typed empty arrays, not NULL
+		eID, eListItem = []string{}, []string{} // typed empty arrays, not NULL
 	}
 	rows, err := s.pool.Query(ctx, sqlIngest,
 		eID, eDate, eReceived, eSource, eKind, eTitle, eMember, eProject, eEnv, eRaw, s.instance,
 		dID, dEntry, dSub, dState, dReason, dNext, now,
-		cSource, cPosition, cAt, dOwner, dLeaseUntil)
+		cSource, cPosition, cAt, dOwner, dLeaseUntil, eListItem)
 	if err != nil {
 		return nil, ingestError(err)
 	}

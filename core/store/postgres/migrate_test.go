@@ -206,7 +206,7 @@ func TestMigrateLostColumn(t *testing.T) {
 		t.Fatalf("Claim = %+v, %v", res, err)
 	}
 	// Back to version 1, as the previous binary left it.
-	for _, q := range []string{`ALTER TABLE deliveries DROP COLUMN lost`, `DROP TABLE write_probe`, `DELETE FROM schema_migrations WHERE version >= 2`} {
+	for _, q := range []string{`ALTER TABLE deliveries DROP COLUMN lost`, `DROP TABLE write_probe`, `ALTER TABLE entries DROP COLUMN list_item`, `DELETE FROM schema_migrations WHERE version >= 2`} {
 		if _, err := s.pool.Exec(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

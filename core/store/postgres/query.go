@@ -21,7 +21,7 @@ const (
 	deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_at, d.lease_owner, d.lease_until, d.last_status, d.last_error,
 	d.last_latency_us, d.last_attempt_at, d.created_at, d.updated_at, e.date, e.kind, e.title, d.lost`
-	entrySummaryCols = `id, date, received_at, source, kind, title, member, project, environment`
+	entrySummaryCols = `id, date, received_at, source, kind, title, member, project, environment, list_item`
 	attemptCols      = `delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
 	template, template_hash, status_code, error_class, error, response_headers::text, response_body`
 )

@@ -22,8 +22,8 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 }
 
 const (
-	sqlInsertEntry = `INSERT INTO entries (id, date_ms, received_ms, source, kind, title, member, project, environment, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	sqlInsertEntry = `INSERT INTO entries (id, date_ms, received_ms, source, kind, title, member, project, environment, raw, list_item)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
 	sqlInsertDelivery = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_ms, created_ms, updated_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	// A leased delivery is stored as Claim leaves one: in flight, first
@@ -48,7 +48,7 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 			received = nowMs
 		}
 		res, err := w.exec(sqlInsertEntry, e.ID, encodeTime(e.Date), received, e.Source, e.Kind,
-			e.Title, e.Member, e.Project, e.Environment, e.Raw)
+			e.Title, e.Member, e.Project, e.Environment, e.Raw, e.ListItem)
 		if err != nil {
 			return nil, fmt.Errorf("ingest: entry %q: %w", e.ID, err)
 		}

@@ -18,7 +18,7 @@ const (
 	deliveryCols = `d.id, d.entry_id, d.subscription, d.state, d.reason, d.attempts, d.step,
 	d.next_attempt_ms, d.lease_owner, d.lease_until_ms, d.last_status, d.last_error,
 	d.last_latency_us, d.last_attempt_ms, d.created_ms, d.updated_ms, e.date_ms, e.kind, e.title, d.lost`
-	entrySummaryCols = `id, date_ms, received_ms, source, kind, title, member, project, environment`
+	entrySummaryCols = `id, date_ms, received_ms, source, kind, title, member, project, environment, list_item`
 	attemptCols      = `delivery_id, number, instance, trigger, started_ms, duration_us, url, request_digest,
 	template, template_hash, status_code, error_class, error, response_headers, response_body`
 )

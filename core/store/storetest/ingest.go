@@ -28,9 +28,30 @@ func testIngest(t *testing.T, newDB NewDatabase) {
 			{ID: "dl-4", Subscription: "custom", State: store.Skipped, Reason: "no template for kind flag"},
 		},
 	}
-	res := b.ingest(t, e, entry("no-deliveries"))
+	listed := entry("list-item")
+	listed.ListItem = "LaunchDarkly has no full entry for it (404)"
+	res := b.ingest(t, e, entry("no-deliveries"), listed)
 	if res[0] != (store.IngestResult{EntryID: "61f0c0ffee"}) || res[1] != (store.IngestResult{EntryID: "no-deliveries"}) {
 		t.Fatalf("Ingest results = %+v, want both new", res)
+	}
+	if got, err := b.s.GetEntry(b.ctx, "list-item"); err != nil || got.ListItem != listed.ListItem {
+		t.Fatalf("GetEntry(list-item).ListItem = %q, %v; want %q", got.ListItem, err, listed.ListItem)
+	}
+	if got, err := b.s.GetEntry(b.ctx, "no-deliveries"); err != nil || got.ListItem != "" {
+		t.Fatalf("GetEntry(no-deliveries).ListItem = %q, %v; want none", got.ListItem, err)
+	}
+	listedSeen := false
+	all, err := b.s.ListEntries(b.ctx, store.EntryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		if s.ID == "list-item" {
+			listedSeen = s.ListItem == listed.ListItem
+		}
+	}
+	if !listedSeen {
+		t.Fatalf("ListEntries = %+v: want list-item with its ListItem note", all)
 	}
 
 	got, err := b.s.GetEntry(b.ctx, "61f0c0ffee")

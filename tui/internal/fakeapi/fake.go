@@ -147,7 +147,7 @@ func (a *API) Ingest(e api.EntryView, raw string, explain map[string]string) {
 			ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: d.State,
 			Reason: d.Summary, UpdatedAt: e.ReceivedAt, EntryDate: e.Date, EntryKind: e.Kind, EntryTitle: e.Title,
 		}
-		a.dels[dv.ID] = &api.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e)}
+		a.dels[dv.ID] = &api.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e), EntryListItem: e.ListItem}
 		if s := a.sub(d.Subscription); s != nil {
 			s.Counts[d.State]++
 		}

@@ -29,7 +29,11 @@ func Deliveries(w io.Writer, ds []api.DeliveryView) error {
 // Delivery prints a delivery: its state, the request it makes, and each
 // attempt with the response (the body cut at 2,000 characters).
 func Delivery(w io.Writer, d api.DeliveryDetail) {
-	fmt.Fprintf(w, "delivery     %s\nsubscription %s\nentry        %s  %s\nstate        %s  (%s)\nattempts     %d\n", d.ID, d.Subscription, d.EntryID, d.EntryTitle, d.State, d.Reason, len(d.Attempts))
+	fmt.Fprintf(w, "delivery     %s\nsubscription %s\nentry        %s  %s\n", d.ID, d.Subscription, d.EntryID, d.EntryTitle)
+	if d.EntryListItem != "" {
+		fmt.Fprintf(w, "             rendered from a list item only: %s\n", d.EntryListItem)
+	}
+	fmt.Fprintf(w, "state        %s  (%s)\nattempts     %d\n", d.State, d.Reason, len(d.Attempts))
 	if !d.NextAttemptAt.IsZero() && d.State == api.Pending {
 		fmt.Fprintf(w, "next attempt %s\n", d.NextAttemptAt.Local().Format(time.RFC3339))
 	}

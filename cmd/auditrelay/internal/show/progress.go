@@ -90,6 +90,32 @@ func ReplaySummary(p source.ReplayProgress) string {
 	return b.String()
 }
 
+// ListItemsLine says how many replayed entries were list items of the
+// audit-log API, and what became of them; "" when there were none.
+func ListItemsLine(p source.ReplayProgress, fetched bool) string {
+	switch {
+	case p.ListItems == 0:
+		return ""
+	case fetched:
+		line := fmt.Sprintf("%s lacked the full version: fetched %d full %s",
+			pluralize(p.ListItems, "entry", "entries"), p.DetailsFetched, plural(p.DetailsFetched, "entry", "entries"))
+		if kept := p.ListItems - p.DetailsFetched; kept > 0 {
+			line += fmt.Sprintf("; %d kept as list items (their full entries are gone), marked in deliveries show", kept)
+		}
+		return line
+	}
+	return fmt.Sprintf("%s lacked the full version (list items of the audit-log API, without currentVersion): "+
+		"templates reading it rendered without it; replay --fetch-details fetches the full entries",
+		pluralize(p.ListItems, "entry", "entries"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // pluralize is "1 entry", "2 entries".
 func pluralize(n int, one, many string) string {
 	if n == 1 {

@@ -233,6 +233,7 @@ func (m *Model) writeDelivery(b *strings.Builder, d *api.DeliveryDetail) {
 	st := s.DeliveryStatus(d.State, d.DeliveryView.Attempts, false)
 	b.WriteString(st.Render() + "  " + s.Bold.Render(d.Subscription) + "  " + d.EntryKind + " · " + d.EntryTitle + "\n")
 	m.kv(b, "entry", d.EntryID)
+	m.listItem(b, d.EntryListItem)
 	m.kv(b, "reason", d.Reason)
 	if !d.NextAttemptAt.IsZero() && d.State == api.Pending {
 		m.kv(b, "next attempt", d.NextAttemptAt.Format("15:04:05")+" ("+ui.Until(now, d.NextAttemptAt)+")")
@@ -277,6 +278,14 @@ func (m *Model) writeDelivery(b *strings.Builder, d *api.DeliveryDetail) {
 	}
 }
 
+// listItem marks an entry stored as a list item of the audit-log API: its
+// requests lack what templates read from the full entry.
+func (m *Model) listItem(b *strings.Builder, why string) {
+	if why != "" {
+		b.WriteString("  " + m.c.Styles.Warn.Render("! rendered from a list item only: "+why) + "\n")
+	}
+}
+
 func (m *Model) writeEntry(b *strings.Builder, e *api.EntryDetail) {
 	s := m.c.Styles
 	b.WriteString(s.Bold.Render(e.Kind+" · "+e.Title) + "\n")
@@ -286,6 +295,7 @@ func (m *Model) writeEntry(b *strings.Builder, e *api.EntryDetail) {
 	m.kv(b, "environment", e.Environment)
 	m.kv(b, "date", e.Date.Format("2006-01-02 15:04:05 MST"))
 	m.kv(b, "received", e.ReceivedAt.Format("2006-01-02 15:04:05 MST")+" via "+e.Source)
+	m.listItem(b, e.ListItem)
 	m.section(b, "Policy decisions")
 	for _, d := range e.Decisions {
 		st := s.DecisionStatus(d)

@@ -80,3 +80,25 @@ func TestTestResult(t *testing.T) {
 		t.Errorf("title %q", m.Title())
 	}
 }
+
+func TestListItemEntriesAreMarked(t *testing.T) {
+	fake := fakeapi.Demo(uitest.Now)
+	why := "LaunchDarkly has no full entry for it (404: deleted after it was listed)"
+	fake.Ingest(api.EntryView{ID: "listed", Kind: "flag", Title: "Turned on flag x", Source: "poller", ListItem: why,
+		Decisions: []api.Decision{{Subscription: "slack-prod", Sent: true, State: api.Pending}}}, "", nil)
+	m := New(uitest.Common(t, fake, keys.Viewer))
+	m.SetSize(160, 200)
+	for _, msg := range []ui.OpenMsg{
+		{View: ui.ViewEntryDetail, EntryID: "listed"},
+		{View: ui.ViewDeliveryDetail, DeliveryID: "dlv_listed_slack-prod"},
+	} {
+		open(t, m, msg)
+		if v := m.View(); !strings.Contains(v, "rendered from a list item only: "+why) {
+			t.Errorf("%v lacks the list-item mark:\n%s", msg.View, v)
+		}
+	}
+	open(t, m, ui.OpenMsg{View: ui.ViewEntryDetail, EntryID: "e0029"})
+	if strings.Contains(m.View(), "list item") {
+		t.Errorf("a full entry is marked:\n%s", m.View())
+	}
+}
