@@ -35,6 +35,14 @@ func keyset(where []string, args []any, timeCol, idCol string, before time.Time,
 	return append(where, "("+timeCol+", "+idCol+") < (?, ?)"), append(args, b, beforeID)
 }
 
+// searchDialect is SQLite's for store.SearchConds: LIKE ignores ASCII
+// case already.
+var searchDialect = store.Dialect{
+	Received: "received_ms",
+	Time:     func(t time.Time) any { return encodeTime(t) },
+	Like:     "LIKE",
+}
+
 // ListEntries returns entry summaries, newest first.
 func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.EntrySummary, error) {
 	if err := s.checkOpen(); err != nil {
@@ -46,6 +54,14 @@ func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.E
 	if f.Kind != "" {
 		where = append(where, "kind = ?")
 		args = append(args, f.Kind)
+	}
+	conds, err := store.SearchConds(f, searchDialect)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range conds {
+		where = append(where, c.SQL)
+		args = append(args, c.Args...)
 	}
 	q := `SELECT ` + entrySummaryCols + ` FROM entries` + whereClause(where) +
 		` ORDER BY received_ms DESC, id DESC LIMIT ?`
