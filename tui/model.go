@@ -548,7 +548,7 @@ func (m *Model) toggleColor() tea.Cmd {
 
 // applyFilter parses the filter as typed and applies it when valid.
 func (m *Model) applyFilter() {
-	q, err := filter.Parse(m.filterIn.Value())
+	q, err := filter.ParseAt(m.filterIn.Value(), m.c.Now())
 	if err != nil {
 		m.filterErr = err.Error()
 		return

@@ -106,7 +106,16 @@ func (e *Engine) Stats() Stats {
 
 // Entries implements API.
 func (e *Engine) Entries(ctx context.Context, q EntryQuery) ([]EntryView, error) {
-	sums, err := e.st.ListEntries(ctx, store.EntryFilter{Before: q.Before, Kind: q.Kind, Limit: q.Limit})
+	f := store.EntryFilter{Before: q.Before, BeforeID: q.BeforeID, Kind: q.Kind, Limit: q.Limit,
+		Since: q.Since, Until: q.Until, Kinds: q.Kinds, Projects: q.Projects, Environments: q.Environments,
+		Members: q.Members, Text: q.Text, Subscriptions: q.Subscriptions}
+	for _, st := range q.States {
+		f.States = append(f.States, store.State(st))
+	}
+	for _, c := range q.Codes {
+		f.Codes = append(f.Codes, store.CodeRange{Min: c.Min, Max: c.Max})
+	}
+	sums, err := e.st.ListEntries(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -240,8 +240,8 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 	for i := range r.e.Decisions {
 		dec := &r.e.Decisions[i]
 		if dec.DeliveryID == d.ID || (dec.DeliveryID == "" && dec.Subscription == d.Subscription) {
-			if dec.State != d.State {
-				dec.State = d.State
+			if dec.State != d.State || dec.LastStatus != d.LastStatus {
+				dec.State, dec.LastStatus = d.State, d.LastStatus
 				changed = true
 			}
 			dec.DeliveryID = d.ID
