@@ -58,6 +58,14 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.form.Update(msg)
 	case ui.ViewTemplates:
 		return m.tpl.Update(msg)
+	case ui.ViewSearch:
+		switch {
+		case k.Global.Quit.Is(msg):
+			return m.quit()
+		case k.Global.Help.Is(msg):
+			return m.open(ui.OpenMsg{View: ui.ViewHelp})
+		}
+		return m.search.Update(msg)
 	case ui.ViewDeliveryDetail, ui.ViewEntryDetail, ui.ViewTestResult:
 		switch {
 		case k.Global.Quit.Is(msg):
@@ -142,7 +150,7 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.mode = modeNormal
 		m.filterIn.Blur()
-		return nil
+		return m.searchStore(false)
 	case k.Cancel.Is(msg):
 		m.mode = modeNormal
 		m.filterIn.Blur()

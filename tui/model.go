@@ -19,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/panes/header"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/helpview"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/policy"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/search"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/subs"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/tpledit"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
@@ -106,6 +107,7 @@ type Model struct {
 	form   *form.Model
 	tpl    *tpledit.Model
 	help   *helpview.Model
+	search *search.Model
 	views  []ui.View // full-screen views open, innermost last
 
 	focus     int
@@ -179,6 +181,7 @@ func newModel(api api.API, opts Options) *Model {
 	m.form = form.New(m.c)
 	m.tpl = tpledit.New(m.c)
 	m.help = helpview.New(m.c)
+	m.search = search.New(m.c)
 	m.filterIn = m.newFilterInput()
 	m.setFocus(paneEvents)
 	return m
@@ -314,7 +317,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	for _, p := range m.panes {
 		cmds = append(cmds, p.Update(msg))
 	}
-	cmds = append(cmds, m.detail.Update(msg), m.form.Update(msg), m.tpl.Update(msg))
+	cmds = append(cmds, m.detail.Update(msg), m.form.Update(msg), m.tpl.Update(msg), m.search.Update(msg))
 	return tea.Batch(cmds...)
 }
 
@@ -451,8 +454,9 @@ func (m *Model) view() ui.View {
 }
 
 func (m *Model) open(msg ui.OpenMsg) tea.Cmd {
-	// Help may open over anything; other views replace what is open.
-	if msg.View != ui.ViewHelp {
+	// Help may open over anything, an entry over the search it was found
+	// in; other views replace what is open.
+	if msg.View != ui.ViewHelp && (m.view() != ui.ViewSearch || msg.View != ui.ViewEntryDetail) {
 		m.views = m.views[:0]
 	}
 	m.views = append(m.views, msg.View)
@@ -525,6 +529,7 @@ func (m *Model) resize() {
 	m.form.SetSize(w, h)
 	m.tpl.SetSize(w, h)
 	m.help.SetSize(w, h)
+	m.search.SetSize(w, h)
 	m.filterIn.Width = min(max(m.width-40, 10), 60)
 }
 

@@ -101,6 +101,8 @@ func (m *Model) fullView(v ui.View) string {
 		f = m.form
 	case ui.ViewTemplates:
 		f = m.tpl
+	case ui.ViewSearch:
+		f = m.search
 	default:
 		f = m.detail
 	}
@@ -159,6 +161,8 @@ func (m *Model) hints() string {
 	switch m.view() {
 	case ui.ViewHelp:
 		hs = []hint{{k.Nav.Back, "close"}}
+	case ui.ViewSearch:
+		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
 	case ui.ViewForm:
 		hs = []hint{{k.Form.Next, "next"}, {k.Form.Toggle, "toggle"}, {k.Form.Reveal, "reveal"}, {k.Form.Save, "save"}, {k.Form.Cancel, "cancel"}}
 	case ui.ViewTemplates:

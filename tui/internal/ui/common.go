@@ -159,6 +159,7 @@ const (
 	ViewForm
 	ViewTemplates
 	ViewHelp
+	ViewSearch // entries a filter finds in the store
 )
 
 // CloseMsg asks the root to close the current full-screen view.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -95,6 +96,18 @@ func (m *Model) Len() int { return m.ring.Len() }
 
 // Visible is the number of entries the filter lets through.
 func (m *Model) Visible() int { return m.n() }
+
+// Oldest is when the oldest held entry was received; false when none.
+func (m *Model) Oldest() (time.Time, bool) {
+	if m.ring.Len() == 0 {
+		return time.Time{}, false
+	}
+	e := &m.ring.At(0).e
+	if e.ReceivedAt.IsZero() {
+		return e.Date, true
+	}
+	return e.ReceivedAt, true
+}
 
 // Filter returns the current filter.
 func (m *Model) Filter() *filter.Query { return m.query }
