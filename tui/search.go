@@ -1,8 +1,12 @@
 package tui
 
 import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -29,4 +33,14 @@ func (m *Model) searchStore(force bool) tea.Cmd {
 	}
 	cmd := m.open(ui.OpenMsg{View: ui.ViewSearch})
 	return tea.Batch(cmd, m.search.Open(q))
+}
+
+// sortHint is one footer hint for the sort keys: "A/K/S/T/M/P sort".
+func sortHint(k *keys.Keys) keys.Binding {
+	s := k.Sort
+	var ks []string
+	for _, b := range []keys.Binding{s.Time, s.Kind, s.Status, s.Title, s.Member, s.Where} {
+		ks = append(ks, b.Help().Key)
+	}
+	return keys.Binding{Binding: key.NewBinding(key.WithHelp(strings.Join(ks, "/"), "sort"))}
 }

@@ -162,7 +162,7 @@ func (m *Model) hints() string {
 	case ui.ViewHelp:
 		hs = []hint{{k.Nav.Back, "close"}}
 	case ui.ViewSearch:
-		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
+		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {sortHint(k), "sort"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
 	case ui.ViewForm:
 		hs = []hint{{k.Form.Next, "next"}, {k.Form.Toggle, "toggle"}, {k.Form.Reveal, "reveal"}, {k.Form.Save, "save"}, {k.Form.Cancel, "cancel"}}
 	case ui.ViewTemplates:
@@ -172,7 +172,7 @@ func (m *Model) hints() string {
 	default:
 		switch m.focus {
 		case paneEvents:
-			hs = []hint{{k.Nav.Open, "details"}, {k.Events.Follow, "follow"}, {k.Global.Filter, "filter"}, {k.Actions.Retry, "retry"}}
+			hs = []hint{{k.Nav.Open, "details"}, {k.Events.Follow, "follow"}, {k.Global.Filter, "filter"}, {k.Actions.Retry, "retry"}, {sortHint(k), "sort"}}
 		case panePolicy:
 			hs = []hint{{k.Nav.Open, "delivery"}, {k.Actions.Retry, "retry"}, {k.Actions.EditForm, "form"}, {k.Actions.EditTemplates, "templates"}}
 		case paneDeliveries:

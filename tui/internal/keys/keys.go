@@ -59,6 +59,12 @@ type Events struct {
 	Follow, ClearFilter Binding
 }
 
+// Sort keys sort entry lists by a column, k9s style; again flips the
+// direction.
+type Sort struct {
+	Time, Kind, Status, Title, Member, Where Binding
+}
+
 // Actions change the engine's state; most are denied to viewers.
 type Actions struct {
 	Retry, RetryAll, Pause, Test, EditForm, EditTemplates Binding
@@ -89,6 +95,7 @@ type Keys struct {
 	Global    Global
 	Nav       Nav
 	Events    Events
+	Sort      Sort
 	Actions   Actions
 	Form      Form
 	Templates Templates
@@ -125,6 +132,14 @@ func New(role Role) *Keys {
 		Events: Events{
 			Follow:      bind("f", "follow / pause the stream", "f"),
 			ClearFilter: bind("esc", "clear the filter", "esc"),
+		},
+		Sort: Sort{
+			Time:   bind("A", "sort by time (age)", "A"),
+			Kind:   bind("K", "sort by kind", "K"),
+			Status: bind("S", "sort by status (failed first)", "S"),
+			Title:  bind("T", "sort by title", "T"),
+			Member: bind("M", "sort by member", "M"),
+			Where:  bind("P", "sort by project/environment", "P"),
 		},
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
@@ -189,6 +204,7 @@ func (k *Keys) Sections() []Section {
 		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
+		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},

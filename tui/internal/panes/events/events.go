@@ -19,6 +19,7 @@ import (
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/ring"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -54,6 +55,7 @@ type Model struct {
 	cols          columns
 	cache         map[uint64]cachedRow
 	loaded        bool // history arrived
+	sort          sorted
 }
 
 // New returns an empty pane keeping at most capacity entries.
@@ -128,7 +130,8 @@ func (m *Model) SetFilter(q *filter.Query) {
 		}
 	}
 	m.newCount = 0
-	if m.follow || m.indexOf(m.cursor) >= m.n() {
+	m.resort()
+	if !m.sortedNow() && (m.follow || m.indexOf(m.cursor) >= m.n()) {
 		m.follow = true
 	}
 	m.clamp()
@@ -182,6 +185,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.upsert(msg.Entries[i], false)
 		}
 		m.trimMatches()
+		m.resort()
 		m.clamp()
 	case []api.Event:
 		m.Apply(msg)
@@ -209,6 +213,7 @@ func (m *Model) Apply(events []api.Event) {
 		}
 	}
 	m.trimMatches()
+	m.resort()
 	m.clamp()
 }
 
@@ -298,6 +303,9 @@ func (m *Model) trimMatches() {
 }
 
 func (m *Model) n() int {
+	if m.sortedNow() {
+		return len(m.sort.seqs)
+	}
 	if m.query != nil {
 		return len(m.matches)
 	}
@@ -305,6 +313,9 @@ func (m *Model) n() int {
 }
 
 func (m *Model) seqAt(i int) uint64 {
+	if m.sortedNow() {
+		return m.sort.seqs[i]
+	}
 	if m.query != nil {
 		return m.matches[i]
 	}
@@ -314,6 +325,9 @@ func (m *Model) seqAt(i int) uint64 {
 // indexOf is the visible position of seq, or of the first visible entry
 // after it when seq is not visible.
 func (m *Model) indexOf(seq uint64) int {
+	if m.sortedNow() {
+		return m.sort.pos[seq] // 0 (the top) when it left
+	}
 	if m.query != nil {
 		return sort.Search(len(m.matches), func(i int) bool { return m.matches[i] >= seq })
 	}
@@ -349,6 +363,9 @@ func (m *Model) clamp() {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.Keys
+	if m.SortKey(msg) {
+		return nil
+	}
 	n := m.n()
 	if n == 0 {
 		return nil
@@ -357,6 +374,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	ci := min(m.indexOf(m.cursor), n-1)
 	switch {
 	case k.Events.Follow.Is(msg):
+		if m.sortedNow() {
+			m.SetSort(sorting.Order{}) // following means arrival order
+		}
 		m.follow = !m.follow
 		m.newCount = 0
 		m.clamp()
@@ -384,8 +404,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	ci = min(max(ci, 0), n-1)
-	// Reaching the newest entry resumes following, as in a log tail.
-	m.follow = ci == n-1
+	// Reaching the newest entry resumes following, as in a log tail; a
+	// sorted list has no newest end.
+	m.follow = ci == n-1 && !m.sortedNow()
 	m.newCount = 0
 	m.cursor = m.seqAt(ci)
 	m.clamp()
@@ -396,7 +417,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) Title() string {
 	var b strings.Builder
 	b.WriteString("Events")
-	if m.follow {
+	if m.sortedNow() {
+		b.WriteString(" · sorted by ")
+		b.WriteString(m.sort.order.Label())
+	} else if m.follow {
 		b.WriteString(" · ● following")
 	} else {
 		b.WriteString(" · ‖ paused")

@@ -5,7 +5,9 @@
 package search
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +16,8 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/events"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -40,6 +44,7 @@ type Model struct {
 
 	cursor, top   int
 	width, height int
+	order         sorting.Order
 }
 
 // New returns an empty search view.
@@ -128,6 +133,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		room := MaxRows - len(m.rows)
 		m.rows = append(m.rows, msg.rows[:min(len(msg.rows), room)]...)
+		m.sortRows()
 		m.clamp()
 		// A page the filter emptied (negations) says nothing about the
 		// next: keep reading until the screen is full or the store ends.
@@ -143,6 +149,11 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.Keys
 	h := max(m.height, 1)
+	if col, ok := events.SortColumn(k.Sort, msg); ok {
+		m.order = m.order.Toggle(col)
+		m.sortRows()
+		return nil
+	}
 	switch {
 	case k.Nav.Back.Is(msg):
 		return ui.Close
@@ -196,7 +207,25 @@ func (m *Model) Selected() *api.EntryView {
 }
 
 // Title is the view's border title.
-func (m *Model) Title() string { return "Search the store · /" + m.query.String() }
+func (m *Model) Title() string {
+	t := "Search the store · /" + m.query.String()
+	if l := m.order.Label(); l != "" {
+		t += " · sorted by " + l + " (loaded rows)"
+	}
+	return t
+}
+
+// sortRows sorts the loaded rows by the chosen column, newest first
+// (the store's order) within ties and when none is chosen.
+func (m *Model) sortRows() {
+	o := m.order
+	slices.SortStableFunc(m.rows, func(a, b api.EntryView) int {
+		if c := o.Compare(&a, &b); c != 0 {
+			return c
+		}
+		return cmp.Or(b.ReceivedAt.Compare(a.ReceivedAt), strings.Compare(b.ID, a.ID))
+	})
+}
 
 // Info is the bottom-border note: rows, query time, whether more exist.
 func (m *Model) Info() string {
