@@ -46,6 +46,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.answer(msg)
 	case modeFilter:
 		return m.filterKey(msg)
+	case modePalette:
+		return m.paletteKey(msg)
 	}
 	// Any key dismisses an error toast, as people expect.
 	if m.toast.level == ui.LevelError && m.toast.text != "" {
@@ -58,6 +60,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.form.Update(msg)
 	case ui.ViewTemplates:
 		return m.tpl.Update(msg)
+	}
+	if k.Global.Palette.Is(msg) {
+		return m.openPalette()
+	}
+	switch m.view() {
 	case ui.ViewSearch:
 		switch {
 		case k.Global.Quit.Is(msg):
@@ -194,7 +201,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter {
+	if m.mode == modeFilter || m.mode == modePalette {
 		return true
 	}
 	switch m.view() {

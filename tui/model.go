@@ -42,6 +42,7 @@ const (
 	modeNormal mode = iota
 	modeFilter
 	modePrompt
+	modePalette
 )
 
 // Messages the root sends itself.
@@ -116,18 +117,21 @@ type Model struct {
 	mode      mode
 	filterIn  textinput.Model
 	filterErr string
-	prompt    ui.PromptMsg
-	toast     toast
-	width     int // the size drawn at: the terminal's, clamped
-	height    int
-	termW     int // the terminal's size as reported, for messages only
-	termH     int
-	layout    layout
-	lastEntry string
-	lastVer   uint32
-	lastSub   string
-	genRate   float64
-	hintCache struct {
+	palette   textinput.Model
+	// paletteNote is the palette's completion list or usage line.
+	paletteNote string
+	prompt      ui.PromptMsg
+	toast       toast
+	width       int // the size drawn at: the terminal's, clamped
+	height      int
+	termW       int // the terminal's size as reported, for messages only
+	termH       int
+	layout      layout
+	lastEntry   string
+	lastVer     uint32
+	lastSub     string
+	genRate     float64
+	hintCache   struct {
 		key hintKey
 		s   string
 	}

@@ -117,6 +117,12 @@ func (m *Model) footer() string {
 	switch m.mode {
 	case modePrompt:
 		return ui.Fit(s.Prompt.Render("? "+m.prompt.Question+" (y/N) "), w)
+	case modePalette:
+		line := m.palette.View()
+		if m.paletteNote != "" {
+			line += "  " + s.Dim.Render(m.paletteNote)
+		}
+		return ui.Fit(line, w)
 	case modeFilter:
 		line := m.filterIn.View()
 		if m.filterErr != "" {
@@ -172,7 +178,7 @@ func (m *Model) hints() string {
 	default:
 		switch m.focus {
 		case paneEvents:
-			hs = []hint{{k.Nav.Open, "details"}, {k.Events.Follow, "follow"}, {k.Global.Filter, "filter"}, {k.Actions.Retry, "retry"}, {sortHint(k), "sort"}}
+			hs = []hint{{k.Nav.Open, "details"}, {k.Events.Follow, "follow"}, {k.Global.Filter, "filter"}, {k.Actions.Retry, "retry"}}
 		case panePolicy:
 			hs = []hint{{k.Nav.Open, "delivery"}, {k.Actions.Retry, "retry"}, {k.Actions.EditForm, "form"}, {k.Actions.EditTemplates, "templates"}}
 		case paneDeliveries:
@@ -181,6 +187,9 @@ func (m *Model) hints() string {
 			hs = []hint{{k.Nav.Open, "deliveries"}, {k.Actions.Pause, "pause/resume"}, {k.Actions.Test, "test"}, {k.Actions.EditForm, "form"}, {k.Actions.EditTemplates, "templates"}, {k.Actions.RetryAll, "retry all"}}
 		}
 		hs = append(hs, hint{k.Global.NextPane, "pane"}, hint{k.Global.Help, "help"}, hint{k.Global.Quit, "quit"})
+		if m.focus == paneEvents {
+			hs = append(hs, hint{sortHint(k), "sort"}, hint{k.Global.Palette, "commands"})
+		}
 	}
 	s := m.c.Styles
 	var parts []string

@@ -46,7 +46,7 @@ func bind(help, desc string, ks ...string) Binding {
 
 // Global keys work everywhere except inside text inputs.
 type Global struct {
-	Quit, Help, NextPane, PrevPane, FocusPane, Redraw, Filter, Faster, Slower, Color Binding
+	Quit, Help, NextPane, PrevPane, FocusPane, Redraw, Filter, Faster, Slower, Color, Palette Binding
 }
 
 // Nav keys move through lists and scrollable views.
@@ -118,6 +118,7 @@ func New(role Role) *Keys {
 			Faster:    bind("+", "demo generator faster", "+", "="),
 			Slower:    bind("-", "demo generator slower", "-", "_"),
 			Color:     bind("C", "toggle color", "C"),
+			Palette:   bind(":", "command palette (tab completes)", ":"),
 		},
 		Nav: Nav{
 			Up:       bind("↑/k", "up", "up", "k"),
@@ -201,7 +202,7 @@ type Section struct {
 // Sections lists every context's bindings in reading order.
 func (k *Keys) Sections() []Section {
 	return []Section{
-		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
+		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Palette, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
 		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
