@@ -201,7 +201,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter || m.mode == modePalette {
+	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) {
 		return true
 	}
 	switch m.view() {

@@ -185,6 +185,7 @@ func newModel(api api.API, opts Options) *Model {
 	m.form = form.New(m.c)
 	m.tpl = tpledit.New(m.c)
 	m.help = helpview.New(m.c)
+	m.help.SetExtra([]keys.Section{commandSection()})
 	m.search = search.New(m.c)
 	m.filterIn = m.newFilterInput()
 	m.setFocus(paneEvents)

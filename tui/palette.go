@@ -5,9 +5,11 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"github.com/auditrelay/auditrelay/tui/internal/keys"
 	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
@@ -286,15 +288,15 @@ func (m *Model) candidatesNote() string {
 	return strings.Join(list, " ")
 }
 
-// CommandHelp lists the palette's commands for the help screen and README.
-func CommandHelp() []string {
-	var out []string
+// commandSection lists the palette's commands for the help screen.
+func commandSection() keys.Section {
+	sec := keys.Section{Title: "Commands (:)"}
 	for _, c := range commands() {
 		s := ":" + c.name
 		if c.args != "" {
 			s += " " + c.args
 		}
-		out = append(out, s+" — "+c.help)
+		sec.Bindings = append(sec.Bindings, keys.Binding{Binding: key.NewBinding(key.WithHelp(s, c.help))})
 	}
-	return out
+	return sec
 }

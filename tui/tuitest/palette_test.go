@@ -34,3 +34,25 @@ func TestPaletteJumpsToAnEntry(t *testing.T) {
 	c.Press(tea.KeyEnter)
 	c.WaitText(`no command "frobnicate"`)
 }
+
+// TestHelpIsSearchable: "/" in the help narrows it to matching keys and
+// commands; esc clears the search, then closes.
+func TestHelpIsSearchable(t *testing.T) {
+	c := Start(t, Fixture{API: sortEngine(t), Width: 140, Height: 40})
+	c.Type("?")
+	c.WaitText("toggle color")
+	c.Type("/retry")
+	s := c.WaitText("Help · operator keys · /retry")
+	for _, want := range []string{"retry the failed delivery", ":retry-all", "Commands (:)"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("the search for retry does not show %q:\n%s", want, s)
+		}
+	}
+	if strings.Contains(s, "toggle color") {
+		t.Errorf("the search for retry still shows other keys:\n%s", s)
+	}
+	c.Press(tea.KeyEnter, tea.KeyEsc)
+	c.WaitText("toggle color")
+	c.Press(tea.KeyEsc)
+	c.WaitText("1 Events")
+}
