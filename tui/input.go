@@ -61,8 +61,13 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case ui.ViewTemplates:
 		return m.tpl.Update(msg)
 	}
-	if k.Global.Palette.Is(msg) {
+	switch {
+	case k.Global.Palette.Is(msg):
 		return m.openPalette()
+	case k.Copy.ID.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.copyID()
+	case k.Copy.Payload.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.copyPayload()
 	}
 	switch m.view() {
 	case ui.ViewSearch:

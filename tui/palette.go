@@ -130,6 +130,8 @@ func commands() []command {
 			m.resize()
 			return m.setFocus(int(n[0] - '1'))
 		}},
+		{"copy", "", "copy the selected id (OSC 52)", nil, func(m *Model, _ string) tea.Cmd { return m.copyID() }},
+		{"copy-payload", "", "copy the entry's JSON or the delivery's request (OSC 52)", nil, func(m *Model, _ string) tea.Cmd { return m.copyPayload() }},
 		{"color", "", "toggle color", nil, func(m *Model, _ string) tea.Cmd { return m.toggleColor() }},
 		{"help", "", "all keys and commands", nil, func(m *Model, _ string) tea.Cmd { return m.open(ui.OpenMsg{View: ui.ViewHelp}) }},
 		{"quit", "", "leave the console", nil, func(m *Model, _ string) tea.Cmd { return m.quit() }},

@@ -65,6 +65,11 @@ type Sort struct {
 	Time, Kind, Status, Title, Member, Where Binding
 }
 
+// Copy keys put text on the terminal's clipboard (OSC 52).
+type Copy struct {
+	ID, Payload Binding
+}
+
 // Actions change the engine's state; most are denied to viewers.
 type Actions struct {
 	Retry, RetryAll, Pause, Test, EditForm, EditTemplates Binding
@@ -96,6 +101,7 @@ type Keys struct {
 	Nav       Nav
 	Events    Events
 	Sort      Sort
+	Copy      Copy
 	Actions   Actions
 	Form      Form
 	Templates Templates
@@ -141,6 +147,10 @@ func New(role Role) *Keys {
 			Title:  bind("T", "sort by title", "T"),
 			Member: bind("M", "sort by member", "M"),
 			Where:  bind("P", "sort by project/environment", "P"),
+		},
+		Copy: Copy{
+			ID:      bind("y", "copy the selected id", "y"),
+			Payload: bind("Y", "copy the entry's JSON or the delivery's request", "Y"),
 		},
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
@@ -206,6 +216,7 @@ func (k *Keys) Sections() []Section {
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
 		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
+		{"Copy (OSC 52: the terminal must allow it)", []Binding{k.Copy.ID, k.Copy.Payload}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
