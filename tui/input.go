@@ -61,7 +61,23 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	case ui.ViewTemplates:
 		return m.tpl.Update(msg)
 	}
+	if m.view() == ui.ViewViewer {
+		switch {
+		case m.viewer.Searching():
+		case k.Long.Pager.Is(msg):
+			return m.pager(m.viewer.Title(), m.viewer.Text())
+		case k.Copy.Payload.Is(msg):
+			return m.copyText("viewer content", m.viewer.Text())
+		case k.Global.Quit.Is(msg):
+			return m.quit()
+		}
+		return m.viewer.Update(msg)
+	}
 	switch {
+	case k.Long.Open.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.openViewer(false)
+	case k.Long.Pager.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.openViewer(true)
 	case k.Global.Palette.Is(msg):
 		return m.openPalette()
 	case k.Copy.ID.Is(msg) && m.view() != ui.ViewTestResult:
@@ -206,7 +222,8 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) {
+	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) ||
+		(m.view() == ui.ViewViewer && m.viewer.Searching()) {
 		return true
 	}
 	switch m.view() {

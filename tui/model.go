@@ -22,6 +22,7 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/panes/search"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/subs"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/tpledit"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/viewer"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -109,6 +110,7 @@ type Model struct {
 	tpl    *tpledit.Model
 	help   *helpview.Model
 	search *search.Model
+	viewer *viewer.Model
 	views  []ui.View // full-screen views open, innermost last
 
 	focus     int
@@ -187,6 +189,7 @@ func newModel(api api.API, opts Options) *Model {
 	m.help = helpview.New(m.c)
 	m.help.SetExtra([]keys.Section{commandSection()})
 	m.search = search.New(m.c)
+	m.viewer = viewer.New(m.c)
 	m.filterIn = m.newFilterInput()
 	m.setFocus(paneEvents)
 	return m
@@ -311,6 +314,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}})
 	case genDoneMsg:
 		return m.genDone(msg)
+	case viewerTextMsg:
+		return m.viewerText(msg)
+	case pagerDoneMsg:
+		// Bubble Tea v1 may leave the screen stale after an exec.
+		return tea.Batch(tea.ClearScreen, ui.Toastf("closed the pager (%s)", msg.title))
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
@@ -461,7 +469,7 @@ func (m *Model) view() ui.View {
 func (m *Model) open(msg ui.OpenMsg) tea.Cmd {
 	// Help may open over anything, an entry over the search it was found
 	// in; other views replace what is open.
-	if msg.View != ui.ViewHelp && (m.view() != ui.ViewSearch || msg.View != ui.ViewEntryDetail) {
+	if msg.View != ui.ViewHelp && msg.View != ui.ViewViewer && (m.view() != ui.ViewSearch || msg.View != ui.ViewEntryDetail) {
 		m.views = m.views[:0]
 	}
 	m.views = append(m.views, msg.View)
@@ -535,6 +543,7 @@ func (m *Model) resize() {
 	m.tpl.SetSize(w, h)
 	m.help.SetSize(w, h)
 	m.search.SetSize(w, h)
+	m.viewer.SetSize(w, h)
 	m.filterIn.Width = min(max(m.width-40, 10), 60)
 }
 

@@ -103,6 +103,8 @@ func (m *Model) fullView(v ui.View) string {
 		f = m.tpl
 	case ui.ViewSearch:
 		f = m.search
+	case ui.ViewViewer:
+		f = m.viewer
 	default:
 		f = m.detail
 	}
@@ -167,6 +169,8 @@ func (m *Model) hints() string {
 	switch m.view() {
 	case ui.ViewHelp:
 		hs = []hint{{k.Nav.Back, "close"}}
+	case ui.ViewViewer:
+		hs = []hint{{k.Nav.Down, "scroll"}, {searchBinding(), "search"}, {k.Long.Pager, "pager"}, {k.Copy.Payload, "copy"}, {k.Nav.Back, "back"}}
 	case ui.ViewSearch:
 		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {sortHint(k), "sort"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
 	case ui.ViewForm:

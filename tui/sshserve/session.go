@@ -269,7 +269,7 @@ func (s *Server) runConsole(ss *session) {
 	}
 	defer closeIO()
 	// The console writes OSC 52 (copy) to the client's terminal too.
-	opts.Output = out
+	opts.Output, opts.Remote = out, true
 	popts := append(ioOpts,
 		tea.WithContext(progCtx),
 		// Signals are the server process's, not this session's.

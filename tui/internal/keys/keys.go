@@ -65,6 +65,11 @@ type Sort struct {
 	Time, Kind, Status, Title, Member, Where Binding
 }
 
+// Long keys show long content: full screen, or in $PAGER.
+type Long struct {
+	Open, Pager Binding
+}
+
 // Copy keys put text on the terminal's clipboard (OSC 52).
 type Copy struct {
 	ID, Payload Binding
@@ -102,6 +107,7 @@ type Keys struct {
 	Events    Events
 	Sort      Sort
 	Copy      Copy
+	Long      Long
 	Actions   Actions
 	Form      Form
 	Templates Templates
@@ -147,6 +153,10 @@ func New(role Role) *Keys {
 			Title:  bind("T", "sort by title", "T"),
 			Member: bind("M", "sort by member", "M"),
 			Where:  bind("P", "sort by project/environment", "P"),
+		},
+		Long: Long{
+			Open:  bind("F", "full-screen viewer of the JSON or request (/ search, n/N)", "F"),
+			Pager: bind("o", "open it in $PAGER, read-only (local console only)", "o"),
 		},
 		Copy: Copy{
 			ID:      bind("y", "copy the selected id", "y"),
@@ -217,6 +227,7 @@ func (k *Keys) Sections() []Section {
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
 		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
 		{"Copy (OSC 52: the terminal must allow it)", []Binding{k.Copy.ID, k.Copy.Payload}},
+		{"Long content", []Binding{k.Long.Open, k.Long.Pager}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},

@@ -160,6 +160,7 @@ const (
 	ViewTemplates
 	ViewHelp
 	ViewSearch // entries a filter finds in the store
+	ViewViewer // long content, full screen, with line numbers and search
 )
 
 // CloseMsg asks the root to close the current full-screen view.
