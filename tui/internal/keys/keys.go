@@ -155,12 +155,12 @@ func New(role Role) *Keys {
 			Where:  bind("P", "sort by project/environment", "P"),
 		},
 		Long: Long{
-			Open:  bind("F", "full-screen viewer of the JSON or request (/ search, n/N)", "F"),
-			Pager: bind("o", "open it in $PAGER, read-only (local console only)", "o"),
+			Open:  bind("F", "view the JSON or request full screen", "F"),
+			Pager: bind("o", "open it in $PAGER (local only)", "o"),
 		},
 		Copy: Copy{
 			ID:      bind("y", "copy the selected id", "y"),
-			Payload: bind("Y", "copy the entry's JSON or the delivery's request", "Y"),
+			Payload: bind("Y", "copy the JSON or request", "Y"),
 		},
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
