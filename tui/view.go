@@ -48,14 +48,27 @@ func (m *Model) View() string {
 }
 
 func (m *Model) tooSmall() string {
-	msg := fmt.Sprintf("terminal too small: need %d×%d, have %d×%d", MinWidth, MinHeight, m.termW, m.termH)
+	// One short line each, so the notice itself fits down to 20×3.
+	msg := []string{
+		"terminal too small",
+		fmt.Sprintf("need %d×%d", MinWidth, MinHeight),
+		fmt.Sprintf("have %d×%d", m.termW, m.termH),
+	}
+	if m.height < len(msg) {
+		msg = []string{fmt.Sprintf("too small: need %d×%d", MinWidth, MinHeight)}
+	}
 	lines := make([]string, m.height)
 	for i := range lines {
 		lines[i] = strings.Repeat(" ", m.width)
 	}
-	mid := m.height / 2
-	pad := max((m.width-ui.Width(msg))/2, 0)
-	lines[mid] = ui.Fit(strings.Repeat(" ", pad)+msg, m.width)
+	top := max((m.height-len(msg))/2, 0)
+	for i, t := range msg {
+		if top+i >= m.height {
+			break
+		}
+		pad := max((m.width-ui.Width(t))/2, 0)
+		lines[top+i] = ui.Fit(strings.Repeat(" ", pad)+t, m.width)
+	}
 	return strings.Join(lines, "\n")
 }
 

@@ -53,6 +53,8 @@ type Model struct {
 	width, height int
 	focused       bool
 	cols          columns
+	memNeed       int // widest member seen, up to maxInfoW
+	whereNeed     int // widest project/environment seen, up to maxInfoW
 	cache         map[uint64]cachedRow
 	loaded        bool // history arrived
 	sort          sorted
@@ -78,7 +80,7 @@ func (m *Model) SetSize(w, h int) {
 		clear(m.cache)
 	}
 	m.width, m.height = w, h
-	m.cols = layoutColumns(w)
+	m.cols = layoutColumns(w, m.memNeed, m.whereNeed)
 	m.clamp() // a shorter pane must still show the cursor
 }
 
@@ -229,6 +231,7 @@ func (m *Model) upsert(e api.EntryView, live bool) {
 			return
 		}
 	}
+	m.need(&e)
 	seq, old, evicted := m.ring.Push(row{e: e})
 	if evicted {
 		delete(m.index, old.e.ID)
@@ -501,6 +504,28 @@ func (m *Model) pruneCache(ti, end int) {
 	for seq := range m.cache {
 		if seq+span < lo || seq > hi+span {
 			delete(m.cache, seq)
+		}
+	}
+}
+
+// need widens the member and where columns when e needs more room than
+// any entry before it (up to maxInfoW), relaying the rows out.
+func (m *Model) need(e *api.EntryView) {
+	grew := false
+	if m.memNeed < maxInfoW {
+		if w := ui.Width(e.Member); w > m.memNeed {
+			m.memNeed, grew = min(w, maxInfoW), true
+		}
+	}
+	if m.whereNeed < maxInfoW {
+		if w := ui.Width(where(e)); w > m.whereNeed {
+			m.whereNeed, grew = min(w, maxInfoW), true
+		}
+	}
+	if grew {
+		if c := layoutColumns(m.width, m.memNeed, m.whereNeed); c != m.cols {
+			m.cols = c
+			clear(m.cache)
 		}
 	}
 }

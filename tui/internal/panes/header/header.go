@@ -198,10 +198,22 @@ func (m *Model) line2() string {
 	if m.last != nil {
 		segs = append(segs, segment{s.Accent.Render(Describe(*m.last) + " " + ui.Ago(m.c.Now(), m.last.At)), 9})
 	}
-	who := m.c.Actor + " · " + m.c.Role.String()
+	// Who is at the console always shows: abbreviated before anything
+	// else is dropped, and never dropped itself.
+	role := m.c.Role.String()
+	whos := []string{m.c.Actor + " · " + role, ui.Trunc(m.c.Actor, 16) + " · " + role[:2]}
 	if st.Instance != "" {
-		who = st.Instance + " · " + who
+		whos = append([]string{st.Instance + " · " + whos[0]}, whos...)
 	}
-	segs = append(segs, segment{who, 7})
-	return fit(segs, sep, m.width)
+	for _, who := range whos {
+		all := append(segs[:len(segs):len(segs)], segment{who, 11})
+		width := 0
+		for _, sg := range all {
+			width += ui.Width(sg.text) + 3
+		}
+		if width-3 <= m.width {
+			return fit(all, sep, m.width)
+		}
+	}
+	return fit(append(segs, segment{whos[len(whos)-1], 11}), sep, m.width)
 }
