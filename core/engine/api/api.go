@@ -417,12 +417,20 @@ type Stats struct {
 	EntriesPerSec    []float64     // one point per second, oldest first
 	DeliveriesPerSec []float64
 	FailuresPerSec   []float64
-	LatencyP50       time.Duration // delivery latency over the window
-	LatencyP99       time.Duration
-	QueueDepth       int // pending + in flight
-	Failed           int // failed deliveries waiting for an operator
-	Sources          []SourceStatus
-	Instance         string
+	// The rates now: events per second over the last RateWindow, counted
+	// from the engine's own timestamps (the current second's events over
+	// the part of it that has passed), so they read right however often
+	// and however late the console polls.
+	EntriesRate    float64
+	DeliveriesRate float64
+	FailuresRate   float64
+	RateWindow     time.Duration
+	LatencyP50     time.Duration // delivery latency over the window
+	LatencyP99     time.Duration
+	QueueDepth     int // pending + in flight
+	Failed         int // failed deliveries waiting for an operator
+	Sources        []SourceStatus
+	Instance       string
 }
 
 // SourceStatus says whether a source is working.

@@ -80,13 +80,6 @@ func Describe(a api.Action) string {
 	return a.Actor + " " + verb + " " + ui.ShortID(a.Target)
 }
 
-func last(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	return v[len(v)-1]
-}
-
 // segment is a piece of a header line; when a line is too long the
 // lowest-priority segments go first.
 type segment struct {
@@ -138,8 +131,8 @@ func (m *Model) line1() string {
 		if sw > 12 && w < 160 {
 			continue
 		}
-		rate := func(label string, v []float64) string {
-			return label + " " + s.Spark.Render(spark.Render(v, sw)) + " " + s.Bold.Render(ui.Rate(last(v))+"/s")
+		rate := func(label string, v []float64, now float64) string {
+			return label + " " + s.Spark.Render(spark.Render(v, sw)) + " " + s.Bold.Render(ui.Rate(now)+"/s")
 		}
 		failed := s.Ok.Render("✓ 0 failed")
 		if st.Failed > 0 {
@@ -150,8 +143,8 @@ func (m *Model) line1() string {
 		}
 		segs := []segment{
 			brand,
-			{rate("entries", st.EntriesPerSec), 9},
-			{rate("deliveries", st.DeliveriesPerSec), 8},
+			{rate("entries", st.EntriesPerSec, st.EntriesRate), 9},
+			{rate("deliveries", st.DeliveriesPerSec, st.DeliveriesRate), 8},
 			{failed, 10},
 			{"p50 " + ui.Latency(st.LatencyP50) + " p99 " + ui.Latency(st.LatencyP99), 5},
 			{"queue " + ui.Count(st.QueueDepth), 6},
