@@ -518,7 +518,14 @@ func (m *Model) need(e *api.EntryView) {
 		}
 	}
 	if m.whereNeed < maxInfoW {
-		if w := ui.Width(where(e)); w > m.whereNeed {
+		// where(e) without building it: this runs for every arrival.
+		w := ui.Width(e.Project) + ui.Width(e.Environment)
+		if e.Project != "" && e.Environment != "" {
+			w++
+		} else if w == 0 {
+			w = 1 // "—"
+		}
+		if w > m.whereNeed {
 			m.whereNeed, grew = min(w, maxInfoW), true
 		}
 	}
