@@ -132,6 +132,7 @@ func (m *Model) SetFilter(q *filter.Query) {
 		}
 	}
 	m.newCount = 0
+	m.sort.dirty = true
 	m.resort()
 	if !m.sortedNow() && (m.follow || m.indexOf(m.cursor) >= m.n()) {
 		m.follow = true
@@ -187,6 +188,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.upsert(msg.Entries[i], false)
 		}
 		m.trimMatches()
+		m.sort.dirty = true
 		m.resort()
 		m.clamp()
 	case []api.Event:
@@ -227,6 +229,7 @@ func (m *Model) upsert(e api.EntryView, live bool) {
 		if r := m.ring.Get(seq); r != nil {
 			r.e = e
 			r.version++
+			m.sort.dirty = true
 			m.refilter(seq, r)
 			return
 		}
@@ -241,6 +244,9 @@ func (m *Model) upsert(e api.EntryView, live bool) {
 	if m.query == nil || m.query.Match(&e) {
 		if m.query != nil {
 			m.matches = append(m.matches, seq)
+		}
+		if m.sortedNow() {
+			m.sort.pending = append(m.sort.pending, seq)
 		}
 		if live && !m.follow {
 			m.newCount++
@@ -272,6 +278,9 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 		return
 	}
 	r.version++
+	if m.sort.order.Col == sorting.Status {
+		m.sort.dirty = true
+	}
 	m.refilter(seq, r)
 }
 
@@ -285,10 +294,12 @@ func (m *Model) refilter(seq uint64, r *row) {
 	want := m.query.Match(&r.e)
 	switch {
 	case want && !present:
+		m.sort.dirty = true
 		m.matches = append(m.matches, 0)
 		copy(m.matches[i+1:], m.matches[i:])
 		m.matches[i] = seq
 	case !want && present:
+		m.sort.dirty = true
 		m.matches = append(m.matches[:i], m.matches[i+1:]...)
 	}
 }
@@ -329,7 +340,9 @@ func (m *Model) seqAt(i int) uint64 {
 // after it when seq is not visible.
 func (m *Model) indexOf(seq uint64) int {
 	if m.sortedNow() {
-		return m.sort.pos[seq] // 0 (the top) when it left
+		// A scan, not a map: cheaper than keeping positions up to date
+		// when every batch shifts them (3 calls a frame).
+		return max(slices.Index(m.sort.seqs, seq), 0) // the top when it left
 	}
 	if m.query != nil {
 		return sort.Search(len(m.matches), func(i int) bool { return m.matches[i] >= seq })
