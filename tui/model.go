@@ -476,6 +476,7 @@ func (m *Model) open(msg ui.OpenMsg) tea.Cmd {
 	m.resize()
 	switch msg.View {
 	case ui.ViewDeliveryDetail, ui.ViewEntryDetail, ui.ViewTestResult:
+		m.detail.SetHighlight(m.events.Filter().Terms())
 		return m.detail.Open(msg)
 	case ui.ViewForm:
 		return m.form.Open(msg.Subscription)

@@ -122,6 +122,7 @@ func (m *Model) SetFilter(q *filter.Query) {
 		q = nil
 	}
 	m.query = q
+	clear(m.cache) // rows mark the filter's matches
 	m.matches = m.matches[:0]
 	if q != nil {
 		for i := 0; i < m.ring.Len(); i++ {

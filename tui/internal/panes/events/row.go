@@ -145,8 +145,14 @@ func (m *Model) renderRow(e *api.EntryView) string {
 	var b strings.Builder
 	b.Grow(m.width + 48)
 	b.WriteString("  ")
-	m.cells(&b, e, false)
-	return ui.Fit(b.String(), m.width)
+	m.cells(&b, e, m.query != nil)
+	line := ui.Fit(b.String(), m.width)
+	if m.query != nil {
+		// Filtered rows are drawn plain with the filter's matches marked,
+		// so the marks are not lost inside other styles.
+		return ui.Highlight(line, m.query.Terms(), m.c.Styles.Match)
+	}
+	return line
 }
 
 // renderSelected draws the cursor row: a "›" marker (visible without
