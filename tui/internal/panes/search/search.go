@@ -45,7 +45,12 @@ type Model struct {
 	cursor, top   int
 	width, height int
 	order         sorting.Order
+	memNeed       int // widest member loaded, up to maxInfoW
+	whereNeed     int // widest project/environment loaded
 }
+
+// maxInfoW caps the member and project/environment columns.
+const maxInfoW = 32
 
 // New returns an empty search view.
 func New(c *ui.Common) *Model { return &Model{c: c} }
@@ -79,6 +84,7 @@ func (m *Model) Open(q *filter.Query) tea.Cmd {
 	m.query, m.rows, m.err = q, nil, nil
 	m.cursor, m.top, m.pages = 0, 0, 0
 	m.more, m.after = true, [2]any{}
+	m.memNeed, m.whereNeed = 0, 0
 	m.loading = false
 	return m.fetch()
 }
@@ -133,6 +139,10 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		room := MaxRows - len(m.rows)
 		m.rows = append(m.rows, msg.rows[:min(len(msg.rows), room)]...)
+		for i := range msg.rows {
+			m.memNeed = min(max(m.memNeed, ui.Width(msg.rows[i].Member)), maxInfoW)
+			m.whereNeed = min(max(m.whereNeed, ui.Width(where(&msg.rows[i]))), maxInfoW)
+		}
 		m.sortRows()
 		m.clamp()
 		// A page the filter emptied (negations) says nothing about the
@@ -302,9 +312,15 @@ func (m *Model) row(e *api.EntryView, selected bool) string {
 	b.WriteString(ui.Fit(outcome(e), 3))
 	b.WriteByte(' ')
 	rest := m.width - 2 - 19 - 1 - 11 - 1 - 3 - 1 // marker, time, kind, outcome
+	// Member and project/environment get what they need before the
+	// title grows past 24 cells, as in the events pane.
 	memW, whereW := 0, 0
 	if rest >= 60 {
-		memW, whereW = min(24, rest/4), min(24, rest/4)
+		memW, whereW = max(m.memNeed, 6), max(m.whereNeed, 6)
+		if over := memW + whereW + 2 + 24 - rest; over > 0 {
+			memW -= over / 2
+			whereW -= over - over/2
+		}
 	}
 	titleW := rest
 	if memW > 0 {
