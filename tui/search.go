@@ -35,11 +35,10 @@ func (m *Model) searchStore(force bool) tea.Cmd {
 	return tea.Batch(cmd, m.search.Open(q))
 }
 
-// sortHint is one footer hint for the sort keys: "A/K/S/T/M/P sort".
-func sortHint(k *keys.Keys) keys.Binding {
-	s := k.Sort
+// sortHint is one footer hint for sort keys: "A/K/S/T/M/P sort".
+func sortHint(bs ...keys.Binding) keys.Binding {
 	var ks []string
-	for _, b := range []keys.Binding{s.Time, s.Kind, s.Status, s.Title, s.Member, s.Where} {
+	for _, b := range bs {
 		ks = append(ks, b.Help().Key)
 	}
 	return keys.Binding{Binding: key.NewBinding(key.WithHelp(strings.Join(ks, "/"), "sort"))}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/subs"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -185,7 +186,7 @@ func (m *Model) hints() string {
 	case ui.ViewViewer:
 		hs = []hint{{k.Nav.Down, "scroll"}, {searchBinding(), "search"}, {k.Long.Pager, "pager"}, {k.Copy.Payload, "copy"}, {k.Nav.Back, "back"}}
 	case ui.ViewSearch:
-		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {sortHint(k), "sort"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
+		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {sortHint(k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where), "sort"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
 	case ui.ViewForm:
 		hs = []hint{{k.Form.Next, "next"}, {k.Form.Toggle, "toggle"}, {k.Form.Reveal, "reveal"}, {k.Form.Save, "save"}, {k.Form.Cancel, "cancel"}}
 	case ui.ViewTemplates:
@@ -204,8 +205,11 @@ func (m *Model) hints() string {
 			hs = []hint{{k.Nav.Open, "deliveries"}, {k.Actions.Pause, "pause/resume"}, {k.Actions.Test, "test"}, {k.Actions.EditForm, "form"}, {k.Actions.EditTemplates, "templates"}, {k.Actions.RetryAll, "retry all"}}
 		}
 		hs = append(hs, hint{k.Global.NextPane, "pane"}, hint{k.Global.Help, "help"}, hint{k.Global.Quit, "quit"})
-		if m.focus == paneEvents {
-			hs = append(hs, hint{sortHint(k), "sort"}, hint{k.Global.Palette, "commands"})
+		switch m.focus {
+		case paneEvents:
+			hs = append(hs, hint{sortHint(k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where), "sort"}, hint{k.Global.Palette, "commands"})
+		case paneSubs:
+			hs = append(hs, hint{sortHint(subs.SortKeys(k.Sort)...), "sort"})
 		}
 	}
 	s := m.c.Styles
