@@ -10,6 +10,17 @@ import (
 // by a person, and each value costs a predicate.
 const MaxSearchValues = 32
 
+// MaxListIDs bounds DeliveryFilter.EntryIDs.
+const MaxListIDs = 1000
+
+// CheckDeliveryFilter refuses a filter over the bounds.
+func CheckDeliveryFilter(f DeliveryFilter) error {
+	if len(f.EntryIDs) > MaxListIDs {
+		return fmt.Errorf("list deliveries: %d entry ids, at most %d", len(f.EntryIDs), MaxListIDs)
+	}
+	return nil
+}
+
 // Cond is one SQL condition with a "?" per argument, in order; a backend
 // numbers the placeholders its own way.
 type Cond struct {

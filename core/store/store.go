@@ -337,10 +337,13 @@ type CodeRange struct{ Min, Max int }
 type DeliveryFilter struct {
 	Subscription string
 	EntryID      string
-	States       []State
-	Before       time.Time // UpdatedAt < Before when set (paging)
-	BeforeID     string    // with Before: also UpdatedAt == Before and ID < BeforeID
-	Limit        int       // <= 0 means 100
+	// EntryIDs: deliveries of any of these entries (at most MaxListIDs),
+	// so a list of entries gets its decisions in one query.
+	EntryIDs []string
+	States   []State
+	Before   time.Time // UpdatedAt < Before when set (paging)
+	BeforeID string    // with Before: also UpdatedAt == Before and ID < BeforeID
+	Limit    int       // <= 0 means 100
 }
 
 // SubscriptionStats counts deliveries of one subscription by state; states

@@ -158,6 +158,12 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	if f.EntryID != "" {
 		q.add("d.entry_id = ?", f.EntryID)
 	}
+	if err := store.CheckDeliveryFilter(f); err != nil {
+		return nil, err
+	}
+	if len(f.EntryIDs) > 0 {
+		q.add("d.entry_id = ANY(?)", f.EntryIDs)
+	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
 		for i, st := range f.States {

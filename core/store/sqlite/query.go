@@ -143,6 +143,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 		where = append(where, "d.entry_id = ?")
 		args = append(args, f.EntryID)
 	}
+	if err := store.CheckDeliveryFilter(f); err != nil {
+		return nil, err
+	}
+	if len(f.EntryIDs) > 0 {
+		where = append(where, "d.entry_id IN ("+placeholders(len(f.EntryIDs))+")")
+		for _, id := range f.EntryIDs {
+			args = append(args, id)
+		}
+	}
 	if len(f.States) > 0 {
 		where = append(where, "d.state IN ("+placeholders(len(f.States))+")")
 		for _, st := range f.States {

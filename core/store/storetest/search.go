@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,22 @@ func testSearchEntries(t *testing.T, newDB NewDatabase) {
 		if got := list(c.f); got != c.want {
 			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
 		}
+	}
+	// The decisions of a page of entries in one query.
+	ds, err := b.s.ListDeliveries(b.ctx, store.DeliveryFilter{EntryIDs: []string{"a2", "a4", "nope"}, Limit: 10})
+	if err != nil {
+		t.Fatalf("ListDeliveries(EntryIDs): %v", err)
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.ID)
+	}
+	sort.Strings(got)
+	if want := []string{"a2/hook", "a2/slack", "a4/hook", "a4/slack"}; strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("ListDeliveries(EntryIDs a2 a4) = %v, want %v", got, want)
+	}
+	if _, err := b.s.ListDeliveries(b.ctx, store.DeliveryFilter{EntryIDs: make([]string, store.MaxListIDs+1)}); err == nil {
+		t.Errorf("ListDeliveries with %d entry ids: no error", store.MaxListIDs+1)
 	}
 	many := make([]string, store.MaxSearchValues+1)
 	for i := range many {
