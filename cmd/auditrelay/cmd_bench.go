@@ -17,19 +17,23 @@ func newBenchCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure this machine: receiver → store → delivery throughput and latency",
-		Long: `bench drives the real path — HTTP receiver, durable store, policy, render,
+		Long: `bench drives the real path — signed webhooks into the HTTP receiver
+(X-LD-Signature checked), durable store, policy, a template rendered per event,
 HTTP delivery — into a local sink, on loopback, and reports:
 
   - events/s sustained and the receive→delivered latency (p50/p99) while
     sending as fast as --concurrency senders can;
   - p50/p99 at a steady --paced-rate;
-  - this machine's raw loopback HTTP ceiling, and the ratio to it (each
-    event makes two HTTP hops: sender → receiver, relay → sink);
+  - this machine's raw loopback HTTP ceiling, sampled before and after the
+    runs, and the ratio to their mean (each event makes two HTTP hops:
+    sender → receiver, relay → sink);
   - with --backlog N, the process's memory with N deliveries pending,
     then how fast they are delivered once the subscription resumes.
 
 With --store postgres://... it also runs 1, 2 and 3 instances sharing that
-database (--instances), next to the SQLite figure. The database is emptied
+database (--instances), next to the SQLite figure. --integration webhook
+forwards the raw entry instead (LaunchDarkly's standard payload: nothing
+rendered). The database is emptied
 first: do not point it at a database you use.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,6 +47,10 @@ first: do not point it at a database you use.`,
 			o.Store, _ = f.GetString("store")
 			o.Instances, _ = f.GetIntSlice("instances")
 			o.Synchronous, _ = f.GetString("synchronous")
+			o.Integration, _ = f.GetString("integration")
+			if o.Integration != bench.Templated && o.Integration != bench.Webhook {
+				return usageErrorf("--integration: expected %s or %s, got %q", bench.Templated, bench.Webhook, o.Integration)
+			}
 			asJSON, _ := f.GetBool("json")
 			if o.Events < 1 || o.Concurrency < 1 {
 				return usageErrorf("--events and --concurrency must be positive")
@@ -87,6 +95,7 @@ first: do not point it at a database you use.`,
 	f.String("store", "", "also run on this PostgreSQL database (emptied first)")
 	f.IntSlice("instances", []int{1, 2, 3}, "instance counts to run on PostgreSQL")
 	f.String("synchronous", "normal", "SQLite synchronous mode (normal or full)")
+	f.String("integration", bench.Templated, "what the subscription sends: templated (a metrics-event template rendered per event) or webhook (the raw entry)")
 	f.Bool("json", false, "print the report as JSON")
 	f.String("cpuprofile", "", "write a CPU profile of the runs (not the loopback measurement) to this file, for go tool pprof")
 	f.String("memprofile", "", "write the allocations of the whole command to this file, for go tool pprof -sample_index=alloc_space")

@@ -132,7 +132,8 @@ func printJSON(w io.Writer, v any) error {
 // directory), else the data directory itself. create lets it open a data
 // directory that holds no database yet.
 func (a *app) attach(cmd *cobra.Command, create bool) (*relay.Instance, error) {
-	cfg, err := config.Load(a.cfg, a.configPath(), nil)
+	// Nothing here sends: subscriptions' secrets need not be exported.
+	cfg, err := config.LoadWithoutSecrets(a.cfg, a.configPath(), nil)
 	if err != nil {
 		return nil, usageErrorf("invalid configuration:\n%v", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/devkit"
 )
 
@@ -55,9 +56,10 @@ SECRET "yes" when the value is masked wherever auditrelay shows it.`,
 // (--integrations-dir, AUDITRELAY_INTEGRATIONS_DIRS or integrations_dirs in
 // the config file).
 func (a *app) integrationsDirs() ([]string, error) {
-	cfg, err := a.config()
+	// Listing sends nothing: subscriptions' secrets need not be exported.
+	cfg, err := config.LoadWithoutSecrets(a.cfg, a.configPath(), nil)
 	if err != nil {
-		return nil, err
+		return nil, usageErrorf("invalid configuration:\n%v", err)
 	}
 	return cfg.IntegrationsDirs, nil
 }

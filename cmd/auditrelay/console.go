@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 
 	"github.com/auditrelay/auditrelay/core/config"
@@ -80,7 +81,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 
 	var uiErr error
 	if tty {
-		uiErr = tui.Run(runCtx, rt.Engine(), tui.Options{Actor: "local", Role: tui.Operator, Mouse: mouse, GeneratorRate: rate, NoColor: os.Getenv("NO_COLOR") != ""})
+		uiErr = tui.Run(runCtx, rt.Engine(), tui.Options{Actor: localActor(), Role: tui.Operator, Mouse: mouse, GeneratorRate: rate, NoColor: os.Getenv("NO_COLOR") != ""})
 	} else {
 		uiErr = tui.Tail(runCtx, rt.Engine(), a.stdout, jsonLines)
 	}
@@ -100,4 +101,16 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// localActor names the person at the embedded console in the audit
+// record: "local:" and their login name, as SSH sessions are named by key.
+func localActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "local:" + u.Username
+	}
+	if n := os.Getenv("USER"); n != "" {
+		return "local:" + n
+	}
+	return "local"
 }

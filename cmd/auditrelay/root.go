@@ -136,6 +136,8 @@ Run without a subcommand to open the console with the engine embedded.`,
 		newReplayCmd(a),
 		newBenchCmd(a),
 		newMigrateCmd(a),
+		newSinkCmd(a),
+		newConfigCmd(a),
 	)
 	return root
 }

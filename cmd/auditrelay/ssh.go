@@ -26,7 +26,7 @@ func startSSH(ctx context.Context, cfg config.Config, rt *relay.Relay, log *slog
 	if cfg.SSH.AuthorizedKeys == "" {
 		return nil, fmt.Errorf("ssh: --ssh needs an authorized-keys file: set ssh.authorized_keys or pass --authorized-keys FILE\n" +
 			"  one key per line: role=operator,name=alice ssh-ed25519 AAAA... (role is viewer or operator)\n" +
-			"  e.g. echo \"role=operator,name=$USER $(cat ~/.ssh/id_ed25519.pub)\" > authorized_keys")
+			"  e.g. echo \"role=operator,name=$(id -un) $(cat ~/.ssh/id_ed25519.pub)\" > authorized_keys")
 	}
 	hostKey := cfg.SSH.HostKey
 	if hostKey == "" {

@@ -89,8 +89,14 @@ type serveProcess struct {
 
 func startServe(t *testing.T, configPath string) *serveProcess {
 	t.Helper()
+	return startServeEnv(t, configPath)
+}
+
+// startServeEnv is startServe with extra environment variables (NAME=value).
+func startServeEnv(t *testing.T, configPath string, env ...string) *serveProcess {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--config", configPath, "--log-format", "json")
-	cmd.Env = append(os.Environ(), "AUDITRELAY_TEST_MAIN=1")
+	cmd.Env = append(append(os.Environ(), "AUDITRELAY_TEST_MAIN=1"), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -179,6 +179,8 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		return strings.Contains(sc, `"text": "E2EMARK `) && strings.Contains(sc, "POST ")
 	})
 	s.send("C-s")
+	s.waitText("Save the flag template of slack-prod-flags?")
+	s.send("y")
 	s.waitText("saved flag template of slack-prod-flags")
 	saved, err := os.ReadFile(filepath.Join(dir, "templates", "slack-prod-flags", "flag.json.hbs"))
 	if err != nil || !strings.Contains(string(saved), "E2EMARK") {

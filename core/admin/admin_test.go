@@ -174,6 +174,11 @@ func TestClientAndServer(t *testing.T) {
 	if actors["retry"] != "api:alice" || actors["retry-all"] != "api" {
 		t.Errorf("actions recorded as %v; want retry by api:alice, retry-all by api", actors)
 	}
+	// The same actions through the API (what `auditrelay config history` reads).
+	remoteActs, err := s.client.Actions(ctx, time.Now().Add(-time.Hour), 10)
+	if err != nil || len(remoteActs) != len(acts) || remoteActs[0].Kind != acts[0].Kind || remoteActs[0].Actor != acts[0].Actor {
+		t.Errorf("Actions through the API = %+v, %v; engine = %+v", remoteActs, err, acts)
+	}
 }
 
 // TestServerRefuses: a wrong token gets 401 through the client too, and an
@@ -252,5 +257,42 @@ func TestTokenAndAddressFiles(t *testing.T) {
 	c, err := admin.NewClient("", empty, "t")
 	if err != nil || c.Base() != "http://127.0.0.1:1" {
 		t.Fatalf("NewClient from admin.addr: %v, %v", c, err)
+	}
+}
+
+// TestPprofBehindToken: the profiler answers on the admin listener with the
+// token, and not without it.
+func TestPprofBehindToken(t *testing.T) {
+	s := serve(t)
+	get := func(path, auth string) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	if resp, _ := get(admin.PprofPrefix+"goroutine?debug=1", ""); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("without a token: %d, want 401", resp.StatusCode)
+	}
+	resp, body := get(admin.PprofPrefix+"goroutine?debug=1", "Bearer "+s.token)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile:") {
+		t.Fatalf("goroutine profile: %d %q", resp.StatusCode, body[:min(len(body), 200)])
+	}
+	if ct := resp.Header.Get("Content-Type"); strings.Contains(ct, "json") {
+		t.Errorf("profile served as %q", ct)
+	}
+	resp, body = get(admin.PprofPrefix+"heap", "Bearer "+s.token)
+	if resp.StatusCode != http.StatusOK || len(body) == 0 {
+		t.Fatalf("heap profile: %d, %d bytes", resp.StatusCode, len(body))
 	}
 }

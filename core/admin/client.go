@@ -86,6 +86,19 @@ func (c *Client) Deliveries(ctx context.Context, q api.DeliveryQuery) ([]api.Del
 	return out, c.do(ctx, http.MethodGet, "/deliveries?"+v.Encode(), "", nil, &out)
 }
 
+// Actions lists operator actions at or after since, newest first.
+func (c *Client) Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error) {
+	v := url.Values{}
+	if !since.IsZero() {
+		v.Set("since", strconv.FormatInt(since.UnixMilli(), 10))
+	}
+	if limit > 0 {
+		v.Set("limit", strconv.Itoa(limit))
+	}
+	var out []api.Action
+	return out, c.do(ctx, http.MethodGet, "/actions?"+v.Encode(), "", nil, &out)
+}
+
 // Delivery returns one delivery with its attempts.
 func (c *Client) Delivery(ctx context.Context, id string) (api.DeliveryDetail, error) {
 	var d api.DeliveryDetail

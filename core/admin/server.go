@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/pprof"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/engine/api"
@@ -17,6 +19,10 @@ import (
 
 // Prefix is the path every admin endpoint starts with.
 const Prefix = "/admin/v1"
+
+// PprofPrefix is where Go's profiling handlers answer (index, profile,
+// heap, goroutine, trace…), behind the admin token like the rest.
+const PprofPrefix = "/debug/pprof/"
 
 // maxIngestBody bounds one POST /ingest batch.
 const maxIngestBody = 64 << 20
@@ -29,6 +35,7 @@ type Engine interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, deliveryID string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
 	source.Ingester
 }
 
@@ -61,6 +68,20 @@ func Handler(e Engine, token string) http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/retry-failed", func(w http.ResponseWriter, r *http.Request) {
 		n, err := e.RetryAll(r.Context(), actor(r), r.PathValue("name"))
 		write(w, retried{n}, err)
+	})
+	mux.HandleFunc("GET "+Prefix+"/actions", func(w http.ResponseWriter, r *http.Request) {
+		// Operator actions, newest first: `auditrelay config history`.
+		q := r.URL.Query()
+		limit, _ := strconv.Atoi(q.Get("limit"))
+		if limit <= 0 || limit > 1000 {
+			limit = 100
+		}
+		var since time.Time
+		if ms, err := strconv.ParseInt(q.Get("since"), 10, 64); err == nil {
+			since = time.UnixMilli(ms)
+		}
+		acts, err := e.Actions(r.Context(), since, limit)
+		write(w, acts, err)
 	})
 	mux.HandleFunc("GET "+Prefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		write(w, e.Subscriptions(), nil)
@@ -96,6 +117,13 @@ func Handler(e Engine, token string) http.Handler {
 		}
 		write(w, out, err)
 	})
+	// Go's profiler, so the real path can be measured where it runs (the
+	// same token guards it: a profile shows what the process does).
+	mux.HandleFunc("GET "+PprofPrefix, pprof.Index)
+	mux.HandleFunc("GET "+PprofPrefix+"cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET "+PprofPrefix+"profile", pprof.Profile)
+	mux.HandleFunc("GET "+PprofPrefix+"symbol", pprof.Symbol)
+	mux.HandleFunc("GET "+PprofPrefix+"trace", pprof.Trace)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !bearerOK(r.Header.Get("Authorization"), token) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="auditrelay admin"`)
@@ -104,7 +132,9 @@ func Handler(e Engine, token string) http.Handler {
 			io.WriteString(w, `{"error":"missing or wrong admin token: send Authorization: Bearer <token>"}`+"\n")
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
+		if strings.HasPrefix(r.URL.Path, Prefix+"/") {
+			w.Header().Set("Content-Type", "application/json")
+		}
 		mux.ServeHTTP(w, r)
 	})
 }

@@ -170,9 +170,48 @@ func DecodeEntryAt(data []byte, line, col int) (*Entry, error) {
 	p := positioner{src: src, index: -1, lineBase: max(line, 1) - 1, colBase: max(col, 1) - 1}
 	v, err := jsonv.DecodeString(src)
 	if err != nil {
+		// Text that is not JSON at all ("not json", a log line) reads
+		// better as what was expected there than as the literal the
+		// first letter could have begun ("expected \"null\"").
+		if off := strings.IndexFunc(src, func(r rune) bool { return !isJSONSpace(r) }); off >= 0 && !startsJSONValue(src[off]) || off >= 0 && isBareWord(src[off:]) {
+			return nil, p.errorAt(off, "", "expected an audit-log entry (a JSON object, starting with '{'), found %s", snippet(src[off:]))
+		}
 		return nil, syntaxError(err, p)
 	}
 	return entry(entryFromValue(v, data, 0, p))
+}
+
+func isJSONSpace(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }
+
+// startsJSONValue reports whether c can begin a JSON value.
+func startsJSONValue(c byte) bool {
+	return c == '{' || c == '[' || c == '"' || c == '-' || c >= '0' && c <= '9' || c == 't' || c == 'f' || c == 'n'
+}
+
+// isBareWord reports whether s begins with a word that is not one of
+// JSON's literals (true, false, null): text rather than JSON.
+func isBareWord(s string) bool {
+	end := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if end < 0 {
+		end = len(s)
+	}
+	switch w := s[:end]; w {
+	case "", "true", "false", "null":
+		return false
+	}
+	return true
+}
+
+// snippet quotes the start of s, up to the end of its line, for an error.
+func snippet(s string) string {
+	const max = 32
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > max {
+		return strconv.Quote(s[:max]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // entry returns what entryFromValue returned as the (*Entry, error) pair of

@@ -143,3 +143,21 @@ func TestMemberDisplayName(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeEntryNotJSON: text that is not JSON is refused with what was
+// expected where, not with the literal its first letter could begin.
+func TestDecodeEntryNotJSON(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"not json", `5:1: expected an audit-log entry (a JSON object, starting with '{'), found "not json"`},
+		{"  nullx", `5:3: expected an audit-log entry (a JSON object, starting with '{'), found "nullx"`},
+		{"# a comment line that goes on and on and on", `5:1: expected an audit-log entry (a JSON object, starting with '{'), found "# a comment line that goes on an"…`},
+		{"nul", `5:1: expected an audit-log entry (a JSON object, starting with '{'), found "nul"`},
+		{`{"a": nope}`, `5:7: "a": invalid literal: expected "null"`}, // inside an object: JSON's own error
+		{"7", `5:1: expected an audit-log entry (a JSON object), found number`},
+	} {
+		_, err := DecodeEntryAt([]byte(tc.in), 5, 1)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("DecodeEntryAt(%q) = %v, want %s", tc.in, err, tc.want)
+		}
+	}
+}

@@ -3,8 +3,11 @@ package bench
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"embed"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,9 +22,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/demo"
+	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/jsonv"
 	"github.com/auditrelay/auditrelay/core/relay"
 	"github.com/auditrelay/auditrelay/core/source"
@@ -38,7 +43,12 @@ type Options struct {
 	Store       string        // "" = SQLite; postgres:// for the PostgreSQL backend
 	Instances   []int         // instance counts to run with a shared store (PostgreSQL)
 	Synchronous string        // SQLite synchronous mode: normal or full
-	Log         *slog.Logger  // the instances' log; nil discards it
+	// Integration is what the subscription renders: "" or Templated for
+	// the bench's own metrics-event integration (a template rendered per
+	// event, as LaunchDarkly's Datadog one), Webhook for the built-in
+	// standard payload (the raw entry, nothing rendered).
+	Integration string
+	Log         *slog.Logger // the instances' log; nil discards it
 	// Profile, when set, receives a CPU profile of the runs (not of the
 	// loopback measurement, which would drown them).
 	Profile io.Writer
@@ -47,11 +57,17 @@ type Options struct {
 // Report is what bench measured; WriteText prints it, and it marshals as
 // the --json output.
 type Report struct {
-	Machine   string    `json:"machine"`
-	Runs      []Result  `json:"runs"`
-	Loopback  float64   `json:"loopbackRequestsPerSec"`
-	Backlog   *Backlog  `json:"backlog,omitempty"`
-	StartedAt time.Time `json:"startedAt"`
+	Machine     string   `json:"machine"`
+	Integration string   `json:"integration"`
+	Signed      bool     `json:"signed"`
+	Runs        []Result `json:"runs"`
+	// Loopback is the mean of the ceiling sampled before and after the
+	// runs, so a machine whose speed drifts during them shows in the two.
+	Loopback       float64   `json:"loopbackRequestsPerSec"`
+	LoopbackBefore float64   `json:"loopbackBeforeRequestsPerSec"`
+	LoopbackAfter  float64   `json:"loopbackAfterRequestsPerSec"`
+	Backlog        *Backlog  `json:"backlog,omitempty"`
+	StartedAt      time.Time `json:"startedAt"`
 }
 
 // Result is one run: a store with a number of instances, at full load and
@@ -103,8 +119,10 @@ func startEndpoint() (*endpoint, error) {
 
 func (s *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	body, _ := io.ReadAll(r.Body)
-	id := entryIDOf(body)
+	io.Copy(io.Discard, r.Body)
+	// Keyed by delivery id: the sink needs no entry id in the body,
+	// whatever the template renders.
+	id := r.Header.Get(delivery.HeaderDeliveryID)
 	s.mu.Lock()
 	if _, dup := s.arrived[id]; !dup {
 		s.arrived[id] = now
@@ -116,20 +134,6 @@ func (s *endpoint) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// entryIDOf finds "_id" in a raw entry without decoding all of it.
-func entryIDOf(body []byte) string {
-	i := bytes.Index(body, []byte(`"_id":"`))
-	if i < 0 {
-		return ""
-	}
-	rest := body[i+7:]
-	j := bytes.IndexByte(rest, '"')
-	if j < 0 {
-		return ""
-	}
-	return string(rest[:j])
 }
 
 func (s *endpoint) reset() {
@@ -232,24 +236,53 @@ type instance struct {
 	done   chan error
 }
 
-func instanceConfig(dir, storeURL, instance, sinkURL, synchronous string) config.Config {
+// subscription is the bench's one subscription.
+const subscription = "bench"
+
+// The integrations bench can drive.
+const (
+	Templated = "templated" // the bench's metrics-event template (default)
+	Webhook   = "webhook"   // the built-in standard payload: nothing rendered
+)
+
+//go:embed integration
+var integrationFS embed.FS
+
+// instanceConfig is one relay's configuration: a signed receiver on a free
+// loopback port, the store, and one subscription of the chosen integration
+// into the sink. The templated integration's files are written under dir.
+func instanceConfig(dir, storeURL, instance, sinkURL string, o Options, secret []byte) (config.Config, error) {
 	cfg := config.Defaults()
 	cfg.DataDir = dir
 	cfg.Store = storeURL
-	cfg.SQLite.Synchronous = synchronous
+	cfg.SQLite.Synchronous = o.Synchronous
 	cfg.Instance = instance
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Admin.Listen = ""
 	cfg.Retention.Interval = 0
 	cfg.Log.Level = "warn"
-	cfg.Subscriptions = []config.Subscription{{
-		Name:        "bench",
-		Integration: "webhook",
-		Enabled:     true,
-		Vars:        map[string]config.Var{"url": {Value: sinkURL}},
-		Concurrency: 64,
-	}}
-	return cfg
+	cfg.Webhook.Secret = config.Secret{Value: string(secret)}
+	sub := config.Subscription{Name: subscription, Enabled: true, Concurrency: 64}
+	switch o.Integration {
+	case "", Templated:
+		idir := filepath.Join(dir, "bench-events")
+		sfs, err := fs.Sub(integrationFS, "integration")
+		if err != nil {
+			return cfg, err
+		}
+		if err := os.CopyFS(idir, sfs); err != nil {
+			return cfg, fmt.Errorf("writing the bench integration: %w", err)
+		}
+		sub.Integration = idir
+		sub.Vars = map[string]config.Var{"endpointUrl": {Value: sinkURL}, "apiKey": {Value: "bench-api-key-not-a-secret"}}
+	case Webhook:
+		sub.Integration = "webhook"
+		sub.Vars = map[string]config.Var{"url": {Value: sinkURL}}
+	default:
+		return cfg, fmt.Errorf("integration %q: expected %q or %q", o.Integration, Templated, Webhook)
+	}
+	cfg.Subscriptions = []config.Subscription{sub}
+	return cfg, nil
 }
 
 func startInstance(ctx context.Context, cfg config.Config, log *slog.Logger) (*instance, error) {
@@ -272,7 +305,7 @@ func (in *instance) stop() {
 // sendAll posts bodies to the receivers round-robin with c concurrent
 // senders, pacing to rate events/s when rate > 0, and returns when each
 // event was sent (acknowledged).
-func sendAll(ctx context.Context, urls []string, ids []string, bodies [][]byte, c, rate int) (map[string]time.Time, error) {
+func sendAll(ctx context.Context, urls []string, ids []string, bodies [][]byte, c, rate int, secret []byte) (map[string]time.Time, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c, MaxConnsPerHost: c}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	sent := make([]time.Time, len(bodies))
@@ -297,7 +330,16 @@ func sendAll(ctx context.Context, urls []string, ids []string, bodies [][]byte, 
 					}
 				}
 				t := time.Now()
-				resp, err := client.Post(urls[i%len(urls)], "application/json", bytes.NewReader(bodies[i]))
+				// Signed as LaunchDarkly signs: the HMAC is part of the
+				// real path's cost on both sides.
+				req, err := http.NewRequestWithContext(ctx, http.MethodPost, urls[i%len(urls)], bytes.NewReader(bodies[i]))
+				if err != nil {
+					errOnce.Do(func() { firstErr = err })
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set(auditlog.SignatureHeader, auditlog.Sign(secret, bodies[i]))
+				resp, err := client.Do(req)
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -366,17 +408,27 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 			fmt.Fprintf(progress, format+"\n", args...)
 		}
 	}
+	if o.Integration == "" {
+		o.Integration = Templated
+	}
+	rep.Integration, rep.Signed = o.Integration, true
+	// One secret per run: the receiver checks X-LD-Signature as it does
+	// for LaunchDarkly.
+	secret := []byte(rand.Text())
 	step("measuring the loopback HTTP ceiling …")
-	ceiling, err := delivery.LoopbackCeiling(ctx, 3*time.Second, 32)
+	before, err := delivery.LoopbackCeiling(ctx, 3*time.Second, 32)
 	if err != nil {
 		return nil, fmt.Errorf("loopback ceiling: %w", err)
 	}
-	rep.Loopback = ceiling
+	rep.LoopbackBefore = before
+	stopProfile := func() {}
 	if o.Profile != nil {
 		if err := pprof.StartCPUProfile(o.Profile); err != nil {
 			return nil, fmt.Errorf("cpu profile: %w", err)
 		}
-		defer pprof.StopCPUProfile()
+		var once sync.Once
+		stopProfile = func() { once.Do(pprof.StopCPUProfile) }
+		defer stopProfile()
 	}
 
 	sink, err := startEndpoint()
@@ -402,29 +454,39 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 				name = "postgres"
 			}
 			step("%s, %d instance(s): %d events with %d senders, then %d/s for %s …", name, n, o.Events, o.Concurrency, o.PacedRate, o.PacedFor)
-			run, err := runOnce(ctx, o, st, n, sinkURL, sink, &seed)
+			run, err := runOnce(ctx, o, st, n, sinkURL, sink, &seed, secret)
 			if err != nil {
 				return nil, fmt.Errorf("%s with %d instances: %w", name, n, err)
 			}
 			run.Store = name
-			run.Ratio = run.EventsPerSec / ceiling
 			rep.Runs = append(rep.Runs, *run)
 		}
 	}
 	if o.Backlog > 0 {
 		step("memory with %d deliveries pending, then their delivery …", o.Backlog)
-		b, err := runBacklog(ctx, o, sink, sinkURL)
+		b, err := runBacklog(ctx, o, sink, sinkURL, secret)
 		if err != nil {
 			return nil, fmt.Errorf("backlog: %w", err)
 		}
 		rep.Backlog = b
+	}
+	stopProfile()
+	step("measuring the loopback HTTP ceiling again …")
+	after, err := delivery.LoopbackCeiling(ctx, 3*time.Second, 32)
+	if err != nil {
+		return nil, fmt.Errorf("loopback ceiling: %w", err)
+	}
+	rep.LoopbackAfter = after
+	rep.Loopback = (before + after) / 2
+	for i := range rep.Runs {
+		rep.Runs[i].Ratio = rep.Runs[i].EventsPerSec / rep.Loopback
 	}
 	return rep, nil
 }
 
 // runOnce starts n instances on storeURL ("" = SQLite, one instance) and
 // measures them at full load, then at the paced rate.
-func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL string, sink *endpoint, seed *uint64) (*Result, error) {
+func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL string, sink *endpoint, seed *uint64, secret []byte) (*Result, error) {
 	dir, err := os.MkdirTemp("", "auditrelay-bench-")
 	if err != nil {
 		return nil, err
@@ -445,7 +507,10 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 	}()
 	var urls []string
 	for i := range n {
-		cfg := instanceConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o.Synchronous)
+		cfg, err := instanceConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o, secret)
+		if err != nil {
+			return nil, err
+		}
 		// Every sender may be waiting on one instance: none is refused
 		// for want of a slot (sources.webhook.max_in_flight).
 		cfg.Webhook.MaxInFlight = max(cfg.Webhook.MaxInFlight, o.Concurrency)
@@ -460,7 +525,7 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 
 	// Throughput: as fast as the senders go.
 	*seed++
-	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0)
+	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0, secret)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +538,7 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 	// Latency at a steady, sustainable rate.
 	if o.PacedRate > 0 && o.PacedFor > 0 {
 		*seed++
-		sent, arrived, err := drive(ctx, urls, sink, int(float64(o.PacedRate)*o.PacedFor.Seconds()), *seed, o.Concurrency, o.PacedRate)
+		sent, arrived, err := drive(ctx, urls, sink, int(float64(o.PacedRate)*o.PacedFor.Seconds()), *seed, o.Concurrency, o.PacedRate, secret)
 		if err != nil {
 			return nil, err
 		}
@@ -485,35 +550,49 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 // drive sends count fresh events (rate per second, 0 = as fast as the
 // senders go) and waits until the sink has them all; it returns when each
 // was sent and when each arrived.
-func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed uint64, concurrency, rate int) (sent, arrived map[string]time.Time, err error) {
+func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed uint64, concurrency, rate int, secret []byte) (sent, arrived map[string]time.Time, err error) {
 	sink.reset()
 	ids, bodies := events(count, seed)
-	if sent, err = sendAll(ctx, urls, ids, bodies, concurrency, rate); err != nil {
+	if sent, err = sendAll(ctx, urls, ids, bodies, concurrency, rate, secret); err != nil {
 		return nil, nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	arrived, err = sink.waitFor(wctx, ids)
-	return sent, arrived, err
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = engine.DeliveryID(subscription, id)
+	}
+	byDelivery, err := sink.waitFor(wctx, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	arrived = make(map[string]time.Time, len(ids))
+	for i, id := range ids {
+		arrived[id] = byDelivery[keys[i]]
+	}
+	return sent, arrived, nil
 }
 
 // runBacklog pauses the subscription, ingests o.Backlog entries straight
 // into the engine and reports memory with them all pending; then it
 // resumes the subscription and times the backlog's delivery, which goes
 // through claims as after an endpoint's outage.
-func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string) (*Backlog, error) {
+func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, secret []byte) (*Backlog, error) {
 	dir, err := os.MkdirTemp("", "auditrelay-backlog-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	cfg := instanceConfig(dir, "", "backlog", sinkURL, o.Synchronous)
+	cfg, err := instanceConfig(dir, "", "backlog", sinkURL, o, secret)
+	if err != nil {
+		return nil, err
+	}
 	in, err := startInstance(ctx, cfg, o.Log)
 	if err != nil {
 		return nil, err
 	}
 	defer in.stop()
-	if err := in.rt.Engine().SetPaused(ctx, "bench", "bench", true); err != nil {
+	if err := in.rt.Engine().SetPaused(ctx, "bench", subscription, true); err != nil {
 		return nil, err
 	}
 	g := demo.NewGenerator(demo.Options{Seed: 99})
@@ -540,7 +619,7 @@ func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string) 
 	// Every earlier instance has stopped: what arrives now is the backlog.
 	sink.reset()
 	start = time.Now()
-	if err := in.rt.Engine().SetPaused(ctx, "bench", "bench", false); err != nil {
+	if err := in.rt.Engine().SetPaused(ctx, "bench", subscription, false); err != nil {
 		return nil, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)

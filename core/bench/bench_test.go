@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/delivery"
 )
 
 // TestRunReportsWhatItMeasured runs the real bench, small, and checks the
@@ -36,15 +38,17 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 		t.Errorf("throughput phase %+v: want events/s > 0 and 0 < p50 <= p99", r)
 	case r.PacedRate != 100, r.PacedP50ms <= 0, r.PacedP99ms < r.PacedP50ms:
 		t.Errorf("paced phase %+v: want 100/s and 0 < p50 <= p99", r)
-	case rep.Loopback <= 0:
-		t.Errorf("loopback ceiling %v", rep.Loopback)
+	case rep.LoopbackBefore <= 0, rep.LoopbackAfter <= 0, math.Abs(rep.Loopback-(rep.LoopbackBefore+rep.LoopbackAfter)/2) > 1:
+		t.Errorf("loopback ceiling %v, want the mean of before %v and after %v", rep.Loopback, rep.LoopbackBefore, rep.LoopbackAfter)
+	case rep.Integration != Templated, !rep.Signed:
+		t.Errorf("integration %q signed %v, want the templated path, signed, by default", rep.Integration, rep.Signed)
 	case math.Abs(r.Ratio-r.EventsPerSec/rep.Loopback) > 0.005:
 		t.Errorf("ratio %.3f, but %.0f events/s over %.0f req/s is %.3f", r.Ratio, r.EventsPerSec, rep.Loopback, r.EventsPerSec/rep.Loopback)
 	}
 	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RSSMB <= 0 || b.HeapMB <= 0 || b.IngestPerS <= 0 || b.DrainPerSec <= 0 {
 		t.Errorf("backlog phase %+v: want 200 pending with memory and the drain measured", rep.Backlog)
 	}
-	for _, want := range []string{"loopback HTTP ceiling", "sqlite (synchronous=normal), 1 instance(s): 300 events with 32 senders, then 100/s for 1s", "memory with 200 deliveries pending"} {
+	for _, want := range []string{"loopback HTTP ceiling", "measuring the loopback HTTP ceiling again", "sqlite (synchronous=normal), 1 instance(s): 300 events with 32 senders, then 100/s for 1s", "memory with 200 deliveries pending"} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}
@@ -73,6 +77,25 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 	}
 }
 
+// TestRunWebhookIntegration: --integration webhook still drives the
+// standard payload, and an unknown integration is refused by name.
+func TestRunWebhookIntegration(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole benchmark path")
+	}
+	rep, err := Run(t.Context(), Options{Events: 100, Concurrency: 8, Synchronous: "normal", Integration: Webhook}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Integration != Webhook || len(rep.Runs) != 1 || rep.Runs[0].EventsPerSec <= 0 {
+		t.Errorf("report %+v", rep)
+	}
+	_, err = Run(t.Context(), Options{Events: 1, Concurrency: 1, Integration: "datadog"}, nil)
+	if err == nil || !strings.Contains(err.Error(), `integration "datadog"`) {
+		t.Errorf("unknown integration: %v", err)
+	}
+}
+
 // TestEndpointWaitsForEveryID: the endpoint's wait ends when each awaited
 // entry has arrived, not when as many requests have (duplicates and other
 // entries do not count), and says how far it got at the deadline.
@@ -80,7 +103,9 @@ func TestEndpointWaitsForEveryID(t *testing.T) {
 	s := &endpoint{arrived: map[string]time.Time{}, notify: make(chan struct{}, 1)}
 	post := func(id string) {
 		rec := httptest.NewRecorder()
-		s.serve(rec, httptest.NewRequest(http.MethodPost, "/", strings.NewReader(fmt.Sprintf(`{"_id":"%s","kind":"flag"}`, id))))
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"title":"a rendered body holds no id"}`))
+		req.Header.Set(delivery.HeaderDeliveryID, id)
+		s.serve(rec, req)
 		if rec.Code != http.StatusNoContent {
 			t.Fatalf("endpoint answered %d", rec.Code)
 		}

@@ -1,6 +1,8 @@
 // Package bench is the harness behind `auditrelay bench`: it runs real
-// relays (core/relay) on loopback — HTTP receiver, durable store, policy,
-// render, HTTP delivery — drives them with realistic entries into a local
+// relays (core/relay) on loopback — HTTP receiver checking X-LD-Signature,
+// durable store, policy, a template rendered per entry (the embedded
+// integration/ directory; or the built-in webhook integration), HTTP
+// delivery — drives them with realistic signed entries into a local
 // endpoint that notes when each arrives, and reports what it measured:
 // events/s and receive→delivered latency at full load and at a paced
 // rate, the ratio to this machine's loopback HTTP ceiling, the same on a

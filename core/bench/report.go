@@ -9,7 +9,8 @@ import (
 // last line.
 func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\n", rep.Machine)
-	fmt.Fprintf(w, "loopback HTTP ceiling: %.0f requests/s (one hop, 1 KB POSTs, 32 connections)\n\n", rep.Loopback)
+	fmt.Fprintf(w, "path: signed webhooks (X-LD-Signature) → receiver → store → %s → local sink\n", pathOf(rep.Integration))
+	fmt.Fprintf(w, "loopback HTTP ceiling: %.0f requests/s (one hop, 1 KB POSTs, 32 connections; %.0f before the runs, %.0f after)\n\n", rep.Loopback, rep.LoopbackBefore, rep.LoopbackAfter)
 	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "paced", "p50", "p99")
 	for _, r := range rep.Runs {
 		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
@@ -27,4 +28,12 @@ func (rep *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "\nbench: %.0f events/s sustained (%s, durable), %s, %.2f of the loopback ceiling of %.0f req/s (each event makes two hops)\n",
 			r.EventsPerSec, r.Store, latency, r.Ratio, rep.Loopback)
 	}
+}
+
+// pathOf says what the subscription does with an entry.
+func pathOf(integration string) string {
+	if integration == Webhook {
+		return "webhook integration (the raw entry, nothing rendered)"
+	}
+	return "templated integration (a metrics event rendered per entry)"
 }

@@ -1,64 +1,59 @@
 package config
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // SetSubscriptionValues writes form-variable values of one subscription into
-// the config file, atomically (temporary file, fsync, rename) and keeping
-// the operator's comments and layout elsewhere. Values are strings or
-// bools. A variable configured by reference (env:, file:) is never replaced
-// by its value: callers must not pass it.
+// the config file, atomically (temporary file, fsync, rename). The file is
+// the operator's: only the bytes of each edited value change; a new key
+// adds one line (or a "vars:" block of two), a nil value removes the key's
+// line. Comments, blank lines, indentation and key order stay as they
+// were. Values are strings, bools or nil. A variable configured by
+// reference (env:, file:) is never replaced by its value: callers must not
+// pass it. When a value cannot be edited in place (a multi-line or flow
+// style the splice does not handle), the file is left alone and the error
+// says what to edit by hand.
 func SetSubscriptionValues(file, subscription string, values map[string]any) error {
-	return editFile(file, func(root *yaml.Node) error {
-		sub, err := findSubscription(root, subscription)
-		if err != nil {
-			return err
-		}
-		vars := lookupNode(sub, keyVars)
-		if vars == nil || vars.Kind != yaml.MappingNode {
-			vars = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			setMapValue(sub, keyVars, vars)
-		}
-		for k, v := range values {
-			n := &yaml.Node{Kind: yaml.ScalarNode}
-			switch t := v.(type) {
-			case bool:
-				n.Tag, n.Value = "!!bool", fmt.Sprint(t)
-			case string:
-				n.Tag, n.Value = "!!str", t
-			default:
-				return fmt.Errorf("value of %s: expected a string or boolean, got %T", k, v)
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return editFile(file, func(data []byte) ([]byte, error) {
+		for _, k := range keys {
+			var err error
+			if data, err = setInPlace(data, subscription, keyVars, k, values[k]); err != nil {
+				return nil, err
 			}
-			setMapValue(vars, k, n)
 		}
-		return nil
+		return data, nil
 	})
 }
 
 // SetSubscriptionTemplate points a subscription's template key at a file
-// (a per-subscription override), atomically like SetSubscriptionValues.
+// (a per-subscription override), editing in place like
+// SetSubscriptionValues. A path under the config file's directory is
+// written relative to it.
 func SetSubscriptionTemplate(file, subscription, key, path string) error {
-	return editFile(file, func(root *yaml.Node) error {
-		sub, err := findSubscription(root, subscription)
-		if err != nil {
-			return err
-		}
-		tpl := lookupNode(sub, keyTemplates)
-		if tpl == nil || tpl.Kind != yaml.MappingNode {
-			tpl = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			setMapValue(sub, keyTemplates, tpl)
-		}
-		if rel, err := filepath.Rel(filepath.Dir(file), path); err == nil && !filepath.IsAbs(rel) && rel[0] != '.' {
-			path = rel
-		}
-		setMapValue(tpl, key, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: path})
-		return nil
+	if rel, err := filepath.Rel(filepath.Dir(file), path); err == nil && !filepath.IsAbs(rel) && rel[0] != '.' {
+		path = rel
+	}
+	return editFile(file, func(data []byte) ([]byte, error) {
+		return setInPlace(data, subscription, keyTemplates, key, path)
+	})
+}
+
+// RemoveSubscriptionTemplate removes a subscription's override of template
+// key from the file, in place (its line only).
+func RemoveSubscriptionTemplate(file, subscription, key string) error {
+	return editFile(file, func(data []byte) ([]byte, error) {
+		return setInPlace(data, subscription, keyTemplates, key, nil)
 	})
 }
 
@@ -74,18 +69,7 @@ func findSubscription(root *yaml.Node, name string) (*yaml.Node, error) {
 	return nil, fmt.Errorf("subscription %q is not in the config file", name)
 }
 
-func setMapValue(m *yaml.Node, key string, v *yaml.Node) {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			v.HeadComment, v.LineComment = m.Content[i+1].HeadComment, m.Content[i+1].LineComment
-			m.Content[i+1] = v
-			return
-		}
-	}
-	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
-}
-
-func editFile(file string, edit func(root *yaml.Node) error) error {
+func editFile(file string, edit func(data []byte) ([]byte, error)) error {
 	if file == "" {
 		return fmt.Errorf("no config file to save to (start with --config FILE)")
 	}
@@ -93,23 +77,11 @@ func editFile(file string, edit func(root *yaml.Node) error) error {
 	if err != nil {
 		return fmt.Errorf("reading config: %w", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("parsing %s: %w", file, err)
+	out, err := edit(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
 	}
-	if len(doc.Content) == 0 {
-		return fmt.Errorf("%s is empty", file)
-	}
-	if err := edit(doc.Content[0]); err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	enc := yaml.NewEncoder(&buf)
-	enc.SetIndent(2)
-	if err := enc.Encode(&doc); err != nil {
-		return fmt.Errorf("encoding %s: %w", file, err)
-	}
-	return WriteFileAtomic(file, buf.Bytes())
+	return WriteFileAtomic(file, out)
 }
 
 // WriteFileAtomic replaces path with data so that readers and a crash see

@@ -94,10 +94,23 @@ func Bind(v *viper.Viper, fs *pflag.FlagSet) error {
 // holds flags and AUDITRELAY_* variables (see Bind) and takes precedence
 // over the file. It reports every problem at once as Problems.
 func Load(v *viper.Viper, file string, env Env) (Config, error) {
+	return loadConfig(v, file, env, false)
+}
+
+// LoadWithoutSecrets is Load for commands that send nothing (listing
+// deliveries or integrations, replaying into the queue): a secret whose
+// environment variable is unset or whose file cannot be read is left
+// empty, its Ref kept, instead of being a problem. Everything else is
+// checked as by Load.
+func LoadWithoutSecrets(v *viper.Viper, file string, env Env) (Config, error) {
+	return loadConfig(v, file, env, true)
+}
+
+func loadConfig(v *viper.Viper, file string, env Env, lenient bool) (Config, error) {
 	if env == nil {
 		env = os.LookupEnv
 	}
-	l := loader{v: v, env: env, cfg: Defaults(), file: file}
+	l := loader{v: v, env: env, cfg: Defaults(), file: file, lenient: lenient}
 	l.cfg.File = file
 	var root *yaml.Node
 	if file != "" {
@@ -110,8 +123,17 @@ func Load(v *viper.Viper, file string, env Env) (Config, error) {
 			return Config{}, Problems{l.yamlProblem(err)}
 		}
 		l.checkKeys(root, "", schema())
-		// viper layers the file under flags and environment.
+		// viper layers the file under flags and environment. Which paths
+		// come from a flag or the environment is noted first, with no file
+		// read: those are relative to the working directory, not the file.
 		v.SetConfigType("yaml")
+		if err := v.ReadConfig(bytes.NewReader(nil)); err != nil {
+			return Config{}, Problems{l.yamlProblem(err)}
+		}
+		l.outside = map[string]bool{}
+		for _, k := range pathKeys {
+			l.outside[k] = v.IsSet(k)
+		}
 		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 			return Config{}, Problems{l.yamlProblem(err)}
 		}
@@ -145,7 +167,18 @@ type loader struct {
 	cfg      Config
 	file     string
 	problems Problems
+	// lenient leaves secrets that cannot be resolved empty (see
+	// LoadWithoutSecrets).
+	lenient bool
+	// outside marks the path settings (pathKeys) set by a flag or the
+	// environment rather than the file.
+	outside map[string]bool
 }
+
+// pathKeys are the settings holding paths: relative to the config file
+// when written there, to the working directory when given by a flag or
+// the environment.
+var pathKeys = []string{"integrations_dirs", "ssh.authorized_keys", "ssh.host_key"}
 
 func (l *loader) add(n *yaml.Node, key, format string, args ...any) {
 	p := Problem{File: l.file, Key: key, Msg: fmt.Sprintf(format, args...)}
@@ -265,7 +298,7 @@ func joinKey(prefix, k string) string {
 // what is derived from others.
 func (l *loader) check() {
 	c := &l.cfg
-	if c.Poller.Enabled && c.Poller.Token.Value == "" {
+	if c.Poller.Enabled && c.Poller.Token.Value == "" && !l.unresolved(c.Poller.Token) {
 		l.addAt("sources.poller.token", "the poller is enabled but has no access token (set it, or env:NAME)")
 	}
 	if msg := renderOutputProblem(c.Delivery.Render.MaxOutput, c.Delivery.MaxRequestBody); msg != "" {
@@ -293,12 +326,23 @@ func (l *loader) check() {
 	}
 	if l.file != "" {
 		// Relative paths in a config file are relative to the file.
-		base := filepath.Dir(l.file)
-		for i, d := range c.IntegrationsDirs {
-			c.IntegrationsDirs[i] = relTo(base, d)
+		// Paths from a flag or the environment are relative to the
+		// working directory; they are made absolute so that they still
+		// name the same file whatever reads them later.
+		rel := func(key, p string) string {
+			if l.outside[key] {
+				if abs, err := filepath.Abs(p); err == nil && p != "" {
+					return abs
+				}
+				return p
+			}
+			return relTo(filepath.Dir(l.file), p)
 		}
-		c.SSH.AuthorizedKeys = relTo(base, c.SSH.AuthorizedKeys)
-		c.SSH.HostKey = relTo(base, c.SSH.HostKey)
+		for i, d := range c.IntegrationsDirs {
+			c.IntegrationsDirs[i] = rel("integrations_dirs", d)
+		}
+		c.SSH.AuthorizedKeys = rel("ssh.authorized_keys", c.SSH.AuthorizedKeys)
+		c.SSH.HostKey = rel("ssh.host_key", c.SSH.HostKey)
 	}
 }
 
@@ -364,8 +408,27 @@ func relTo(base, p string) string {
 }
 
 // resolveSecret turns "env:NAME", "${NAME}" and "file:PATH" into the value
-// and remembers where it came from.
+// and remembers where it came from. When the loader is lenient, a value
+// that cannot be resolved is empty with its Ref.
 func (l *loader) resolveSecret(raw string) (Secret, error) {
+	s, err := l.resolveSecretStrict(raw)
+	if err != nil && l.lenient {
+		ref := strings.TrimSpace(raw)
+		if strings.HasPrefix(ref, "${") {
+			ref = "env:" + ref[2:len(ref)-1]
+		}
+		return Secret{Ref: ref}, nil
+	}
+	return s, err
+}
+
+// unresolved reports whether s is a secret a lenient loader left empty:
+// the checks of its value do not apply.
+func (l *loader) unresolved(s Secret) bool {
+	return l.lenient && s.Value == "" && s.Ref != ""
+}
+
+func (l *loader) resolveSecretStrict(raw string) (Secret, error) {
 	raw = strings.TrimSpace(raw)
 	switch {
 	case strings.HasPrefix(raw, "env:"):

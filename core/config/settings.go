@@ -358,7 +358,7 @@ func secret(dst *Secret, check func(Secret) string) reader {
 		if err != nil {
 			return err
 		}
-		if check != nil {
+		if check != nil && !l.unresolved(s) {
 			if msg := check(s); msg != "" {
 				return errors.New(msg)
 			}

@@ -31,6 +31,8 @@ type (
 	Form             = api.Form
 	FormField        = api.FormField
 	FormError        = api.FormError
+	FormPlan         = api.FormPlan
+	FormChange       = api.FormChange
 	TemplateInfo     = api.TemplateInfo
 	Preview          = api.Preview
 	TemplateIssue    = api.TemplateIssue
@@ -59,6 +61,7 @@ const (
 // Errors callers can test with errors.Is.
 var (
 	ErrNotFound        = api.ErrNotFound
+	ErrNothingToUndo   = api.ErrNothingToUndo
 	ErrConflict        = api.ErrConflict
 	ErrNotRetryable    = api.ErrNotRetryable
 	ErrNoGenerator     = api.ErrNoGenerator

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +41,7 @@ type editor struct {
 	st      store.Store // entries to preview with, actions to name a conflicting editor
 	now     func() time.Time
 	host    editHost
+	undo    map[string]undoStep // per subscription, the last save's inverse; under mu
 }
 
 // editHost is what the editor uses of the engine.
@@ -132,74 +132,33 @@ func (ed *editor) SaveForm(ctx context.Context, actor, subscription string, valu
 	if err != nil {
 		return err
 	}
-	if ed.file == "" {
-		return fmt.Errorf("form variables: %w: no config file to save to (start with --config FILE)", ErrNotEditable)
-	}
-	merged := map[string]any{}
-	for k, v := range s.cfg.Vars {
-		merged[k] = v.Value
-	}
-	changed := map[string]any{}
-	ferr := &FormError{Fields: map[string]string{}}
-	for k, v := range values {
-		if cv, ok := s.cfg.Vars[k]; ok && cv.Ref != "" {
-			if fmt.Sprint(cv.Value) != fmt.Sprint(v) {
-				ferr.Fields[k] = "comes from " + cv.Ref + "; change it there"
-			}
-			continue
-		}
-		if str, ok := v.(string); ok && str == "" && s.source.Manifest.FormVariable(k) != nil && !s.source.Manifest.FormVariable(k).Required() {
-			delete(merged, k) // cleared: the default applies
-			changed[k] = ""
-			continue
-		}
-		merged[k] = v
-		changed[k] = v
-	}
-	next, errs := ed.host.buildSubscription(s.cfg, merged, s.version+1)
-	for _, err := range errs {
-		var te *targetError
-		if errors.As(err, &te) {
-			ferr.Fields[te.key] = "target refused: " + te.err.Error()
-			continue
-		}
-		var ves manifest.ValueErrors
-		if errors.As(err, &ves) {
-			for _, ve := range ves {
-				ferr.Fields[ve.Key] = ve.Msg
-			}
-			continue
-		}
-		ferr.Fields[""] = err.Error()
-	}
-	if len(ferr.Fields) > 0 {
-		return ferr
-	}
-	if len(changed) == 0 {
-		return nil
-	}
-	if err := config.SetSubscriptionValues(ed.file, subscription, changed); err != nil {
+	p, err := ed.planForm(s, values)
+	if err != nil {
 		return err
 	}
-	// The new version carries the values as configured now.
-	cfg := next.cfg
-	cfg.Vars = map[string]config.Var{}
-	for k, v := range s.cfg.Vars {
-		cfg.Vars[k] = v
+	if len(p.changed) == 0 {
+		return nil
 	}
-	for k, v := range changed {
-		cfg.Vars[k] = config.Var{Value: v}
+	if err := ed.applyForm(ent, s, p); err != nil {
+		return err
 	}
-	next.cfg = cfg
-	ent.cur.Store(next)
-	keys := make([]string, 0, len(changed))
-	for k := range changed {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	ed.host.record(ctx, actor, "edit-vars", subscription, "changed "+strings.Join(keys, ", "))
+	ed.remember(subscription, undoStep{form: p.previous, what: "form variables " + strings.Join(p.keys, ", ")})
+	ed.host.record(ctx, actor, "edit-vars", subscription, "changed "+strings.Join(p.keys, ", "))
 	ed.host.publishSubscription(subscription)
 	return nil
+}
+
+// PlanForm implements API: SaveForm's checks without the save.
+func (ed *editor) PlanForm(ctx context.Context, subscription string, values map[string]any) (FormPlan, error) {
+	_, s, err := ed.host.sub(subscription)
+	if err != nil {
+		return FormPlan{}, err
+	}
+	p, err := ed.planForm(s, values)
+	if err != nil {
+		return FormPlan{}, err
+	}
+	return FormPlan{Subscription: subscription, Changes: p.view}, nil
 }
 
 // Templates lists the subscription's templates with their sources.
@@ -381,6 +340,24 @@ func (ed *editor) SaveTemplate(ctx context.Context, actor, subscription, key, so
 		}
 		return TemplateInfo{}, fmt.Errorf("template %s of %s was changed%s since you opened it: %w", key, subscription, who, ErrConflict)
 	}
+	prev, none := "", true
+	if t := s.source.Template(key); t != nil {
+		prev, none = t.Source, false
+	}
+	info, err := ed.saveTemplate(ctx, ent, s, key, source)
+	if err != nil {
+		return TemplateInfo{}, err
+	}
+	ed.remember(subscription, undoStep{what: key + " template", tplKey: key, tplSource: prev, tplHash: info.Hash, tplNone: none})
+	ed.host.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s (sha256 %s → %s)", key, info.Path, shortHash(current), shortHash(info.Hash)))
+	ed.host.publishSubscription(subscription)
+	return info, nil
+}
+
+// saveTemplate writes source as the subscription's template key and swaps
+// in the subscription using it; the caller holds mu and records.
+func (ed *editor) saveTemplate(ctx context.Context, ent *subEntry, s *subscription, key, source string) (TemplateInfo, error) {
+	subscription := s.cfg.Name
 	file := ed.overrideFile(s, key)
 	next, err := s.source.WithTemplate(key, file, source)
 	if err != nil {
@@ -415,8 +392,6 @@ func (ed *editor) SaveTemplate(ctx context.Context, actor, subscription, key, so
 	ns.source, ns.hook, ns.bound = next, hk, hk.Bind(s.vars)
 	ns.version = s.version + 1
 	ent.cur.Store(&ns)
-	ed.host.record(ctx, actor, "edit-template", subscription, fmt.Sprintf("%s saved to %s", key, file))
-	ed.host.publishSubscription(subscription)
 	return TemplateInfo{Key: key, Path: file, Override: file, Source: source, Hash: hashSource(source), JSON: render.IsJSONTemplate(file), Editable: true,
 		Warnings: productionWarnings(hk, key)}, nil
 }
@@ -454,6 +429,16 @@ func (e *Engine) RevealSecret(ctx context.Context, actor, subscription, key stri
 // SaveForm implements API.
 func (e *Engine) SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error {
 	return e.editor.SaveForm(ctx, actor, subscription, values)
+}
+
+// PlanForm implements API.
+func (e *Engine) PlanForm(ctx context.Context, subscription string, values map[string]any) (FormPlan, error) {
+	return e.editor.PlanForm(ctx, subscription, values)
+}
+
+// Undo implements API.
+func (e *Engine) Undo(ctx context.Context, actor, subscription string) (string, error) {
+	return e.editor.Undo(ctx, actor, subscription)
 }
 
 // Templates implements API.

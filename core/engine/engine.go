@@ -58,6 +58,10 @@ type Options struct {
 	// context ends before cancelling them (they are then retried on the
 	// next start without using a retry). Default 5s.
 	DrainTimeout time.Duration
+	// NoSend says this engine never delivers (the CLI storing into, or
+	// reading, a data directory): a form value from a secret that was not
+	// resolved (config.LoadWithoutSecrets) is not checked.
+	NoSend bool
 }
 
 // Source is something that feeds the engine and that it runs and reports
@@ -299,8 +303,13 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 	}
 
 	raw := map[string]jsonv.Value{}
+	unresolved := map[string]bool{} // secrets a NoSend engine goes without
 	if values == nil {
 		for k, v := range sc.Vars {
+			if e.opts.NoSend && v.Ref != "" && v.Value == "" {
+				unresolved[k] = true
+				continue
+			}
 			raw[k] = goToValue(v.Value)
 		}
 	} else {
@@ -309,6 +318,12 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		}
 	}
 	resolved, err := in.Manifest.ResolveValues(raw)
+	if err != nil && len(unresolved) > 0 {
+		err = dropValueErrors(err, unresolved)
+		if err == nil {
+			resolved = raw // nothing is rendered or sent with them
+		}
+	}
 	if err != nil {
 		errs = append(errs, fmt.Errorf("vars: %w", err))
 	}
@@ -381,6 +396,25 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		custom:     h.DeliveryMethod == manifest.DeliveryCustom,
 		version:    version,
 	}, nil
+}
+
+// dropValueErrors removes from err the problems of the form variables in
+// keys; nil when none remains.
+func dropValueErrors(err error, keys map[string]bool) error {
+	var ves manifest.ValueErrors
+	if !errors.As(err, &ves) {
+		return err
+	}
+	var kept manifest.ValueErrors
+	for _, ve := range ves {
+		if !keys[ve.Key] {
+			kept = append(kept, ve)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return kept
 }
 
 // renderBudget is the subscription's render budget; zero fields take

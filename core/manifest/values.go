@@ -39,7 +39,8 @@ func (fv *FormVariable) label() string {
 // ResolveValues checks operator-supplied values against the form variables
 // and returns the complete set the templates see: every supplied value,
 // plus the defaultValue of each optional variable left unset, plus false
-// for unset booleans. A null value counts as unset. It reports every
+// for unset booleans. A null value, and an empty string for an optional
+// variable, count as unset; a required one must not be empty. It reports every
 // problem at once as ValueErrors: unknown keys, missing required values,
 // and values of the wrong type (booleans must be true/false, uri values
 // absolute URLs with scheme and host, enum values one of allowedValues).
@@ -73,8 +74,8 @@ func (m *Manifest) ResolveValues(in map[string]jsonv.Value) (map[string]jsonv.Va
 			continue // a key declared twice: the first declaration counts
 		}
 		v, set := in[fv.Key]
-		if set && v.IsNullish() {
-			set = false
+		if set && (v.IsNullish() || (!fv.Required() && v.Kind() == jsonv.String && v.Text() == "")) {
+			set = false // an optional variable left empty takes its default
 		}
 		if !set {
 			switch {
@@ -89,6 +90,10 @@ func (m *Manifest) ResolveValues(in map[string]jsonv.Value) (map[string]jsonv.Va
 				}
 				fail(fv.Key, "%s is required%s", fv.label(), hint)
 			}
+			continue
+		}
+		if fv.Required() && isEmptyValue(v) {
+			fail(fv.Key, "%s is required and cannot be empty", fv.label())
 			continue
 		}
 		if msg := fv.checkValue(v); msg != "" {
@@ -149,10 +154,15 @@ func (fv *FormVariable) checkValue(v jsonv.Value) string {
 			}
 		}
 	case TypeEnvironmentSelector:
+		// LaunchDarkly fills it with the keys of the environments the
+		// operator picks: keys are letters, digits, '.', '_' and '-'.
 		if v.Kind() == jsonv.Array {
 			for _, e := range v.Elems() {
 				if e.Kind() != jsonv.String {
 					return "must be an environment key or a list of them, found an element that is " + kindName(e)
+				}
+				if !isEnvKey(e.Text()) {
+					return fmt.Sprintf("lists %q, which is not an environment key (letters, digits, '.', '_', '-')", e.Text())
 				}
 			}
 			return ""
@@ -160,10 +170,72 @@ func (fv *FormVariable) checkValue(v jsonv.Value) string {
 		if v.Kind() != jsonv.String {
 			return "must be an environment key or a list of them, found " + found()
 		}
+		if v.Text() != "" && !isEnvKey(v.Text()) {
+			return fmt.Sprintf("must be an environment key (letters, digits, '.', '_', '-'), found %q", v.Text())
+		}
+	case TypeDynamicEnum:
+		// LaunchDarkly offers the choices its dynamicOptions endpoint
+		// returns when the integration is configured; the relay cannot ask
+		// that service, so any one choice (a single string) is accepted.
+		if v.Kind() != jsonv.String {
+			return "must be one choice (a string), found " + found()
+		}
+		if strings.ContainsAny(v.Text(), "\r\n") {
+			return "must be one choice on one line"
+		}
 	default: // string, dynamicEnum, generated, publicKey
 		if v.Kind() != jsonv.String {
 			return "must be a string, found " + found()
 		}
+	}
+	return ""
+}
+
+// isEmptyValue reports whether a set value leaves a required variable
+// without content: an empty or blank string, an empty list.
+func isEmptyValue(v jsonv.Value) bool {
+	switch v.Kind() {
+	case jsonv.String:
+		return strings.TrimSpace(v.Text()) == ""
+	case jsonv.Array:
+		return len(v.Elems()) == 0
+	}
+	return false
+}
+
+func isEnvKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckValue checks one value against its form variable as ResolveValues
+// does, for an editor that validates field by field. An empty optional
+// value means "unset" there (its default applies), so it is accepted. It
+// returns "" when the value is acceptable, else the message naming the
+// variable.
+func (m *Manifest) CheckValue(key string, v jsonv.Value) string {
+	fv := m.FormVariable(key)
+	if fv == nil {
+		return fmt.Sprintf("unknown form variable %q", key)
+	}
+	if v.IsNullish() || (!fv.Required() && v.Kind() == jsonv.String && v.Text() == "") {
+		if fv.Required() && fv.DefaultValue.IsUndefined() {
+			return fv.label() + " is required"
+		}
+		return ""
+	}
+	if fv.Required() && isEmptyValue(v) {
+		return fv.label() + " is required and cannot be empty"
+	}
+	if msg := fv.checkValue(v); msg != "" {
+		return fv.label() + " " + msg
 	}
 	return ""
 }

@@ -24,7 +24,15 @@ func Dir(tb testing.TB) string {
 }
 
 // Find returns the reference directory, or why there is none.
+// AUDITRELAY_REFERENCE names it explicitly, for a checkout (a git worktree)
+// that has no ../shared next to it.
 func Find() (string, error) {
+	if ref := os.Getenv("AUDITRELAY_REFERENCE"); ref != "" {
+		if _, err := os.Stat(ref); err != nil {
+			return "", err
+		}
+		return ref, nil
+	}
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err

@@ -39,6 +39,7 @@ type operations interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, id string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
 	source.Ingester
 }
 
@@ -79,7 +80,7 @@ func Attach(ctx context.Context, cfg config.Config, o AttachOptions) (*Instance,
 		}
 	}
 	cfg.Admin.Listen = ""
-	rt, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{NoListeners: true})
+	rt, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), Options{NoListeners: true, NoSend: true})
 	if err != nil {
 		return nil, err
 	}

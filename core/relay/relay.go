@@ -54,6 +54,10 @@ type Options struct {
 	// Demo, when set, feeds the demo's generated entries to the engine
 	// and lets the console change their rate.
 	Demo *Demo
+	// NoSend is for the CLI on a data directory: the engine stores and
+	// reads but never delivers, so secrets left unresolved are not
+	// checked (engine.Options.NoSend).
+	NoSend bool
 }
 
 // Open builds everything from cfg. Nothing runs until Run; Close releases
@@ -87,7 +91,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 	rt.st = st
 	rt.closers = append(rt.closers, func() { st.Close() })
 
-	cat, err := loadCatalog(cfg)
+	cat, err := loadCatalog(cfg, log)
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, o Options) (
 		// SQLite serves one process; PostgreSQL is how instances share.
 		SharedStore: !IsSQLite(cfg.Store),
 		Listeners:   ownListeners(cfg, o),
+		NoSend:      o.NoSend,
 	})
 	if err != nil {
 		return nil, err
@@ -221,12 +226,32 @@ func registerReceiverMetrics(reg prometheus.Registerer, instance string, rc *sou
 }
 
 // loadCatalog loads the built-in integrations and those in
-// integrations_dirs.
-func loadCatalog(cfg config.Config) (*manifest.Catalog, error) {
+// integrations_dirs. An integration of a directory that fails to load
+// stops the start only when a subscription uses it; the others are
+// skipped with a warning, so one broken manifest among LaunchDarkly's
+// many does not keep the relay down.
+func loadCatalog(cfg config.Config, log *slog.Logger) (*manifest.Catalog, error) {
 	cat := manifest.NewCatalog()
 	probs := cat.AddBuiltins(templates.FS())
+	used := map[string]bool{}
+	for _, sc := range cfg.Subscriptions {
+		used[sc.Integration] = true
+	}
 	for _, dir := range cfg.IntegrationsDirs {
-		probs = append(probs, cat.AddDir(dir)...)
+		results, dirProbs := manifest.Scan(dir)
+		probs = append(probs, dirProbs...)
+		for _, r := range results {
+			if r.Integration != nil {
+				cat.Add(r.Integration)
+				continue
+			}
+			if used[r.Name] {
+				probs = append(probs, r.Problems...)
+				continue
+			}
+			log.Warn("integration skipped: it does not load and no subscription uses it",
+				"integration", r.Name, "path", r.Path, "problems", r.Problems.Errors().Error())
+		}
 	}
 	if probs.HasErrors() {
 		return nil, fmt.Errorf("integrations:\n%w", probs.Errors())

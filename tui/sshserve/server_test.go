@@ -440,6 +440,8 @@ func TestTemplateEditConflictAcrossSessions(t *testing.T) {
 	a.typeKeys("{{!ALICEMARK}}")
 	a.waitText(m, "1 unsaved")
 	a.typeKeys("\x13") // ctrl+s
+	a.waitText(m, "Save the ")
+	a.typeKeys("y")
 	a.waitText(m, " template of chat to ")
 	saved := regexp.MustCompile(`saved (\w+) template of chat`).FindStringSubmatch(a.textSince(m))
 	if saved == nil {
@@ -449,6 +451,8 @@ func TestTemplateEditConflictAcrossSessions(t *testing.T) {
 
 	m = c.mark()
 	c.typeKeys("\x13")
+	c.waitText(m, "Save the ")
+	c.typeKeys("y")
 	c.waitText(m, "not saved: the "+key+" template changed since you opened it (by alice")
 	ts, err := eng.Templates("chat")
 	if err != nil {

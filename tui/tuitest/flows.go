@@ -271,6 +271,8 @@ func EditFormVariable(t *testing.T, fx Fixture) {
 	c.Type(fx.FormValue)
 	c.WaitText("1 changed")
 	c.Press(tea.KeyCtrlS)
+	c.WaitText("Save these changes to " + fx.FormSubscription + "?")
+	c.Type("y")
 	c.WaitText("saved 1 form variable(s) of " + fx.FormSubscription)
 	f, err := fx.API.Form(fx.FormSubscription)
 	if err != nil {

@@ -54,6 +54,15 @@ type API interface {
 	// field), saves them to the config file atomically and applies them to
 	// new deliveries. Keys absent from values keep their current value.
 	SaveForm(ctx context.Context, actor, subscription string, values map[string]any) error
+	// PlanForm checks values exactly as SaveForm does and returns what
+	// saving them would change, secrets masked, so the console can show
+	// the diff and ask first. Invalid values give a *FormError. Nothing is
+	// written.
+	PlanForm(ctx context.Context, subscription string, values map[string]any) (FormPlan, error)
+	// Undo reverts the subscription's last saved form or template change
+	// (one step, made since this engine started) and records who did it.
+	// It returns what was reverted; ErrNothingToUndo when there is none.
+	Undo(ctx context.Context, actor, subscription string) (string, error)
 
 	// Templates lists the subscription's templates with their sources.
 	Templates(subscription string) ([]TemplateInfo, error)
@@ -87,6 +96,7 @@ var (
 	ErrNotEditable     = errors.New("not editable")
 	ErrCustomDelivery  = errors.New("integration needs a custom delivery sink")
 	ErrNoValidationTpl = errors.New("integration has no validation template")
+	ErrNothingToUndo   = errors.New("nothing to undo")
 )
 
 // State is where a delivery stands.
@@ -114,7 +124,7 @@ type Action struct {
 	ID     int64
 	At     time.Time
 	Actor  string // key name over SSH, "local" in the embedded console, "api" for the admin API
-	Kind   string // "retry", "retry-all", "pause", "resume", "edit-vars", "edit-template", "test", "reveal"
+	Kind   string // "retry", "retry-all", "pause", "resume", "edit-vars", "edit-template", "undo", "test", "reveal"
 	Target string // delivery id or subscription name
 	Detail string
 }
@@ -364,6 +374,22 @@ type FormField struct {
 	Value         string // masked when Secret
 	Set           bool   // a value is configured (or defaulted)
 	Ref           string // "env:NAME"/"file:PATH" when the value comes from there (then read-only)
+}
+
+// FormPlan is what a form save would change.
+type FormPlan struct {
+	Subscription string
+	Changes      []FormChange // in the manifest's order
+}
+
+// FormChange is one form variable a save changes. Old and New are shown
+// as is: a secret's are masked ("" when unset).
+type FormChange struct {
+	Key    string
+	Name   string
+	Old    string
+	New    string
+	Secret bool
 }
 
 // FormError lists invalid form values by key.

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -37,6 +36,7 @@ type API struct {
 	gen      *float64
 	stats    api.Stats
 	calls    []string
+	undo     map[string]fakeUndo // subscription → what its last save changed
 
 	// RetryStatus is the HTTP status a retried delivery's attempt gets;
 	// nil means 200. Set it before use.
@@ -478,41 +478,11 @@ func (a *API) SaveForm(ctx context.Context, actor, subscription string, values m
 	if !f.form.Editable {
 		return fmt.Errorf("%s: %s: %w", subscription, f.form.Note, api.ErrNotEditable)
 	}
-	bad := map[string]string{}
-	for i := range f.form.Fields {
-		fd := &f.form.Fields[i]
-		v, given := values[fd.Key]
-		if !given {
-			continue
-		}
-		if fd.Ref != "" {
-			bad[fd.Key] = "comes from " + fd.Ref + " and cannot be edited here"
-			continue
-		}
-		s := fmt.Sprint(v)
-		switch {
-		case fd.Required && s == "":
-			bad[fd.Key] = "is required"
-		case fd.Type == "uri" && s != "":
-			if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				bad[fd.Key] = "must be an http(s) URL"
-			}
-		case fd.Type == "enum" && !slices.Contains(fd.AllowedValues, s):
-			bad[fd.Key] = "must be one of " + strings.Join(fd.AllowedValues, ", ")
-		case fd.Type == "boolean":
-			if _, ok := v.(bool); !ok {
-				bad[fd.Key] = "must be true or false"
-			}
-		}
-	}
-	for k := range values {
-		if !slices.ContainsFunc(f.form.Fields, func(fd api.FormField) bool { return fd.Key == k }) {
-			bad[k] = "is not a form variable of " + f.form.Integration
-		}
-	}
+	bad := checkForm(f, values)
 	if len(bad) > 0 {
 		return &api.FormError{Fields: bad}
 	}
+	a.rememberForm(subscription, f, values)
 	for i := range f.form.Fields {
 		fd := &f.form.Fields[i]
 		v, given := values[fd.Key]
@@ -590,6 +560,10 @@ func (a *API) SaveTemplate(ctx context.Context, actor, subscription, key, source
 		is := issues[0]
 		return api.TemplateInfo{}, fmt.Errorf("template %s does not parse: line %d:%d: %s", key, is.Line, is.Col, is.Msg)
 	}
+	if a.undo == nil {
+		a.undo = map[string]fakeUndo{}
+	}
+	a.undo[subscription] = fakeUndo{key: key, source: ts[i].Source}
 	ts[i].Source, ts[i].Hash = source, hash(source)
 	ts[i].Override = "subscriptions/" + subscription + "/" + key + ".hbs"
 	a.record(actor, "edit-template", subscription, key+" saved to "+ts[i].Override)

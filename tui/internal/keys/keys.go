@@ -82,12 +82,12 @@ type Actions struct {
 
 // Form keys apply to the form-variables editor.
 type Form struct {
-	Next, Prev, Toggle, Cycle, Reveal, Save, Cancel Binding
+	Next, Prev, Toggle, Cycle, Reveal, Replace, Clear, Undo, Save, Cancel Binding
 }
 
 // Templates keys apply to the template editor.
 type Templates struct {
-	NextTemplate, PrevTemplate, Save, Reload, PreviewUp, PreviewDown, Cancel Binding
+	NextTemplate, PrevTemplate, Save, Reload, Undo, PreviewUp, PreviewDown, Cancel Binding
 }
 
 // Filter keys apply while typing a filter.
@@ -171,19 +171,23 @@ func New(role Role) *Keys {
 			EditTemplates: bind("t", "edit templates with live preview", "t"),
 		},
 		Form: Form{
-			Next:   bind("tab/↓", "next field", "tab", "down"),
-			Prev:   bind("shift+tab/↑", "previous field", "shift+tab", "up"),
-			Toggle: bind("space", "toggle a boolean, next choice", " "),
-			Cycle:  bind("←/→", "previous / next choice", "left", "right"),
-			Reveal: bind("ctrl+r", "reveal / mask the secret", "ctrl+r"),
-			Save:   bind("ctrl+s", "save", "ctrl+s"),
-			Cancel: bind("esc", "cancel", "esc"),
+			Next:    bind("tab/↓", "next field", "tab", "down"),
+			Prev:    bind("shift+tab/↑", "previous field", "shift+tab", "up"),
+			Toggle:  bind("space", "toggle a boolean, next choice", " "),
+			Cycle:   bind("←/→", "previous / next choice", "left", "right"),
+			Reveal:  bind("ctrl+r", "reveal / mask the secret", "ctrl+r"),
+			Replace: bind("enter", "replace the secret (typed twice or pasted)", "enter"),
+			Clear:   bind("del", "clear the secret (asks first)", "delete"),
+			Undo:    bind("ctrl+z", "undo the last saved change (asks first)", "ctrl+z"),
+			Save:    bind("ctrl+s", "review the changes, then save", "ctrl+s"),
+			Cancel:  bind("esc", "cancel", "esc"),
 		},
 		Templates: Templates{
 			NextTemplate: bind("tab", "next template", "tab"),
 			PrevTemplate: bind("shift+tab", "previous template", "shift+tab"),
-			Save:         bind("ctrl+s", "save", "ctrl+s"),
+			Save:         bind("ctrl+s", "review the changes, then save", "ctrl+s"),
 			Reload:       bind("ctrl+r", "reload from disk", "ctrl+r"),
+			Undo:         bind("ctrl+z", "undo the last saved change (asks first)", "ctrl+z"),
 			PreviewUp:    bind("pgup", "scroll preview up", "pgup"),
 			PreviewDown:  bind("pgdn", "scroll preview down", "pgdown"),
 			Cancel:       bind("esc", "close", "esc"),
@@ -206,7 +210,11 @@ func New(role Role) *Keys {
 		k.Actions.EditTemplates.SetHelp("t", "view templates with live preview (read-only)")
 		k.Form.Reveal.Denied = "viewer role cannot reveal secrets"
 		k.Form.Save.Denied = "viewer role cannot edit"
+		k.Form.Replace.Denied = "viewer role cannot edit"
+		k.Form.Clear.Denied = "viewer role cannot edit"
+		k.Form.Undo.Denied = "viewer role cannot edit"
 		k.Templates.Save.Denied = "viewer role cannot edit"
+		k.Templates.Undo.Denied = "viewer role cannot edit"
 		k.Global.Faster.Denied = "viewer role cannot change the demo rate"
 		k.Global.Slower.Denied = "viewer role cannot change the demo rate"
 	}
@@ -231,7 +239,7 @@ func (k *Keys) Sections() []Section {
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
-		{"Form", []Binding{k.Form.Next, k.Form.Prev, k.Form.Toggle, k.Form.Cycle, k.Form.Reveal, k.Form.Save, k.Form.Cancel}},
-		{"Templates", []Binding{k.Templates.NextTemplate, k.Templates.PrevTemplate, k.Templates.Save, k.Templates.Reload, k.Templates.PreviewUp, k.Templates.PreviewDown, k.Templates.Cancel}},
+		{"Form", []Binding{k.Form.Next, k.Form.Prev, k.Form.Toggle, k.Form.Cycle, k.Form.Reveal, k.Form.Replace, k.Form.Clear, k.Form.Undo, k.Form.Save, k.Form.Cancel}},
+		{"Templates", []Binding{k.Templates.NextTemplate, k.Templates.PrevTemplate, k.Templates.Save, k.Templates.Reload, k.Templates.Undo, k.Templates.PreviewUp, k.Templates.PreviewDown, k.Templates.Cancel}},
 	}
 }

@@ -1,15 +1,16 @@
 // Package form is the full-screen editor of a subscription's form
 // variables: text and URI inputs, boolean toggles and enum choices, with
-// validation messages under each field. Secrets stay masked unless an
-// operator reveals them; values that come from env: or file: references
-// are read-only here.
+// the engine's validation messages under each field. Secrets stay masked
+// unless an operator reveals them, and typing never changes one: replacing
+// a secret is its own step (the value typed twice, or pasted) and clearing
+// it asks first. Values that come from env: or file: references are
+// read-only here. A save first shows what changes and asks.
 package form
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ const (
 	kindText kind = iota
 	kindBool
 	kindEnum
+	kindSecret // masked; changed only by replace or clear (secret.go)
 )
 
 type field struct {
@@ -39,6 +41,11 @@ type field struct {
 	idx0     int
 	revealed bool
 	err      string
+	// A secret's state: the value shown after a reveal, and the edit.
+	plain       string
+	replacement string
+	replaced    bool
+	cleared     bool
 }
 
 func (f *field) dirty() bool {
@@ -47,6 +54,8 @@ func (f *field) dirty() bool {
 		return f.on != f.on0
 	case kindEnum:
 		return f.idx != f.idx0
+	case kindSecret:
+		return f.replaced || f.cleared
 	}
 	return f.input.Value() != f.initial
 }
@@ -60,6 +69,8 @@ func (f *field) value() any {
 			return f.def.AllowedValues[f.idx]
 		}
 		return ""
+	case kindSecret:
+		return f.replacement // "" when cleared
 	}
 	return f.input.Value()
 }
@@ -96,7 +107,9 @@ type Model struct {
 	err      error
 	width    int
 	height   int
-	readOnly string // why nothing can be edited, "" when editable
+	readOnly string        // why nothing can be edited, "" when editable
+	replace  *replacer     // the replace-secret prompt, when open
+	plan     *api.FormPlan // the changes awaiting confirmation, when asked
 }
 
 // New returns a closed form editor.
@@ -156,7 +169,13 @@ func (m *Model) Info() string {
 	case m.readOnly != "":
 		return m.readOnly + " · esc back"
 	}
-	return "ctrl+s save · esc cancel · tab next · ctrl+r reveal secret"
+	switch {
+	case m.plan != nil:
+		return "y save · n back to editing"
+	case m.replace != nil:
+		return "enter next / done · esc cancel the replacement"
+	}
+	return "ctrl+s review & save · esc cancel · ctrl+z undo"
 }
 
 func (m *Model) load(f api.Form) {
@@ -187,13 +206,7 @@ func (m *Model) load(f api.Form) {
 			fd.idx = slices.Index(d.AllowedValues, firstNonEmpty(d.Value, d.Default))
 			fd.idx0 = fd.idx
 		case d.Secret:
-			// The engine only ever sends the mask; typing replaces the secret.
-			fd.input.EchoMode = textinput.EchoPassword
-			fd.input.EchoCharacter = '•'
-			fd.input.Placeholder = api.Masked + " (set; type to replace)"
-			if !d.Set {
-				fd.input.Placeholder = "not set"
-			}
+			fd.kind = kindSecret // the engine only ever sends the mask
 		default:
 			ui.SetText(&fd.input, d.Value, ui.MaxFieldLen)
 			fd.initial = d.Value
@@ -248,12 +261,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		for i := range m.fields {
 			f := &m.fields[i]
 			if f.def.Key == msg.key {
-				f.revealed = true
-				f.input.EchoMode = textinput.EchoNormal
-				if f.input.Value() == "" {
-					ui.SetText(&f.input, msg.value, ui.MaxFieldLen)
-					f.initial = msg.value
-				}
+				f.revealed, f.plain = true, msg.value
 			}
 		}
 	case savedMsg:
@@ -270,6 +278,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return ui.ErrorToast("save form variables", msg.err)
 		}
 		return tea.Batch(ui.Toastf("saved %d form variable(s) of %s", msg.n, m.sub), ui.Close)
+	case plannedMsg, clearMsg, undoneMsg:
+		return m.updateEdit(msg)
 	case tea.KeyMsg:
 		return m.key(msg)
 	}
@@ -292,6 +302,15 @@ func (m *Model) applyErrors(errs map[string]string) {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.Keys.Form
+	if m.plan != nil {
+		return m.confirmKey(msg)
+	}
+	if m.replace != nil {
+		return m.replaceKey(msg)
+	}
+	if k.Undo.Is(msg) {
+		return m.undo()
+	}
 	if k.Cancel.Is(msg) {
 		if n := m.Dirty(); n > 0 {
 			return ui.Confirm(fmt.Sprintf("discard %d unsaved change(s) to %s?", n, m.sub), ui.Close)
@@ -318,6 +337,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.save()
 	case k.Reveal.Is(msg):
 		return m.reveal(f)
+	}
+	if f.kind == kindSecret && m.readOnly == "" && !f.readOnly() {
+		return m.secretKey(f, msg)
 	}
 	if m.readOnly != "" || f.readOnly() {
 		why := m.readOnly
@@ -361,8 +383,7 @@ func (m *Model) reveal(f *field) tea.Cmd {
 		return ui.Toastf("%s is not a secret", f.def.Name)
 	}
 	if f.revealed {
-		f.revealed = false
-		f.input.EchoMode = textinput.EchoPassword
+		f.revealed, f.plain = false, ""
 		return nil
 	}
 	sub, key := m.sub, f.def.Key
@@ -372,45 +393,24 @@ func (m *Model) reveal(f *field) tea.Cmd {
 	})
 }
 
-// validate checks what the console can before asking the engine.
-func (m *Model) validate() int {
-	bad := 0
-	for i := range m.fields {
-		f := &m.fields[i]
-		f.err = ""
-		if f.kind != kindText || f.readOnly() {
-			continue
-		}
-		v := f.input.Value()
-		switch {
-		case f.def.Required && v == "" && !(f.def.Secret && f.def.Set):
-			f.err = "is required"
-		case f.def.Type == "uri" && v != "":
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				f.err = "must be an http(s) URL, like https://hooks.example.com/x"
-			}
-		}
-		if f.err != "" {
-			bad++
-		}
-	}
-	return bad
-}
-
 func (m *Model) save() tea.Cmd {
 	if m.readOnly != "" {
 		return ui.Toast(ui.LevelError, m.readOnly)
 	}
-	if bad := m.validate(); bad > 0 {
-		errs := map[string]string{}
-		for _, f := range m.fields {
-			if f.err != "" {
-				errs[f.def.Key] = f.err
-			}
-		}
-		m.applyErrors(errs)
-		return ui.Toast(ui.LevelError, fmt.Sprintf("not saved: %d field(s) need fixing", bad))
+	values := m.changes()
+	if len(values) == 0 {
+		return ui.Toastf("nothing changed")
 	}
+	// The engine validates (the manifest's rules, the endpoint the values
+	// build) and says what would change; saving waits for a yes.
+	sub := m.sub
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		p, err := c.API.PlanForm(ctx, sub, values)
+		return plannedMsg{sub: sub, plan: p, values: values, err: err}
+	})
+}
+
+func (m *Model) changes() map[string]any {
 	values := map[string]any{}
 	for i := range m.fields {
 		f := &m.fields[i]
@@ -418,15 +418,7 @@ func (m *Model) save() tea.Cmd {
 			values[f.def.Key] = f.value()
 		}
 	}
-	if len(values) == 0 {
-		return ui.Toastf("nothing changed")
-	}
-	m.saving = true
-	sub := m.sub
-	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		err := c.API.SaveForm(ctx, c.Actor, sub, values)
-		return savedMsg{sub: sub, n: len(values), err: err}
-	})
+	return values
 }
 
 // View renders the fields, scrolled to keep the cursor's field in view.
@@ -444,6 +436,9 @@ func (m *Model) View() string {
 	var start, end int
 	if m.readOnly != "" {
 		lines = append(lines, s.ReadOnly.Render("  read-only: "+m.readOnly), "")
+	}
+	if m.plan != nil {
+		return m.planView()
 	}
 	for i := range m.fields {
 		if i == m.cursor {
@@ -495,7 +490,7 @@ func (m *Model) fieldLines(i int) []string {
 		if d.Secret {
 			v = api.Masked
 		}
-		val = s.ReadOnly.Render(v + "  (from " + d.Ref + ", read-only)")
+		val = s.ReadOnly.Render(v+"  (from "+d.Ref+", read-only)") + s.Dim.Render("  "+refHint(d.Ref))
 	case f.kind == kindBool:
 		box := "[ ] false"
 		if f.on {
@@ -508,13 +503,15 @@ func (m *Model) fieldLines(i int) []string {
 			cur = d.AllowedValues[f.idx]
 		}
 		val = "‹ " + s.Bold.Render(cur) + " ›" + s.Dim.Render("   "+strings.Join(d.AllowedValues, " | "))
+	case f.kind == kindSecret:
+		val = m.secretValue(f)
 	default:
 		val = "[ " + f.input.View() + " ]"
-		if f.revealed {
-			val += s.Warn.Render(" revealed")
-		}
 	}
 	out = append(out, "    "+val)
+	if m.replace != nil && i == m.cursor {
+		out = append(out, m.replaceView()...)
+	}
 	if d.Description != "" {
 		out = append(out, "    "+s.Dim.Render(ui.Trunc(d.Description, max(m.width-6, 10))))
 	}
@@ -522,4 +519,15 @@ func (m *Model) fieldLines(i int) []string {
 		out = append(out, "    "+s.Error.Render("✗ "+d.Name+" "+f.err))
 	}
 	return out
+}
+
+// refHint says where a value configured by reference is changed.
+func refHint(ref string) string {
+	switch {
+	case strings.HasPrefix(ref, "env:"):
+		return "change " + strings.TrimPrefix(ref, "env:") + " in the relay's environment and restart it"
+	case strings.HasPrefix(ref, "file:"):
+		return "change the file " + strings.TrimPrefix(ref, "file:") + " and restart the relay"
+	}
+	return "change it where it comes from"
 }

@@ -41,9 +41,11 @@ func (m *Model) SetDropped(n uint64) { m.dropped = n }
 func (m *Model) SetClosed() { m.closed = true }
 
 // Observe notes an operator action; the header shows the latest one
-// taken by someone other than this console's actor.
+// taken by someone other than this console's actor, and every
+// configuration edit, this console's too: it shows the audit record the
+// edit left.
 func (m *Model) Observe(a api.Action) {
-	if a.Actor == m.c.Actor {
+	if a.Actor == m.c.Actor && !isEdit(a.Kind) {
 		return
 	}
 	if m.last == nil || !a.At.Before(m.last.At) {
@@ -66,6 +68,11 @@ func Describe(a api.Action) string {
 		verb = "resumed"
 	case "edit-vars":
 		verb = "edited form variables of"
+		if keys, ok := strings.CutPrefix(a.Detail, "changed "); ok && keys != "" {
+			verb = "edited " + keys + " of"
+		}
+	case "undo":
+		verb = "undid the last edit of"
 	case "edit-template":
 		verb = "edited a template of"
 		if key, _, _ := strings.Cut(a.Detail, " "); key != "" {
@@ -78,6 +85,10 @@ func Describe(a api.Action) string {
 		verb = "sent a connection test to"
 	}
 	return a.Actor + " " + verb + " " + ui.ShortID(a.Target)
+}
+
+func isEdit(kind string) bool {
+	return kind == "edit-vars" || kind == "edit-template" || kind == "undo"
 }
 
 // segment is a piece of a header line; when a line is too long the

@@ -27,7 +27,8 @@ func TestSaveShowsProductionWarnings(t *testing.T) {
 		cmds = append(cmds, typeText(m, line), m.Update(tea.KeyMsg{Type: tea.KeyEnter}))
 	}
 	run(m, tea.Batch(cmds...))
-	out := run(m, m.Update(uitest.Key("ctrl+s")))
+	run(m, m.Update(uitest.Key("ctrl+s")))
+	out := run(m, m.Update(uitest.Key("y")))
 	if !strings.Contains(toasts(out), "saved default template of chat") || !strings.Contains(toasts(out), "LaunchDarkly's renderer would send it differently (1 warning in the preview)") {
 		t.Fatalf("save: %q", toasts(out))
 	}

@@ -99,6 +99,7 @@ type Model struct {
 	pvp       viewport.Model
 	status    string // last save problem, shown above the editor
 	saving    bool
+	review    *review // the save's question, when asked (review.go)
 
 	width, height int
 }
@@ -199,7 +200,10 @@ func (m *Model) Info() string {
 	if m.readOnly != "" {
 		return m.readOnly + " · tab next template · esc back"
 	}
-	return "ctrl+s save · ctrl+r reload · tab next template · pgup/pgdn preview · esc close"
+	if m.review != nil {
+		return "y save · n back to editing"
+	}
+	return "ctrl+s review & save · ctrl+r reload · tab next template · pgup/pgdn preview · esc close"
 }
 
 // Update handles keys and loaded data.
@@ -238,7 +242,23 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.renderPreview()
 	case savedMsg:
 		return m.saved(msg)
+	case undoneMsg:
+		if msg.sub != m.sub {
+			return nil
+		}
+		if msg.err != nil {
+			return ui.ErrorToast("undo", msg.err)
+		}
+		return tea.Batch(ui.Toastf("undid the last change of %s: %s", m.sub, msg.what), m.reload())
+	case reviewMsg:
+		if msg.sub == m.sub {
+			rv := msg.rv
+			m.review = &rv
+		}
 	case tea.KeyMsg:
+		if m.review != nil {
+			return m.reviewKey(msg)
+		}
 		return m.key(msg)
 	}
 	return nil
@@ -369,6 +389,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return ui.Toast(ui.LevelError, k.Save.Denied)
 		}
 		return m.save()
+	case k.Undo.Is(msg):
+		return m.undo()
 	case k.Reload.Is(msg):
 		if n := m.Dirty(); n > 0 {
 			return ui.Confirm(fmt.Sprintf("reload templates and lose edits to %d template(s)?", n), m.reload())
@@ -432,8 +454,15 @@ func (m *Model) save() tea.Cmd {
 			}
 		}
 	}
+	// Show what changes and ask first (review.go).
+	return m.startReview(b)
+}
+
+// commit saves src as the key template, from base (the hash it was
+// edited from).
+func (m *Model) commit(key, src, base string) tea.Cmd {
 	m.saving = true
-	sub, key, src, base, opened := m.sub, b.info.Key, b.ta.Value(), b.info.Hash, m.opened
+	sub, opened := m.sub, m.opened
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 		info, err := c.API.SaveTemplate(ctx, c.Actor, sub, key, src, base)
 		msg := savedMsg{sub: sub, key: key, info: info, err: err}
@@ -566,6 +595,8 @@ func (m *Model) View() string {
 		return s.Dim.Render("loading…")
 	case len(m.bufs) == 0:
 		return s.Dim.Render(m.sub + " has no templates")
+	case m.review != nil:
+		return m.reviewView()
 	}
 	var tabs []string
 	for i := range m.bufs {

@@ -109,7 +109,18 @@ func TestStalePreviewIsIgnored(t *testing.T) {
 func TestSaveAndConflict(t *testing.T) {
 	m, fake := setup(t, keys.Operator, 120)
 	run(m, typeText(m, "x"))
-	out := run(m, m.Update(uitest.Key("ctrl+s")))
+	run(m, m.Update(uitest.Key("ctrl+s")))
+	// The save shows the source diff and both renders, and waits for y.
+	v := m.View()
+	if !strings.Contains(v, "Save the flag template of slack-prod?") || !strings.Contains(v, "+ x") || !strings.Contains(v, "saved template | new text") {
+		t.Fatalf("review:\n%s", v)
+	}
+	for _, c := range fake.Calls() {
+		if strings.HasPrefix(c, "SaveTemplate") {
+			t.Fatal("saved before the answer")
+		}
+	}
+	out := run(m, m.Update(uitest.Key("y")))
 	if !strings.Contains(toasts(out), "saved flag template of slack-prod to subscriptions/slack-prod/flag.hbs") {
 		t.Fatalf("save: %q", toasts(out))
 	}
@@ -122,7 +133,8 @@ func TestSaveAndConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(m, typeText(m, "y"))
-	out = run(m, m.Update(uitest.Key("ctrl+s")))
+	run(m, m.Update(uitest.Key("ctrl+s")))
+	out = run(m, m.Update(uitest.Key("y")))
 	want := "not saved: the flag template changed since you opened it (by bob just now); reload with ctrl+r"
 	if !strings.Contains(toasts(out), want) || !strings.Contains(m.View(), "reload with ctrl+r") {
 		t.Fatalf("conflict: %q\n%s", toasts(out), m.View())
