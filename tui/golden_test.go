@@ -104,13 +104,15 @@ func TestViewScreens(t *testing.T) {
 }
 
 func TestViewTooSmall(t *testing.T) {
-	for _, sz := range []struct{ w, h int }{{59, 24}, {80, 14}} {
+	// The notice fits, whole, down to 20×3 (each line centred).
+	for _, sz := range []struct{ w, h int }{{59, 24}, {80, 14}, {40, 10}, {20, 3}} {
 		d := newDriver(t, demo(t), sz.w, sz.h)
 		v := d.view()
 		checkScreen(t, v, sz.w, sz.h)
-		want := fmt.Sprintf("terminal too small: need 60×15, have %d×%d", sz.w, sz.h)
-		if !strings.Contains(v, want) {
-			t.Errorf("%dx%d: no notice %q", sz.w, sz.h, want)
+		for _, want := range []string{"terminal too small", "need 60×15", fmt.Sprintf("have %d×%d", sz.w, sz.h)} {
+			if !strings.Contains(v, want) {
+				t.Errorf("%dx%d: no %q in the notice:\n%s", sz.w, sz.h, want, v)
+			}
 		}
 	}
 	// The smallest size that is not too small draws the console.

@@ -46,6 +46,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.answer(msg)
 	case modeFilter:
 		return m.filterKey(msg)
+	case modePalette:
+		return m.paletteKey(msg)
 	}
 	// Any key dismisses an error toast, as people expect.
 	if m.toast.level == ui.LevelError && m.toast.text != "" {
@@ -58,6 +60,40 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.form.Update(msg)
 	case ui.ViewTemplates:
 		return m.tpl.Update(msg)
+	}
+	if m.view() == ui.ViewViewer {
+		switch {
+		case m.viewer.Searching():
+		case k.Long.Pager.Is(msg):
+			return m.pager(m.viewer.Title(), m.viewer.Text())
+		case k.Copy.Payload.Is(msg):
+			return m.copyText("viewer content", m.viewer.Text())
+		case k.Global.Quit.Is(msg):
+			return m.quit()
+		}
+		return m.viewer.Update(msg)
+	}
+	switch {
+	case k.Long.Open.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.openViewer(false)
+	case k.Long.Pager.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.openViewer(true)
+	case k.Global.Palette.Is(msg):
+		return m.openPalette()
+	case k.Copy.ID.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.copyID()
+	case k.Copy.Payload.Is(msg) && m.view() != ui.ViewTestResult:
+		return m.copyPayload()
+	}
+	switch m.view() {
+	case ui.ViewSearch:
+		switch {
+		case k.Global.Quit.Is(msg):
+			return m.quit()
+		case k.Global.Help.Is(msg):
+			return m.open(ui.OpenMsg{View: ui.ViewHelp})
+		}
+		return m.search.Update(msg)
 	case ui.ViewDeliveryDetail, ui.ViewEntryDetail, ui.ViewTestResult:
 		switch {
 		case k.Global.Quit.Is(msg):
@@ -142,7 +178,7 @@ func (m *Model) filterKey(msg tea.KeyMsg) tea.Cmd {
 		}
 		m.mode = modeNormal
 		m.filterIn.Blur()
-		return nil
+		return m.searchStore(false)
 	case k.Cancel.Is(msg):
 		m.mode = modeNormal
 		m.filterIn.Blur()
@@ -186,7 +222,8 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter {
+	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) ||
+		(m.view() == ui.ViewViewer && m.viewer.Searching()) {
 		return true
 	}
 	switch m.view() {

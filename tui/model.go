@@ -19,8 +19,10 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/panes/header"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/helpview"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/policy"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/search"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/subs"
 	"github.com/auditrelay/auditrelay/tui/internal/panes/tpledit"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/viewer"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -41,6 +43,7 @@ const (
 	modeNormal mode = iota
 	modeFilter
 	modePrompt
+	modePalette
 )
 
 // Messages the root sends itself.
@@ -106,6 +109,8 @@ type Model struct {
 	form   *form.Model
 	tpl    *tpledit.Model
 	help   *helpview.Model
+	search *search.Model
+	viewer *viewer.Model
 	views  []ui.View // full-screen views open, innermost last
 
 	focus     int
@@ -114,18 +119,21 @@ type Model struct {
 	mode      mode
 	filterIn  textinput.Model
 	filterErr string
-	prompt    ui.PromptMsg
-	toast     toast
-	width     int // the size drawn at: the terminal's, clamped
-	height    int
-	termW     int // the terminal's size as reported, for messages only
-	termH     int
-	layout    layout
-	lastEntry string
-	lastVer   uint32
-	lastSub   string
-	genRate   float64
-	hintCache struct {
+	palette   textinput.Model
+	// paletteNote is the palette's completion list or usage line.
+	paletteNote string
+	prompt      ui.PromptMsg
+	toast       toast
+	width       int // the size drawn at: the terminal's, clamped
+	height      int
+	termW       int // the terminal's size as reported, for messages only
+	termH       int
+	layout      layout
+	lastEntry   string
+	lastVer     uint32
+	lastSub     string
+	genRate     float64
+	hintCache   struct {
 		key hintKey
 		s   string
 	}
@@ -179,6 +187,9 @@ func newModel(api api.API, opts Options) *Model {
 	m.form = form.New(m.c)
 	m.tpl = tpledit.New(m.c)
 	m.help = helpview.New(m.c)
+	m.help.SetExtra([]keys.Section{commandSection()})
+	m.search = search.New(m.c)
+	m.viewer = viewer.New(m.c)
 	m.filterIn = m.newFilterInput()
 	m.setFocus(paneEvents)
 	return m
@@ -303,6 +314,11 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}})
 	case genDoneMsg:
 		return m.genDone(msg)
+	case viewerTextMsg:
+		return m.viewerText(msg)
+	case pagerDoneMsg:
+		// Bubble Tea v1 may leave the screen stale after an exec.
+		return tea.Batch(tea.ClearScreen, ui.Toastf("closed the pager (%s)", msg.title))
 	case tea.MouseMsg:
 		return m.mouse(msg)
 	case tea.KeyMsg:
@@ -314,7 +330,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	for _, p := range m.panes {
 		cmds = append(cmds, p.Update(msg))
 	}
-	cmds = append(cmds, m.detail.Update(msg), m.form.Update(msg), m.tpl.Update(msg))
+	cmds = append(cmds, m.detail.Update(msg), m.form.Update(msg), m.tpl.Update(msg), m.search.Update(msg))
 	return tea.Batch(cmds...)
 }
 
@@ -451,14 +467,16 @@ func (m *Model) view() ui.View {
 }
 
 func (m *Model) open(msg ui.OpenMsg) tea.Cmd {
-	// Help may open over anything; other views replace what is open.
-	if msg.View != ui.ViewHelp {
+	// Help may open over anything, an entry over the search it was found
+	// in; other views replace what is open.
+	if msg.View != ui.ViewHelp && msg.View != ui.ViewViewer && (m.view() != ui.ViewSearch || msg.View != ui.ViewEntryDetail) {
 		m.views = m.views[:0]
 	}
 	m.views = append(m.views, msg.View)
 	m.resize()
 	switch msg.View {
 	case ui.ViewDeliveryDetail, ui.ViewEntryDetail, ui.ViewTestResult:
+		m.detail.SetHighlight(m.events.Filter().Terms())
 		return m.detail.Open(msg)
 	case ui.ViewForm:
 		return m.form.Open(msg.Subscription)
@@ -525,6 +543,8 @@ func (m *Model) resize() {
 	m.form.SetSize(w, h)
 	m.tpl.SetSize(w, h)
 	m.help.SetSize(w, h)
+	m.search.SetSize(w, h)
+	m.viewer.SetSize(w, h)
 	m.filterIn.Width = min(max(m.width-40, 10), 60)
 }
 
@@ -548,7 +568,7 @@ func (m *Model) toggleColor() tea.Cmd {
 
 // applyFilter parses the filter as typed and applies it when valid.
 func (m *Model) applyFilter() {
-	q, err := filter.Parse(m.filterIn.Value())
+	q, err := filter.ParseAt(m.filterIn.Value(), m.c.Now())
 	if err != nil {
 		m.filterErr = err.Error()
 		return

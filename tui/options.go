@@ -38,6 +38,9 @@ type Options struct {
 	// NoColor starts without color (also toggled in the console with C).
 	// Run sets it when NO_COLOR is set.
 	NoColor bool
+	// Remote is set for consoles served over SSH: nothing may run on the
+	// server for the client (no $PAGER).
+	Remote bool
 	// Mouse turns on mouse reporting (wheel scrolling). Off by default
 	// because it stops the terminal's own text selection.
 	Mouse bool

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/panes/subs"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -48,14 +49,27 @@ func (m *Model) View() string {
 }
 
 func (m *Model) tooSmall() string {
-	msg := fmt.Sprintf("terminal too small: need %d×%d, have %d×%d", MinWidth, MinHeight, m.termW, m.termH)
+	// One short line each, so the notice itself fits down to 20×3.
+	msg := []string{
+		"terminal too small",
+		fmt.Sprintf("need %d×%d", MinWidth, MinHeight),
+		fmt.Sprintf("have %d×%d", m.termW, m.termH),
+	}
+	if m.height < len(msg) {
+		msg = []string{fmt.Sprintf("too small: need %d×%d", MinWidth, MinHeight)}
+	}
 	lines := make([]string, m.height)
 	for i := range lines {
 		lines[i] = strings.Repeat(" ", m.width)
 	}
-	mid := m.height / 2
-	pad := max((m.width-ui.Width(msg))/2, 0)
-	lines[mid] = ui.Fit(strings.Repeat(" ", pad)+msg, m.width)
+	top := max((m.height-len(msg))/2, 0)
+	for i, t := range msg {
+		if top+i >= m.height {
+			break
+		}
+		pad := max((m.width-ui.Width(t))/2, 0)
+		lines[top+i] = ui.Fit(strings.Repeat(" ", pad)+t, m.width)
+	}
 	return strings.Join(lines, "\n")
 }
 
@@ -101,6 +115,10 @@ func (m *Model) fullView(v ui.View) string {
 		f = m.form
 	case ui.ViewTemplates:
 		f = m.tpl
+	case ui.ViewSearch:
+		f = m.search
+	case ui.ViewViewer:
+		f = m.viewer
 	default:
 		f = m.detail
 	}
@@ -115,6 +133,12 @@ func (m *Model) footer() string {
 	switch m.mode {
 	case modePrompt:
 		return ui.Fit(s.Prompt.Render("? "+m.prompt.Question+" (y/N) "), w)
+	case modePalette:
+		line := m.palette.View()
+		if m.paletteNote != "" {
+			line += "  " + s.Dim.Render(m.paletteNote)
+		}
+		return ui.Fit(line, w)
 	case modeFilter:
 		line := m.filterIn.View()
 		if m.filterErr != "" {
@@ -159,6 +183,10 @@ func (m *Model) hints() string {
 	switch m.view() {
 	case ui.ViewHelp:
 		hs = []hint{{k.Nav.Back, "close"}}
+	case ui.ViewViewer:
+		hs = []hint{{k.Nav.Down, "scroll"}, {searchBinding(), "search"}, {k.Long.Pager, "pager"}, {k.Copy.Payload, "copy"}, {k.Nav.Back, "back"}}
+	case ui.ViewSearch:
+		hs = []hint{{k.Nav.Open, "details"}, {k.Nav.Down, "scroll (pages in)"}, {sortHint(k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where), "sort"}, {k.Nav.Back, "back"}, {k.Global.Help, "help"}}
 	case ui.ViewForm:
 		hs = []hint{{k.Form.Next, "next"}, {k.Form.Toggle, "toggle"}, {k.Form.Reveal, "reveal"}, {k.Form.Save, "save"}, {k.Form.Cancel, "cancel"}}
 	case ui.ViewTemplates:
@@ -177,6 +205,12 @@ func (m *Model) hints() string {
 			hs = []hint{{k.Nav.Open, "deliveries"}, {k.Actions.Pause, "pause/resume"}, {k.Actions.Test, "test"}, {k.Actions.EditForm, "form"}, {k.Actions.EditTemplates, "templates"}, {k.Actions.RetryAll, "retry all"}}
 		}
 		hs = append(hs, hint{k.Global.NextPane, "pane"}, hint{k.Global.Help, "help"}, hint{k.Global.Quit, "quit"})
+		switch m.focus {
+		case paneEvents:
+			hs = append(hs, hint{sortHint(k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where), "sort"}, hint{k.Global.Palette, "commands"})
+		case paneSubs:
+			hs = append(hs, hint{sortHint(subs.SortKeys(k.Sort)...), "sort"})
+		}
 	}
 	s := m.c.Styles
 	var parts []string

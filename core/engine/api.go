@@ -17,6 +17,7 @@ type (
 	Feed             = api.Feed
 	SubscriptionInfo = api.SubscriptionInfo
 	EntryQuery       = api.EntryQuery
+	CodeRange        = api.CodeRange
 	EntryView        = api.EntryView
 	Decision         = api.Decision
 	EntryDetail      = api.EntryDetail

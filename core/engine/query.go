@@ -106,7 +106,16 @@ func (e *Engine) Stats() Stats {
 
 // Entries implements API.
 func (e *Engine) Entries(ctx context.Context, q EntryQuery) ([]EntryView, error) {
-	sums, err := e.st.ListEntries(ctx, store.EntryFilter{Before: q.Before, Kind: q.Kind, Limit: q.Limit})
+	f := store.EntryFilter{Before: q.Before, BeforeID: q.BeforeID, Kind: q.Kind, Limit: q.Limit,
+		Since: q.Since, Until: q.Until, Kinds: q.Kinds, Projects: q.Projects, Environments: q.Environments,
+		Members: q.Members, Text: q.Text, Subscriptions: q.Subscriptions}
+	for _, st := range q.States {
+		f.States = append(f.States, store.State(st))
+	}
+	for _, c := range q.Codes {
+		f.Codes = append(f.Codes, store.CodeRange{Min: c.Min, Max: c.Max})
+	}
+	sums, err := e.st.ListEntries(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -118,15 +127,24 @@ func (e *Engine) Entries(ctx context.Context, q EntryQuery) ([]EntryView, error)
 		return out, nil
 	}
 	// Decisions of the listed entries, so that the console can show and
-	// filter by them without one query per row.
-	for i := range out {
-		ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{EntryID: out[i].ID, Limit: 64})
+	// filter by them: one query per page of entries, not one per row.
+	const perEntry = 64 // decisions kept per entry (one per subscription)
+	at := make(map[string]int, len(out))
+	for start := 0; start < len(out); start += store.MaxListIDs {
+		ids := make([]string, 0, min(len(out)-start, store.MaxListIDs))
+		for i := start; i < min(start+store.MaxListIDs, len(out)); i++ {
+			ids = append(ids, out[i].ID)
+			at[out[i].ID] = i
+		}
+		ds, err := e.st.ListDeliveries(ctx, store.DeliveryFilter{EntryIDs: ids, Limit: len(ids) * perEntry})
 		if err != nil {
 			return nil, err
 		}
 		sort.Slice(ds, func(a, b int) bool { return ds[a].Subscription < ds[b].Subscription })
 		for _, d := range ds {
-			out[i].Decisions = append(out[i].Decisions, e.decision(d))
+			if i, ok := at[d.EntryID]; ok && len(out[i].Decisions) < perEntry {
+				out[i].Decisions = append(out[i].Decisions, e.decision(d))
+			}
 		}
 	}
 	return out, nil

@@ -9,6 +9,10 @@ import (
 // quantiles look.
 const statsWindow = 5 * time.Minute
 
+// rateWindow is the sliding window of the header's current rates: long
+// enough to smooth bursts, short enough to follow a change within seconds.
+const rateWindow = 10 * time.Second
+
 // latencyBounds are the upper edges of the latency histogram buckets used
 // for the header's p50/p99: fine below 100 ms where a healthy local endpoint
 // sits, coarse above.
@@ -101,7 +105,25 @@ func (r *rates) snapshot(now time.Time, points int, st *Stats) {
 			total += uint64(c)
 		}
 	}
+	// The current rates: the last whole seconds of the window plus the
+	// part of this second that has passed, over that span.
+	var ent, del, fail float64
+	whole := int64(rateWindow/time.Second) - 1
+	for u := end - whole; u <= end; u++ {
+		s := &r.ring[u%int64(len(r.ring))]
+		if s.unix != u {
+			continue
+		}
+		ent += float64(s.entries)
+		del += float64(s.deliveries)
+		fail += float64(s.failures)
+	}
 	r.mu.Unlock()
+	span := (time.Duration(whole)*time.Second + time.Duration(now.Nanosecond())).Seconds()
+	if span > 0 {
+		st.EntriesRate, st.DeliveriesRate, st.FailuresRate = ent/span, del/span, fail/span
+	}
+	st.RateWindow = rateWindow
 	st.Window = time.Duration(points) * time.Second
 	st.LatencyP50 = quantile(hist[:], total, 0.50)
 	st.LatencyP99 = quantile(hist[:], total, 0.99)

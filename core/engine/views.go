@@ -62,6 +62,7 @@ func (e *Engine) decision(d store.Delivery) Decision {
 		Summary:      e.maskerFor(d.Subscription).Text(d.Reason),
 		DeliveryID:   d.ID,
 		State:        State(d.State),
+		LastStatus:   d.LastStatus,
 	}
 }
 

@@ -37,8 +37,7 @@ func lockDataDir(dir, instance string) (release func(), err error) {
 		return nil, dataDirError(abs, err)
 	}
 	if !ok {
-		return nil, fmt.Errorf("data directory %s is in use by another auditrelay (%s; lock file %s): stop it, or give this one its own data_dir",
-			abs, lockHolder(path), path)
+		return nil, &RunningError{DataDir: abs, Holder: lockHolder(path), Lock: path, SSHAddr: readSSHAddr(abs)}
 	}
 	host, _ := os.Hostname()
 	info := fmt.Sprintf("pid=%d\ninstance=%s\nhost=%s\nstarted=%s\n", os.Getpid(), instance, host, time.Now().UTC().Format(time.RFC3339))
@@ -47,6 +46,7 @@ func lockDataDir(dir, instance string) (release func(), err error) {
 		_ = fl.Unlock()
 		return nil, dataDirError(abs, err)
 	}
+	clearSSHAddr(abs) // a previous instance's
 	return func() { _ = fl.Unlock() }, nil
 }
 

@@ -175,7 +175,15 @@ func (rt *Relay) AdminAddr() net.Addr {
 // SetSSHListener registers the address the console's SSH server bound as
 // one of the relay's own, so that no delivery is sent there.
 func (rt *Relay) SetSSHListener(addr net.Addr) error {
-	return rt.eng.SetListener(delivery.Listener{Name: listenerSSH, Addr: addr.String()})
+	if err := rt.eng.SetListener(delivery.Listener{Name: listenerSSH, Addr: addr.String()}); err != nil {
+		return err
+	}
+	if rt.publicLn != nil { // this process holds the data directory's lock
+		if err := writeSSHAddr(rt.cfg.DataDir, addr.String()); err != nil {
+			rt.log.Warn("could not record the SSH address for other auditrelay commands", "err", err)
+		}
+	}
+	return nil
 }
 
 // Names of the relay's own listeners in target refusals ("127.0.0.1:8081
@@ -276,7 +284,7 @@ func (rt *Relay) listen() error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(rt.reg, promhttp.HandlerOpts{Registry: rt.reg}))
 	ln, err := net.Listen("tcp", rt.cfg.HTTP.Listen)
 	if err != nil {
-		return fmt.Errorf("http.listen %s: %w", rt.cfg.HTTP.Listen, err)
+		return busyByRelay("http.listen", rt.cfg.HTTP.Listen, err, rt.cfg.SSH.Listen)
 	}
 	rt.publicLn = ln
 	if err := rt.eng.SetListener(delivery.Listener{Name: listenerHTTP, Addr: ln.Addr().String()}); err != nil {
@@ -292,7 +300,7 @@ func (rt *Relay) listen() error {
 		}
 		aln, err := net.Listen("tcp", rt.cfg.Admin.Listen)
 		if err != nil {
-			return fmt.Errorf("admin.listen %s: %w", rt.cfg.Admin.Listen, err)
+			return busyByRelay("admin.listen", rt.cfg.Admin.Listen, err, rt.cfg.SSH.Listen)
 		}
 		rt.adminLn = aln
 		if err := rt.eng.SetListener(delivery.Listener{Name: listenerAdmin, Addr: aln.Addr().String()}); err != nil {

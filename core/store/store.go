@@ -307,12 +307,35 @@ type Action struct {
 // EntryFilter selects entries, newest ReceivedAt first (ties: larger ID
 // first). To page, pass the last entry's ReceivedAt and ID as Before and
 // BeforeID.
+//
+// The search fields narrow the list; all given fields must hold, and a
+// list field holds when any of its values does. Patterns ignore ASCII case
+// and may use * for any run of characters. See search.go for the SQL both
+// backends share.
 type EntryFilter struct {
 	Before   time.Time // ReceivedAt < Before when set (paging)
 	BeforeID string    // with Before: also ReceivedAt == Before and ID < BeforeID
 	Kind     string
 	Limit    int // <= 0 means 100
+
+	Since time.Time // ReceivedAt >= Since when set
+	Until time.Time // ReceivedAt < Until when set
+
+	Kinds        []string // kind patterns
+	Projects     []string // project patterns
+	Environments []string // environment patterns
+	Members      []string // member (actor) patterns
+	// Text: each occurs in the title, member, kind, project, environment or id.
+	Text []string
+	// Subscriptions: a delivery of one of them that its policy allowed
+	// (state other than Filtered).
+	Subscriptions []string
+	States        []State     // a delivery in one of these states
+	Codes         []CodeRange // a delivery whose last status is in one of these
 }
+
+// CodeRange is an inclusive range of HTTP status codes: 429-429, 500-599.
+type CodeRange struct{ Min, Max int }
 
 // DeliveryFilter selects deliveries, most recently updated first (ties:
 // larger ID first). To page, pass the last delivery's UpdatedAt and ID as
@@ -320,10 +343,13 @@ type EntryFilter struct {
 type DeliveryFilter struct {
 	Subscription string
 	EntryID      string
-	States       []State
-	Before       time.Time // UpdatedAt < Before when set (paging)
-	BeforeID     string    // with Before: also UpdatedAt == Before and ID < BeforeID
-	Limit        int       // <= 0 means 100
+	// EntryIDs: deliveries of any of these entries (at most MaxListIDs),
+	// so a list of entries gets its decisions in one query.
+	EntryIDs []string
+	States   []State
+	Before   time.Time // UpdatedAt < Before when set (paging)
+	BeforeID string    // with Before: also UpdatedAt == Before and ID < BeforeID
+	Limit    int       // <= 0 means 100
 }
 
 // SubscriptionStats counts deliveries of one subscription by state; states

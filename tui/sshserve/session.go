@@ -268,6 +268,8 @@ func (s *Server) runConsole(ss *session) {
 		return
 	}
 	defer closeIO()
+	// The console writes OSC 52 (copy) to the client's terminal too.
+	opts.Output, opts.Remote = out, true
 	popts := append(ioOpts,
 		tea.WithContext(progCtx),
 		// Signals are the server process's, not this session's.

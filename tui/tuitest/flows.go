@@ -56,6 +56,9 @@ type Fixture struct {
 	Width, Height int
 	// Timeout bounds each wait; zero means 10s.
 	Timeout time.Duration
+	// Output, when set, receives what the console writes to the terminal
+	// besides frames (OSC 52 copies).
+	Output io.Writer
 }
 
 func (fx *Fixture) defaults() {
@@ -100,7 +103,7 @@ func Start(t testing.TB, fx Fixture) *Console {
 	r.SetColorProfile(termenv.Ascii)
 	r.SetHasDarkBackground(true)
 	ctx, cancel := context.WithCancel(context.Background())
-	m := tui.New(fx.API, tui.Options{Renderer: r, Actor: "tester", Role: tui.Operator, Context: ctx, BatchInterval: 20 * time.Millisecond})
+	m := tui.New(fx.API, tui.Options{Renderer: r, Actor: "tester", Role: tui.Operator, Context: ctx, BatchInterval: 20 * time.Millisecond, Output: fx.Output})
 	tm := teatest.NewTestModel(t, probe{m}, teatest.WithInitialTermSize(fx.Width, fx.Height))
 	c := &Console{t: t, tm: tm, fx: fx}
 	t.Cleanup(func() {

@@ -203,12 +203,31 @@ type SubscriptionInfo struct {
 	NextRetryAt     time.Time // earliest pending retry
 }
 
-// EntryQuery selects entries, newest first.
+// EntryQuery selects entries, newest received first. To page, pass the
+// last entry's ReceivedAt and ID as Before and BeforeID.
+//
+// The search fields narrow the list; all given fields must hold, and a
+// list field holds when any of its values does. Patterns ignore ASCII case
+// and may use * for any run of characters.
 type EntryQuery struct {
-	Before time.Time
-	Kind   string
-	Limit  int
+	Before   time.Time
+	BeforeID string
+	Kind     string
+	Limit    int
+
+	Since, Until  time.Time // ReceivedAt in [Since, Until) where set
+	Kinds         []string
+	Projects      []string
+	Environments  []string
+	Members       []string
+	Text          []string    // each in the title, member, kind, project, environment or id
+	Subscriptions []string    // sent to one of them (its policy allowed the entry)
+	States        []State     // a delivery in one of these states
+	Codes         []CodeRange // a delivery whose last HTTP status is in one of these
 }
+
+// CodeRange is an inclusive range of HTTP status codes: 429-429, 500-599.
+type CodeRange struct{ Min, Max int }
 
 // EntryView is an entry in lists and the live stream.
 type EntryView struct {
@@ -236,6 +255,7 @@ type Decision struct {
 	Summary      string // one-line explanation
 	DeliveryID   string
 	State        State
+	LastStatus   int // the last attempt's HTTP status, 0 when none
 }
 
 // EntryDetail is an entry with its raw JSON, template context and full
@@ -431,12 +451,20 @@ type Stats struct {
 	EntriesPerSec    []float64     // one point per second, oldest first
 	DeliveriesPerSec []float64
 	FailuresPerSec   []float64
-	LatencyP50       time.Duration // delivery latency over the window
-	LatencyP99       time.Duration
-	QueueDepth       int // pending + in flight
-	Failed           int // failed deliveries waiting for an operator
-	Sources          []SourceStatus
-	Instance         string
+	// The rates now: events per second over the last RateWindow, counted
+	// from the engine's own timestamps (the current second's events over
+	// the part of it that has passed), so they read right however often
+	// and however late the console polls.
+	EntriesRate    float64
+	DeliveriesRate float64
+	FailuresRate   float64
+	RateWindow     time.Duration
+	LatencyP50     time.Duration // delivery latency over the window
+	LatencyP99     time.Duration
+	QueueDepth     int // pending + in flight
+	Failed         int // failed deliveries waiting for an operator
+	Sources        []SourceStatus
+	Instance       string
 }
 
 // SourceStatus says whether a source is working.

@@ -97,3 +97,17 @@ func BenchmarkStats100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSearch1M: the first page of typical console searches over
+// 1,000,000 stored entries (storetest.SearchCases).
+//
+//	go test ./core/store/postgres -run '^$' -bench Search1M -benchtime 20x
+func BenchmarkSearch1M(b *testing.B) {
+	s := benchStore(b, 4)
+	storetest.FillSearch(b, s, storetest.SearchN)
+	if _, err := s.pool.Exec(context.Background(), "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	storetest.Search(b, s)
+}

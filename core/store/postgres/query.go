@@ -64,6 +64,13 @@ func (q *query) next(v any) string {
 	return "$" + strconv.Itoa(len(q.args))
 }
 
+// searchDialect is PostgreSQL's for store.SearchConds.
+var searchDialect = store.Dialect{
+	Received: "received_at",
+	Time:     func(t time.Time) any { return t },
+	Like:     "ILIKE",
+}
+
 // ListEntries returns entry summaries, newest first.
 func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.EntrySummary, error) {
 	if err := s.checkOpen(); err != nil {
@@ -73,6 +80,13 @@ func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.E
 	q.keyset("received_at", "id", f.Before, f.BeforeID)
 	if f.Kind != "" {
 		q.add("kind = ?", f.Kind)
+	}
+	conds, err := store.SearchConds(f, searchDialect)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range conds {
+		q.add(c.SQL, c.Args...)
 	}
 	sql := `SELECT ` + entrySummaryCols + ` FROM entries` + q.clause() +
 		` ORDER BY received_at DESC, id DESC LIMIT ` + q.next(store.ListLimit(f.Limit))
@@ -143,6 +157,12 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	}
 	if f.EntryID != "" {
 		q.add("d.entry_id = ?", f.EntryID)
+	}
+	if err := store.CheckDeliveryFilter(f); err != nil {
+		return nil, err
+	}
+	if len(f.EntryIDs) > 0 {
+		q.add("d.entry_id = ANY(?)", f.EntryIDs)
 	}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))

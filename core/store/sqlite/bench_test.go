@@ -118,3 +118,20 @@ func benchWindow() time.Duration {
 	d, _ := time.ParseDuration(os.Getenv("STORE_BENCH_WINDOW"))
 	return d
 }
+
+// BenchmarkSearch1M: the first page of typical console searches over
+// 1,000,000 stored entries (storetest.SearchCases).
+//
+//	go test ./core/store/sqlite -run '^$' -bench Search1M -benchtime 20x
+func BenchmarkSearch1M(b *testing.B) {
+	s := benchStore(b, "normal")
+	storetest.FillSearch(b, s, storetest.SearchN)
+	if _, err := do(context.Background(), s, outsideTx, func(w *wtx) (struct{}, error) {
+		_, err := w.s.wconn.ExecContext(context.Background(), "ANALYZE")
+		return struct{}{}, err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	storetest.Search(b, s)
+}

@@ -35,6 +35,14 @@ func keyset(where []string, args []any, timeCol, idCol string, before time.Time,
 	return append(where, "("+timeCol+", "+idCol+") < (?, ?)"), append(args, b, beforeID)
 }
 
+// searchDialect is SQLite's for store.SearchConds: LIKE ignores ASCII
+// case already.
+var searchDialect = store.Dialect{
+	Received: "received_ms",
+	Time:     func(t time.Time) any { return encodeTime(t) },
+	Like:     "LIKE",
+}
+
 // ListEntries returns entry summaries, newest first.
 func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.EntrySummary, error) {
 	if err := s.checkOpen(); err != nil {
@@ -46,6 +54,14 @@ func (s *Store) ListEntries(ctx context.Context, f store.EntryFilter) ([]store.E
 	if f.Kind != "" {
 		where = append(where, "kind = ?")
 		args = append(args, f.Kind)
+	}
+	conds, err := store.SearchConds(f, searchDialect)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range conds {
+		where = append(where, c.SQL)
+		args = append(args, c.Args...)
 	}
 	q := `SELECT ` + entrySummaryCols + ` FROM entries` + whereClause(where) +
 		` ORDER BY received_ms DESC, id DESC LIMIT ?`
@@ -126,6 +142,15 @@ func (s *Store) ListDeliveries(ctx context.Context, f store.DeliveryFilter) ([]s
 	if f.EntryID != "" {
 		where = append(where, "d.entry_id = ?")
 		args = append(args, f.EntryID)
+	}
+	if err := store.CheckDeliveryFilter(f); err != nil {
+		return nil, err
+	}
+	if len(f.EntryIDs) > 0 {
+		where = append(where, "d.entry_id IN ("+placeholders(len(f.EntryIDs))+")")
+		for _, id := range f.EntryIDs {
+			args = append(args, id)
+		}
 	}
 	if len(f.States) > 0 {
 		where = append(where, "d.state IN ("+placeholders(len(f.States))+")")

@@ -84,6 +84,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"TimePrecision", testTimePrecision},
 		{"Stats", testStats},
 		{"ListEntries", testListEntries},
+		{"SearchEntries", testSearchEntries},
 		{"ListDeliveries", testListDeliveries},
 		{"SubscriptionStates", testSubscriptionStates},
 		{"Prune", testPrune},

@@ -249,7 +249,18 @@ func (a *API) Stats() api.Stats {
 	s.DeliveriesPerSec = slices.Clone(s.DeliveriesPerSec)
 	s.FailuresPerSec = slices.Clone(s.FailuresPerSec)
 	s.Sources = slices.Clone(s.Sources)
+	// The fake's current rates are its series' last points unless set.
+	if s.RateWindow == 0 {
+		s.EntriesRate, s.DeliveriesRate, s.FailuresRate = lastPoint(s.EntriesPerSec), lastPoint(s.DeliveriesPerSec), lastPoint(s.FailuresPerSec)
+	}
 	return s
+}
+
+func lastPoint(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	return v[len(v)-1]
 }
 
 // Entries implements api.API.

@@ -85,7 +85,7 @@ func TestMatch(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ in, wantErr string }{
-		{"colour:red", `unknown key "colour" (use kind, env, proj, member, sub, status)`},
+		{"colour:red", `unknown key "colour" (use kind, env, proj, member, sub, status, code, since, until)`},
 		{"status:burning", `unknown status "burning"`},
 		{"kind:", `missing value after "kind:"`},
 		{`"open quote`, "missing closing quote"},
@@ -114,7 +114,7 @@ func TestUsesStatusAndString(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"kind:flag", `"a b" -env:x*`, "status:failed sub:a", "-", `""`, "::", "env:[a-"} {
+	for _, s := range []string{"kind:flag", `"a b" -env:x*`, "status:failed sub:a", "-", `""`, "::", "env:[a-", "since:2h until:2026-12-01T10:00", "code:5xx code:429", "since:99999999999w"} {
 		f.Add(s)
 	}
 	e := entries()["flagProd"]

@@ -46,7 +46,7 @@ func bind(help, desc string, ks ...string) Binding {
 
 // Global keys work everywhere except inside text inputs.
 type Global struct {
-	Quit, Help, NextPane, PrevPane, FocusPane, Redraw, Filter, Faster, Slower, Color Binding
+	Quit, Help, NextPane, PrevPane, FocusPane, Redraw, Filter, Faster, Slower, Color, Palette Binding
 }
 
 // Nav keys move through lists and scrollable views.
@@ -57,6 +57,22 @@ type Nav struct {
 // Events keys apply to the events pane.
 type Events struct {
 	Follow, ClearFilter Binding
+}
+
+// Sort keys sort entry lists by a column, k9s style; again flips the
+// direction.
+type Sort struct {
+	Time, Kind, Status, Title, Member, Where Binding
+}
+
+// Long keys show long content: full screen, or in $PAGER.
+type Long struct {
+	Open, Pager Binding
+}
+
+// Copy keys put text on the terminal's clipboard (OSC 52).
+type Copy struct {
+	ID, Payload Binding
 }
 
 // Actions change the engine's state; most are denied to viewers.
@@ -89,6 +105,9 @@ type Keys struct {
 	Global    Global
 	Nav       Nav
 	Events    Events
+	Sort      Sort
+	Copy      Copy
+	Long      Long
 	Actions   Actions
 	Form      Form
 	Templates Templates
@@ -111,6 +130,7 @@ func New(role Role) *Keys {
 			Faster:    bind("+", "demo generator faster", "+", "="),
 			Slower:    bind("-", "demo generator slower", "-", "_"),
 			Color:     bind("C", "toggle color", "C"),
+			Palette:   bind(":", "command palette (tab completes)", ":"),
 		},
 		Nav: Nav{
 			Up:       bind("↑/k", "up", "up", "k"),
@@ -125,6 +145,22 @@ func New(role Role) *Keys {
 		Events: Events{
 			Follow:      bind("f", "follow / pause the stream", "f"),
 			ClearFilter: bind("esc", "clear the filter", "esc"),
+		},
+		Sort: Sort{
+			Time:   bind("A", "sort by time (age)", "A"),
+			Kind:   bind("K", "sort by kind", "K"),
+			Status: bind("S", "sort by status (failed first)", "S"),
+			Title:  bind("T", "sort by title", "T"),
+			Member: bind("M", "sort by member", "M"),
+			Where:  bind("P", "sort by project/environment", "P"),
+		},
+		Long: Long{
+			Open:  bind("F", "view the JSON or request full screen", "F"),
+			Pager: bind("o", "open it in $PAGER (local only)", "o"),
+		},
+		Copy: Copy{
+			ID:      bind("y", "copy the selected id", "y"),
+			Payload: bind("Y", "copy the JSON or request", "Y"),
 		},
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
@@ -194,9 +230,12 @@ type Section struct {
 // Sections lists every context's bindings in reading order.
 func (k *Keys) Sections() []Section {
 	return []Section{
-		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
+		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Palette, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
+		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
+		{"Copy (OSC 52: the terminal must allow it)", []Binding{k.Copy.ID, k.Copy.Payload}},
+		{"Long content", []Binding{k.Long.Open, k.Long.Pager}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},

@@ -159,6 +159,8 @@ const (
 	ViewForm
 	ViewTemplates
 	ViewHelp
+	ViewSearch // entries a filter finds in the store
+	ViewViewer // long content, full screen, with line numbers and search
 )
 
 // CloseMsg asks the root to close the current full-screen view.

@@ -74,6 +74,7 @@ type Styles struct {
 	Header   Style
 	Label    Style
 	ReadOnly Style
+	Match    Style // a filter's match inside a row or a detail
 }
 
 // NewStyles builds the console's styles from r.
@@ -103,6 +104,7 @@ func NewStyles(r *lipgloss.Renderer) *Styles {
 	s.Header = newStyle(r.NewStyle().Bold(true))
 	s.Label = newStyle(r.NewStyle().Bold(true))
 	s.ReadOnly = newStyle(r.NewStyle().Foreground(c("8")).Italic(true))
+	s.Match = newStyle(r.NewStyle().Foreground(c("3")).Underline(true))
 	return s
 }
 

@@ -28,16 +28,17 @@ type loadedMsg struct {
 
 // Model is the detail view.
 type Model struct {
-	c        *ui.Common
-	vp       viewport.Model
-	open     ui.OpenMsg
-	tag      int
-	loading  bool
-	err      error
-	delivery *api.DeliveryDetail
-	entry    *api.EntryDetail
-	width    int
-	height   int
+	c         *ui.Common
+	vp        viewport.Model
+	open      ui.OpenMsg
+	tag       int
+	loading   bool
+	err       error
+	delivery  *api.DeliveryDetail
+	entry     *api.EntryDetail
+	width     int
+	height    int
+	highlight []string // the events filter's terms, marked in the details
 }
 
 // New returns a closed detail view.
@@ -185,6 +186,7 @@ func (m *Model) render() {
 		}
 		out = append(out, ui.WrapIndent(l, m.width)...)
 	}
+	m.markMatches(out)
 	m.vp.SetContent(strings.Join(out, "\n"))
 }
 

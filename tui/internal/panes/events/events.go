@@ -12,12 +12,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/ring"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -51,8 +53,11 @@ type Model struct {
 	width, height int
 	focused       bool
 	cols          columns
+	memNeed       int // widest member seen, up to maxInfoW
+	whereNeed     int // widest project/environment seen, up to maxInfoW
 	cache         map[uint64]cachedRow
 	loaded        bool // history arrived
+	sort          sorted
 }
 
 // New returns an empty pane keeping at most capacity entries.
@@ -75,7 +80,7 @@ func (m *Model) SetSize(w, h int) {
 		clear(m.cache)
 	}
 	m.width, m.height = w, h
-	m.cols = layoutColumns(w)
+	m.cols = layoutColumns(w, m.memNeed, m.whereNeed)
 	m.clamp() // a shorter pane must still show the cursor
 }
 
@@ -96,6 +101,18 @@ func (m *Model) Len() int { return m.ring.Len() }
 // Visible is the number of entries the filter lets through.
 func (m *Model) Visible() int { return m.n() }
 
+// Oldest is when the oldest held entry was received; false when none.
+func (m *Model) Oldest() (time.Time, bool) {
+	if m.ring.Len() == 0 {
+		return time.Time{}, false
+	}
+	e := &m.ring.At(0).e
+	if e.ReceivedAt.IsZero() {
+		return e.Date, true
+	}
+	return e.ReceivedAt, true
+}
+
 // Filter returns the current filter.
 func (m *Model) Filter() *filter.Query { return m.query }
 
@@ -105,6 +122,7 @@ func (m *Model) SetFilter(q *filter.Query) {
 		q = nil
 	}
 	m.query = q
+	clear(m.cache) // rows mark the filter's matches
 	m.matches = m.matches[:0]
 	if q != nil {
 		for i := 0; i < m.ring.Len(); i++ {
@@ -115,7 +133,9 @@ func (m *Model) SetFilter(q *filter.Query) {
 		}
 	}
 	m.newCount = 0
-	if m.follow || m.indexOf(m.cursor) >= m.n() {
+	m.sort.dirty = true
+	m.resort()
+	if !m.sortedNow() && (m.follow || m.indexOf(m.cursor) >= m.n()) {
 		m.follow = true
 	}
 	m.clamp()
@@ -169,6 +189,8 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			m.upsert(msg.Entries[i], false)
 		}
 		m.trimMatches()
+		m.sort.dirty = true
+		m.resort()
 		m.clamp()
 	case []api.Event:
 		m.Apply(msg)
@@ -196,6 +218,7 @@ func (m *Model) Apply(events []api.Event) {
 		}
 	}
 	m.trimMatches()
+	m.resort()
 	m.clamp()
 }
 
@@ -207,10 +230,12 @@ func (m *Model) upsert(e api.EntryView, live bool) {
 		if r := m.ring.Get(seq); r != nil {
 			r.e = e
 			r.version++
+			m.sort.dirty = true
 			m.refilter(seq, r)
 			return
 		}
 	}
+	m.need(&e)
 	seq, old, evicted := m.ring.Push(row{e: e})
 	if evicted {
 		delete(m.index, old.e.ID)
@@ -220,6 +245,9 @@ func (m *Model) upsert(e api.EntryView, live bool) {
 	if m.query == nil || m.query.Match(&e) {
 		if m.query != nil {
 			m.matches = append(m.matches, seq)
+		}
+		if m.sortedNow() {
+			m.sort.pending = append(m.sort.pending, seq)
 		}
 		if live && !m.follow {
 			m.newCount++
@@ -240,8 +268,8 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 	for i := range r.e.Decisions {
 		dec := &r.e.Decisions[i]
 		if dec.DeliveryID == d.ID || (dec.DeliveryID == "" && dec.Subscription == d.Subscription) {
-			if dec.State != d.State {
-				dec.State = d.State
+			if dec.State != d.State || dec.LastStatus != d.LastStatus {
+				dec.State, dec.LastStatus = d.State, d.LastStatus
 				changed = true
 			}
 			dec.DeliveryID = d.ID
@@ -251,6 +279,9 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 		return
 	}
 	r.version++
+	if m.sort.order.Col == sorting.Status {
+		m.sort.dirty = true
+	}
 	m.refilter(seq, r)
 }
 
@@ -264,10 +295,12 @@ func (m *Model) refilter(seq uint64, r *row) {
 	want := m.query.Match(&r.e)
 	switch {
 	case want && !present:
+		m.sort.dirty = true
 		m.matches = append(m.matches, 0)
 		copy(m.matches[i+1:], m.matches[i:])
 		m.matches[i] = seq
 	case !want && present:
+		m.sort.dirty = true
 		m.matches = append(m.matches[:i], m.matches[i+1:]...)
 	}
 }
@@ -285,6 +318,9 @@ func (m *Model) trimMatches() {
 }
 
 func (m *Model) n() int {
+	if m.sortedNow() {
+		return len(m.sort.seqs)
+	}
 	if m.query != nil {
 		return len(m.matches)
 	}
@@ -292,6 +328,9 @@ func (m *Model) n() int {
 }
 
 func (m *Model) seqAt(i int) uint64 {
+	if m.sortedNow() {
+		return m.sort.seqs[i]
+	}
 	if m.query != nil {
 		return m.matches[i]
 	}
@@ -301,6 +340,11 @@ func (m *Model) seqAt(i int) uint64 {
 // indexOf is the visible position of seq, or of the first visible entry
 // after it when seq is not visible.
 func (m *Model) indexOf(seq uint64) int {
+	if m.sortedNow() {
+		// A scan, not a map: cheaper than keeping positions up to date
+		// when every batch shifts them (3 calls a frame).
+		return max(slices.Index(m.sort.seqs, seq), 0) // the top when it left
+	}
 	if m.query != nil {
 		return sort.Search(len(m.matches), func(i int) bool { return m.matches[i] >= seq })
 	}
@@ -336,6 +380,9 @@ func (m *Model) clamp() {
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	k := m.c.Keys
+	if m.SortKey(msg) {
+		return nil
+	}
 	n := m.n()
 	if n == 0 {
 		return nil
@@ -344,6 +391,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	ci := min(m.indexOf(m.cursor), n-1)
 	switch {
 	case k.Events.Follow.Is(msg):
+		if m.sortedNow() {
+			m.SetSort(sorting.Order{}) // following means arrival order
+		}
 		m.follow = !m.follow
 		m.newCount = 0
 		m.clamp()
@@ -371,8 +421,9 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	ci = min(max(ci, 0), n-1)
-	// Reaching the newest entry resumes following, as in a log tail.
-	m.follow = ci == n-1
+	// Reaching the newest entry resumes following, as in a log tail; a
+	// sorted list has no newest end.
+	m.follow = ci == n-1 && !m.sortedNow()
 	m.newCount = 0
 	m.cursor = m.seqAt(ci)
 	m.clamp()
@@ -383,7 +434,10 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) Title() string {
 	var b strings.Builder
 	b.WriteString("Events")
-	if m.follow {
+	if m.sortedNow() {
+		b.WriteString(" · sorted by ")
+		b.WriteString(m.sort.order.Label())
+	} else if m.follow {
 		b.WriteString(" · ● following")
 	} else {
 		b.WriteString(" · ‖ paused")
@@ -464,6 +518,35 @@ func (m *Model) pruneCache(ti, end int) {
 	for seq := range m.cache {
 		if seq+span < lo || seq > hi+span {
 			delete(m.cache, seq)
+		}
+	}
+}
+
+// need widens the member and where columns when e needs more room than
+// any entry before it (up to maxInfoW), relaying the rows out.
+func (m *Model) need(e *api.EntryView) {
+	grew := false
+	if m.memNeed < maxInfoW {
+		if w := ui.Width(e.Member); w > m.memNeed {
+			m.memNeed, grew = min(w, maxInfoW), true
+		}
+	}
+	if m.whereNeed < maxInfoW {
+		// where(e) without building it: this runs for every arrival.
+		w := ui.Width(e.Project) + ui.Width(e.Environment)
+		if e.Project != "" && e.Environment != "" {
+			w++
+		} else if w == 0 {
+			w = 1 // "—"
+		}
+		if w > m.whereNeed {
+			m.whereNeed, grew = min(w, maxInfoW), true
+		}
+	}
+	if grew {
+		if c := layoutColumns(m.width, m.memNeed, m.whereNeed); c != m.cols {
+			m.cols = c
+			clear(m.cache)
 		}
 	}
 }

@@ -8,11 +8,20 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
-// columns are the cell widths of a row; zero hides a column. Narrow panes
-// drop where, then member, before squeezing the title.
+// columns are the cell widths of a row; zero hides a column. Member and
+// project/environment get the width their longest value needs (up to
+// maxInfoW) before the title takes the rest; narrow panes squeeze them,
+// then drop where, then member, before squeezing the title below titleMin.
 type columns struct {
 	time, kind, status, title, member, where int
 }
+
+const (
+	titleMin = 24 // the title keeps this much before member and where shrink
+	maxInfoW = 32 // member and where never take more
+	minMemW  = 8
+	minWhere = 6
+)
 
 const (
 	markerW = 2 // "› "
@@ -21,16 +30,23 @@ const (
 	statusW = 3
 )
 
-func layoutColumns(w int) columns {
+// layoutColumns sizes the columns for a pane w wide whose longest member
+// and project/environment are memNeed and whereNeed cells.
+func layoutColumns(w, memNeed, whereNeed int) columns {
 	c := columns{time: timeW, kind: kindW, status: statusW}
 	rest := w - markerW - timeW - 1 - kindW - 1 - statusW - 1
+	mem := min(max(memNeed, minMemW), maxInfoW)
+	wh := min(max(whereNeed, minWhere), maxInfoW)
 	switch {
-	case rest >= 70:
-		c.member, c.where = 20, 18
+	case rest >= titleMin+mem+wh+2:
+		c.member, c.where = mem, wh
 	case rest >= 52:
-		c.member, c.where = 16, 14
+		// Both shown, shrunk in proportion to what they need.
+		avail := rest - titleMin - 2
+		c.member = max(min(mem, avail*mem/(mem+wh)), minMemW)
+		c.where = max(min(wh, avail-c.member), minWhere)
 	case rest >= 36:
-		c.member = 16
+		c.member = min(mem, 16)
 	}
 	if c.member > 0 {
 		rest -= c.member + 1
@@ -129,8 +145,14 @@ func (m *Model) renderRow(e *api.EntryView) string {
 	var b strings.Builder
 	b.Grow(m.width + 48)
 	b.WriteString("  ")
-	m.cells(&b, e, false)
-	return ui.Fit(b.String(), m.width)
+	m.cells(&b, e, m.query != nil)
+	line := ui.Fit(b.String(), m.width)
+	if m.query != nil {
+		// Filtered rows are drawn plain with the filter's matches marked,
+		// so the marks are not lost inside other styles.
+		return ui.Highlight(line, m.query.Terms(), m.c.Styles.Match)
+	}
+	return line
 }
 
 // renderSelected draws the cursor row: a "›" marker (visible without

@@ -91,13 +91,6 @@ func isEdit(kind string) bool {
 	return kind == "edit-vars" || kind == "edit-template" || kind == "undo"
 }
 
-func last(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	return v[len(v)-1]
-}
-
 // segment is a piece of a header line; when a line is too long the
 // lowest-priority segments go first.
 type segment struct {
@@ -149,8 +142,8 @@ func (m *Model) line1() string {
 		if sw > 12 && w < 160 {
 			continue
 		}
-		rate := func(label string, v []float64) string {
-			return label + " " + s.Spark.Render(spark.Render(v, sw)) + " " + s.Bold.Render(ui.Rate(last(v))+"/s")
+		rate := func(label string, v []float64, now float64) string {
+			return label + " " + s.Spark.Render(spark.Render(v, sw)) + " " + s.Bold.Render(ui.Rate(now)+"/s")
 		}
 		failed := s.Ok.Render("✓ 0 failed")
 		if st.Failed > 0 {
@@ -161,8 +154,8 @@ func (m *Model) line1() string {
 		}
 		segs := []segment{
 			brand,
-			{rate("entries", st.EntriesPerSec), 9},
-			{rate("deliveries", st.DeliveriesPerSec), 8},
+			{rate("entries", st.EntriesPerSec, st.EntriesRate), 9},
+			{rate("deliveries", st.DeliveriesPerSec, st.DeliveriesRate), 8},
 			{failed, 10},
 			{"p50 " + ui.Latency(st.LatencyP50) + " p99 " + ui.Latency(st.LatencyP99), 5},
 			{"queue " + ui.Count(st.QueueDepth), 6},
@@ -209,10 +202,22 @@ func (m *Model) line2() string {
 	if m.last != nil {
 		segs = append(segs, segment{s.Accent.Render(Describe(*m.last) + " " + ui.Ago(m.c.Now(), m.last.At)), 9})
 	}
-	who := m.c.Actor + " · " + m.c.Role.String()
+	// Who is at the console always shows: abbreviated before anything
+	// else is dropped, and never dropped itself.
+	role := m.c.Role.String()
+	whos := []string{m.c.Actor + " · " + role, ui.Trunc(m.c.Actor, 16) + " · " + role[:2]}
 	if st.Instance != "" {
-		who = st.Instance + " · " + who
+		whos = append([]string{st.Instance + " · " + whos[0]}, whos...)
 	}
-	segs = append(segs, segment{who, 7})
-	return fit(segs, sep, m.width)
+	for _, who := range whos {
+		all := append(segs[:len(segs):len(segs)], segment{who, 11})
+		width := 0
+		for _, sg := range all {
+			width += ui.Width(sg.text) + 3
+		}
+		if width-3 <= m.width {
+			return fit(all, sep, m.width)
+		}
+	}
+	return fit(append(segs, segment{whos[len(whos)-1], 11}), sep, m.width)
 }

@@ -14,8 +14,45 @@ import (
 
 // Model is the help screen.
 type Model struct {
-	c  *ui.Common
-	vp viewport.Model
+	c     *ui.Common
+	vp    viewport.Model
+	extra []keys.Section // sections that are not keys: the palette's commands
+	// query narrows the help to lines containing it; typing after "/".
+	query     string
+	searching bool
+}
+
+// maxQuery bounds the help search.
+const maxQuery = 64
+
+// SetExtra adds sections after the keymap's (the palette's commands).
+func (m *Model) SetExtra(secs []keys.Section) {
+	m.extra = secs
+	m.Refresh()
+}
+
+// sections are the keymap's and the extra ones, narrowed to the query.
+func (m *Model) sections() []keys.Section {
+	all := append(m.c.Keys.Sections(), m.extra...)
+	if m.query == "" {
+		return all
+	}
+	q := strings.ToLower(m.query)
+	var out []keys.Section
+	for _, sec := range all {
+		keep := keys.Section{Title: sec.Title}
+		title := strings.Contains(strings.ToLower(sec.Title), q)
+		for _, b := range sec.Bindings {
+			h := b.Help()
+			if title || strings.Contains(strings.ToLower(h.Key+" "+h.Desc+" "+b.Denied), q) {
+				keep.Bindings = append(keep.Bindings, b)
+			}
+		}
+		if len(keep.Bindings) > 0 {
+			out = append(out, keep)
+		}
+	}
+	return out
 }
 
 // New returns the help screen.
@@ -29,21 +66,48 @@ func New(c *ui.Common) *Model {
 // columns as fit.
 func (m *Model) SetSize(w, h int) {
 	m.vp.Width, m.vp.Height = w, h
-	m.vp.SetContent(Render(m.c.Styles, m.c.Keys.Sections(), w))
+	secs := m.sections()
+	if len(secs) == 0 {
+		m.vp.SetContent(m.c.Styles.Dim.Render("nothing matches /" + m.query + " (esc clears)"))
+		return
+	}
+	m.vp.SetContent(Render(m.c.Styles, secs, w))
 }
 
 // Refresh re-renders after a style change.
 func (m *Model) Refresh() { m.SetSize(m.vp.Width, m.vp.Height) }
 
 // Title is the border title.
-func (m *Model) Title() string { return "Help · " + m.c.Role.String() + " keys" }
+func (m *Model) Title() string {
+	t := "Help · " + m.c.Role.String() + " keys"
+	if m.searching || m.query != "" {
+		t += " · /" + m.query
+		if m.searching {
+			t += "▏"
+		}
+	}
+	return t
+}
 
 // Info is the bottom-border note.
-func (m *Model) Info() string { return "esc or ? to close · ↑/↓ scroll" }
+func (m *Model) Info() string { return "/ search · esc or ? to close · ↑/↓ scroll" }
 
 // Update scrolls, and closes on esc, ? or q.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	if k, ok := msg.(tea.KeyMsg); ok {
+		if m.searching {
+			m.searchKey(k)
+			return nil
+		}
+		switch {
+		case k.String() == "/":
+			m.searching = true
+			return nil
+		case m.query != "" && m.c.Keys.Nav.Back.Is(k):
+			m.query = ""
+			m.Refresh()
+			return nil
+		}
 		if m.c.Keys.Nav.Back.Is(k) || m.c.Keys.Global.Help.Is(k) || m.c.Keys.Global.Quit.Is(k) && k.String() == "q" {
 			return ui.Close
 		}
@@ -53,6 +117,31 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	}
 	return nil
 }
+
+// searchKey edits the query: esc clears it, enter keeps it.
+func (m *Model) searchKey(k tea.KeyMsg) {
+	switch k.Type {
+	case tea.KeyEsc:
+		m.searching, m.query = false, ""
+	case tea.KeyEnter:
+		m.searching = false
+	case tea.KeyBackspace:
+		if r := []rune(m.query); len(r) > 0 {
+			m.query = string(r[:len(r)-1])
+		}
+	case tea.KeyRunes, tea.KeySpace:
+		if len(m.query)+len(string(k.Runes)) <= maxQuery {
+			m.query += string(k.Runes)
+		}
+	default:
+		return
+	}
+	m.vp.GotoTop()
+	m.Refresh()
+}
+
+// Searching reports whether keys go to the help search.
+func (m *Model) Searching() bool { return m.searching }
 
 // View renders the scrolled help.
 func (m *Model) View() string { return m.vp.View() }

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -21,6 +22,7 @@ type Model struct {
 	scroll        ui.Scroll
 	width, height int
 	focused       bool
+	order         sorting.Order // chosen column, none = the engine's order
 }
 
 // New returns an empty subscriptions pane.
@@ -60,6 +62,7 @@ func (m *Model) Selection() ui.Selection { return ui.Selection{Subscription: m.S
 // subscription.
 func (m *Model) SetSubs(subs []api.SubscriptionInfo) {
 	m.subs = subs
+	m.sortSubs()
 	m.sync()
 }
 
@@ -82,6 +85,7 @@ func (m *Model) Apply(events []api.Event) {
 			m.subs = append(m.subs, *s)
 		}
 	}
+	m.sortSubs()
 	m.sync()
 }
 
@@ -103,6 +107,9 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case ui.StatsMsg:
 		m.SetSubs(msg.Subs)
 	case tea.KeyMsg:
+		if m.sortKey(msg) {
+			return nil
+		}
 		if m.c.Keys.Nav.Open.Is(msg) && m.Selected() != "" {
 			name := m.Selected()
 			return func() tea.Msg { return ui.ScopeMsg{Subscription: name, Focus: true} }
@@ -125,6 +132,9 @@ func (m *Model) Title() string {
 	t := "Subscriptions · " + ui.Count(len(m.subs))
 	if bad > 0 {
 		t += " · " + ui.Count(bad) + " need attention"
+	}
+	if l := m.order.Label(); l != "" {
+		t += " · sorted by " + strings.Replace(strings.Replace(l, "kind", "integration", 1), "title", "name", 1)
 	}
 	return t
 }

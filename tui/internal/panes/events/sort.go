@@ -1,0 +1,122 @@
+package events
+
+import (
+	"slices"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
+)
+
+// sorted is the pane's order when sorted by a column: the visible
+// sequence numbers in that order. A batch of arrivals is sorted on its own
+// and merged in; only a change of order, filter or (for the status
+// column) of an entry's deliveries sorts everything again.
+type sorted struct {
+	order   sorting.Order
+	seqs    []uint64
+	pending []uint64 // arrivals since the last resort, in arrival order
+	dirty   bool     // sort everything at the next resort
+	merged  []uint64 // spare buffer for the merge
+}
+
+// SortKey sorts by the column of a sort key; false when msg is none.
+func (m *Model) SortKey(msg tea.KeyMsg) bool {
+	col, ok := SortColumn(m.c.Keys.Sort, msg)
+	if !ok {
+		return false
+	}
+	m.SetSort(m.sort.order.Toggle(col))
+	return true
+}
+
+// SetSort sorts the pane (sorting.None: arrival order). A sorted pane does
+// not follow: arrivals take their place in the order, the cursor stays.
+func (m *Model) SetSort(o sorting.Order) {
+	m.sort.order = o
+	m.sort.dirty = true
+	if o.Col != sorting.None {
+		m.follow = false
+		m.newCount = 0
+	}
+	m.resort()
+	m.clamp()
+}
+
+// Sort is the current order.
+func (m *Model) Sort() sorting.Order { return m.sort.order }
+
+func (m *Model) sortedNow() bool { return m.sort.order.Col != sorting.None }
+
+// resort brings the sorted order up to date: all of it when dirty, else
+// by merging the sorted arrivals into it. Ties keep arrival order.
+func (m *Model) resort() {
+	if !m.sortedNow() {
+		m.sort.seqs, m.sort.pending, m.sort.dirty = m.sort.seqs[:0], m.sort.pending[:0], false
+		return
+	}
+	o := m.sort.order
+	cmp := func(a, b uint64) int {
+		if c := o.Compare(&m.ring.Get(a).e, &m.ring.Get(b).e); c != 0 {
+			return c
+		}
+		return cmpSeq(a, b)
+	}
+	first := m.ring.First()
+	if m.sort.dirty {
+		s := m.sort.seqs[:0]
+		if m.query != nil {
+			s = append(s, m.matches...)
+		} else {
+			for i := 0; i < m.ring.Len(); i++ {
+				s = append(s, first+uint64(i))
+			}
+		}
+		slices.SortFunc(s, cmp)
+		m.sort.seqs, m.sort.pending, m.sort.dirty = s, m.sort.pending[:0], false
+		return
+	}
+	if len(m.sort.pending) == 0 {
+		return
+	}
+	// Arrivals evicted within the same batch are gone already.
+	add := slices.DeleteFunc(m.sort.pending, func(s uint64) bool { return s < first })
+	slices.SortFunc(add, cmp)
+	old := slices.DeleteFunc(m.sort.seqs, func(s uint64) bool { return s < first })
+	out := m.sort.merged[:0]
+	i, j := 0, 0
+	for i < len(old) && j < len(add) {
+		if cmp(old[i], add[j]) <= 0 {
+			out = append(out, old[i])
+			i++
+		} else {
+			out = append(out, add[j])
+			j++
+		}
+	}
+	out = append(append(out, old[i:]...), add[j:]...)
+	m.sort.seqs, m.sort.merged = out, old[:0]
+	m.sort.pending = m.sort.pending[:0]
+}
+
+func cmpSeq(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// SortColumn is the column a sort key stands for.
+func SortColumn(k keys.Sort, msg tea.KeyMsg) (sorting.Column, bool) {
+	for col, b := range map[sorting.Column]keys.Binding{sorting.Time: k.Time, sorting.Kind: k.Kind,
+		sorting.Status: k.Status, sorting.Title: k.Title, sorting.Member: k.Member, sorting.Where: k.Where} {
+		if b.Is(msg) {
+			return col, true
+		}
+	}
+	return sorting.None, false
+}
