@@ -166,6 +166,9 @@ type Attempt struct {
 	Error           string
 	ResponseHeaders []Header // a selection (Retry-After, Content-Type, ...)
 	ResponseBody    []byte   // capped; kept when the integration asks for error bodies
+	// Request is the request as sent; nil when none was made (a render
+	// failure, a lost worker) or for attempts stored before it was kept.
+	Request *SentRequest
 }
 
 // ClaimParams asks for due deliveries of one subscription. The store applies

@@ -81,6 +81,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"FinishDisable", testFinishDisable},
 		{"Retry", testRetry},
 		{"AttemptRoundTrip", testAttemptRoundTrip},
+		{"SentRequest", testSentRequest},
 		{"TimePrecision", testTimePrecision},
 		{"Stats", testStats},
 		{"ListEntries", testListEntries},
