@@ -26,6 +26,7 @@ type (
 	AttemptView      = api.AttemptView
 	DeliveryDetail   = api.DeliveryDetail
 	RequestView      = api.RequestView
+	SentRequest      = api.SentRequest
 	TestResult       = api.TestResult
 	Form             = api.Form
 	FormField        = api.FormField

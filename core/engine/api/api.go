@@ -288,6 +288,33 @@ type AttemptView struct {
 	ResponseHeaders []Header
 	ResponseBody    string
 	Outcome         string // "delivered", "retry at 14:02:11 (…)", "failed: …"
+	// Sent is the request this attempt sent, as stored at the time; nil
+	// when none was made (a render failure, a lost worker) or for attempts
+	// recorded before auditrelay kept them.
+	Sent *SentRequest
+}
+
+// SentRequest is the request an attempt sent, exactly as it went out
+// except that secret values are masked.
+type SentRequest struct {
+	At           time.Time // when the attempt started
+	Method       string
+	URL          string
+	Headers      []Header // every header sent, including those auditrelay adds
+	Body         string   // the bytes sent, not re-indented
+	BodyIsJSON   bool
+	BodySize     int
+	BodyDigest   string // hex SHA-256 of Body
+	BodyError    string // why the stored body could not be read (then Body is "")
+	Template     string
+	TemplateHash string
+	VarsHash     string // version of the form values (no secret values in it)
+	// Diff is a unified diff from this request ("sent") to what the
+	// subscription would send for the entry now ("would send now"),
+	// without the headers that differ per attempt (delivery id, attempt,
+	// signatures, timestamps); "" when they are the same or when now
+	// cannot be rendered. Only DeliveryDetail fills it.
+	Diff string
 }
 
 // DeliveryDetail is a delivery with its attempts and the request it makes.
