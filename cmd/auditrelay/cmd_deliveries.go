@@ -58,7 +58,7 @@ and, when none is running, opens the data directory itself.`,
 
 	showCmd := &cobra.Command{
 		Use:   "show ID",
-		Short: "Show a delivery with its attempts and the request it makes",
+		Short: "Show a delivery with its attempts and the request an attempt sent",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := a.attach(cmd, false)
@@ -73,10 +73,16 @@ and, when none is running, opens the data directory itself.`,
 			if asJSON(cmd) {
 				return printJSON(a.stdout, d)
 			}
-			show.Delivery(a.stdout, d)
+			n, _ := cmd.Flags().GetInt("attempt")
+			diff, _ := cmd.Flags().GetBool("diff")
+			if err := show.Delivery(a.stdout, d, show.DeliveryOptions{Attempt: n, Diff: diff}); err != nil {
+				return usageErrorf("%v", err)
+			}
 			return nil
 		},
 	}
+	showCmd.Flags().Int("attempt", 0, "show the request this attempt sent (default: the last attempt that sent one)")
+	showCmd.Flags().Bool("diff", false, "show what would be sent now against what the attempt sent")
 
 	retry := &cobra.Command{
 		Use:   "retry [ID]",

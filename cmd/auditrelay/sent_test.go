@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/spf13/viper"
+
+	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/relay"
+	"github.com/auditrelay/auditrelay/core/source"
+)
+
+// bodySink is a local endpoint that keeps the bodies it received.
+type bodySink struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []string
+	status int
+}
+
+func newBodySink(t *testing.T) *bodySink {
+	s := &bodySink{status: http.StatusOK}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(b))
+		status := s.status
+		s.mu.Unlock()
+		w.WriteHeader(status)
+		io.WriteString(w, `{"ok":true}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *bodySink) received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+// startFromFile runs a relay from a config file, as serve does, without
+// listeners; stop ends it and releases the data directory.
+func startFromFile(t *testing.T, file string) (*relay.Relay, func()) {
+	t.Helper()
+	cfg, err := config.Load(viper.New(), file, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := relay.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), relay.Options{NoListeners: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.Run(ctx) }()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			rt.Close()
+		})
+	}
+	t.Cleanup(stop)
+	return rt, stop
+}
+
+func writeConfig(t *testing.T, file, dataDir, subs string) {
+	t.Helper()
+	conf := "data_dir: " + dataDir + "\ninstance: cli-test\nretention:\n  interval: 0s\nsubscriptions:\n" + subs
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func ingestOne(t *testing.T, rt *relay.Relay, raw string) {
+	t.Helper()
+	res, err := rt.Engine().Ingest(context.Background(), []source.Item{{Raw: []byte(raw), Source: "webhook"}}, nil)
+	if err != nil || res[0].Err != nil {
+		t.Fatalf("ingest: %v %+v", err, res)
+	}
+}
+
+// TestShowPrintsTheStoredRequest: `deliveries show` prints what the
+// attempt sent, byte for byte, after the template changed; --diff shows
+// the change.
+func TestShowPrintsTheStoredRequest(t *testing.T) {
+	sink := newBodySink(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auditrelay.yaml")
+	sub := "  - name: chat\n    integration: slack\n    vars:\n      webhookUrl: " + sink.URL + "/hooks/T0/B0/secret\n"
+	writeConfig(t, file, filepath.Join(dir, "data"), sub)
+	rt, stop := startFromFile(t, file)
+	ingestOne(t, rt, adminEntry("s1"))
+	id := engine.DeliveryID("chat", "s1")
+	waitFor(t, "the delivery", func() bool {
+		d, err := rt.Engine().Delivery(context.Background(), id)
+		return err == nil && d.State == engine.Delivered
+	})
+	stop()
+
+	// The template changes after the delivery.
+	tpl := filepath.Join(dir, "edited.json.hbs")
+	if err := os.WriteFile(tpl, []byte(`{"text": "edited {{{title.plainText}}}"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, file, filepath.Join(dir, "data"), sub+"    templates:\n      default: "+tpl+"\n")
+
+	code, out, errOut := runMain(t, "", "--config", file, "deliveries", "show", id)
+	if code != 0 {
+		t.Fatalf("deliveries show: exit %d\n%s", code, errOut)
+	}
+	body := sink.received()[0]
+	for _, want := range []string{"sent by attempt 1 at ", "template templates/message.json.hbs @ ", indentForTest(body)} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deliveries show lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "edited") || strings.Contains(out, "/secret") {
+		t.Errorf("deliveries show prints the new template or a secret:\n%s", out)
+	}
+
+	code, out, errOut = runMain(t, "", "--config", file, "deliveries", "show", id, "--diff")
+	if code != 0 {
+		t.Fatalf("deliveries show --diff: exit %d\n%s", code, errOut)
+	}
+	for _, want := range []string{"--- sent", "+++ would send now", `+  "text": "edited `} {
+		if !strings.Contains(out, want) {
+			t.Errorf("deliveries show --diff lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := runMain(t, "", "--config", file, "deliveries", "show", id, "--attempt", "7"); code != 2 || !strings.Contains(errOut, "no attempt 7") {
+		t.Errorf("--attempt 7: exit %d, %s", code, errOut)
+	}
+}
+
+// indentForTest is a body as show prints it: each line indented by two.
+func indentForTest(s string) string {
+	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
