@@ -116,7 +116,12 @@ func diffText(method, url string, headers []Header, body, template, templateHash
 	}
 	b.WriteString(strings.TrimRight(body, "\n"))
 	b.WriteString("\n\n")
-	fmt.Fprintf(&b, "template %s @ %s\nform values @ %s\n", template, templateHash, varsHash)
+	if template == "" {
+		b.WriteString("standard payload (no template)\n")
+	} else {
+		fmt.Fprintf(&b, "template %s @ %s\n", template, templateHash)
+	}
+	fmt.Fprintf(&b, "form values @ %s\n", varsHash)
 	return b.String()
 }
 

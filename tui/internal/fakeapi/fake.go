@@ -682,6 +682,14 @@ func (a *API) attempt(deliveryID string, status int, latency time.Duration, errT
 		StatusCode: status, Error: errText, ResponseBody: "ok",
 		ResponseHeaders: []api.Header{{Name: "Content-Type", Value: "text/plain"}},
 	}
+	if r := d.Request; r.Skipped == "" {
+		// The fake sends what it would render; the engine stores its
+		// request as sent the same way.
+		hs := append(slices.Clone(r.Headers), api.Header{Name: "X-Auditrelay-Delivery-Id", Value: deliveryID},
+			api.Header{Name: "X-Auditrelay-Attempt", Value: fmt.Sprint(at.Number)})
+		at.Sent = &api.SentRequest{At: now, Method: r.Method, URL: r.URL, Headers: hs, Body: r.Body, BodyIsJSON: r.BodyIsJSON,
+			BodySize: len(r.Body), BodyDigest: hash(r.Body), Template: r.Template, TemplateHash: r.TemplateHash, VarsHash: hash(d.Subscription)}
+	}
 	st := api.Delivered
 	at.Outcome = "delivered"
 	if status < 200 || status > 299 {

@@ -64,6 +64,11 @@ type Actions struct {
 	Retry, RetryAll, Pause, Test, EditForm, EditTemplates Binding
 }
 
+// Detail keys apply to a delivery's details.
+type Detail struct {
+	PrevAttempt, NextAttempt, Diff Binding
+}
+
 // Form keys apply to the form-variables editor.
 type Form struct {
 	Next, Prev, Toggle, Cycle, Reveal, Save, Cancel Binding
@@ -90,6 +95,7 @@ type Keys struct {
 	Nav       Nav
 	Events    Events
 	Actions   Actions
+	Detail    Detail
 	Form      Form
 	Templates Templates
 	Filter    Filter
@@ -133,6 +139,11 @@ func New(role Role) *Keys {
 			Test:          bind("v", "send a connection test", "v"),
 			EditForm:      bind("e", "edit form variables", "e"),
 			EditTemplates: bind("t", "edit templates with live preview", "t"),
+		},
+		Detail: Detail{
+			PrevAttempt: bind("[", "request of the previous attempt", "["),
+			NextAttempt: bind("]", "request of the next attempt", "]"),
+			Diff:        bind("d", "diff: sent vs would send now", "d"),
 		},
 		Form: Form{
 			Next:   bind("tab/↓", "next field", "tab", "down"),
@@ -190,6 +201,7 @@ func (k *Keys) Sections() []Section {
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
+		{"Delivery details", []Binding{k.Detail.PrevAttempt, k.Detail.NextAttempt, k.Detail.Diff}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
 		{"Form", []Binding{k.Form.Next, k.Form.Prev, k.Form.Toggle, k.Form.Cycle, k.Form.Reveal, k.Form.Save, k.Form.Cancel}},
