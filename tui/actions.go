@@ -109,11 +109,24 @@ func (m *Model) test() tea.Cmd {
 	if sub == "" {
 		return ui.Toast(ui.LevelError, "test: no subscription selected")
 	}
+	// The entry selected in the events pane (or open in the detail
+	// view) is what a test sends; otherwise the engine picks.
+	p := api.TestParams{Subscription: sub}
+	if m.focus == paneEvents && len(m.views) == 0 {
+		p.EntryID = m.panes[m.focus].Selection().EntryID
+	} else if len(m.views) > 0 && m.view() == ui.ViewEntryDetail {
+		p.EntryID = m.detail.Selection().EntryID
+	}
 	call := m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		r, err := c.API.Test(ctx, c.Actor, sub)
+		r, err := c.API.Test(ctx, c.Actor, p)
 		return testDoneMsg{sub: sub, result: r, err: err}
 	})
-	return tea.Batch(ui.Toastf("sending a connection test to %s…", sub), call)
+	what := "a connection test"
+	if p.EntryID != "" {
+		what = "entry " + p.EntryID + " as a connection test"
+	}
+	// Progress, not success: the outcome replaces it when it arrives.
+	return tea.Batch(ui.Toastf("sending %s to %s…", what, sub), call)
 }
 
 // edit opens the form or template editor; viewers get them read-only.

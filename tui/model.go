@@ -299,8 +299,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(ui.Toastf("%s", msg.done), m.pollStats(false))
 	case testDoneMsg:
-		return m.open(ui.OpenMsg{View: ui.ViewTestResult, Subscription: msg.sub,
-			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}})
+		// The status line says what the result view says.
+		toast := ui.Toast(ui.LevelError, "test of "+msg.sub+": "+msg.result.Outcome)
+		switch {
+		case msg.err != nil:
+			toast = ui.ErrorToast("test of "+msg.sub, msg.err)
+		case msg.result.OK:
+			toast = ui.Toastf("test of %s: %s", msg.sub, msg.result.Outcome)
+		}
+		return tea.Batch(toast, m.open(ui.OpenMsg{View: ui.ViewTestResult, Subscription: msg.sub,
+			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}}))
 	case genDoneMsg:
 		return m.genDone(msg)
 	case tea.MouseMsg:

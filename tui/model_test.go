@@ -161,8 +161,12 @@ func TestPauseResumeAndTest(t *testing.T) {
 	}
 	d.keys(runeKey('v'))
 	v := d.view()
-	if !strings.Contains(v, "Connection test · slack-prod") || !strings.Contains(v, "✓ endpoint answered 200 in 48ms") {
+	if !strings.Contains(v, "Connection test · slack-prod") || !strings.Contains(v, "✓ endpoint answered 200 OK in 48ms") {
 		t.Fatalf("test result:\n%s", v)
+	}
+	// The status line says the same as the result.
+	if f := footer(d); !strings.Contains(f, "test of slack-prod: endpoint answered 200 OK in 48ms") {
+		t.Errorf("status line %q disagrees with the result", f)
 	}
 	d.keys(keyOf(tea.KeyEsc))
 	if strings.Contains(d.view(), "Connection test") {

@@ -2,13 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
+	"github.com/auditrelay/auditrelay/core/auditlog"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/relay"
@@ -24,7 +28,7 @@ and, when none is running, opens the data directory itself.`,
 	}
 	cmd.PersistentFlags().String("admin-url", "", "admin API of a running instance (default: the address recorded in the data directory)")
 	cmd.PersistentFlags().String("data-dir", "", "data directory")
-	cmd.PersistentFlags().Bool("json", false, "print JSON")
+	cmd.PersistentFlags().Bool("json", false, "print JSON (the stable format documented in README, \"JSON output\")")
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -47,7 +51,7 @@ and, when none is running, opens the data directory itself.`,
 				return failure(err)
 			}
 			if asJSON(cmd) {
-				return printJSON(a.stdout, ds)
+				return printJSON(a.stdout, show.DeliveriesJSON(ds))
 			}
 			return show.Deliveries(a.stdout, ds)
 		},
@@ -71,7 +75,7 @@ and, when none is running, opens the data directory itself.`,
 				return failure(err)
 			}
 			if asJSON(cmd) {
-				return printJSON(a.stdout, d)
+				return printJSON(a.stdout, show.DeliveryDetailOut(d))
 			}
 			n, _ := cmd.Flags().GetInt("attempt")
 			diff, _ := cmd.Flags().GetBool("diff")
@@ -117,8 +121,89 @@ and, when none is running, opens the data directory itself.`,
 	retry.Flags().Bool("all", false, "retry every failed delivery of --subscription")
 	retry.Flags().String("subscription", "", "subscription, with --all")
 
-	cmd.AddCommand(list, showCmd, retry)
+	test := &cobra.Command{
+		Use:   "test --subscription NAME [--entry FILE|ID]",
+		Short: "Send a connection test to a subscription's endpoint and show what it answered",
+		Long: `test sends what LaunchDarkly's "validate connection" sends: the
+integration's validation template, or, for integrations that send the
+standard webhook payload or have no validation template, a sample
+flag-toggle entry. --entry sends a stored entry (by id) or an entry's JSON
+(a file) instead, as its delivery would be sent. It prints the request as
+sent and the answer, and exits 1 unless the endpoint answered 2xx.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := api.TestParams{Subscription: mustFlag(cmd, "subscription")}
+			if p.Subscription == "" {
+				return usageErrorf("--subscription is required")
+			}
+			if e := mustFlag(cmd, "entry"); e != "" {
+				raw, isFile, err := readEntryArg(e)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				if isFile {
+					p.Raw = raw
+				} else {
+					p.EntryID = e
+				}
+			}
+			// A test needs no stored data (unless --entry names an entry), so
+			// it works before the first serve; it records the test as an action.
+			in, err := a.attach(cmd, true)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			res, err := in.Test(cmd.Context(), p)
+			if err != nil {
+				return failure(err)
+			}
+			if asJSON(cmd) {
+				if err := printJSON(a.stdout, show.TestJSON(p.Subscription, res)); err != nil {
+					return err
+				}
+			} else {
+				show.TestResult(a.stdout, p.Subscription, res)
+			}
+			if !res.OK {
+				return failure(nil)
+			}
+			return nil
+		},
+	}
+	test.Flags().String("subscription", "", "subscription to test")
+	test.Flags().String("entry", "", "send this entry: a stored entry's id, or a file holding an entry's JSON")
+
+	cmd.AddCommand(list, showCmd, retry, test)
 	return cmd
+}
+
+// maxEntryFile bounds an entry file read for --entry.
+const maxEntryFile = 1 << 20
+
+// readEntryArg reads --entry: a file holding one entry's JSON (checked
+// here, so a mistake names the file), or, when no such file exists, an
+// entry id (isFile false).
+func readEntryArg(arg string) (raw []byte, isFile bool, err error) {
+	f, err := os.Open(arg)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("--entry: %w", err)
+	}
+	defer f.Close()
+	raw, err = io.ReadAll(io.LimitReader(f, maxEntryFile+1))
+	if err != nil {
+		return nil, false, fmt.Errorf("--entry %s: %w", arg, err)
+	}
+	if len(raw) > maxEntryFile {
+		return nil, false, fmt.Errorf("--entry %s: larger than 1 MiB; an audit-log entry is far smaller", arg)
+	}
+	if _, err := auditlog.DecodeEntry(raw); err != nil {
+		return nil, false, fmt.Errorf("--entry %s: %w", arg, err)
+	}
+	return raw, true, nil
 }
 
 func asJSON(cmd *cobra.Command) bool {

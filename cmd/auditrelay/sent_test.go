@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -148,4 +149,58 @@ func TestShowPrintsTheStoredRequest(t *testing.T) {
 // indentForTest is a body as show prints it: each line indented by two.
 func indentForTest(s string) string {
 	return "  " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n  ")
+}
+
+// TestDeliveriesTestCommand: `deliveries test` sends the sample entry to
+// a standard-payload subscription, or the entry of --entry FILE, prints
+// the request sent and the answer, and exits 1 when the endpoint fails.
+func TestDeliveriesTestCommand(t *testing.T) {
+	sink := newBodySink(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auditrelay.yaml")
+	writeConfig(t, file, filepath.Join(dir, "data"), "  - name: archive\n    integration: webhook\n    vars:\n      url: "+sink.URL+"/hook\n")
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := runMain(t, "", "--config", file, "deliveries", "test", "--subscription", "archive")
+	if code != 0 {
+		t.Fatalf("deliveries test: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"✓ test of archive (sample flag-toggle entry): endpoint answered 200 OK in ", "request sent at ", "X-Auditrelay-Attempt: 1", `"_id": "auditrelay-connection-test"`, "status   200"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := sink.received(); len(got) != 1 || !strings.Contains(got[0], "auditrelay-connection-test") {
+		t.Errorf("sink received %q", got)
+	}
+
+	entry := filepath.Join(dir, "entry.json")
+	if err := os.WriteFile(entry, []byte(adminEntry("from-file")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sink.mu.Lock()
+	sink.status = http.StatusServiceUnavailable
+	sink.mu.Unlock()
+	code, out, _ = runMain(t, "", "--config", file, "deliveries", "test", "--subscription", "archive", "--entry", entry, "--json")
+	if code != 1 {
+		t.Errorf("a failing endpoint: exit %d, want 1", code)
+	}
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if res["what"] != "entry from-file" || res["ok"] != false || res["status_code"] != float64(503) || res["latency_ms"] == nil {
+		t.Errorf("--json = %s", out)
+	}
+	if strings.Contains(out, "0001-01-01") {
+		t.Errorf("--json prints a Go zero time:\n%s", out)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"_id": `), 0o600)
+	if code, _, errOut := runMain(t, "", "--config", file, "deliveries", "test", "--subscription", "archive", "--entry", bad); code != 2 || !strings.Contains(errOut, bad) {
+		t.Errorf("a broken entry file: exit %d, %s", code, errOut)
+	}
 }

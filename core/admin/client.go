@@ -104,6 +104,13 @@ func (c *Client) RetryAll(ctx context.Context, actor, subscription string) (int,
 	return out.Retried, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+"/retry-failed", actor, nil, &out)
 }
 
+// Test sends a connection test from the instance.
+func (c *Client) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
+	var out api.TestResult
+	body := testRequest{EntryID: p.EntryID, Entry: p.Raw}
+	return out, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(p.Subscription)+"/test", actor, body, &out)
+}
+
 // Ingest sends entries to the instance, which stores them as its receiver
 // does; it implements source.Ingester for replay. Items that already
 // carry an error are not sent; cursor is not supported (nil).

@@ -29,7 +29,17 @@ type Engine interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, deliveryID string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
 	source.Ingester
+}
+
+// maxTestEntry bounds the entry a connection test is asked to send.
+const maxTestEntry = 1 << 20
+
+// testRequest is the body of POST /subscriptions/{name}/test.
+type testRequest struct {
+	EntryID string          `json:"entry_id,omitempty"`
+	Entry   json.RawMessage `json:"entry,omitempty"`
 }
 
 // Handler serves the admin API on e to requests bearing token. Actions
@@ -61,6 +71,15 @@ func Handler(e Engine, token string) http.Handler {
 	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/retry-failed", func(w http.ResponseWriter, r *http.Request) {
 		n, err := e.RetryAll(r.Context(), actor(r), r.PathValue("name"))
 		write(w, retried{n}, err)
+	})
+	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/test", func(w http.ResponseWriter, r *http.Request) {
+		var req testRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTestEntry)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			http.Error(w, `{"error":"expected {\"entry_id\": ID} or {\"entry\": ENTRY} of at most 1 MiB"}`, http.StatusBadRequest)
+			return
+		}
+		res, err := e.Test(r.Context(), actor(r), api.TestParams{Subscription: r.PathValue("name"), EntryID: req.EntryID, Raw: req.Entry})
+		write(w, res, err)
 	})
 	mux.HandleFunc("GET "+Prefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		write(w, e.Subscriptions(), nil)

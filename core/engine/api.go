@@ -28,6 +28,7 @@ type (
 	RequestView      = api.RequestView
 	SentRequest      = api.SentRequest
 	TestResult       = api.TestResult
+	TestParams       = api.TestParams
 	Form             = api.Form
 	FormField        = api.FormField
 	FormError        = api.FormError

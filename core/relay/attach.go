@@ -39,6 +39,7 @@ type operations interface {
 	Delivery(ctx context.Context, id string) (api.DeliveryDetail, error)
 	Retry(ctx context.Context, actor, id string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
 	source.Ingester
 }
 
@@ -123,6 +124,11 @@ func (in *Instance) Retry(ctx context.Context, id string) error {
 // RetryAll makes every failed delivery of subscription due again.
 func (in *Instance) RetryAll(ctx context.Context, subscription string) (int, error) {
 	return in.ops.RetryAll(ctx, in.actor, subscription)
+}
+
+// Test sends a connection test from the instance.
+func (in *Instance) Test(ctx context.Context, p api.TestParams) (api.TestResult, error) {
+	return in.ops.Test(ctx, in.actor, p)
 }
 
 // Ingest stores entries as the receiver does; an Instance is the

@@ -149,3 +149,24 @@ func TestDeliveryDetailsShowTheStoredRequest(t *testing.T) {
 	}
 	t.Logf("capture:\n%s", s)
 }
+
+// TestConnectionTestOnAStandardPayloadSubscription: v on a webhook
+// subscription (LaunchDarkly's standard payload, no validation template)
+// sends the sample flag-toggle entry; the status line and the result say
+// the same.
+func TestConnectionTestOnAStandardPayloadSubscription(t *testing.T) {
+	fx := realEngine(t)
+	c := Start(t, fx)
+	c.SelectSubscription("archive")
+	c.Type("v")
+	s := c.WaitText("Connection test · archive")
+	s = c.WaitFor("the status line", func(s string) bool { return strings.Contains(Footer(s), "test of archive: ") })
+	for _, want := range []string{"✓ endpoint answered 200 OK in ", "Request sent (sample flag-toggle entry)", `"_id": "auditrelay-connection-test"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("result lacks %q:\n%s", want, s)
+		}
+	}
+	if f := Footer(s); !strings.Contains(f, "endpoint answered 200 OK in ") {
+		t.Errorf("status line %q disagrees with the result", f)
+	}
+}

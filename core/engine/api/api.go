@@ -40,9 +40,14 @@ type API interface {
 	// SetPaused pauses or resumes a subscription; resuming a subscription
 	// disabled by a 410 re-enables it.
 	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
-	// Test renders the subscription's validation template against a sample
-	// entry and sends it now, as LaunchDarkly's "validate connection" does.
-	Test(ctx context.Context, actor, subscription string) (TestResult, error)
+	// Test sends a connection test now, as LaunchDarkly's "validate
+	// connection" does: the entry p names, else the integration's
+	// validation template, else (a standard-payload integration, or one
+	// without a validation template) a sample flag-toggle entry. The
+	// result says what happened in Outcome, also when nothing could be
+	// sent (custom delivery, nothing rendered); an error means the test
+	// could not be made at all (unknown subscription or entry).
+	Test(ctx context.Context, actor string, p TestParams) (TestResult, error)
 
 	// Form returns the subscription's form variables with current values,
 	// secrets masked.
@@ -337,14 +342,33 @@ type RequestView struct {
 	Note         string
 }
 
+// TestParams say what a connection test sends.
+type TestParams struct {
+	Subscription string
+	// EntryID names a stored entry to send as its delivery would be sent;
+	// Raw is an entry's JSON to send instead. Both empty: the default.
+	EntryID string
+	Raw     []byte
+}
+
 // TestResult is the answer to a connection test.
 type TestResult struct {
-	Request    RequestView
+	// What names what was rendered: "validation template",
+	// "sample flag-toggle entry", "entry <id>".
+	What    string
+	Request RequestView // the rendered request, masked
+	// Sent is the request as it went out, with the headers auditrelay
+	// adds (masked); nil when nothing was sent.
+	Sent       *SentRequest
 	StatusCode int
 	Duration   time.Duration
 	Error      string
 	Body       string // the response body (capped)
 	OK         bool
+	// Outcome is one line saying what happened, the same wherever the
+	// result is shown: "endpoint answered 200 in 12ms", "no answer:
+	// connect: …", "not sent: deliveryMethod custom …".
+	Outcome string
 }
 
 // Form is a subscription's form variables.

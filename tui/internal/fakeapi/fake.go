@@ -405,20 +405,37 @@ func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused 
 }
 
 // Test implements api.API.
-func (a *API) Test(ctx context.Context, actor, subscription string) (api.TestResult, error) {
+func (a *API) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.calls = append(a.calls, "Test "+subscription)
+	subscription := p.Subscription
+	call := "Test " + subscription
+	if p.EntryID != "" {
+		call += " entry " + p.EntryID
+	}
+	a.calls = append(a.calls, call)
 	s := a.sub(subscription)
 	if s == nil {
 		return api.TestResult{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	a.record(actor, "test", subscription, "")
 	req := a.request(subscription, api.EntryView{ID: "validation", Kind: "flag", Title: "auditrelay connection test"})
-	if s.Disabled {
-		return api.TestResult{Request: req, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "410 Gone", Body: `{"error":"gone"}`}, nil
+	what := "validation template"
+	if p.EntryID != "" {
+		what = "entry " + p.EntryID
 	}
-	return api.TestResult{Request: req, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true}, nil
+	if s.CustomDelivery {
+		o := "not sent: deliveryMethod custom: LaunchDarkly delivers this integration through its own sink; auditrelay renders it (below) but has no HTTP endpoint to send it to"
+		return api.TestResult{What: what, Request: req, Error: o, Outcome: o}, nil
+	}
+	sent := &api.SentRequest{At: a.now(), Method: req.Method, URL: req.URL, Body: req.Body, BodyIsJSON: true, BodySize: len(req.Body),
+		Headers: append(slices.Clone(req.Headers), api.Header{Name: "X-Auditrelay-Attempt", Value: "1"})}
+	if s.Disabled {
+		return api.TestResult{What: what, Request: req, Sent: sent, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "HTTP 410 Gone", Body: `{"error":"gone"}`,
+			Outcome: "endpoint answered 410 Gone in 31ms"}, nil
+	}
+	return api.TestResult{What: what, Request: req, Sent: sent, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true,
+		Outcome: "endpoint answered 200 OK in 48ms"}, nil
 }
 
 // Form implements api.API.

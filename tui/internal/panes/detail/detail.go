@@ -460,22 +460,37 @@ func (m *Model) writeTest(b *strings.Builder, t *ui.TestOutcome) {
 		b.WriteString(s.Fail.Render("✗ test not sent: "+t.Err.Error()) + "\n")
 		return
 	case r.OK:
-		b.WriteString(s.Ok.Render(fmt.Sprintf("✓ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))) + "\n")
+		b.WriteString(s.Ok.Render("✓ "+r.Outcome) + "\n")
 	default:
-		msg := fmt.Sprintf("✗ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))
-		if r.StatusCode == 0 {
-			msg = "✗ no answer"
-		}
-		if r.Error != "" {
-			msg += ": " + r.Error
-		}
-		b.WriteString(s.Fail.Render(msg) + "\n")
+		b.WriteString(s.Fail.Render("✗ "+r.Outcome) + "\n")
 	}
-	m.section(b, "Request sent (validation template)")
-	m.writeRequest(b, r.Request)
-	m.section(b, "Response body")
+	if r.Sent != nil {
+		m.section(b, fmt.Sprintf("Request sent (%s) at %s", r.What, r.Sent.At.Format("15:04:05")))
+		b.WriteString("  " + s.Bold.Render(r.Sent.Method) + " " + r.Sent.URL + "\n")
+		for _, h := range r.Sent.Headers {
+			b.WriteString("  " + s.Dim.Render(h.Name+":") + " " + h.Value + "\n")
+		}
+		m.kv(b, "template", r.Sent.Template)
+		if r.Sent.Body != "" {
+			b.WriteString("\n" + indent(prettyJSON(r.Sent.Body), "  ") + "\n")
+		}
+	} else {
+		m.section(b, fmt.Sprintf("Request rendered, not sent (%s)", r.What))
+		m.writeRequest(b, r.Request)
+	}
+	if r.Sent == nil {
+		return
+	}
+	m.section(b, "Response")
+	if r.StatusCode != 0 {
+		m.kv(b, "status", fmt.Sprint(r.StatusCode))
+		m.kv(b, "latency", ui.Latency(r.Duration))
+	}
+	if r.Error != "" {
+		m.kv(b, "error", r.Error)
+	}
 	if r.Body == "" {
-		b.WriteString(s.Dim.Render("  (empty)") + "\n")
+		b.WriteString(s.Dim.Render("  (empty body)") + "\n")
 	} else {
 		b.WriteString(indent(prettyJSON(r.Body), "  ") + "\n")
 	}
