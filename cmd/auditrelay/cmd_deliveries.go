@@ -12,9 +12,9 @@ import (
 
 	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
 	"github.com/auditrelay/auditrelay/core/auditlog"
-	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
+	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/relay"
 )
 
