@@ -32,12 +32,38 @@ func (m *Model) retry(sel ui.Selection) tea.Cmd {
 		return ui.Toast(ui.LevelError, fmt.Sprintf("retry: %s is %s, not failed", ui.ShortID(sel.DeliveryID), sel.DeliveryState))
 	}
 	id, sub := sel.DeliveryID, sel.Subscription
+	if held := m.heldReason(sub); held != "" {
+		// Retrying alone would leave the delivery waiting: offer to
+		// resume first; no queues nothing.
+		return ui.Confirm(fmt.Sprintf("%s is %s: resume it and retry %s?", sub, held, ui.ShortID(id)),
+			func() tea.Msg { return retryGoMsg{id: id, sub: sub, resume: true} })
+	}
 	return ui.Confirm(fmt.Sprintf("retry failed delivery %s to %s now?", id, sub),
 		func() tea.Msg { return retryGoMsg{id: id, sub: sub} })
 }
 
-func (m *Model) retryNow(id, sub string) tea.Cmd {
+// heldReason says why a subscription's deliveries would wait ("paused by
+// alice", "disabled: 410 Gone from …"), "" when they would not.
+func (m *Model) heldReason(sub string) string {
+	info, ok := m.subs.Get(sub)
+	switch {
+	case !ok:
+		return ""
+	case info.Disabled:
+		return "disabled (" + info.Reason + ")"
+	case info.Paused:
+		return "paused (" + info.Reason + ")"
+	}
+	return ""
+}
+
+func (m *Model) retryNow(id, sub string, resume bool) tea.Cmd {
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		if resume {
+			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+				return ui.RetryDoneMsg{DeliveryID: id, Err: fmt.Errorf("resuming %s: %w", sub, err)}
+			}
+		}
 		return ui.RetryDoneMsg{DeliveryID: id, Err: c.API.Retry(ctx, c.Actor, id)}
 	})
 }
@@ -72,10 +98,24 @@ func (m *Model) retryAll() tea.Cmd {
 	if n == 0 {
 		return ui.Toastf("%s has no failed deliveries", sub)
 	}
-	return ui.Confirm(fmt.Sprintf("retry all %d failed deliveries of %s?", n, sub),
+	held := m.heldReason(sub)
+	q := fmt.Sprintf("retry all %d failed deliveries of %s?", n, sub)
+	if held != "" {
+		q = fmt.Sprintf("%s is %s: resume it and retry all %d failed deliveries?", sub, held, n)
+	}
+	return ui.Confirm(q,
 		m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+			if held != "" {
+				if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+					return actionDoneMsg{doing: "resume " + sub, err: err}
+				}
+			}
 			got, err := c.API.RetryAll(ctx, c.Actor, sub)
-			return actionDoneMsg{doing: "retry all of " + sub, done: fmt.Sprintf("retrying %d failed deliveries of %s", got, sub), err: err}
+			done := fmt.Sprintf("retrying %d failed deliveries of %s", got, sub)
+			if held != "" {
+				done = fmt.Sprintf("resumed %s; retrying %d failed deliveries", sub, got)
+			}
+			return actionDoneMsg{doing: "retry all of " + sub, done: done, err: err}
 		}))
 }
 
@@ -126,7 +166,7 @@ func (m *Model) test() tea.Cmd {
 		what = "entry " + p.EntryID + " as a connection test"
 	}
 	// Progress, not success: the outcome replaces it when it arrives.
-	return tea.Batch(ui.Toastf("sending %s to %s…", what, sub), call)
+	return tea.Sequence(ui.Toastf("sending %s to %s…", what, sub), call)
 }
 
 // edit opens the form or template editor; viewers get them read-only.

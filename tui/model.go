@@ -66,7 +66,10 @@ type (
 		doing, done string
 		err         error
 	}
-	retryGoMsg  struct{ id, sub string }
+	retryGoMsg struct {
+		id, sub string
+		resume  bool // resume the subscription first
+	}
 	testDoneMsg struct {
 		sub    string
 		result api.TestResult
@@ -285,7 +288,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.scope(msg)
 	case retryGoMsg:
 		m.dels.MarkRetrying(msg.id)
-		return m.retryNow(msg.id, msg.sub)
+		return m.retryNow(msg.id, msg.sub, msg.resume)
 	case ui.RetryDoneMsg:
 		m.dels.Update(msg)
 		if msg.Err != nil {

@@ -354,3 +354,36 @@ func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
 		t.Errorf("after \"41\" arrived as one event, focus should be on pane 1:\n%s", d.view())
 	}
 }
+
+// TestRetryIntoADisabledSubscriptionAsksToResume: retrying into a
+// subscription a 410 disabled asks whether to resume it first; no queues
+// nothing, yes resumes it and then retries.
+func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'))
+	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone") || !strings.Contains(f, "resume it and retry all") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "RetryAll") || hasCall(fake, "SetPaused") {
+		t.Fatalf("declining queued something: %v", fake.Calls())
+	}
+	before := 0
+	for _, s := range fake.Subscriptions() {
+		if s.Name == fakeapi.SubLegacy {
+			before = s.Counts[api.Failed]
+		}
+	}
+	if before == 0 {
+		t.Fatal("legacy-webhook has no failed deliveries in the demo")
+	}
+	d.keys(runeKey('R'), runeKey('y'))
+	calls := strings.Join(fake.Calls(), "\n")
+	if !strings.Contains(calls, "SetPaused legacy-webhook false\nRetryAll legacy-webhook") {
+		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "resumed legacy-webhook; retrying") {
+		t.Errorf("footer %q", f)
+	}
+}

@@ -98,20 +98,56 @@ and, when none is running, opens the data directory itself.`,
 			if all == (len(args) == 1) || (all && sub == "") {
 				return usageErrorf("give a delivery ID, or --all --subscription NAME")
 			}
+			resume, _ := cmd.Flags().GetBool("resume")
 			in, err := a.attach(cmd, false)
 			if err != nil {
 				return err
 			}
 			defer in.Close()
+			ctx := cmd.Context()
+			// A retry into a paused or disabled subscription would only
+			// wait there: the engine refuses it; --resume resumes first.
+			held := func(err error, sub func() (string, error)) (bool, error) {
+				if !errors.Is(err, api.ErrHeld) {
+					return false, nil
+				}
+				if !resume {
+					return false, failure(fmt.Errorf("%w\nnothing was queued; pass --resume to resume the subscription and retry", err))
+				}
+				name, err := sub()
+				if err != nil {
+					return false, failure(err)
+				}
+				if err := in.Resume(ctx, name); err != nil {
+					return false, failure(fmt.Errorf("resuming %s: %w", name, err))
+				}
+				fmt.Fprintf(a.stdout, "resumed %s\n", name)
+				return true, nil
+			}
 			if all {
-				n, err := in.RetryAll(cmd.Context(), sub)
+				n, err := in.RetryAll(ctx, sub)
+				if again, herr := held(err, func() (string, error) { return sub, nil }); again {
+					n, err = in.RetryAll(ctx, sub)
+				} else if herr != nil {
+					return herr
+				}
 				if err != nil {
 					return failure(err)
 				}
 				fmt.Fprintf(a.stdout, "%d failed deliveries of %s are due again\n", n, sub)
 				return nil
 			}
-			if err := in.Retry(cmd.Context(), args[0]); err != nil {
+			err = in.Retry(ctx, args[0])
+			again, herr := held(err, func() (string, error) {
+				d, err := in.Delivery(ctx, args[0])
+				return d.Subscription, err
+			})
+			if again {
+				err = in.Retry(ctx, args[0])
+			} else if herr != nil {
+				return herr
+			}
+			if err != nil {
 				return failure(err)
 			}
 			fmt.Fprintf(a.stdout, "%s is due again\n", args[0])
@@ -120,6 +156,7 @@ and, when none is running, opens the data directory itself.`,
 	}
 	retry.Flags().Bool("all", false, "retry every failed delivery of --subscription")
 	retry.Flags().String("subscription", "", "subscription, with --all")
+	retry.Flags().Bool("resume", false, "resume the subscription first when it is paused or disabled (a retry alone would wait there)")
 
 	test := &cobra.Command{
 		Use:   "test --subscription NAME [--entry FILE|ID]",

@@ -204,3 +204,38 @@ func TestDeliveriesTestCommand(t *testing.T) {
 		t.Errorf("a broken entry file: exit %d, %s", code, errOut)
 	}
 }
+
+// TestRetryIntoAPausedSubscription: `deliveries retry` into a paused
+// subscription queues nothing and says how to resume; --resume resumes
+// it and retries.
+func TestRetryIntoAPausedSubscription(t *testing.T) {
+	sink := newBodySink(t)
+	sink.status = http.StatusBadRequest // fails at once
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auditrelay.yaml")
+	writeConfig(t, file, filepath.Join(dir, "data"), "  - name: archive\n    integration: webhook\n    vars:\n      url: "+sink.URL+"/hook\n")
+	rt, stop := startFromFile(t, file)
+	ingestOne(t, rt, adminEntry("p1"))
+	id := engine.DeliveryID("archive", "p1")
+	waitFor(t, "the delivery to fail", func() bool {
+		d, err := rt.Engine().Delivery(context.Background(), id)
+		return err == nil && d.State == engine.Failed
+	})
+	if err := rt.Engine().SetPaused(context.Background(), "alice", "archive", true); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+
+	code, out, errOut := runMain(t, "", "--config", file, "deliveries", "retry", id)
+	if code != 1 || !strings.Contains(errOut, "archive is paused (paused by alice)") || !strings.Contains(errOut, "--resume") {
+		t.Fatalf("retry into a paused subscription: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runMain(t, "", "--config", file, "deliveries", "list", "--json")
+	if code != 0 || !strings.Contains(out, `"state": "failed"`) {
+		t.Fatalf("the refused retry queued something: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runMain(t, "", "--config", file, "deliveries", "retry", id, "--resume")
+	if code != 0 || !strings.Contains(out, "resumed archive") || !strings.Contains(out, "is due again") {
+		t.Fatalf("retry --resume: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -104,6 +104,15 @@ func (c *Client) RetryAll(ctx context.Context, actor, subscription string) (int,
 	return out.Retried, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+"/retry-failed", actor, nil, &out)
 }
 
+// SetPaused pauses or resumes a subscription on the instance.
+func (c *Client) SetPaused(ctx context.Context, actor, subscription string, paused bool) error {
+	action := "/resume"
+	if paused {
+		action = "/pause"
+	}
+	return c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+action, actor, nil, nil)
+}
+
 // Test sends a connection test from the instance.
 func (c *Client) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
 	var out api.TestResult
@@ -180,6 +189,12 @@ func (c *Client) do(ctx context.Context, method, path, actor string, body, out a
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			// Errors callers act on keep their identity across the API.
+			for _, known := range []error{api.ErrHeld, api.ErrNotRetryable} {
+				if msg, ok := strings.CutSuffix(e.Error, known.Error()); ok {
+					return fmt.Errorf("%s%w", msg, known)
+				}
+			}
 			return errors.New(e.Error)
 		}
 		return fmt.Errorf("admin API: %s", resp.Status)

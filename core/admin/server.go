@@ -30,6 +30,7 @@ type Engine interface {
 	Retry(ctx context.Context, actor, deliveryID string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
+	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
 	source.Ingester
 }
 
@@ -72,6 +73,11 @@ func Handler(e Engine, token string) http.Handler {
 		n, err := e.RetryAll(r.Context(), actor(r), r.PathValue("name"))
 		write(w, retried{n}, err)
 	})
+	for action, paused := range map[string]bool{"pause": true, "resume": false} {
+		mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/"+action, func(w http.ResponseWriter, r *http.Request) {
+			write(w, struct{}{}, e.SetPaused(r.Context(), actor(r), r.PathValue("name"), paused))
+		})
+	}
 	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/test", func(w http.ResponseWriter, r *http.Request) {
 		var req testRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTestEntry)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
@@ -167,7 +173,7 @@ func write(w http.ResponseWriter, v any, err error) {
 		switch {
 		case errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrUnknownSub):
 			status = http.StatusNotFound
-		case errors.Is(err, api.ErrNotRetryable):
+		case errors.Is(err, api.ErrNotRetryable), errors.Is(err, api.ErrHeld):
 			status = http.StatusConflict
 		}
 		w.WriteHeader(status)

@@ -26,6 +26,9 @@ func (e *Engine) Retry(ctx context.Context, actor, deliveryID string) error {
 	if d.State != store.Failed {
 		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, ErrNotRetryable)
 	}
+	if err := e.held(ctx, d.Subscription); err != nil {
+		return err
+	}
 	n, err := e.st.Retry(ctx, store.RetryParams{DeliveryID: deliveryID, Now: e.now()})
 	if err != nil {
 		return err
@@ -46,6 +49,9 @@ func (e *Engine) RetryAll(ctx context.Context, actor, subscription string) (int,
 	if _, _, err := e.sub(subscription); err != nil {
 		return 0, err
 	}
+	if err := e.held(ctx, subscription); err != nil {
+		return 0, err
+	}
 	n, err := e.st.Retry(ctx, store.RetryParams{Subscription: subscription, States: []store.State{store.Failed}, Now: e.now()})
 	if err != nil {
 		return 0, err
@@ -55,6 +61,28 @@ func (e *Engine) RetryAll(ctx context.Context, actor, subscription string) (int,
 		e.wakeSub(subscription)
 	}
 	return n, nil
+}
+
+// held refuses work for a paused or disabled subscription: a retry
+// would report success and leave the delivery waiting. The state is read
+// from the store, as another instance may have changed it.
+func (e *Engine) held(ctx context.Context, subscription string) error {
+	states, err := e.st.SubscriptionStates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if st.Name != subscription {
+			continue
+		}
+		switch {
+		case st.Disabled:
+			return fmt.Errorf("%s is disabled (%s): resume it first, or its deliveries wait: %w", subscription, st.Reason, ErrHeld)
+		case st.Paused:
+			return fmt.Errorf("%s is paused (%s): resume it first, or its deliveries wait: %w", subscription, st.Reason, ErrHeld)
+		}
+	}
+	return nil
 }
 
 // SetPaused implements API.

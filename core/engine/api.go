@@ -67,6 +67,7 @@ var (
 	ErrNotEditable     = api.ErrNotEditable
 	ErrCustomDelivery  = api.ErrCustomDelivery
 	ErrNoValidationTpl = api.ErrNoValidationTpl
+	ErrHeld            = api.ErrHeld
 )
 
 // NewFeed is api.NewFeed.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -318,12 +319,28 @@ func TestGoneDisablesTheSubscription(t *testing.T) {
 		t.Errorf("sink got %d requests while disabled, want 1", n)
 	}
 	h.waitState(DeliveryID("gone", "e2"), Pending)
+	// A retry while disabled would only wait: it is refused, and nothing
+	// is queued.
+	if err := h.eng.Retry(context.Background(), "alice", DeliveryID("gone", "e1")); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "gone is disabled (410 Gone") {
+		t.Errorf("Retry into a disabled subscription: %v, want ErrHeld naming the 410", err)
+	}
+	if n, err := h.eng.RetryAll(context.Background(), "alice", "gone"); !errors.Is(err, ErrHeld) || n != 0 {
+		t.Errorf("RetryAll into a disabled subscription: %d, %v", n, err)
+	}
+	if d, _ := h.eng.Delivery(context.Background(), DeliveryID("gone", "e1")); d.State != Failed {
+		t.Errorf("after the refused retries e1 is %s, want still failed", d.State)
+	}
 	// Resuming re-enables it and the queued entry goes out.
 	gone.Store(false)
 	if err := h.eng.SetPaused(context.Background(), "alice", "gone", false); err != nil {
 		t.Fatal(err)
 	}
 	h.waitState(DeliveryID("gone", "e2"), Delivered)
+	// Now a retry goes through.
+	if err := h.eng.Retry(context.Background(), "alice", DeliveryID("gone", "e1")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(DeliveryID("gone", "e1"), Delivered)
 }
 
 func TestOperatorRetryOfAFailedDelivery(t *testing.T) {

@@ -40,6 +40,7 @@ type operations interface {
 	Retry(ctx context.Context, actor, id string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
+	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
 	source.Ingester
 }
 
@@ -124,6 +125,11 @@ func (in *Instance) Retry(ctx context.Context, id string) error {
 // RetryAll makes every failed delivery of subscription due again.
 func (in *Instance) RetryAll(ctx context.Context, subscription string) (int, error) {
 	return in.ops.RetryAll(ctx, in.actor, subscription)
+}
+
+// Resume resumes (and re-enables) a subscription.
+func (in *Instance) Resume(ctx context.Context, subscription string) error {
+	return in.ops.SetPaused(ctx, in.actor, subscription, false)
 }
 
 // Test sends a connection test from the instance.

@@ -33,9 +33,11 @@ type API interface {
 	Deliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryView, error)
 	Delivery(ctx context.Context, id string) (DeliveryDetail, error) // ErrNotFound
 
-	// Retry makes one failed delivery pending now.
+	// Retry makes one failed delivery pending now. It refuses (ErrHeld)
+	// while the delivery's subscription is paused or disabled.
 	Retry(ctx context.Context, actor, deliveryID string) error
-	// RetryAll makes every failed delivery of a subscription pending now.
+	// RetryAll makes every failed delivery of a subscription pending now;
+	// ErrHeld while the subscription is paused or disabled.
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	// SetPaused pauses or resumes a subscription; resuming a subscription
 	// disabled by a 410 re-enables it.
@@ -92,6 +94,10 @@ var (
 	ErrNotEditable     = errors.New("not editable")
 	ErrCustomDelivery  = errors.New("integration needs a custom delivery sink")
 	ErrNoValidationTpl = errors.New("integration has no validation template")
+	// ErrHeld refuses a retry or resend into a paused or disabled
+	// subscription: the deliveries would wait there. Resume it first
+	// (SetPaused false), then retry.
+	ErrHeld = errors.New("subscription is paused or disabled")
 )
 
 // State is where a delivery stands.

@@ -343,6 +343,9 @@ func (a *API) retry(actor, deliveryID string) error {
 	if d.State != api.Failed {
 		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, api.ErrNotRetryable)
 	}
+	if s := a.sub(d.Subscription); s != nil && (s.Paused || s.Disabled) {
+		return fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
+	}
 	a.setState(d, api.Pending)
 	a.record(actor, "retry", deliveryID, "")
 	dv := d.DeliveryView
@@ -363,8 +366,12 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "RetryAll "+subscription)
-	if a.sub(subscription) == nil {
+	s := a.sub(subscription)
+	if s == nil {
 		return 0, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
+	}
+	if s.Paused || s.Disabled {
+		return 0, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
 	}
 	var ids []string
 	for id, d := range a.dels {
