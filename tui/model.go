@@ -566,4 +566,7 @@ func (m *Model) applyFilter() {
 	}
 	m.filterErr = ""
 	m.events.SetFilter(q)
+	// Looking for failures: the deliveries of an entry open on the
+	// failed one, so r acts on it.
+	m.dels.PreferState(api.Failed, q.WantsStatus("failed"))
 }

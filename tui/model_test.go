@@ -387,3 +387,43 @@ func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 		t.Errorf("footer %q", f)
 	}
 }
+
+// TestStatusFailedFilterLandsOnFailedRows: with status:failed, the
+// deliveries of the selected entry open on its failed delivery, so r
+// retries that one; r on a row that is not failed says so and queues
+// nothing.
+func TestStatusFailedFilterLandsOnFailedRows(t *testing.T) {
+	fake := demo(t)
+	// The newest entry: delivered to one subscription, failed at another.
+	fake.Ingest(api.EntryView{ID: "mix1", Kind: "flag", Title: "Turned on flag mixed", Decisions: []api.Decision{
+		{Subscription: fakeapi.SubDatadog, Sent: true, State: api.Delivered},
+		{Subscription: fakeapi.SubSlack, Sent: true, State: api.Failed},
+	}}, "", nil)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('/'))
+	d.typeText("status:failed")
+	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
+	d.settle()
+	sel := d.m.dels.Selection()
+	if sel.EntryID != "mix1" || sel.DeliveryState != api.Failed {
+		t.Fatalf("with status:failed the cursor is on a %s delivery, want failed:\n%s", sel.DeliveryState, d.view())
+	}
+	d.keys(runeKey('r'))
+	if f := footer(d); !strings.Contains(f, "retry failed delivery "+sel.DeliveryID) && !strings.Contains(f, "resume it and retry") {
+		t.Errorf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	// Another row of the entry that is not failed: r says so.
+	for i := 0; i < 10 && d.m.dels.Selection().DeliveryState == api.Failed; i++ {
+		d.keys(keyOf(tea.KeyDown))
+	}
+	if st := d.m.dels.Selection().DeliveryState; st != api.Failed {
+		d.keys(runeKey('r'))
+		if f := footer(d); !strings.Contains(f, "not failed") && !strings.Contains(f, "select a failed delivery") {
+			t.Errorf("r on a %s row: footer %q", st, f)
+		}
+	}
+	if hasCall(fake, "Retry") {
+		t.Fatalf("queued something: %v", fake.Calls())
+	}
+}
