@@ -82,6 +82,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"Retry", testRetry},
 		{"AttemptRoundTrip", testAttemptRoundTrip},
 		{"SentRequest", testSentRequest},
+		{"AddDeliveries", testAddDeliveries},
 		{"TimePrecision", testTimePrecision},
 		{"Stats", testStats},
 		{"ListEntries", testListEntries},
