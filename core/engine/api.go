@@ -29,6 +29,8 @@ type (
 	SentRequest      = api.SentRequest
 	TestResult       = api.TestResult
 	TestParams       = api.TestParams
+	ResendParams     = api.ResendParams
+	ResendResult     = api.ResendResult
 	Form             = api.Form
 	FormField        = api.FormField
 	FormError        = api.FormError
@@ -72,3 +74,6 @@ var (
 
 // NewFeed is api.NewFeed.
 func NewFeed(c <-chan Event, dropped func() uint64) *Feed { return api.NewFeed(c, dropped) }
+
+// MaxResendIDs bounds ResendResult.Delivery.
+const MaxResendIDs = api.MaxResendIDs

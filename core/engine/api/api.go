@@ -39,6 +39,10 @@ type API interface {
 	// RetryAll makes every failed delivery of a subscription pending now;
 	// ErrHeld while the subscription is paused or disabled.
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	// Resend sends stored entries to a subscription again; see
+	// ResendParams. ErrHeld while the subscription is paused or disabled
+	// (a dry run still counts).
+	Resend(ctx context.Context, actor string, p ResendParams) (ResendResult, error)
 	// SetPaused pauses or resumes a subscription; resuming a subscription
 	// disabled by a 410 re-enables it.
 	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
@@ -347,6 +351,33 @@ type RequestView struct {
 	Skipped      string // why nothing would be sent, "" when something would
 	Note         string
 }
+
+// ResendParams choose what Resend sends.
+type ResendParams struct {
+	Subscription string
+	// Since is the start of the range: entries received at or after it,
+	// or with Failed, deliveries last updated at or after it.
+	Since time.Time
+	// Kind, when set, keeps only entries of this kind (flag, project, ...).
+	Kind string
+	// Failed retries the subscription's failed deliveries in the range
+	// instead of sending entries.
+	Failed bool
+	// DryRun counts what would be sent, and queues nothing.
+	DryRun bool
+}
+
+// ResendResult counts what Resend found and did.
+type ResendResult struct {
+	InRange  int      // entries (or failed deliveries) in the range
+	Allowed  int      // of those, entries the subscription's policy allows
+	Already  int      // allowed entries the subscription already has a delivery for (retry those instead)
+	Queued   int      // new deliveries (or retries) queued now; 0 on a dry run
+	Delivery []string // the ids queued, at most MaxResendIDs
+}
+
+// MaxResendIDs bounds ResendResult.Delivery.
+const MaxResendIDs = 1000
 
 // TestParams say what a connection test sends.
 type TestParams struct {

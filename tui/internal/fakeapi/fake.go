@@ -388,6 +388,68 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	return len(ids), nil
 }
 
+// Resend implements api.API: entries received since p.Since without a
+// delivery for the subscription get one, pending (the fake has no
+// policies: every entry is allowed); with p.Failed, failed deliveries
+// updated since are retried.
+func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, fmt.Sprintf("Resend %s failed=%v dry=%v", p.Subscription, p.Failed, p.DryRun))
+	s := a.sub(p.Subscription)
+	if s == nil {
+		return api.ResendResult{}, fmt.Errorf("%q: %w", p.Subscription, api.ErrUnknownSub)
+	}
+	if !p.DryRun && (s.Paused || s.Disabled) {
+		return api.ResendResult{}, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
+	}
+	var res api.ResendResult
+	if p.Failed {
+		var ids []string
+		for id, d := range a.dels {
+			if d.Subscription == p.Subscription && d.State == api.Failed && !d.UpdatedAt.Before(p.Since) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		res.InRange, res.Allowed, res.Queued = len(ids), len(ids), len(ids)
+		if !p.DryRun {
+			for _, id := range ids {
+				if err := a.retry(actor, id); err != nil {
+					return res, err
+				}
+			}
+			res.Delivery = ids
+		}
+		return res, nil
+	}
+	for i := range a.entries {
+		e := &a.entries[i]
+		if e.ReceivedAt.Before(p.Since) || (p.Kind != "" && e.Kind != p.Kind) {
+			continue
+		}
+		res.InRange++
+		res.Allowed++
+		if slices.ContainsFunc(e.Decisions, func(d api.Decision) bool { return d.Subscription == p.Subscription }) {
+			res.Already++
+			continue
+		}
+		res.Queued++
+		if p.DryRun {
+			continue
+		}
+		d := api.Decision{Subscription: p.Subscription, Sent: true, State: api.Pending, DeliveryID: "dlv_" + e.ID + "_" + p.Subscription}
+		e.Decisions = append(e.Decisions, d)
+		dv := api.DeliveryView{ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: api.Pending,
+			Reason: "resent by " + actor, UpdatedAt: a.now(), EntryDate: e.Date, EntryKind: e.Kind, EntryTitle: e.Title}
+		a.dels[dv.ID] = &api.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e.EntryView)}
+		s.Counts[api.Pending]++
+		res.Delivery = append(res.Delivery, dv.ID)
+		a.publish(api.Event{Kind: api.DeliveryUpdated, Delivery: &dv})
+	}
+	return res, nil
+}
+
 // SetPaused implements api.API.
 func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused bool) error {
 	a.mu.Lock()
