@@ -7,12 +7,14 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/config"
+	"github.com/auditrelay/auditrelay/core/duration"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/relay"
@@ -211,8 +213,82 @@ sent and the answer, and exits 1 unless the endpoint answered 2xx.`,
 	test.Flags().String("subscription", "", "subscription to test")
 	test.Flags().String("entry", "", "send this entry: a stored entry's id, or a file holding an entry's JSON")
 
-	cmd.AddCommand(list, showCmd, retry, test)
+	resend := &cobra.Command{
+		Use:   "resend --subscription NAME --since 24h|TIME",
+		Short: "Send the stored entries of a time range to a subscription, or retry its failed deliveries since then",
+		Long: `resend sends every stored entry received since --since (a duration
+back from now, such as 24h or 7d, or an RFC 3339 time) to the
+subscription as a new delivery with its own id: those its policy allows
+and that it has no delivery for yet, so each entry is sent once. It is
+how a subscription added today receives the last day's entries.
+With --failed it retries instead the subscription's failed deliveries
+last updated since then. --dry-run counts without sending. A paused or
+disabled subscription is refused unless --resume resumes it first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p := api.ResendParams{Subscription: mustFlag(cmd, "subscription"), Kind: mustFlag(cmd, "kind")}
+			p.Failed, _ = cmd.Flags().GetBool("failed")
+			p.DryRun, _ = cmd.Flags().GetBool("dry-run")
+			resume, _ := cmd.Flags().GetBool("resume")
+			if p.Subscription == "" {
+				return usageErrorf("--subscription is required")
+			}
+			since, err := parseSince(mustFlag(cmd, "since"), time.Now())
+			if err != nil {
+				return usageErrorf("--since: %v", err)
+			}
+			p.Since = since
+			in, err := a.attach(cmd, false)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			res, err := in.Resend(cmd.Context(), p)
+			if errors.Is(err, api.ErrHeld) {
+				if !resume {
+					return failure(fmt.Errorf("%w\nnothing was queued; pass --resume to resume the subscription and resend", err))
+				}
+				if err := in.Resume(cmd.Context(), p.Subscription); err != nil {
+					return failure(fmt.Errorf("resuming %s: %w", p.Subscription, err))
+				}
+				fmt.Fprintf(a.stdout, "resumed %s\n", p.Subscription)
+				res, err = in.Resend(cmd.Context(), p)
+			}
+			if err != nil {
+				return failure(err)
+			}
+			if asJSON(cmd) {
+				return printJSON(a.stdout, show.ResendJSON(p, res))
+			}
+			show.Resend(a.stdout, p, res)
+			return nil
+		},
+	}
+	resend.Flags().String("subscription", "", "subscription to send to")
+	resend.Flags().String("since", "", "start of the range: a duration back from now (24h, 7d) or an RFC 3339 time")
+	resend.Flags().String("kind", "", "only entries of this kind (flag, project, environment, member, ...)")
+	resend.Flags().Bool("failed", false, "retry the subscription's failed deliveries since then instead")
+	resend.Flags().Bool("dry-run", false, "count what would be sent; send nothing")
+	resend.Flags().Bool("resume", false, "resume the subscription first when it is paused or disabled")
+
+	cmd.AddCommand(list, showCmd, retry, test, resend)
 	return cmd
+}
+
+// parseSince reads --since: a duration back from now (24h, 7d) or an
+// RFC 3339 time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, errors.New("required: a duration back from now (24h, 7d) or an RFC 3339 time")
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := duration.Parse(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither a duration (24h, 7d) nor an RFC 3339 time: %w", s, err)
+	}
+	return now.Add(-d), nil
 }
 
 // maxEntryFile bounds an entry file read for --entry.

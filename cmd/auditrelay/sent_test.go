@@ -239,3 +239,49 @@ func TestRetryIntoAPausedSubscription(t *testing.T) {
 		t.Fatalf("retry --resume: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestResendCommand: `deliveries resend --since` queues, for a
+// subscription added later, the stored entries of the range its policy
+// allows, once each.
+func TestResendCommand(t *testing.T) {
+	sink := newBodySink(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "auditrelay.yaml")
+	data := filepath.Join(dir, "data")
+	old := "  - name: archive\n    integration: webhook\n    vars:\n      url: " + sink.URL + "/old\n"
+	writeConfig(t, file, data, old)
+	rt, stop := startFromFile(t, file)
+	ingestOne(t, rt, adminEntry("r1"))
+	ingestOne(t, rt, strings.Replace(adminEntry("r2"), "env/production", "env/staging", 1))
+	waitFor(t, "the deliveries", func() bool {
+		d, err := rt.Engine().Delivery(context.Background(), engine.DeliveryID("archive", "r2"))
+		return err == nil && d.State == engine.Delivered
+	})
+	stop()
+	writeConfig(t, file, data, old+"  - name: fresh\n    integration: webhook\n    vars:\n      url: "+sink.URL+"/fresh\n"+
+		"    policy:\n      - effect: allow\n        resources: [\"proj/*:env/production:flag/*\"]\n        actions: [\"*\"]\n")
+
+	code, out, errOut := runMain(t, "", "--config", file, "deliveries", "resend", "--subscription", "fresh", "--since", "24h", "--dry-run")
+	if code != 0 || !strings.Contains(out, "fresh: 2 entries received since ") || !strings.Contains(out, "1 allowed by its policy, 0 already sent or queued; would queue 1 new deliveries") {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runMain(t, "", "--config", file, "deliveries", "resend", "--subscription", "fresh", "--since", "24h", "--json")
+	if code != 0 {
+		t.Fatalf("resend: exit %d\n%s", code, errOut)
+	}
+	var res struct {
+		Queued      int      `json:"queued"`
+		DeliveryIDs []string `json:"delivery_ids"`
+		Since       string   `json:"since"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Queued != 1 || len(res.DeliveryIDs) != 1 || res.DeliveryIDs[0] != engine.DeliveryID("fresh", "r1") || !strings.HasSuffix(res.Since, "Z") {
+		t.Fatalf("resend --json = %s (%v)", out, err)
+	}
+	code, out, _ = runMain(t, "", "--config", file, "deliveries", "resend", "--subscription", "fresh", "--since", "24h")
+	if code != 0 || !strings.Contains(out, "1 already sent or queued; queued 0 new deliveries") {
+		t.Errorf("second resend: exit %d\n%s", code, out)
+	}
+	if code, _, errOut := runMain(t, "", "--config", file, "deliveries", "resend", "--subscription", "fresh", "--since", "yesterday"); code != 2 || !strings.Contains(errOut, "--since") {
+		t.Errorf("bad --since: exit %d, %s", code, errOut)
+	}
+}

@@ -113,6 +113,13 @@ func (c *Client) SetPaused(ctx context.Context, actor, subscription string, paus
 	return c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+action, actor, nil, nil)
 }
 
+// Resend sends stored entries again from the instance (see api.API).
+func (c *Client) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
+	var out api.ResendResult
+	body := resendRequest{Since: p.Since, Kind: p.Kind, Failed: p.Failed, DryRun: p.DryRun}
+	return out, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(p.Subscription)+"/resend", actor, body, &out)
+}
+
 // Test sends a connection test from the instance.
 func (c *Client) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
 	var out api.TestResult

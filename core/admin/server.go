@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/engine/api"
@@ -31,7 +32,16 @@ type Engine interface {
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
 	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
+	Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error)
 	source.Ingester
+}
+
+// resendRequest is the body of POST /subscriptions/{name}/resend.
+type resendRequest struct {
+	Since  time.Time `json:"since"`
+	Kind   string    `json:"kind,omitempty"`
+	Failed bool      `json:"failed,omitempty"`
+	DryRun bool      `json:"dry_run,omitempty"`
 }
 
 // maxTestEntry bounds the entry a connection test is asked to send.
@@ -78,6 +88,15 @@ func Handler(e Engine, token string) http.Handler {
 			write(w, struct{}{}, e.SetPaused(r.Context(), actor(r), r.PathValue("name"), paused))
 		})
 	}
+	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/resend", func(w http.ResponseWriter, r *http.Request) {
+		var req resendRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Since.IsZero() {
+			http.Error(w, `{"error":"expected {\"since\": RFC 3339 time, \"kind\", \"failed\", \"dry_run\"}"}`, http.StatusBadRequest)
+			return
+		}
+		res, err := e.Resend(r.Context(), actor(r), api.ResendParams{Subscription: r.PathValue("name"), Since: req.Since, Kind: req.Kind, Failed: req.Failed, DryRun: req.DryRun})
+		write(w, res, err)
+	})
 	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/test", func(w http.ResponseWriter, r *http.Request) {
 		var req testRequest
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTestEntry)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {

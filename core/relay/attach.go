@@ -41,6 +41,7 @@ type operations interface {
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
 	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
+	Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error)
 	source.Ingester
 }
 
@@ -130,6 +131,11 @@ func (in *Instance) RetryAll(ctx context.Context, subscription string) (int, err
 // Resume resumes (and re-enables) a subscription.
 func (in *Instance) Resume(ctx context.Context, subscription string) error {
 	return in.ops.SetPaused(ctx, in.actor, subscription, false)
+}
+
+// Resend sends stored entries again (see api.API).
+func (in *Instance) Resend(ctx context.Context, p api.ResendParams) (api.ResendResult, error) {
+	return in.ops.Resend(ctx, in.actor, p)
 }
 
 // Test sends a connection test from the instance.

@@ -186,3 +186,22 @@ func TestJSON(sub string, r api.TestResult) TestJSONOut {
 	}
 	return out
 }
+
+// ResendJSONOut is `deliveries resend --json`.
+type ResendJSONOut struct {
+	Subscription string   `json:"subscription"`
+	Since        *string  `json:"since"`
+	Failed       bool     `json:"failed,omitempty"`
+	DryRun       bool     `json:"dry_run,omitempty"`
+	InRange      int      `json:"in_range"`
+	Allowed      int      `json:"allowed"`
+	Already      int      `json:"already_sent"`
+	Queued       int      `json:"queued"`
+	DeliveryIDs  []string `json:"delivery_ids,omitempty"`
+}
+
+// ResendJSON converts a resend's result.
+func ResendJSON(p api.ResendParams, r api.ResendResult) ResendJSONOut {
+	return ResendJSONOut{Subscription: p.Subscription, Since: jsonTime(p.Since), Failed: p.Failed, DryRun: p.DryRun,
+		InRange: r.InRange, Allowed: r.Allowed, Already: r.Already, Queued: r.Queued, DeliveryIDs: r.Delivery}
+}

@@ -41,3 +41,24 @@ func TestResult(w io.Writer, sub string, r api.TestResult) {
 		fmt.Fprintf(w, "%s\n", indent(truncate(r.Body, 2000), "  | "))
 	}
 }
+
+// Resend prints what a resend did (or, on a dry run, would do).
+func Resend(w io.Writer, p api.ResendParams, r api.ResendResult) {
+	since := p.Since.Local().Format(time.RFC3339)
+	verb := "queued"
+	if p.DryRun {
+		verb = "would queue"
+	}
+	if p.Failed {
+		fmt.Fprintf(w, "%s: %d failed deliveries updated since %s; %s %d retries\n", p.Subscription, r.InRange, since, verb, r.Queued)
+	} else {
+		fmt.Fprintf(w, "%s: %d entries received since %s, %d allowed by its policy, %d already sent or queued; %s %d new deliveries\n",
+			p.Subscription, r.InRange, since, r.Allowed, r.Already, verb, r.Queued)
+	}
+	for _, id := range r.Delivery {
+		fmt.Fprintf(w, "  %s\n", id)
+	}
+	if r.Queued > len(r.Delivery) && !p.DryRun {
+		fmt.Fprintf(w, "  … and %d more\n", r.Queued-len(r.Delivery))
+	}
+}
