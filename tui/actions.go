@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -117,6 +118,63 @@ func (m *Model) retryAll() tea.Cmd {
 			}
 			return actionDoneMsg{doing: "retry all of " + sub, done: done, err: err}
 		}))
+}
+
+// resendRange is how far back S reaches; the CLI's deliveries resend
+// takes any range.
+const resendRange = 24 * time.Hour
+
+// resendCountMsg carries the dry run's count for S's confirmation.
+type resendCountMsg struct {
+	p    api.ResendParams
+	res  api.ResendResult
+	held string
+	err  error
+}
+
+// resend counts the stored entries of the last day the subscription's
+// policy allows and it has no delivery for, then asks before sending.
+func (m *Model) resend() tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.Resend); cmd != nil {
+		return cmd
+	}
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "resend: no subscription selected")
+	}
+	p := api.ResendParams{Subscription: sub, Since: m.c.Now().Add(-resendRange), DryRun: true}
+	held := m.heldReason(sub)
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		return resendCountMsg{p: p, res: res, held: held, err: err}
+	})
+}
+
+// resendAsk turns the count into the confirmation.
+func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
+	if msg.err != nil {
+		return ui.ErrorToast("resend to "+msg.p.Subscription, msg.err)
+	}
+	sub, n := msg.p.Subscription, msg.res.Queued
+	if n == 0 {
+		return ui.Toastf("%s: none of the %d entries of the last 24h needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, msg.res.Allowed, msg.res.Already)
+	}
+	q := fmt.Sprintf("send %d entries of the last 24h to %s (%d in range, %d already sent)?", n, sub, msg.res.InRange, msg.res.Already)
+	if msg.held != "" {
+		q = fmt.Sprintf("%s is %s: resume it and send %d entries of the last 24h?", sub, msg.held, n)
+	}
+	p := msg.p
+	p.DryRun = false
+	held := msg.held
+	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		if held != "" {
+			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+				return actionDoneMsg{doing: "resume " + sub, err: err}
+			}
+		}
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		return actionDoneMsg{doing: "resend to " + sub, done: fmt.Sprintf("sending %d entries of the last 24h to %s", res.Queued, sub), err: err}
+	}))
 }
 
 func (m *Model) pause() tea.Cmd {

@@ -301,6 +301,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return ui.ErrorToast(msg.doing, msg.err)
 		}
 		return tea.Batch(ui.Toastf("%s", msg.done), m.pollStats(false))
+	case resendCountMsg:
+		return m.resendAsk(msg)
 	case testDoneMsg:
 		// The status line says what the result view says.
 		toast := ui.Toast(ui.LevelError, "test of "+msg.sub+": "+msg.result.Outcome)

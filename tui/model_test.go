@@ -427,3 +427,27 @@ func TestStatusFailedFilterLandsOnFailedRows(t *testing.T) {
 		t.Fatalf("queued something: %v", fake.Calls())
 	}
 }
+
+// TestResendLastDayAsksWithTheCount: S counts the entries of the last
+// day the subscription has not had, asks with the count, and sends only
+// on yes.
+func TestResendLastDayAsksWithTheCount(t *testing.T) {
+	fake := demo(t)
+	fake.Ingest(api.EntryView{ID: "only-slack", Kind: "flag", Title: "Turned on flag new", Decisions: []api.Decision{
+		{Subscription: fakeapi.SubSlack, Sent: true, State: api.Delivered},
+	}}, "", nil)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), runeKey('S')) // datadog-events
+	f := footer(d)
+	if !strings.Contains(f, "send 1 entries of the last 24h to datadog-events") || !strings.Contains(f, "(y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "Resend datadog-events failed=false dry=false") {
+		t.Fatal("declining sent something")
+	}
+	d.keys(runeKey('S'), runeKey('y'))
+	if !hasCall(fake, "Resend datadog-events failed=false dry=false") || !strings.Contains(footer(d), "sending 1 entries of the last 24h to datadog-events") {
+		t.Fatalf("calls %v footer %q", fake.Calls(), footer(d))
+	}
+}

@@ -61,7 +61,7 @@ type Events struct {
 
 // Actions change the engine's state; most are denied to viewers.
 type Actions struct {
-	Retry, RetryAll, Pause, Test, EditForm, EditTemplates Binding
+	Retry, RetryAll, Resend, Pause, Test, EditForm, EditTemplates Binding
 }
 
 // Detail keys apply to a delivery's details.
@@ -135,6 +135,7 @@ func New(role Role) *Keys {
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
 			RetryAll:      bind("R", "retry all failed of the subscription", "R"),
+			Resend:        bind("S", "send the last 24h of entries the subscription has not had", "S"),
 			Pause:         bind("p", "pause / resume the subscription", "p"),
 			Test:          bind("v", "send a connection test", "v"),
 			EditForm:      bind("e", "edit form variables", "e"),
@@ -175,6 +176,7 @@ func New(role Role) *Keys {
 	if role != Operator {
 		k.Actions.Retry.Denied = "viewer role cannot retry"
 		k.Actions.RetryAll.Denied = "viewer role cannot retry"
+		k.Actions.Resend.Denied = "viewer role cannot resend"
 		k.Actions.Pause.Denied = "viewer role cannot pause or resume"
 		k.Actions.Test.Denied = "viewer role cannot send connection tests"
 		k.Actions.EditForm.SetHelp("e", "view form variables (read-only)")
@@ -200,7 +202,7 @@ func (k *Keys) Sections() []Section {
 		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
-		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
+		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Resend, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
 		{"Delivery details", []Binding{k.Detail.PrevAttempt, k.Detail.NextAttempt, k.Detail.Diff}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
