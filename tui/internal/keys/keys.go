@@ -135,7 +135,7 @@ func New(role Role) *Keys {
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
 			RetryAll:      bind("R", "retry all failed of the subscription", "R"),
-			Resend:        bind("S", "send the last 24h of entries the subscription has not had", "S"),
+			Resend:        bind("S", "send it the last 24h of entries", "S"),
 			Pause:         bind("p", "pause / resume the subscription", "p"),
 			Test:          bind("v", "send a connection test", "v"),
 			EditForm:      bind("e", "edit form variables", "e"),
