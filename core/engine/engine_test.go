@@ -53,7 +53,7 @@ type sink struct {
 	count    atomic.Int64
 }
 
-func newSink(t *testing.T, answer func(n int, r *http.Request) int) *sink {
+func newSink(t testing.TB, answer func(n int, r *http.Request) int) *sink {
 	s := &sink{answer: answer}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -83,7 +83,7 @@ func (s *sink) received() ([]*http.Request, [][]byte) {
 }
 
 type harness struct {
-	t            *testing.T
+	t            testing.TB
 	cancelPoller func()
 	eng          *Engine
 	st           store.Store
@@ -94,7 +94,7 @@ type harness struct {
 
 // testConfig returns a configuration with short timeouts and a fast retry
 // schedule, and a config file so that edits can be saved.
-func testConfig(t *testing.T, subs string) config.Config {
+func testConfig(t testing.TB, subs string) config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auditrelay.yaml")
@@ -116,14 +116,14 @@ func testConfig(t *testing.T, subs string) config.Config {
 	return cfg
 }
 
-func startEngine(t *testing.T, cfg config.Config) *harness {
+func startEngine(t testing.TB, cfg config.Config) *harness {
 	t.Helper()
 	return startEngineWith(t, cfg, nil)
 }
 
 // startEngineWith starts an engine on a fresh SQLite store; tune, when set,
 // adjusts its options (and may wrap the store).
-func startEngineWith(t *testing.T, cfg config.Config, tune func(*Options)) *harness {
+func startEngineWith(t testing.TB, cfg config.Config, tune func(*Options)) *harness {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(cfg.DataDir, "auditrelay.db"), Instance: cfg.Instance})
 	if err != nil {

@@ -124,7 +124,7 @@ func TestTemplateEditorWarnsNestedIteration(t *testing.T) {
 // diff against what would be sent now.
 func TestDeliveryDetailsShowTheStoredRequest(t *testing.T) {
 	fx := realEngine(t)
-	fx.Width, fx.Height = 160, 50
+	fx.Width, fx.Height = 120, 46
 	if err := fx.API.SaveForm(context.Background(), "tester", fx.FormSubscription, map[string]any{fx.FormField: fx.FormValue}); err != nil {
 		t.Fatal(err)
 	}
