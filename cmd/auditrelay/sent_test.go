@@ -141,6 +141,39 @@ func TestShowPrintsTheStoredRequest(t *testing.T) {
 			t.Errorf("deliveries show --diff lacks %q:\n%s", want, out)
 		}
 	}
+	// --json: the documented format, the stored request in it.
+	code, out, errOut = runMain(t, "", "--config", file, "deliveries", "show", id, "--json")
+	if code != 0 {
+		t.Fatalf("deliveries show --json: exit %d\n%s", code, errOut)
+	}
+	var shown struct {
+		ID          string `json:"id"`
+		State       string `json:"state"`
+		UpdatedAt   string `json:"updated_at"`
+		AttemptList []struct {
+			Number     int    `json:"number"`
+			StartedAt  string `json:"started_at"`
+			DurationMs *int64 `json:"duration_ms"`
+			Request    struct {
+				SentAt     string `json:"sent_at"`
+				Body       string `json:"body"`
+				BodySHA256 string `json:"body_sha256"`
+				Diff       string `json:"diff"`
+			} `json:"request"`
+		} `json:"attempt_list"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.ID != id || len(shown.AttemptList) != 1 {
+		t.Fatalf("show --json = %s (%v)", out, err)
+	}
+	a := shown.AttemptList[0]
+	if a.Request.Body != body || a.Request.SentAt == "" || a.DurationMs == nil || !strings.HasSuffix(a.StartedAt, "Z") || a.Request.Diff == "" || len(a.Request.BodySHA256) != 64 {
+		t.Errorf("show --json attempt = %+v", a)
+	}
+	for _, bad := range []string{"0001-01-01", `"ID"`, `"EntryID"`, `"LastLatency"`} {
+		if strings.Contains(out, bad) {
+			t.Errorf("show --json has %s:\n%s", bad, out)
+		}
+	}
 	if code, _, errOut := runMain(t, "", "--config", file, "deliveries", "show", id, "--attempt", "7"); code != 2 || !strings.Contains(errOut, "no attempt 7") {
 		t.Errorf("--attempt 7: exit %d, %s", code, errOut)
 	}
