@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -43,17 +44,23 @@ func (m *Model) retry(sel ui.Selection) tea.Cmd {
 		func() tea.Msg { return retryGoMsg{id: id, sub: sub} })
 }
 
-// heldReason says why a subscription's deliveries would wait ("paused by
-// alice", "disabled: 410 Gone from …"), "" when they would not.
+// heldReason says, briefly, why a subscription's deliveries would wait
+// ("paused by alice", "disabled (410 Gone)"), "" when they would not. It
+// is short so that the prompt's (y/N) stays on screen; the
+// subscriptions pane has the whole reason.
 func (m *Model) heldReason(sub string) string {
 	info, ok := m.subs.Get(sub)
 	switch {
 	case !ok:
 		return ""
 	case info.Disabled:
-		return "disabled (" + info.Reason + ")"
+		r, _, _ := strings.Cut(info.Reason, " from ")
+		return "disabled (" + ui.Trunc(r, 30) + ")"
 	case info.Paused:
-		return "paused (" + info.Reason + ")"
+		if strings.HasPrefix(info.Reason, "paused") {
+			return ui.Trunc(info.Reason, 30)
+		}
+		return "paused (" + ui.Trunc(info.Reason, 30) + ")"
 	}
 	return ""
 }

@@ -362,7 +362,7 @@ func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 	fake := demo(t)
 	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'))
-	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone") || !strings.Contains(f, "resume it and retry all") {
+	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone): resume it and retry all") || !strings.Contains(f, "(y/N)") {
 		t.Fatalf("prompt %q", f)
 	}
 	d.keys(runeKey('n'))
