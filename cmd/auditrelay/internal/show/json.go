@@ -163,6 +163,10 @@ func renderedJSON(r api.RequestView) RequestJSON {
 // DeliveryDetailOut converts `deliveries show`.
 func DeliveryDetailOut(d api.DeliveryDetail) DeliveryDetailJSON {
 	out := DeliveryDetailJSON{DeliveryJSON: deliveryJSON(d.DeliveryView), AttemptList: []AttemptJSON{}, RequestNow: renderedJSON(d.Request)}
+	// Through the admin API the count does not survive: Go's JSON gives
+	// DeliveryDetail.Attempts (the list) precedence over the embedded
+	// DeliveryView.Attempts (the count).
+	out.Attempts = max(out.Attempts, len(d.Attempts))
 	for _, a := range d.Attempts {
 		out.AttemptList = append(out.AttemptList, AttemptJSON{
 			Number: a.Number, StartedAt: jsonTime(a.StartedAt), DurationMs: ms(a.Duration), Trigger: a.Trigger,
