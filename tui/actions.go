@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -32,12 +34,44 @@ func (m *Model) retry(sel ui.Selection) tea.Cmd {
 		return ui.Toast(ui.LevelError, fmt.Sprintf("retry: %s is %s, not failed", ui.ShortID(sel.DeliveryID), sel.DeliveryState))
 	}
 	id, sub := sel.DeliveryID, sel.Subscription
+	if held := m.heldReason(sub); held != "" {
+		// Retrying alone would leave the delivery waiting: offer to
+		// resume first; no queues nothing.
+		return ui.Confirm(fmt.Sprintf("%s is %s: resume it and retry %s?", sub, held, ui.ShortID(id)),
+			func() tea.Msg { return retryGoMsg{id: id, sub: sub, resume: true} })
+	}
 	return ui.Confirm(fmt.Sprintf("retry failed delivery %s to %s now?", id, sub),
 		func() tea.Msg { return retryGoMsg{id: id, sub: sub} })
 }
 
-func (m *Model) retryNow(id, sub string) tea.Cmd {
+// heldReason says, briefly, why a subscription's deliveries would wait
+// ("paused by alice", "disabled (410 Gone)"), "" when they would not. It
+// is short so that the prompt's (y/N) stays on screen; the
+// subscriptions pane has the whole reason.
+func (m *Model) heldReason(sub string) string {
+	info, ok := m.subs.Get(sub)
+	switch {
+	case !ok:
+		return ""
+	case info.Disabled:
+		r, _, _ := strings.Cut(info.Reason, " from ")
+		return "disabled (" + ui.Trunc(r, 30) + ")"
+	case info.Paused:
+		if strings.HasPrefix(info.Reason, "paused") {
+			return ui.Trunc(info.Reason, 30)
+		}
+		return "paused (" + ui.Trunc(info.Reason, 30) + ")"
+	}
+	return ""
+}
+
+func (m *Model) retryNow(id, sub string, resume bool) tea.Cmd {
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		if resume {
+			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+				return ui.RetryDoneMsg{DeliveryID: id, Err: fmt.Errorf("resuming %s: %w", sub, err)}
+			}
+		}
 		return ui.RetryDoneMsg{DeliveryID: id, Err: c.API.Retry(ctx, c.Actor, id)}
 	})
 }
@@ -72,11 +106,82 @@ func (m *Model) retryAll() tea.Cmd {
 	if n == 0 {
 		return ui.Toastf("%s has no failed deliveries", sub)
 	}
-	return ui.Confirm(fmt.Sprintf("retry all %d failed deliveries of %s?", n, sub),
+	held := m.heldReason(sub)
+	q := fmt.Sprintf("retry all %d failed deliveries of %s?", n, sub)
+	if held != "" {
+		q = fmt.Sprintf("%s is %s: resume it and retry all %d failed deliveries?", sub, held, n)
+	}
+	return ui.Confirm(q,
 		m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+			if held != "" {
+				if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+					return actionDoneMsg{doing: "resume " + sub, err: err}
+				}
+			}
 			got, err := c.API.RetryAll(ctx, c.Actor, sub)
-			return actionDoneMsg{doing: "retry all of " + sub, done: fmt.Sprintf("retrying %d failed deliveries of %s", got, sub), err: err}
+			done := fmt.Sprintf("retrying %d failed deliveries of %s", got, sub)
+			if held != "" {
+				done = fmt.Sprintf("resumed %s; retrying %d failed deliveries", sub, got)
+			}
+			return actionDoneMsg{doing: "retry all of " + sub, done: done, err: err}
 		}))
+}
+
+// resendRange is how far back S reaches; the CLI's deliveries resend
+// takes any range.
+const resendRange = 24 * time.Hour
+
+// resendCountMsg carries the dry run's count for S's confirmation.
+type resendCountMsg struct {
+	p    api.ResendParams
+	res  api.ResendResult
+	held string
+	err  error
+}
+
+// resend counts the stored entries of the last day the subscription's
+// policy allows and it has no delivery for, then asks before sending.
+func (m *Model) resend() tea.Cmd {
+	if cmd := m.c.Deny(m.c.Keys.Actions.Resend); cmd != nil {
+		return cmd
+	}
+	sub := m.subscription()
+	if sub == "" {
+		return ui.Toast(ui.LevelError, "resend: no subscription selected")
+	}
+	p := api.ResendParams{Subscription: sub, Since: m.c.Now().Add(-resendRange), DryRun: true}
+	held := m.heldReason(sub)
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		return resendCountMsg{p: p, res: res, held: held, err: err}
+	})
+}
+
+// resendAsk turns the count into the confirmation.
+func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
+	if msg.err != nil {
+		return ui.ErrorToast("resend to "+msg.p.Subscription, msg.err)
+	}
+	sub, n := msg.p.Subscription, msg.res.Queued
+	if n == 0 {
+		return ui.Toastf("%s: none of the %d entries of the last 24h needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, msg.res.Allowed, msg.res.Already)
+	}
+	q := fmt.Sprintf("send %d entries of the last 24h to %s (%d in range, %d already sent)?", n, sub, msg.res.InRange, msg.res.Already)
+	if msg.held != "" {
+		q = fmt.Sprintf("%s is %s: resume it and send %d entries of the last 24h?", sub, msg.held, n)
+	}
+	p := msg.p
+	p.DryRun = false
+	held := msg.held
+	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		if held != "" {
+			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+				return actionDoneMsg{doing: "resume " + sub, err: err}
+			}
+		}
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		return actionDoneMsg{doing: "resend to " + sub, done: fmt.Sprintf("sending %d entries of the last 24h to %s", res.Queued, sub), err: err}
+	}))
 }
 
 func (m *Model) pause() tea.Cmd {
@@ -109,11 +214,24 @@ func (m *Model) test() tea.Cmd {
 	if sub == "" {
 		return ui.Toast(ui.LevelError, "test: no subscription selected")
 	}
+	// The entry selected in the events pane (or open in the detail
+	// view) is what a test sends; otherwise the engine picks.
+	p := api.TestParams{Subscription: sub}
+	if m.focus == paneEvents && len(m.views) == 0 {
+		p.EntryID = m.panes[m.focus].Selection().EntryID
+	} else if len(m.views) > 0 && m.view() == ui.ViewEntryDetail {
+		p.EntryID = m.detail.Selection().EntryID
+	}
 	call := m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		r, err := c.API.Test(ctx, c.Actor, sub)
+		r, err := c.API.Test(ctx, c.Actor, p)
 		return testDoneMsg{sub: sub, result: r, err: err}
 	})
-	return tea.Batch(ui.Toastf("sending a connection test to %s…", sub), call)
+	what := "a connection test"
+	if p.EntryID != "" {
+		what = "entry " + p.EntryID + " as a connection test"
+	}
+	// Progress, not success: the outcome replaces it when it arrives.
+	return tea.Sequence(ui.Toastf("sending %s to %s…", what, sub), call)
 }
 
 // edit opens the form or template editor; viewers get them read-only.

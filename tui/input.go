@@ -144,6 +144,8 @@ func (m *Model) mainKey(msg tea.KeyMsg) tea.Cmd {
 		return m.retry(m.panes[m.focus].Selection())
 	case a.RetryAll.Is(msg):
 		return m.retryAll()
+	case a.Resend.Is(msg):
+		return m.resend()
 	case a.Pause.Is(msg):
 		return m.pause()
 	case a.Test.Is(msg):

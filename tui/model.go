@@ -69,7 +69,10 @@ type (
 		doing, done string
 		err         error
 	}
-	retryGoMsg  struct{ id, sub string }
+	retryGoMsg struct {
+		id, sub string
+		resume  bool // resume the subscription first
+	}
 	testDoneMsg struct {
 		sub    string
 		result api.TestResult
@@ -296,7 +299,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.scope(msg)
 	case retryGoMsg:
 		m.dels.MarkRetrying(msg.id)
-		return m.retryNow(msg.id, msg.sub)
+		return m.retryNow(msg.id, msg.sub, msg.resume)
 	case ui.RetryDoneMsg:
 		m.dels.Update(msg)
 		if msg.Err != nil {
@@ -309,9 +312,19 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			return ui.ErrorToast(msg.doing, msg.err)
 		}
 		return tea.Batch(ui.Toastf("%s", msg.done), m.pollStats(false))
+	case resendCountMsg:
+		return m.resendAsk(msg)
 	case testDoneMsg:
-		return m.open(ui.OpenMsg{View: ui.ViewTestResult, Subscription: msg.sub,
-			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}})
+		// The status line says what the result view says.
+		toast := ui.Toast(ui.LevelError, "test of "+msg.sub+": "+msg.result.Outcome)
+		switch {
+		case msg.err != nil:
+			toast = ui.ErrorToast("test of "+msg.sub, msg.err)
+		case msg.result.OK:
+			toast = ui.Toastf("test of %s: %s", msg.sub, msg.result.Outcome)
+		}
+		return tea.Batch(toast, m.open(ui.OpenMsg{View: ui.ViewTestResult, Subscription: msg.sub,
+			Test: &ui.TestOutcome{Subscription: msg.sub, Result: msg.result, Err: msg.err}}))
 	case genDoneMsg:
 		return m.genDone(msg)
 	case viewerTextMsg:
@@ -575,4 +588,7 @@ func (m *Model) applyFilter() {
 	}
 	m.filterErr = ""
 	m.events.SetFilter(q)
+	// Looking for failures: the deliveries of an entry open on the
+	// failed one, so r acts on it.
+	m.dels.PreferState(api.Failed, q.WantsStatus("failed"))
 }

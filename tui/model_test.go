@@ -161,8 +161,12 @@ func TestPauseResumeAndTest(t *testing.T) {
 	}
 	d.keys(runeKey('v'))
 	v := d.view()
-	if !strings.Contains(v, "Connection test · slack-prod") || !strings.Contains(v, "✓ endpoint answered 200 in 48ms") {
+	if !strings.Contains(v, "Connection test · slack-prod") || !strings.Contains(v, "✓ endpoint answered 200 OK in 48ms") {
 		t.Fatalf("test result:\n%s", v)
+	}
+	// The status line says the same as the result.
+	if f := footer(d); !strings.Contains(f, "test of slack-prod: endpoint answered 200 OK in 48ms") {
+		t.Errorf("status line %q disagrees with the result", f)
 	}
 	d.keys(keyOf(tea.KeyEsc))
 	if strings.Contains(d.view(), "Connection test") {
@@ -348,5 +352,102 @@ func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
 	d.keys(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("41")})
 	if !strings.Contains(d.view(), "┏━ 1 Events") {
 		t.Errorf("after \"41\" arrived as one event, focus should be on pane 1:\n%s", d.view())
+	}
+}
+
+// TestRetryIntoADisabledSubscriptionAsksToResume: retrying into a
+// subscription a 410 disabled asks whether to resume it first; no queues
+// nothing, yes resumes it and then retries.
+func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'))
+	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone): resume it and retry all") || !strings.Contains(f, "(y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "RetryAll") || hasCall(fake, "SetPaused") {
+		t.Fatalf("declining queued something: %v", fake.Calls())
+	}
+	before := 0
+	for _, s := range fake.Subscriptions() {
+		if s.Name == fakeapi.SubLegacy {
+			before = s.Counts[api.Failed]
+		}
+	}
+	if before == 0 {
+		t.Fatal("legacy-webhook has no failed deliveries in the demo")
+	}
+	d.keys(runeKey('R'), runeKey('y'))
+	calls := strings.Join(fake.Calls(), "\n")
+	if !strings.Contains(calls, "SetPaused legacy-webhook false\nRetryAll legacy-webhook") {
+		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "resumed legacy-webhook; retrying") {
+		t.Errorf("footer %q", f)
+	}
+}
+
+// TestStatusFailedFilterLandsOnFailedRows: with status:failed, the
+// deliveries of the selected entry open on its failed delivery, so r
+// retries that one; r on a row that is not failed says so and queues
+// nothing.
+func TestStatusFailedFilterLandsOnFailedRows(t *testing.T) {
+	fake := demo(t)
+	// The newest entry: delivered to one subscription, failed at another.
+	fake.Ingest(api.EntryView{ID: "mix1", Kind: "flag", Title: "Turned on flag mixed", Decisions: []api.Decision{
+		{Subscription: fakeapi.SubDatadog, Sent: true, State: api.Delivered},
+		{Subscription: fakeapi.SubSlack, Sent: true, State: api.Failed},
+	}}, "", nil)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('/'))
+	d.typeText("status:failed")
+	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
+	d.settle()
+	sel := d.m.dels.Selection()
+	if sel.EntryID != "mix1" || sel.DeliveryState != api.Failed {
+		t.Fatalf("with status:failed the cursor is on a %s delivery, want failed:\n%s", sel.DeliveryState, d.view())
+	}
+	d.keys(runeKey('r'))
+	if f := footer(d); !strings.Contains(f, "retry failed delivery "+sel.DeliveryID) && !strings.Contains(f, "resume it and retry") {
+		t.Errorf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	// Another row of the entry that is not failed: r says so.
+	for i := 0; i < 10 && d.m.dels.Selection().DeliveryState == api.Failed; i++ {
+		d.keys(keyOf(tea.KeyDown))
+	}
+	if st := d.m.dels.Selection().DeliveryState; st != api.Failed {
+		d.keys(runeKey('r'))
+		if f := footer(d); !strings.Contains(f, "not failed") && !strings.Contains(f, "select a failed delivery") {
+			t.Errorf("r on a %s row: footer %q", st, f)
+		}
+	}
+	if hasCall(fake, "Retry") {
+		t.Fatalf("queued something: %v", fake.Calls())
+	}
+}
+
+// TestResendLastDayAsksWithTheCount: B counts the entries of the last
+// day the subscription has not had, asks with the count, and sends only
+// on yes.
+func TestResendLastDayAsksWithTheCount(t *testing.T) {
+	fake := demo(t)
+	fake.Ingest(api.EntryView{ID: "only-slack", Kind: "flag", Title: "Turned on flag new", Decisions: []api.Decision{
+		{Subscription: fakeapi.SubSlack, Sent: true, State: api.Delivered},
+	}}, "", nil)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), runeKey('B')) // datadog-events
+	f := footer(d)
+	if !strings.Contains(f, "send 1 entries of the last 24h to datadog-events") || !strings.Contains(f, "(y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "Resend datadog-events failed=false dry=false") {
+		t.Fatal("declining sent something")
+	}
+	d.keys(runeKey('B'), runeKey('y'))
+	if !hasCall(fake, "Resend datadog-events failed=false dry=false") || !strings.Contains(footer(d), "sending 1 entries of the last 24h to datadog-events") {
+		t.Fatalf("calls %v footer %q", fake.Calls(), footer(d))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/viper"
 
+	"github.com/auditrelay/auditrelay/cmd/auditrelay/internal/show"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/engine"
 	"github.com/auditrelay/auditrelay/core/mask"
@@ -145,7 +146,7 @@ subscriptions:
 	wantResponse := "invalid request: token " + M + " is not quite right"
 	wantRequestID := "req-" + M
 
-	show := func(args ...string) (text string, d engine.DeliveryDetail) {
+	showDelivery := func(args ...string) (text string, d show.DeliveryDetailJSON) {
 		t.Helper()
 		code, out, errOut := runMain(t, "", append([]string{"deliveries", "show", id, "--config", cfgFile}, args...)...)
 		if code != 0 {
@@ -165,21 +166,32 @@ subscriptions:
 		}
 		return out, d
 	}
-	checkJSON := func(where string, d engine.DeliveryDetail) {
+	checkJSON := func(where string, d show.DeliveryDetailJSON) {
 		t.Helper()
 		var hs []string
-		for _, h := range d.Request.Headers {
+		for _, h := range d.RequestNow.Headers {
 			hs = append(hs, h.Name+": "+h.Value)
 		}
-		if d.Request.URL != wantURL || strings.Join(hs, "\n") != strings.Join(wantHeaders, "\n") || !strings.Contains(d.Request.Body, wantBody) {
-			t.Errorf("%s: request shown as\n%s\n%s\n%s", where, d.Request.URL, strings.Join(hs, "\n"), d.Request.Body)
+		if d.RequestNow.URL != wantURL || strings.Join(hs, "\n") != strings.Join(wantHeaders, "\n") || !strings.Contains(d.RequestNow.Body, wantBody) {
+			t.Errorf("%s: request shown as\n%s\n%s\n%s", where, d.RequestNow.URL, strings.Join(hs, "\n"), d.RequestNow.Body)
 		}
-		if len(d.Attempts) != 1 {
-			t.Fatalf("%s: %d attempts", where, len(d.Attempts))
+		if len(d.AttemptList) != 1 || d.Attempts != 1 {
+			t.Fatalf("%s: %d attempts listed, count %d", where, len(d.AttemptList), d.Attempts)
 		}
-		a := d.Attempts[0]
-		if a.ResponseBody != wantResponse || a.URL != wantURL {
-			t.Errorf("%s: attempt URL %q, response body %q", where, a.URL, a.ResponseBody)
+		a := d.AttemptList[0]
+		if a.ResponseBody != wantResponse || a.Request == nil || a.Request.URL != wantURL {
+			t.Errorf("%s: attempt request %+v, response body %q", where, a.Request, a.ResponseBody)
+		}
+		// The request as sent is masked alike: the same headers (and those
+		// auditrelay adds), the same body.
+		var sent []string
+		for _, h := range a.Request.Headers {
+			sent = append(sent, h.Name+": "+h.Value)
+		}
+		for _, want := range wantHeaders {
+			if !strings.Contains(strings.Join(sent, "\n"), want) {
+				t.Errorf("%s: the stored request lacks %q: %v", where, want, sent)
+			}
 		}
 		found := false
 		for _, h := range a.ResponseHeaders {
@@ -189,7 +201,7 @@ subscriptions:
 			t.Errorf("%s: response headers %v", where, a.ResponseHeaders)
 		}
 	}
-	checkText := func(where, out string, d engine.DeliveryDetail) {
+	checkText := func(where, out string, d show.DeliveryDetailJSON) {
 		t.Helper()
 		if !strings.Contains(d.Reason, wantResponse) {
 			t.Errorf("%s: reason %q", where, d.Reason)
@@ -202,7 +214,7 @@ subscriptions:
 	}
 
 	// The running instance, through its admin API.
-	text, d := show()
+	text, d := showDelivery()
 	checkJSON("show --json (admin API)", d)
 	checkText("show (admin API)", text, d)
 
@@ -224,7 +236,7 @@ subscriptions:
 	// The data directory once the instance has stopped: the CLI runs its
 	// own engine on the store, with the same result.
 	stop()
-	text, d = show()
+	text, d = showDelivery()
 	checkJSON("show --json (data directory)", d)
 	checkText("show (data directory)", text, d)
 }

@@ -117,6 +117,29 @@ func (c *Client) RetryAll(ctx context.Context, actor, subscription string) (int,
 	return out.Retried, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+"/retry-failed", actor, nil, &out)
 }
 
+// SetPaused pauses or resumes a subscription on the instance.
+func (c *Client) SetPaused(ctx context.Context, actor, subscription string, paused bool) error {
+	action := "/resume"
+	if paused {
+		action = "/pause"
+	}
+	return c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(subscription)+action, actor, nil, nil)
+}
+
+// Resend sends stored entries again from the instance (see api.API).
+func (c *Client) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
+	var out api.ResendResult
+	body := resendRequest{Since: p.Since, Kind: p.Kind, Failed: p.Failed, DryRun: p.DryRun}
+	return out, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(p.Subscription)+"/resend", actor, body, &out)
+}
+
+// Test sends a connection test from the instance.
+func (c *Client) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
+	var out api.TestResult
+	body := testRequest{EntryID: p.EntryID, Entry: p.Raw}
+	return out, c.do(ctx, http.MethodPost, "/subscriptions/"+url.PathEscape(p.Subscription)+"/test", actor, body, &out)
+}
+
 // Ingest sends entries to the instance, which stores them as its receiver
 // does; it implements source.Ingester for replay. Items that already
 // carry an error are not sent; cursor is not supported (nil).
@@ -186,6 +209,12 @@ func (c *Client) do(ctx context.Context, method, path, actor string, body, out a
 	if resp.StatusCode >= 300 {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			// Errors callers act on keep their identity across the API.
+			for _, known := range []error{api.ErrHeld, api.ErrNotRetryable} {
+				if msg, ok := strings.CutSuffix(e.Error, known.Error()); ok {
+					return fmt.Errorf("%s%w", msg, known)
+				}
+			}
 			return errors.New(e.Error)
 		}
 		return fmt.Errorf("admin API: %s", resp.Status)

@@ -36,7 +36,27 @@ type Engine interface {
 	Retry(ctx context.Context, actor, deliveryID string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
+	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
+	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
+	Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error)
 	source.Ingester
+}
+
+// resendRequest is the body of POST /subscriptions/{name}/resend.
+type resendRequest struct {
+	Since  time.Time `json:"since"`
+	Kind   string    `json:"kind,omitempty"`
+	Failed bool      `json:"failed,omitempty"`
+	DryRun bool      `json:"dry_run,omitempty"`
+}
+
+// maxTestEntry bounds the entry a connection test is asked to send.
+const maxTestEntry = 1 << 20
+
+// testRequest is the body of POST /subscriptions/{name}/test.
+type testRequest struct {
+	EntryID string          `json:"entry_id,omitempty"`
+	Entry   json.RawMessage `json:"entry,omitempty"`
 }
 
 // Handler serves the admin API on e to requests bearing token. Actions
@@ -82,6 +102,29 @@ func Handler(e Engine, token string) http.Handler {
 		}
 		acts, err := e.Actions(r.Context(), since, limit)
 		write(w, acts, err)
+	})
+	for action, paused := range map[string]bool{"pause": true, "resume": false} {
+		mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/"+action, func(w http.ResponseWriter, r *http.Request) {
+			write(w, struct{}{}, e.SetPaused(r.Context(), actor(r), r.PathValue("name"), paused))
+		})
+	}
+	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/resend", func(w http.ResponseWriter, r *http.Request) {
+		var req resendRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil || req.Since.IsZero() {
+			http.Error(w, `{"error":"expected {\"since\": RFC 3339 time, \"kind\", \"failed\", \"dry_run\"}"}`, http.StatusBadRequest)
+			return
+		}
+		res, err := e.Resend(r.Context(), actor(r), api.ResendParams{Subscription: r.PathValue("name"), Since: req.Since, Kind: req.Kind, Failed: req.Failed, DryRun: req.DryRun})
+		write(w, res, err)
+	})
+	mux.HandleFunc("POST "+Prefix+"/subscriptions/{name}/test", func(w http.ResponseWriter, r *http.Request) {
+		var req testRequest
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxTestEntry)).Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+			http.Error(w, `{"error":"expected {\"entry_id\": ID} or {\"entry\": ENTRY} of at most 1 MiB"}`, http.StatusBadRequest)
+			return
+		}
+		res, err := e.Test(r.Context(), actor(r), api.TestParams{Subscription: r.PathValue("name"), EntryID: req.EntryID, Raw: req.Entry})
+		write(w, res, err)
 	})
 	mux.HandleFunc("GET "+Prefix+"/subscriptions", func(w http.ResponseWriter, r *http.Request) {
 		write(w, e.Subscriptions(), nil)
@@ -185,7 +228,7 @@ func write(w http.ResponseWriter, v any, err error) {
 		switch {
 		case errors.Is(err, api.ErrNotFound), errors.Is(err, api.ErrUnknownSub):
 			status = http.StatusNotFound
-		case errors.Is(err, api.ErrNotRetryable):
+		case errors.Is(err, api.ErrNotRetryable), errors.Is(err, api.ErrHeld):
 			status = http.StatusConflict
 		}
 		w.WriteHeader(status)

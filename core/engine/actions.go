@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
+	"time"
 
+	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/delivery"
 	"github.com/auditrelay/auditrelay/core/hook"
 	"github.com/auditrelay/auditrelay/core/store"
@@ -21,6 +25,9 @@ func (e *Engine) Retry(ctx context.Context, actor, deliveryID string) error {
 	}
 	if d.State != store.Failed {
 		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, ErrNotRetryable)
+	}
+	if err := e.held(ctx, d.Subscription); err != nil {
+		return err
 	}
 	n, err := e.st.Retry(ctx, store.RetryParams{DeliveryID: deliveryID, Now: e.now()})
 	if err != nil {
@@ -42,6 +49,9 @@ func (e *Engine) RetryAll(ctx context.Context, actor, subscription string) (int,
 	if _, _, err := e.sub(subscription); err != nil {
 		return 0, err
 	}
+	if err := e.held(ctx, subscription); err != nil {
+		return 0, err
+	}
 	n, err := e.st.Retry(ctx, store.RetryParams{Subscription: subscription, States: []store.State{store.Failed}, Now: e.now()})
 	if err != nil {
 		return 0, err
@@ -51,6 +61,28 @@ func (e *Engine) RetryAll(ctx context.Context, actor, subscription string) (int,
 		e.wakeSub(subscription)
 	}
 	return n, nil
+}
+
+// held refuses work for a paused or disabled subscription: a retry
+// would report success and leave the delivery waiting. The state is read
+// from the store, as another instance may have changed it.
+func (e *Engine) held(ctx context.Context, subscription string) error {
+	states, err := e.st.SubscriptionStates(ctx)
+	if err != nil {
+		return err
+	}
+	for _, st := range states {
+		if st.Name != subscription {
+			continue
+		}
+		switch {
+		case st.Disabled:
+			return fmt.Errorf("%s is disabled (%s): resume it first, or its deliveries wait: %w", subscription, st.Reason, ErrHeld)
+		case st.Paused:
+			return fmt.Errorf("%s is paused (%s): resume it first, or its deliveries wait: %w", subscription, st.Reason, ErrHeld)
+		}
+	}
+	return nil
 }
 
 // SetPaused implements API.
@@ -86,41 +118,36 @@ func (e *Engine) record(ctx context.Context, actor, kind, target, detail string)
 	e.bus.publish(Event{Kind: ActionRecorded, Action: &av})
 }
 
-// Test implements API: LaunchDarkly's "validate connection".
-func (e *Engine) Test(ctx context.Context, actor, subscription string) (TestResult, error) {
-	_, s, err := e.sub(subscription)
+// Test implements API: LaunchDarkly's "validate connection", for every
+// kind of integration.
+func (e *Engine) Test(ctx context.Context, actor string, p TestParams) (TestResult, error) {
+	_, s, err := e.sub(p.Subscription)
 	if err != nil {
 		return TestResult{}, err
 	}
-	if s.custom {
-		return TestResult{}, ErrCustomDelivery
-	}
-	sample, err := hook.Sample("environment")
+	req, what, err := e.testRequest(ctx, s, p)
 	if err != nil {
 		return TestResult{}, err
 	}
-	req, err := s.bound.RenderValidation(hook.NewEvent(sample, nil))
-	if err != nil {
-		return TestResult{}, fmt.Errorf("rendering the validation template: %w", err)
+	res := TestResult{What: what, Request: s.requestView(req)}
+	switch {
+	case s.custom || req.Custom:
+		res.Outcome = "not sent: deliveryMethod custom: LaunchDarkly delivers this integration through its own sink; auditrelay renders it (below) but has no HTTP endpoint to send it to"
+	case req.Skipped != "":
+		res.Outcome = "not sent: " + strings.TrimPrefix(skipReason(req.Skipped), "skipped: ")
 	}
-	if req.Skipped == hook.SkipNoTemplate {
-		// Like LaunchDarkly, fall back to what a flag change would send.
-		req, err = s.bound.RenderTemplate(hook.NewEvent(sample, nil), "default")
-		if err != nil || req.Skipped != "" {
-			return TestResult{Request: s.requestView(req)}, ErrNoValidationTpl
-		}
-	}
-	res := TestResult{Request: s.requestView(req)}
-	if req.Skipped != "" {
-		res.Error = skipReason(req.Skipped)
+	if res.Outcome != "" {
+		res.Error = res.Outcome
+		e.record(ctx, actor, "test", p.Subscription, res.Outcome)
 		return res, nil
 	}
 	headers := make([]delivery.Header, len(req.Headers))
 	for i, h := range req.Headers {
 		headers[i] = delivery.Header{Name: h.Name, Value: h.Value}
 	}
+	started := e.now()
 	out := e.client.Send(ctx, delivery.Request{
-		DeliveryID:       "test_" + DeliveryID(subscription, e.now().String()),
+		DeliveryID:       "test_" + DeliveryID(p.Subscription, started.String()),
 		Attempt:          1,
 		Method:           req.Method,
 		URL:              req.URL,
@@ -129,18 +156,89 @@ func (e *Engine) Test(ctx context.Context, actor, subscription string) (TestResu
 		StandardWebhooks: s.sw,
 		Mask:             s.masker,
 	})
+	if out.RequestDigest != "" {
+		// Shown as an attempt's stored request is, without storing it.
+		sent := s.sentRequest(req, out.AddedHeaders)
+		sent.Body, sent.BodyEncoding = s.masker.Bytes(req.Body), store.BodyPlain
+		res.Sent = sentView(store.Attempt{StartedAt: started, URL: s.masker.URL(req.URL, req.URLSecret),
+			Template: req.Template, TemplateHash: req.TemplateHash, Request: sent}, s.masker)
+	}
 	res.StatusCode, res.Duration = out.StatusCode, out.Duration
 	res.Body = string(out.Body)
 	res.OK = out.StatusCode >= 200 && out.StatusCode < 300
 	if out.Err != nil {
 		res.Error = out.Err.Error()
 	}
-	detail := fmt.Sprintf("HTTP %d in %s", out.StatusCode, out.Duration.Round(1e6))
-	if res.Error != "" {
-		detail = res.Error
+	switch {
+	case out.StatusCode != 0:
+		res.Outcome = fmt.Sprintf("endpoint answered %s in %s", statusText(out.StatusCode), out.Duration.Round(time.Millisecond))
+	case out.ErrorClass == delivery.ClassInvalid || out.ErrorClass == delivery.ClassTarget || out.ErrorClass == delivery.ClassBodyTooLarge:
+		res.Outcome = "not sent: " + res.Error
+	default:
+		res.Outcome = "no answer: " + res.Error
 	}
-	e.record(ctx, actor, "test", subscription, detail)
+	e.record(ctx, actor, "test", p.Subscription, what+": "+res.Outcome)
 	return res, nil
+}
+
+// statusText is "503 Service Unavailable", or the number alone.
+func statusText(code int) string {
+	if t := http.StatusText(code); t != "" {
+		return fmt.Sprintf("%d %s", code, t)
+	}
+	return fmt.Sprint(code)
+}
+
+// testRequest renders what a connection test sends, and says what it is.
+func (e *Engine) testRequest(ctx context.Context, s *subscription, p TestParams) (*hook.Request, string, error) {
+	var ev *hook.Event
+	var what string
+	switch {
+	case p.EntryID != "":
+		ent, err := e.st.GetEntry(ctx, p.EntryID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, "", fmt.Errorf("entry %s: %w", p.EntryID, ErrNotFound)
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if ev, err = e.event(ent.ID, ent.Raw); err != nil {
+			return nil, "", err
+		}
+		what = "entry " + p.EntryID
+	case len(p.Raw) > 0:
+		ent, err := auditlog.DecodeEntry(p.Raw)
+		if err != nil {
+			return nil, "", fmt.Errorf("the entry to test with: %w", err)
+		}
+		ev, what = e.lazyEvent(ent), "entry "+ent.ID
+	default:
+		// The validation template, when the integration has one and sends
+		// templates at all.
+		if h := s.hook.Source().Hook(); h != nil && !h.UseStandardWebhookPayload {
+			sample, err := hook.Sample("environment")
+			if err != nil {
+				return nil, "", err
+			}
+			req, err := s.bound.RenderValidation(hook.NewEvent(sample, nil))
+			if err != nil {
+				return nil, "", fmt.Errorf("rendering the validation template: %w", err)
+			}
+			if req.Skipped != hook.SkipNoTemplate {
+				return req, "validation template", nil
+			}
+		}
+		ent, err := auditlog.DecodeEntry([]byte(sampleFlagToggle))
+		if err != nil {
+			return nil, "", fmt.Errorf("the sample entry: %w", err)
+		}
+		ev, what = e.lazyEvent(ent), "sample flag-toggle entry"
+	}
+	req, err := s.bound.Render(ev)
+	if err != nil {
+		return nil, "", fmt.Errorf("rendering %s: %w", what, err)
+	}
+	return req, what, nil
 }
 
 // SetGeneratorRate implements API.

@@ -27,7 +27,11 @@ type (
 	AttemptView      = api.AttemptView
 	DeliveryDetail   = api.DeliveryDetail
 	RequestView      = api.RequestView
+	SentRequest      = api.SentRequest
 	TestResult       = api.TestResult
+	TestParams       = api.TestParams
+	ResendParams     = api.ResendParams
+	ResendResult     = api.ResendResult
 	Form             = api.Form
 	FormField        = api.FormField
 	FormError        = api.FormError
@@ -69,7 +73,11 @@ var (
 	ErrNotEditable     = api.ErrNotEditable
 	ErrCustomDelivery  = api.ErrCustomDelivery
 	ErrNoValidationTpl = api.ErrNoValidationTpl
+	ErrHeld            = api.ErrHeld
 )
 
 // NewFeed is api.NewFeed.
 func NewFeed(c <-chan Event, dropped func() uint64) *Feed { return api.NewFeed(c, dropped) }
+
+// MaxResendIDs bounds ResendResult.Delivery.
+const MaxResendIDs = api.MaxResendIDs

@@ -150,6 +150,7 @@ type subscription struct {
 	errorBody  bool // includeErrorResponseBody
 	custom     bool // deliveryMethod "custom"
 	version    int  // bumped by every edit
+	varsHash   string
 }
 
 // New validates the configuration against the integrations and returns an
@@ -395,6 +396,7 @@ func (e *Engine) buildSubscription(sc config.Subscription, values map[string]any
 		errorBody:  h.IncludeErrorResponseBody,
 		custom:     h.DeliveryMethod == manifest.DeliveryCustom,
 		version:    version,
+		varsHash:   varsHash(resolved, vars.OAuth),
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -52,7 +53,7 @@ type sink struct {
 	count    atomic.Int64
 }
 
-func newSink(t *testing.T, answer func(n int, r *http.Request) int) *sink {
+func newSink(t testing.TB, answer func(n int, r *http.Request) int) *sink {
 	s := &sink{answer: answer}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -82,7 +83,7 @@ func (s *sink) received() ([]*http.Request, [][]byte) {
 }
 
 type harness struct {
-	t            *testing.T
+	t            testing.TB
 	cancelPoller func()
 	eng          *Engine
 	st           store.Store
@@ -93,7 +94,7 @@ type harness struct {
 
 // testConfig returns a configuration with short timeouts and a fast retry
 // schedule, and a config file so that edits can be saved.
-func testConfig(t *testing.T, subs string) config.Config {
+func testConfig(t testing.TB, subs string) config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "auditrelay.yaml")
@@ -115,14 +116,14 @@ func testConfig(t *testing.T, subs string) config.Config {
 	return cfg
 }
 
-func startEngine(t *testing.T, cfg config.Config) *harness {
+func startEngine(t testing.TB, cfg config.Config) *harness {
 	t.Helper()
 	return startEngineWith(t, cfg, nil)
 }
 
 // startEngineWith starts an engine on a fresh SQLite store; tune, when set,
 // adjusts its options (and may wrap the store).
-func startEngineWith(t *testing.T, cfg config.Config, tune func(*Options)) *harness {
+func startEngineWith(t testing.TB, cfg config.Config, tune func(*Options)) *harness {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), sqlite.Options{Path: filepath.Join(cfg.DataDir, "auditrelay.db"), Instance: cfg.Instance})
 	if err != nil {
@@ -318,12 +319,28 @@ func TestGoneDisablesTheSubscription(t *testing.T) {
 		t.Errorf("sink got %d requests while disabled, want 1", n)
 	}
 	h.waitState(DeliveryID("gone", "e2"), Pending)
+	// A retry while disabled would only wait: it is refused, and nothing
+	// is queued.
+	if err := h.eng.Retry(context.Background(), "alice", DeliveryID("gone", "e1")); !errors.Is(err, ErrHeld) || !strings.Contains(err.Error(), "gone is disabled (410 Gone") {
+		t.Errorf("Retry into a disabled subscription: %v, want ErrHeld naming the 410", err)
+	}
+	if n, err := h.eng.RetryAll(context.Background(), "alice", "gone"); !errors.Is(err, ErrHeld) || n != 0 {
+		t.Errorf("RetryAll into a disabled subscription: %d, %v", n, err)
+	}
+	if d, _ := h.eng.Delivery(context.Background(), DeliveryID("gone", "e1")); d.State != Failed {
+		t.Errorf("after the refused retries e1 is %s, want still failed", d.State)
+	}
 	// Resuming re-enables it and the queued entry goes out.
 	gone.Store(false)
 	if err := h.eng.SetPaused(context.Background(), "alice", "gone", false); err != nil {
 		t.Fatal(err)
 	}
 	h.waitState(DeliveryID("gone", "e2"), Delivered)
+	// Now a retry goes through.
+	if err := h.eng.Retry(context.Background(), "alice", DeliveryID("gone", "e1")); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(DeliveryID("gone", "e1"), Delivered)
 }
 
 func TestOperatorRetryOfAFailedDelivery(t *testing.T) {

@@ -244,6 +244,13 @@ func (e *Engine) Delivery(ctx context.Context, id string) (DeliveryDetail, error
 	}
 	out.Request = s.requestView(req)
 	out.Request.Note = joinNote(out.Request.Note, "rendered now with the subscription's current templates and form values")
+	if req.Skipped == "" && !req.Custom {
+		for i := range out.Attempts {
+			if sent := out.Attempts[i].Sent; sent != nil && sent.BodyError == "" {
+				sent.Diff = sentDiff(sent, out.Request, s.varsHash)
+			}
+		}
+	}
 	return out, nil
 }
 

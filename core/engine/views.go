@@ -107,6 +107,7 @@ func (e *Engine) attemptView(sub string, a store.Attempt) AttemptView {
 		ErrorClass:   a.ErrorClass,
 		Error:        m.Text(a.Error),
 		ResponseBody: string(m.Bytes(a.ResponseBody)),
+		Sent:         sentView(a, m),
 	}
 	for _, h := range a.ResponseHeaders {
 		v.ResponseHeaders = append(v.ResponseHeaders, Header{Name: h.Name, Value: m.Header(h.Name, h.Value, false)})

@@ -188,6 +188,11 @@ func (e *Engine) send(ctx context.Context, s *subscription, c store.Claimed, req
 	rec.StatusCode = res.StatusCode
 	rec.ErrorClass = string(res.ErrorClass)
 	rec.RequestDigest = res.RequestDigest
+	if res.RequestDigest != "" {
+		// The client built the request (it may still have failed to
+		// connect): keep what it sent, or would have.
+		rec.Request = s.sentRequest(req, res.AddedHeaders)
+	}
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
 	}
@@ -249,7 +254,11 @@ func (e *Engine) afterFinish(ctx context.Context, name string, c store.Claimed, 
 			e.metrics.latency.WithLabelValues(name).Observe(out.Record.Duration.Seconds())
 		}
 		e.rates.attempt(now, out.Record.Duration, out.State == store.Delivered)
-		a := e.attemptView(name, *out.Record)
+		rec := *out.Record
+		// The live feed tells that an attempt happened; the request it
+		// sent (stored compressed) is read with the delivery's details.
+		rec.Request = nil
+		a := e.attemptView(name, rec)
 		a.Outcome = out.Reason
 		av = &a
 	}

@@ -40,6 +40,9 @@ type operations interface {
 	Retry(ctx context.Context, actor, id string) error
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
 	Actions(ctx context.Context, since time.Time, limit int) ([]api.Action, error)
+	Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error)
+	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
+	Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error)
 	source.Ingester
 }
 
@@ -124,6 +127,21 @@ func (in *Instance) Retry(ctx context.Context, id string) error {
 // RetryAll makes every failed delivery of subscription due again.
 func (in *Instance) RetryAll(ctx context.Context, subscription string) (int, error) {
 	return in.ops.RetryAll(ctx, in.actor, subscription)
+}
+
+// Resume resumes (and re-enables) a subscription.
+func (in *Instance) Resume(ctx context.Context, subscription string) error {
+	return in.ops.SetPaused(ctx, in.actor, subscription, false)
+}
+
+// Resend sends stored entries again (see api.API).
+func (in *Instance) Resend(ctx context.Context, p api.ResendParams) (api.ResendResult, error) {
+	return in.ops.Resend(ctx, in.actor, p)
+}
+
+// Test sends a connection test from the instance.
+func (in *Instance) Test(ctx context.Context, p api.TestParams) (api.TestResult, error) {
+	return in.ops.Test(ctx, in.actor, p)
 }
 
 // Ingest stores entries as the receiver does; an Instance is the

@@ -60,13 +60,17 @@ func ScanEntrySummary(sc Scanner, c Codec, extra ...any) (EntrySummary, error) {
 // ScanAttempt reads an Attempt from columns delivery_id, number, instance,
 // trigger, started, duration, url, request_digest, template,
 // template_hash, status_code, error_class, error, response_headers (JSON
-// text, see EncodeHeaders), response_body; then into extra.
+// text, see EncodeHeaders), response_body, then the request as sent
+// (SentCols); then into extra. The request body comes back as stored:
+// ExpandSent reads it.
 func ScanAttempt(sc Scanner, c Codec, extra ...any) (Attempt, error) {
 	var a Attempt
-	var headers string
+	var headers, reqHeaders string
+	var r SentRequest
 	dest := append([]any{&a.DeliveryID, &a.Number, &a.Instance, &a.Trigger, c.Time(&a.StartedAt), c.Duration(&a.Duration),
 		&a.URL, &a.RequestDigest, &a.Template, &a.TemplateHash, &a.StatusCode, &a.ErrorClass, &a.Error,
-		&headers, &a.ResponseBody}, extra...)
+		&headers, &a.ResponseBody,
+		&r.Method, &reqHeaders, &r.VarsHash, &r.BodyDigest, &r.BodySize, &r.BodyEncoding, &r.Body}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return a, err
 	}
@@ -75,7 +79,44 @@ func ScanAttempt(sc Scanner, c Codec, extra ...any) (Attempt, error) {
 			return a, fmt.Errorf("attempt %d of %s: response headers: %w", a.Number, a.DeliveryID, err)
 		}
 	}
+	if r.Method != "" {
+		if reqHeaders != "" && reqHeaders != "[]" {
+			if err := json.Unmarshal([]byte(reqHeaders), &r.Headers); err != nil {
+				return a, fmt.Errorf("attempt %d of %s: request headers: %w", a.Number, a.DeliveryID, err)
+			}
+		}
+		a.Request = &r
+	}
 	return a, nil
+}
+
+// SentCols are the columns of the request as sent, after the attempt's
+// own in ScanAttempt's order: request_method (” when none was recorded),
+// request_headers (JSON text, see EncodeHeaders), vars_hash, body_digest,
+// body_size, body_encoding, request_body (NULL when an earlier attempt of
+// the delivery stored the same body).
+const SentCols = `request_method, request_headers, vars_hash, body_digest, body_size, body_encoding, request_body`
+
+// SentArgs are the values of SentCols for an attempt's Request (zero
+// values when nil), the body as given: backends store nil in place of a
+// body an earlier attempt of the delivery already holds.
+func SentArgs(r *SentRequest) (method, headers, varsHash, digest string, size int, encoding string, body []byte, err error) {
+	if r == nil {
+		return "", "[]", "", "", 0, "", nil, nil
+	}
+	b, err := json.Marshal(r.Headers)
+	if err != nil {
+		return "", "", "", "", 0, "", nil, fmt.Errorf("request headers: %w", err)
+	}
+	headers = string(b)
+	if len(r.Headers) == 0 {
+		headers = "[]"
+	}
+	body = r.Body
+	if body == nil {
+		body = []byte{}
+	}
+	return r.Method, headers, r.VarsHash, r.BodyDigest, r.BodySize, r.BodyEncoding, body, nil
 }
 
 // EncodeHeaders is an attempt's response headers as stored: a JSON array

@@ -107,6 +107,14 @@ type Lease struct {
 	Until time.Time
 }
 
+// EntryDelivery is a delivery to add to an entry already stored: a
+// resend to a subscription that did not exist, or did not allow the
+// entry, when the entry arrived.
+type EntryDelivery struct {
+	EntryID string
+	NewDelivery
+}
+
 // IngestResult tells, per entry in input order, whether it was new.
 type IngestResult struct {
 	EntryID   string
@@ -172,6 +180,9 @@ type Attempt struct {
 	Error           string
 	ResponseHeaders []Header // a selection (Retry-After, Content-Type, ...)
 	ResponseBody    []byte   // capped; kept when the integration asks for error bodies
+	// Request is the request as sent; nil when none was made (a render
+	// failure, a lost worker) or for attempts stored before it was kept.
+	Request *SentRequest
 }
 
 // ClaimParams asks for due deliveries of one subscription. The store applies
@@ -432,6 +443,14 @@ type Store interface {
 	// (empty ID, a delivery ID already used, two deliveries for one
 	// subscription, state InFlight) fails the whole call: nothing is stored.
 	Ingest(ctx context.Context, entries []NewEntry, cursor *Cursor) ([]IngestResult, error)
+
+	// AddDeliveries adds deliveries to stored entries in one commit. A
+	// delivery whose entry already has one for the subscription is left
+	// out (an entry is delivered to a subscription once); the ids of those
+	// added are returned in input order. An invalid delivery (empty id,
+	// state InFlight, a lease) or an entry that is not stored fails the
+	// whole call: nothing is added.
+	AddDeliveries(ctx context.Context, ds []EntryDelivery) ([]string, error)
 
 	// Claim leases due deliveries of a subscription.
 	Claim(ctx context.Context, p ClaimParams) (ClaimResult, error)

@@ -123,3 +123,33 @@ func (a Action) Validate() error {
 	}
 	return nil
 }
+
+// ValidateAdd checks the deliveries of an AddDeliveries call.
+func ValidateAdd(ds []EntryDelivery) error {
+	type key struct{ entry, sub string }
+	seen := make(map[key]bool, len(ds))
+	ids := make(map[string]bool, len(ds))
+	for i, d := range ds {
+		where := fmt.Sprintf("add deliveries: delivery %d", i)
+		switch {
+		case d.EntryID == "":
+			return fmt.Errorf("%s: empty EntryID", where)
+		case d.ID == "":
+			return fmt.Errorf("%s: empty ID", where)
+		case d.Subscription == "":
+			return fmt.Errorf("%s (%s): empty Subscription", where, d.ID)
+		case d.Lease != nil:
+			return fmt.Errorf("%s (%s): a Lease; added deliveries are claimed as usual", where, d.ID)
+		case seen[key{d.EntryID, d.Subscription}]:
+			return fmt.Errorf("%s (%s): second delivery of entry %q for subscription %q", where, d.ID, d.EntryID, d.Subscription)
+		case ids[d.ID]:
+			return fmt.Errorf("%s: delivery ID %q used twice", where, d.ID)
+		}
+		if err := CheckState(d.State, Pending, Delivered, Failed, Filtered, Skipped); err != nil {
+			return fmt.Errorf("%s (%s): %w", where, d.ID, err)
+		}
+		seen[key{d.EntryID, d.Subscription}] = true
+		ids[d.ID] = true
+	}
+	return nil
+}

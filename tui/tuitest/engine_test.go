@@ -117,3 +117,56 @@ func TestTemplateEditorWarnsNestedIteration(t *testing.T) {
 	c.Type("y")
 	c.WaitText("1 Events")
 }
+
+// TestDeliveryDetailsShowTheStoredRequest: on the real engine, a
+// delivery's details show the request its attempt sent, labelled with the
+// attempt's time and versions; after the form values change, d shows the
+// diff against what would be sent now.
+func TestDeliveryDetailsShowTheStoredRequest(t *testing.T) {
+	fx := realEngine(t)
+	fx.Width, fx.Height = 120, 46
+	if err := fx.API.SaveForm(context.Background(), "tester", fx.FormSubscription, map[string]any{fx.FormField: fx.FormValue}); err != nil {
+		t.Fatal(err)
+	}
+	c := Start(t, fx)
+	c.SelectSubscription(fx.FailedSubscription)
+	c.Press(tea.KeyEnter)
+	c.WaitText("┃› ✗ failed")
+	c.Press(tea.KeyEnter)
+	s := c.WaitText("Request sent by attempt #1 at ")
+	t.Logf("details:\n%s", s)
+	for _, want := range []string{"standard payload · form values @ ", "X-Auditrelay-Attempt: 1", "/archive ", `"_id": "t`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("details lack %q:\n%s", want, s)
+		}
+	}
+	c.Type("d")
+	s = c.WaitText("Diff: sent by attempt #1 → would send now")
+	for _, want := range []string{"--- sent", "+++ would send now", "/archive-v2"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("diff view lacks %q:\n%s", want, s)
+		}
+	}
+	t.Logf("capture:\n%s", s)
+}
+
+// TestConnectionTestOnAStandardPayloadSubscription: v on a webhook
+// subscription (LaunchDarkly's standard payload, no validation template)
+// sends the sample flag-toggle entry; the status line and the result say
+// the same.
+func TestConnectionTestOnAStandardPayloadSubscription(t *testing.T) {
+	fx := realEngine(t)
+	c := Start(t, fx)
+	c.SelectSubscription("archive")
+	c.Type("v")
+	s := c.WaitText("Connection test · archive")
+	s = c.WaitFor("the status line", func(s string) bool { return strings.Contains(Footer(s), "test of archive: ") })
+	for _, want := range []string{"✓ endpoint answered 200 OK in ", "Request sent (sample flag-toggle entry)", `"_id": "auditrelay-connection-test"`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("result lacks %q:\n%s", want, s)
+		}
+	}
+	if f := Footer(s); !strings.Contains(f, "endpoint answered 200 OK in ") {
+		t.Errorf("status line %q disagrees with the result", f)
+	}
+}

@@ -33,16 +33,27 @@ type API interface {
 	Deliveries(ctx context.Context, q DeliveryQuery) ([]DeliveryView, error)
 	Delivery(ctx context.Context, id string) (DeliveryDetail, error) // ErrNotFound
 
-	// Retry makes one failed delivery pending now.
+	// Retry makes one failed delivery pending now. It refuses (ErrHeld)
+	// while the delivery's subscription is paused or disabled.
 	Retry(ctx context.Context, actor, deliveryID string) error
-	// RetryAll makes every failed delivery of a subscription pending now.
+	// RetryAll makes every failed delivery of a subscription pending now;
+	// ErrHeld while the subscription is paused or disabled.
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	// Resend sends stored entries to a subscription again; see
+	// ResendParams. ErrHeld while the subscription is paused or disabled
+	// (a dry run still counts).
+	Resend(ctx context.Context, actor string, p ResendParams) (ResendResult, error)
 	// SetPaused pauses or resumes a subscription; resuming a subscription
 	// disabled by a 410 re-enables it.
 	SetPaused(ctx context.Context, actor, subscription string, paused bool) error
-	// Test renders the subscription's validation template against a sample
-	// entry and sends it now, as LaunchDarkly's "validate connection" does.
-	Test(ctx context.Context, actor, subscription string) (TestResult, error)
+	// Test sends a connection test now, as LaunchDarkly's "validate
+	// connection" does: the entry p names, else the integration's
+	// validation template, else (a standard-payload integration, or one
+	// without a validation template) a sample flag-toggle entry. The
+	// result says what happened in Outcome, also when nothing could be
+	// sent (custom delivery, nothing rendered); an error means the test
+	// could not be made at all (unknown subscription or entry).
+	Test(ctx context.Context, actor string, p TestParams) (TestResult, error)
 
 	// Form returns the subscription's form variables with current values,
 	// secrets masked.
@@ -97,6 +108,10 @@ var (
 	ErrCustomDelivery  = errors.New("integration needs a custom delivery sink")
 	ErrNoValidationTpl = errors.New("integration has no validation template")
 	ErrNothingToUndo   = errors.New("nothing to undo")
+	// ErrHeld refuses a retry or resend into a paused or disabled
+	// subscription: the deliveries would wait there. Resume it first
+	// (SetPaused false), then retry.
+	ErrHeld = errors.New("subscription is paused or disabled")
 )
 
 // State is where a delivery stands.
@@ -323,6 +338,33 @@ type AttemptView struct {
 	ResponseHeaders []Header
 	ResponseBody    string
 	Outcome         string // "delivered", "retry at 14:02:11 (…)", "failed: …"
+	// Sent is the request this attempt sent, as stored at the time; nil
+	// when none was made (a render failure, a lost worker) or for attempts
+	// recorded before auditrelay kept them.
+	Sent *SentRequest
+}
+
+// SentRequest is the request an attempt sent, exactly as it went out
+// except that secret values are masked.
+type SentRequest struct {
+	At           time.Time // when the attempt started
+	Method       string
+	URL          string
+	Headers      []Header // every header sent, including those auditrelay adds
+	Body         string   // the bytes sent, not re-indented
+	BodyIsJSON   bool
+	BodySize     int
+	BodyDigest   string // hex SHA-256 of Body
+	BodyError    string // why the stored body could not be read (then Body is "")
+	Template     string
+	TemplateHash string
+	VarsHash     string // version of the form values (no secret values in it)
+	// Diff is a unified diff from this request ("sent") to what the
+	// subscription would send for the entry now ("would send now"),
+	// without the headers that differ per attempt (delivery id, attempt,
+	// signatures, timestamps); "" when they are the same or when now
+	// cannot be rendered. Only DeliveryDetail fills it.
+	Diff string
 }
 
 // DeliveryDetail is a delivery with its attempts and the request it makes.
@@ -348,14 +390,60 @@ type RequestView struct {
 	Note         string
 }
 
+// ResendParams choose what Resend sends.
+type ResendParams struct {
+	Subscription string
+	// Since is the start of the range: entries received at or after it,
+	// or with Failed, deliveries last updated at or after it.
+	Since time.Time
+	// Kind, when set, keeps only entries of this kind (flag, project, ...).
+	Kind string
+	// Failed retries the subscription's failed deliveries in the range
+	// instead of sending entries.
+	Failed bool
+	// DryRun counts what would be sent, and queues nothing.
+	DryRun bool
+}
+
+// ResendResult counts what Resend found and did.
+type ResendResult struct {
+	InRange  int      // entries (or failed deliveries) in the range
+	Allowed  int      // of those, entries the subscription's policy allows
+	Already  int      // allowed entries the subscription already has a delivery for (retry those instead)
+	Queued   int      // new deliveries (or retries) queued now; 0 on a dry run
+	Delivery []string // the ids queued, at most MaxResendIDs
+}
+
+// MaxResendIDs bounds ResendResult.Delivery.
+const MaxResendIDs = 1000
+
+// TestParams say what a connection test sends.
+type TestParams struct {
+	Subscription string
+	// EntryID names a stored entry to send as its delivery would be sent;
+	// Raw is an entry's JSON to send instead. Both empty: the default.
+	EntryID string
+	Raw     []byte
+}
+
 // TestResult is the answer to a connection test.
 type TestResult struct {
-	Request    RequestView
+	// What names what was rendered: "validation template",
+	// "sample flag-toggle entry", "entry <id>".
+	What    string
+	Request RequestView // the rendered request, masked
+	// Sent is the request as it went out, with the headers auditrelay
+	// adds (masked); nil when nothing was sent.
+	Sent       *SentRequest
 	StatusCode int
 	Duration   time.Duration
 	Error      string
 	Body       string // the response body (capped)
 	OK         bool
+	// Outcome is one line saying what happened, the same wherever the
+	// result is shown: "endpoint answered 200 in 12ms", "no answer:
+	// connect: …", "not sent: deliveryMethod custom …".
+	Outcome string
 }
 
 // Form is a subscription's form variables.

@@ -172,12 +172,20 @@ const sqlFinish = `WITH o AS (
 	RETURNING o.ord, d.id, d.subscription, o.owner, o.attempt, o.disable
 ), att AS (
 	INSERT INTO attempts (delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
-		template, template_hash, status_code, error_class, error, response_headers, response_body)
+		template, template_hash, status_code, error_class, error, response_headers, response_body,
+		request_method, request_headers, vars_hash, body_digest, body_size, body_encoding, request_body)
 	SELECT upd.id, upd.attempt, a.instance, a.trigger, a.started, a.duration, a.url, a.digest,
-		a.template, a.template_hash, a.status, a.error_class, a.error, a.headers::jsonb, a.body
+		a.template, a.template_hash, a.status, a.error_class, a.error, a.headers::jsonb, a.body,
+		a.method, a.req_headers::jsonb, a.vars_hash, a.body_digest, a.body_size, a.body_encoding,
+		-- A body an earlier attempt of the delivery stored is not stored again.
+		CASE WHEN a.method <> '' AND EXISTS (SELECT 1 FROM attempts x
+			WHERE x.delivery_id = upd.id AND x.body_digest = a.body_digest AND x.request_body IS NOT NULL)
+		THEN NULL ELSE a.req_body END
 	FROM unnest($17::int[], $18::text[], $19::text[], $20::timestamptz[], $21::bigint[], $22::text[], $23::text[],
-		$24::text[], $25::text[], $26::int[], $27::text[], $28::text[], $29::text[], $30::bytea[])
-		AS a (ord, instance, trigger, started, duration, url, digest, template, template_hash, status, error_class, error, headers, body)
+		$24::text[], $25::text[], $26::int[], $27::text[], $28::text[], $29::text[], $30::bytea[],
+		$31::text[], $32::text[], $33::text[], $34::text[], $35::int[], $36::text[], $37::bytea[])
+		AS a (ord, instance, trigger, started, duration, url, digest, template, template_hash, status, error_class, error, headers, body,
+			method, req_headers, vars_hash, body_digest, body_size, body_encoding, req_body)
 	JOIN upd ON upd.ord = a.ord
 	ORDER BY a.ord
 ), dis AS (
@@ -203,6 +211,10 @@ type finishArgs struct {
 	aStarted                                      []pgtype.Timestamptz
 	aDuration                                     []int64
 	aBody                                         [][]byte
+	// The request as sent (store.SentCols).
+	rMethod, rHeaders, rVarsHash, rDigest, rEncoding []string
+	rSize                                            []int32
+	rBody                                            [][]byte
 }
 
 // Finish records outcomes of claimed deliveries; see store.Store.
@@ -273,6 +285,20 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		a.aError = append(a.aError, r.Error)
 		a.aHeaders = append(a.aHeaders, headers)
 		a.aBody = append(a.aBody, r.ResponseBody)
+		method, reqHeaders, varsHash, digest, size, encoding, body, err := store.SentArgs(r.Request)
+		if err != nil {
+			return res, fmt.Errorf("finish: outcome %d (delivery %q): %w", i, o.DeliveryID, err)
+		}
+		if r.Request == nil {
+			body = nil
+		}
+		a.rMethod = append(a.rMethod, method)
+		a.rHeaders = append(a.rHeaders, reqHeaders)
+		a.rVarsHash = append(a.rVarsHash, varsHash)
+		a.rDigest = append(a.rDigest, digest)
+		a.rSize = append(a.rSize, int32(size))
+		a.rEncoding = append(a.rEncoding, encoding)
+		a.rBody = append(a.rBody, body)
 	}
 	if a.aOrd == nil {
 		a.aOrd = []int32{}
@@ -281,7 +307,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		a.ord, a.id, a.owner, a.attempt, a.state, a.reason, a.step, a.next, a.rec, a.status, a.errText, a.latency, a.started, a.disable,
 		now, s.instance,
 		a.aOrd, a.aInstance, a.aTrigger, a.aStarted, a.aDuration, a.aURL, a.aDigest, a.aTemplate, a.aTemplateHash,
-		a.aStatus, a.aErrorClass, a.aError, a.aHeaders, a.aBody)
+		a.aStatus, a.aErrorClass, a.aError, a.aHeaders, a.aBody,
+		a.rMethod, a.rHeaders, a.rVarsHash, a.rDigest, a.rSize, a.rEncoding, a.rBody)
 	if err != nil {
 		return res, fmt.Errorf("finish %d outcomes: %w", len(outcomes), err)
 	}

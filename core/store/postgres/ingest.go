@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -171,4 +173,101 @@ func ingestError(err error) error {
 		}
 	}
 	return fmt.Errorf("ingest: %w", err)
+}
+
+// sqlAddDeliveries adds deliveries to stored entries; one an entry
+// already has for the subscription is left out. It returns the ids added.
+const sqlAddDeliveries = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_at, created_at, updated_at, updated_by)
+	SELECT d.id, d.entry_id, d.subscription, d.state, d.reason, d.next, $7, $7, $8
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+		WITH ORDINALITY AS d (id, entry_id, subscription, state, reason, next, ord)
+	ORDER BY d.ord
+	ON CONFLICT DO NOTHING
+	RETURNING id, subscription, state`
+
+// AddDeliveries adds deliveries to stored entries in one commit; see
+// store.Store.
+func (s *Store) AddDeliveries(ctx context.Context, ds []store.EntryDelivery) ([]string, error) {
+	if err := s.checkOpen(); err != nil {
+		return nil, err
+	}
+	if err := store.ValidateAdd(ds); err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return []string{}, nil
+	}
+	now := s.now()
+	var id, entry, sub, state, reason []string
+	var next []pgtype.Timestamptz
+	want := map[string]bool{}
+	for _, d := range ds {
+		id = append(id, d.ID)
+		entry = append(entry, d.EntryID)
+		sub = append(sub, d.Subscription)
+		state = append(state, string(d.State))
+		reason = append(reason, d.Reason)
+		next = append(next, ts(store.DueAt(d.State, d.NextAttemptAt, now)))
+		want[d.EntryID] = true
+	}
+	entries := make([]string, 0, len(want))
+	for e := range want {
+		entries = append(entries, e)
+	}
+	added := []string{}
+	var due []string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// Every entry must be stored; FOR SHARE keeps a prune from taking
+		// one away before the deliveries are in.
+		rows, err := tx.Query(ctx, `SELECT id FROM entries WHERE id = ANY($1) FOR SHARE`, entries)
+		if err != nil {
+			return err
+		}
+		found := map[string]bool{}
+		for rows.Next() {
+			var e string
+			if err := rows.Scan(&e); err != nil {
+				rows.Close()
+				return err
+			}
+			found[e] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if !found[e] {
+				return fmt.Errorf("entry %q: %w", e, store.ErrNotFound)
+			}
+		}
+		rows, err = tx.Query(ctx, sqlAddDeliveries, id, entry, sub, state, reason, next, now, s.instance)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d, dsub, dstate string
+			if err := rows.Scan(&d, &dsub, &dstate); err != nil {
+				return err
+			}
+			added = append(added, d)
+			if dstate == string(store.Pending) {
+				due = append(due, dsub)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add deliveries: %w", err)
+	}
+	order := make(map[string]int, len(id))
+	for i, d := range id {
+		order[d] = i
+	}
+	slices.SortFunc(added, func(a, b string) int { return order[a] - order[b] })
+	if len(added) > 0 {
+		s.changed(store.Change{Kind: store.DeliveriesChanged, IDs: added, Subscriptions: due})
+	}
+	return added, nil
 }

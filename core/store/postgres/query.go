@@ -23,7 +23,8 @@ const (
 	d.last_latency_us, d.last_attempt_at, d.created_at, d.updated_at, e.date, e.kind, e.title, d.lost`
 	entrySummaryCols = `id, date, received_at, source, kind, title, member, project, environment, list_item`
 	attemptCols      = `delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
-	template, template_hash, status_code, error_class, error, response_headers::text, response_body`
+	template, template_hash, status_code, error_class, error, response_headers::text, response_body,
+	request_method, request_headers::text, vars_hash, body_digest, body_size, body_encoding, request_body`
 )
 
 // query builds a WHERE clause with numbered placeholders.
@@ -216,6 +217,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 		}
 		return store.Delivery{}, nil, fmt.Errorf("get delivery %q: %w", id, err)
 	}
+	store.ExpandSent(attempts)
 	return d, attempts, nil
 }
 

@@ -158,8 +158,11 @@ const (
 	sqlSubsOf        = `SELECT DISTINCT subscription FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY subscription`
 	sqlSubscription  = `SELECT subscription FROM deliveries WHERE id = ?`
 	sqlInsertAttempt = `INSERT INTO attempts (delivery_id, number, instance, trigger, started_ms, duration_us, url,
-		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body,
+		` + store.SentCols + `)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+			CASE WHEN ?16 <> '' AND EXISTS (SELECT 1 FROM attempts WHERE delivery_id = ?1 AND body_digest = ?19 AND request_body IS NOT NULL)
+				THEN NULL ELSE ?22 END)`
 	sqlDisable = `INSERT INTO subscription_state (name, disabled, reason, updated_by, updated_ms) VALUES (?, 1, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET disabled = 1, reason = excluded.reason, updated_by = excluded.updated_by,
 			updated_ms = excluded.updated_ms`
@@ -262,9 +265,16 @@ func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) erro
 	if err != nil {
 		return fmt.Errorf("attempt %d: %w", number, err)
 	}
+	method, reqHeaders, varsHash, digest, size, encoding, body, err := store.SentArgs(a.Request)
+	if err != nil {
+		return fmt.Errorf("attempt %d: %w", number, err)
+	}
+	if a.Request == nil {
+		body = nil
+	}
 	_, err = w.exec(sqlInsertAttempt, deliveryID, number, a.Instance, a.Trigger, encodeTime(a.StartedAt),
 		encodeDuration(a.Duration), a.URL, a.RequestDigest, a.Template, a.TemplateHash, a.StatusCode,
-		a.ErrorClass, a.Error, headers, a.ResponseBody)
+		a.ErrorClass, a.Error, headers, a.ResponseBody, method, reqHeaders, varsHash, digest, size, encoding, body)
 	if err != nil {
 		return fmt.Errorf("attempt %d: %w", number, err)
 	}

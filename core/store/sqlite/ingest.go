@@ -90,3 +90,52 @@ func (w *wtx) ingest(entries []store.NewEntry, cursor *store.Cursor) ([]store.In
 	}
 	return results, nil
 }
+
+// AddDeliveries adds deliveries to stored entries in one commit; see
+// store.Store.
+func (s *Store) AddDeliveries(ctx context.Context, ds []store.EntryDelivery) ([]string, error) {
+	if err := store.ValidateAdd(ds); err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return []string{}, nil
+	}
+	return do(ctx, s, durable, func(w *wtx) ([]string, error) { return w.addDeliveries(ds) })
+}
+
+const sqlAddDelivery = `INSERT INTO deliveries (id, entry_id, subscription, state, reason, next_attempt_ms, created_ms, updated_ms)
+	SELECT ?, e.id, ?, ?, ?, ?, ?, ? FROM entries e WHERE e.id = ?
+	ON CONFLICT DO NOTHING`
+
+func (w *wtx) addDeliveries(ds []store.EntryDelivery) ([]string, error) {
+	now := w.s.now()
+	nowMs := encodeTime(now)
+	added := []string{}
+	var due []string
+	for _, d := range ds {
+		var found int
+		if err := w.queryRow(`SELECT count(*) FROM entries WHERE id = ?`, d.EntryID).Scan(&found); err != nil {
+			return nil, fmt.Errorf("add deliveries: entry %q: %w", d.EntryID, err)
+		}
+		if found == 0 {
+			return nil, fmt.Errorf("add deliveries: entry %q: %w", d.EntryID, store.ErrNotFound)
+		}
+		next := encodeTime(store.DueAt(d.State, d.NextAttemptAt, now))
+		res, err := w.exec(sqlAddDelivery, d.ID, d.Subscription, string(d.State), d.Reason, next, nowMs, nowMs, d.EntryID)
+		if err != nil {
+			return nil, fmt.Errorf("add deliveries: entry %q delivery %q (subscription %q): %w", d.EntryID, d.ID, d.Subscription, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("add deliveries: %w", err)
+		} else if n == 1 {
+			added = append(added, d.ID)
+			if d.State == store.Pending {
+				due = append(due, d.Subscription)
+			}
+		}
+	}
+	if len(added) > 0 {
+		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: added, Subscriptions: due})
+	}
+	return added, nil
+}

@@ -20,7 +20,7 @@ const (
 	d.last_latency_us, d.last_attempt_ms, d.created_ms, d.updated_ms, e.date_ms, e.kind, e.title, d.lost`
 	entrySummaryCols = `id, date_ms, received_ms, source, kind, title, member, project, environment, list_item`
 	attemptCols      = `delivery_id, number, instance, trigger, started_ms, duration_us, url, request_digest,
-	template, template_hash, status_code, error_class, error, response_headers, response_body`
+	template, template_hash, status_code, error_class, error, response_headers, response_body, ` + store.SentCols
 )
 
 // keyset appends "(col < before) OR (col = before AND id < beforeID)".
@@ -207,6 +207,7 @@ func (s *Store) GetDelivery(ctx context.Context, id string) (store.Delivery, []s
 		}
 		return store.Delivery{}, nil, fmt.Errorf("get delivery %q: %w", id, err)
 	}
+	store.ExpandSent(attempts)
 	return d, attempts, nil
 }
 

@@ -81,6 +81,8 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"FinishDisable", testFinishDisable},
 		{"Retry", testRetry},
 		{"AttemptRoundTrip", testAttemptRoundTrip},
+		{"SentRequest", testSentRequest},
+		{"AddDeliveries", testAddDeliveries},
 		{"TimePrecision", testTimePrecision},
 		{"Stats", testStats},
 		{"ListEntries", testListEntries},

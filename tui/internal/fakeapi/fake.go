@@ -354,6 +354,9 @@ func (a *API) retry(actor, deliveryID string) error {
 	if d.State != api.Failed {
 		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, api.ErrNotRetryable)
 	}
+	if s := a.sub(d.Subscription); s != nil && (s.Paused || s.Disabled) {
+		return fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
+	}
 	a.setState(d, api.Pending)
 	a.record(actor, "retry", deliveryID, "")
 	dv := d.DeliveryView
@@ -374,8 +377,12 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "RetryAll "+subscription)
-	if a.sub(subscription) == nil {
+	s := a.sub(subscription)
+	if s == nil {
 		return 0, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
+	}
+	if s.Paused || s.Disabled {
+		return 0, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
 	}
 	var ids []string
 	for id, d := range a.dels {
@@ -390,6 +397,68 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 		}
 	}
 	return len(ids), nil
+}
+
+// Resend implements api.API: entries received since p.Since without a
+// delivery for the subscription get one, pending (the fake has no
+// policies: every entry is allowed); with p.Failed, failed deliveries
+// updated since are retried.
+func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, fmt.Sprintf("Resend %s failed=%v dry=%v", p.Subscription, p.Failed, p.DryRun))
+	s := a.sub(p.Subscription)
+	if s == nil {
+		return api.ResendResult{}, fmt.Errorf("%q: %w", p.Subscription, api.ErrUnknownSub)
+	}
+	if !p.DryRun && (s.Paused || s.Disabled) {
+		return api.ResendResult{}, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
+	}
+	var res api.ResendResult
+	if p.Failed {
+		var ids []string
+		for id, d := range a.dels {
+			if d.Subscription == p.Subscription && d.State == api.Failed && !d.UpdatedAt.Before(p.Since) {
+				ids = append(ids, id)
+			}
+		}
+		slices.Sort(ids)
+		res.InRange, res.Allowed, res.Queued = len(ids), len(ids), len(ids)
+		if !p.DryRun {
+			for _, id := range ids {
+				if err := a.retry(actor, id); err != nil {
+					return res, err
+				}
+			}
+			res.Delivery = ids
+		}
+		return res, nil
+	}
+	for i := range a.entries {
+		e := &a.entries[i]
+		if e.ReceivedAt.Before(p.Since) || (p.Kind != "" && e.Kind != p.Kind) {
+			continue
+		}
+		res.InRange++
+		res.Allowed++
+		if slices.ContainsFunc(e.Decisions, func(d api.Decision) bool { return d.Subscription == p.Subscription }) {
+			res.Already++
+			continue
+		}
+		res.Queued++
+		if p.DryRun {
+			continue
+		}
+		d := api.Decision{Subscription: p.Subscription, Sent: true, State: api.Pending, DeliveryID: "dlv_" + e.ID + "_" + p.Subscription}
+		e.Decisions = append(e.Decisions, d)
+		dv := api.DeliveryView{ID: d.DeliveryID, EntryID: e.ID, Subscription: d.Subscription, State: api.Pending,
+			Reason: "resent by " + actor, UpdatedAt: a.now(), EntryDate: e.Date, EntryKind: e.Kind, EntryTitle: e.Title}
+		a.dels[dv.ID] = &api.DeliveryDetail{DeliveryView: dv, Request: a.request(d.Subscription, e.EntryView)}
+		s.Counts[api.Pending]++
+		res.Delivery = append(res.Delivery, dv.ID)
+		a.publish(api.Event{Kind: api.DeliveryUpdated, Delivery: &dv})
+	}
+	return res, nil
 }
 
 // SetPaused implements api.API.
@@ -416,20 +485,37 @@ func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused 
 }
 
 // Test implements api.API.
-func (a *API) Test(ctx context.Context, actor, subscription string) (api.TestResult, error) {
+func (a *API) Test(ctx context.Context, actor string, p api.TestParams) (api.TestResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.calls = append(a.calls, "Test "+subscription)
+	subscription := p.Subscription
+	call := "Test " + subscription
+	if p.EntryID != "" {
+		call += " entry " + p.EntryID
+	}
+	a.calls = append(a.calls, call)
 	s := a.sub(subscription)
 	if s == nil {
 		return api.TestResult{}, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
 	a.record(actor, "test", subscription, "")
 	req := a.request(subscription, api.EntryView{ID: "validation", Kind: "flag", Title: "auditrelay connection test"})
-	if s.Disabled {
-		return api.TestResult{Request: req, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "410 Gone", Body: `{"error":"gone"}`}, nil
+	what := "validation template"
+	if p.EntryID != "" {
+		what = "entry " + p.EntryID
 	}
-	return api.TestResult{Request: req, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true}, nil
+	if s.CustomDelivery {
+		o := "not sent: deliveryMethod custom: LaunchDarkly delivers this integration through its own sink; auditrelay renders it (below) but has no HTTP endpoint to send it to"
+		return api.TestResult{What: what, Request: req, Error: o, Outcome: o}, nil
+	}
+	sent := &api.SentRequest{At: a.now(), Method: req.Method, URL: req.URL, Body: req.Body, BodyIsJSON: true, BodySize: len(req.Body),
+		Headers: append(slices.Clone(req.Headers), api.Header{Name: "X-Auditrelay-Attempt", Value: "1"})}
+	if s.Disabled {
+		return api.TestResult{What: what, Request: req, Sent: sent, StatusCode: 410, Duration: 31 * time.Millisecond, Error: "HTTP 410 Gone", Body: `{"error":"gone"}`,
+			Outcome: "endpoint answered 410 Gone in 31ms"}, nil
+	}
+	return api.TestResult{What: what, Request: req, Sent: sent, StatusCode: 200, Duration: 48 * time.Millisecond, Body: "ok", OK: true,
+		Outcome: "endpoint answered 200 OK in 48ms"}, nil
 }
 
 // Form implements api.API.
@@ -666,6 +752,14 @@ func (a *API) attempt(deliveryID string, status int, latency time.Duration, errT
 		Trigger: trigger, StartedAt: now, Duration: latency, URL: d.Request.URL,
 		StatusCode: status, Error: errText, ResponseBody: "ok",
 		ResponseHeaders: []api.Header{{Name: "Content-Type", Value: "text/plain"}},
+	}
+	if r := d.Request; r.Skipped == "" {
+		// The fake sends what it would render; the engine stores its
+		// request as sent the same way.
+		hs := append(slices.Clone(r.Headers), api.Header{Name: "X-Auditrelay-Delivery-Id", Value: deliveryID},
+			api.Header{Name: "X-Auditrelay-Attempt", Value: fmt.Sprint(at.Number)})
+		at.Sent = &api.SentRequest{At: now, Method: r.Method, URL: r.URL, Headers: hs, Body: r.Body, BodyIsJSON: r.BodyIsJSON,
+			BodySize: len(r.Body), BodyDigest: hash(r.Body), Template: r.Template, TemplateHash: r.TemplateHash, VarsHash: hash(d.Subscription)}
 	}
 	st := api.Delivered
 	at.Outcome = "delivered"

@@ -322,6 +322,20 @@ func (q *Query) Terms() []string {
 	return out
 }
 
+// WantsStatus reports whether the query asks for entries with a delivery
+// in state (status:failed), not negated.
+func (q *Query) WantsStatus(state string) bool {
+	if q == nil {
+		return false
+	}
+	for _, t := range q.terms {
+		if t.key == "status" && !t.neg && t.value == state {
+			return true
+		}
+	}
+	return false
+}
+
 // Match reports whether e satisfies every term. Terms with the same key
 // (and not negated) match when any of them does.
 func (q *Query) Match(e *api.EntryView) bool {

@@ -77,7 +77,12 @@ type Copy struct {
 
 // Actions change the engine's state; most are denied to viewers.
 type Actions struct {
-	Retry, RetryAll, Pause, Test, EditForm, EditTemplates Binding
+	Retry, RetryAll, Resend, Pause, Test, EditForm, EditTemplates Binding
+}
+
+// Detail keys apply to a delivery's details.
+type Detail struct {
+	PrevAttempt, NextAttempt, Diff Binding
 }
 
 // Form keys apply to the form-variables editor.
@@ -109,6 +114,7 @@ type Keys struct {
 	Copy      Copy
 	Long      Long
 	Actions   Actions
+	Detail    Detail
 	Form      Form
 	Templates Templates
 	Filter    Filter
@@ -165,10 +171,16 @@ func New(role Role) *Keys {
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
 			RetryAll:      bind("R", "retry all failed of the subscription", "R"),
+			Resend:        bind("B", "backfill: send it the last 24h of entries", "B"),
 			Pause:         bind("p", "pause / resume the subscription", "p"),
 			Test:          bind("v", "send a connection test", "v"),
 			EditForm:      bind("e", "edit form variables", "e"),
 			EditTemplates: bind("t", "edit templates with live preview", "t"),
+		},
+		Detail: Detail{
+			PrevAttempt: bind("[", "request of the previous attempt", "["),
+			NextAttempt: bind("]", "request of the next attempt", "]"),
+			Diff:        bind("d", "diff: sent vs would send now", "d"),
 		},
 		Form: Form{
 			Next:    bind("tab/↓", "next field", "tab", "down"),
@@ -204,6 +216,7 @@ func New(role Role) *Keys {
 	if role != Operator {
 		k.Actions.Retry.Denied = "viewer role cannot retry"
 		k.Actions.RetryAll.Denied = "viewer role cannot retry"
+		k.Actions.Resend.Denied = "viewer role cannot resend"
 		k.Actions.Pause.Denied = "viewer role cannot pause or resume"
 		k.Actions.Test.Denied = "viewer role cannot send connection tests"
 		k.Actions.EditForm.SetHelp("e", "view form variables (read-only)")
@@ -236,7 +249,8 @@ func (k *Keys) Sections() []Section {
 		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
 		{"Copy (OSC 52: the terminal must allow it)", []Binding{k.Copy.ID, k.Copy.Payload}},
 		{"Long content", []Binding{k.Long.Open, k.Long.Pager}},
-		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
+		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Resend, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},
+		{"Delivery details", []Binding{k.Detail.PrevAttempt, k.Detail.NextAttempt, k.Detail.Diff}},
 		{"Filter", []Binding{k.Filter.Apply, k.Filter.Cancel}},
 		{"Confirm", []Binding{k.Prompt.Yes, k.Prompt.No}},
 		{"Form", []Binding{k.Form.Next, k.Form.Prev, k.Form.Toggle, k.Form.Cycle, k.Form.Reveal, k.Form.Replace, k.Form.Clear, k.Form.Undo, k.Form.Save, k.Form.Cancel}},

@@ -55,6 +55,7 @@ type Model struct {
 	waiting  bool // a fetch timer is pending
 
 	cursorID      string
+	prefer        api.State // the state the cursor lands on in a new entry's list, "" for none
 	scroll        ui.Scroll
 	width, height int
 	focused       bool
@@ -79,6 +80,32 @@ func (m *Model) Rows() []api.DeliveryView { return m.rows }
 
 // Retrying reports whether id has a retry under way.
 func (m *Model) Retrying(id string) bool { return m.retrying[id] }
+
+// PreferState, when on, puts the cursor on the first delivery in state
+// whenever the pane lists a new entry's deliveries (off: the first row).
+func (m *Model) PreferState(state api.State, on bool) {
+	m.prefer = ""
+	if on {
+		m.prefer = state
+	}
+	if m.scope.EntryID != "" {
+		m.preferRow()
+	}
+}
+
+// preferRow moves the cursor to the first row in the preferred state.
+func (m *Model) preferRow() {
+	if m.prefer == "" {
+		return
+	}
+	for _, r := range m.rows {
+		if r.State == m.prefer && r.ID != "" {
+			m.cursorID = r.ID
+			m.sync()
+			return
+		}
+	}
+}
 
 // SetSubscription lists sub's deliveries.
 func (m *Model) SetSubscription(sub string) tea.Cmd {
@@ -131,7 +158,9 @@ func (m *Model) SetEntry(e *api.EntryView) tea.Cmd {
 		})
 	}
 	m.reindex()
-	return m.schedule()
+	cmd := m.schedule()
+	m.preferRow()
+	return cmd
 }
 
 // schedule fetches the list of a new scope, from its top.

@@ -28,17 +28,23 @@ type loadedMsg struct {
 
 // Model is the detail view.
 type Model struct {
-	c         *ui.Common
-	vp        viewport.Model
-	open      ui.OpenMsg
-	tag       int
-	loading   bool
-	err       error
-	delivery  *api.DeliveryDetail
-	entry     *api.EntryDetail
-	width     int
-	height    int
-	highlight []string // the events filter's terms, marked in the details
+	c        *ui.Common
+	vp       viewport.Model
+	open     ui.OpenMsg
+	tag      int
+	loading  bool
+	err      error
+	delivery *api.DeliveryDetail
+	entry    *api.EntryDetail
+	width    int
+	height   int
+	// attempt is the number of the attempt whose stored request is
+	// shown, 0 for the last that stored one; diff shows it against what
+	// would be sent now.
+	attempt int
+	diff    bool
+	// highlight is the events filter's terms, marked in the details.
+	highlight []string
 }
 
 // New returns a closed detail view.
@@ -59,6 +65,7 @@ func (m *Model) SetSize(w, h int) {
 func (m *Model) Open(msg ui.OpenMsg) tea.Cmd {
 	m.open = msg
 	m.delivery, m.entry, m.err = nil, nil, nil
+	m.attempt, m.diff = 0, false
 	m.vp.GotoTop()
 	if msg.View == ui.ViewTestResult {
 		m.loading = false
@@ -108,6 +115,9 @@ func (m *Model) Title() string {
 
 // Info is the bottom-border note.
 func (m *Model) Info() string {
+	if m.delivery != nil {
+		return fmt.Sprintf("%3.0f%% · [ ] attempt · d diff · esc back", m.vp.ScrollPercent()*100)
+	}
 	return fmt.Sprintf("%3.0f%% · esc back · ↑/↓ pgup/pgdn scroll", m.vp.ScrollPercent()*100)
 }
 
@@ -140,6 +150,20 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		if m.c.Keys.Nav.Back.Is(msg) {
 			return ui.Close
+		}
+		if m.delivery != nil {
+			switch {
+			case m.c.Keys.Detail.PrevAttempt.Is(msg):
+				m.stepAttempt(-1)
+				return nil
+			case m.c.Keys.Detail.NextAttempt.Is(msg):
+				m.stepAttempt(+1)
+				return nil
+			case m.c.Keys.Detail.Diff.Is(msg):
+				m.diff = !m.diff
+				m.render()
+				return nil
+			}
 		}
 		switch {
 		case m.c.Keys.Nav.Top.Is(msg):
@@ -229,6 +253,119 @@ func (m *Model) writeRequest(b *strings.Builder, r api.RequestView) {
 	}
 }
 
+// sentAttempts are the attempts of the delivery shown that stored their
+// request, oldest first.
+func (m *Model) sentAttempts() []api.AttemptView {
+	var out []api.AttemptView
+	if m.delivery != nil {
+		for _, a := range m.delivery.Attempts {
+			if a.Sent != nil {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// selected is the attempt whose request is shown, nil when none stored one.
+func (m *Model) selected() *api.AttemptView {
+	as := m.sentAttempts()
+	if len(as) == 0 {
+		return nil
+	}
+	for i := range as {
+		if as[i].Number == m.attempt {
+			return &as[i]
+		}
+	}
+	return &as[len(as)-1]
+}
+
+// stepAttempt selects the previous (-1) or next (+1) attempt that stored
+// its request.
+func (m *Model) stepAttempt(dir int) {
+	as := m.sentAttempts()
+	cur := m.selected()
+	if cur == nil {
+		return
+	}
+	for i := range as {
+		if as[i].Number == cur.Number {
+			if j := i + dir; j >= 0 && j < len(as) {
+				m.attempt = as[j].Number
+			}
+			break
+		}
+	}
+	m.render()
+}
+
+// writeSent shows the request an attempt sent, or its diff against what
+// would be sent now.
+func (m *Model) writeSent(b *strings.Builder, a *api.AttemptView, count int) {
+	s := m.c.Styles
+	r := a.Sent
+	tpl := "standard payload"
+	if r.Template != "" {
+		tpl = "template " + r.Template + " @ " + short(r.TemplateHash)
+	}
+	title := fmt.Sprintf("Request sent by attempt #%d at %s", a.Number, r.At.Format("2006-01-02 15:04:05"))
+	if m.diff {
+		title = fmt.Sprintf("Diff: sent by attempt #%d → would send now", a.Number)
+	}
+	m.section(b, title)
+	b.WriteString(s.Dim.Render(fmt.Sprintf("  %s · form values @ %s · %d of %d attempts stored", tpl, short(r.VarsHash), m.indexOf(a.Number), count)) + "\n")
+	if m.diff {
+		if r.Diff == "" {
+			b.WriteString("  the subscription would send the same request now\n")
+			return
+		}
+		for _, l := range strings.Split(strings.TrimRight(r.Diff, "\n"), "\n") {
+			switch {
+			case strings.HasPrefix(l, "+"):
+				l = s.Ok.Render(l)
+			case strings.HasPrefix(l, "-"):
+				l = s.Fail.Render(l)
+			case strings.HasPrefix(l, "@@"):
+				l = s.Dim.Render(l)
+			}
+			b.WriteString("  " + l + "\n")
+		}
+		return
+	}
+	b.WriteString("  " + s.Bold.Render(r.Method) + " " + r.URL + "\n")
+	for _, h := range r.Headers {
+		b.WriteString("  " + s.Dim.Render(h.Name+":") + " " + h.Value + "\n")
+	}
+	switch {
+	case r.BodyError != "":
+		b.WriteString("\n  " + s.Fail.Render("body not readable: "+r.BodyError) + "\n")
+	case r.BodySize == 0:
+		b.WriteString("\n  " + s.Dim.Render("(empty body)") + "\n")
+	default:
+		b.WriteString("\n" + indent(prettyJSON(r.Body), "  ") + "\n")
+	}
+}
+
+// indexOf is the 1-based position of attempt n among those that stored a
+// request.
+func (m *Model) indexOf(n int) int {
+	for i, a := range m.sentAttempts() {
+		if a.Number == n {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// short is the first 12 characters of a hash.
+func short(h string) string {
+	if h == "" {
+		return "-"
+	}
+	return h[:min(12, len(h))]
+}
+
 func (m *Model) writeDelivery(b *strings.Builder, d *api.DeliveryDetail) {
 	s := m.c.Styles
 	now := m.c.Now()
@@ -243,8 +380,12 @@ func (m *Model) writeDelivery(b *strings.Builder, d *api.DeliveryDetail) {
 	if d.LastError != "" {
 		m.kv(b, "last error", d.LastError)
 	}
-	m.section(b, "Request (rendered now with current templates and values)")
-	m.writeRequest(b, d.Request)
+	if a := m.selected(); a != nil {
+		m.writeSent(b, a, len(m.sentAttempts()))
+	} else {
+		m.section(b, "Request that would be sent now (no attempt stored one)")
+		m.writeRequest(b, d.Request)
+	}
 	m.section(b, fmt.Sprintf("Attempts (%d)", len(d.Attempts)))
 	if len(d.Attempts) == 0 {
 		b.WriteString(s.Dim.Render("  no attempt yet") + "\n")
@@ -332,22 +473,37 @@ func (m *Model) writeTest(b *strings.Builder, t *ui.TestOutcome) {
 		b.WriteString(s.Fail.Render("✗ test not sent: "+t.Err.Error()) + "\n")
 		return
 	case r.OK:
-		b.WriteString(s.Ok.Render(fmt.Sprintf("✓ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))) + "\n")
+		b.WriteString(s.Ok.Render("✓ "+r.Outcome) + "\n")
 	default:
-		msg := fmt.Sprintf("✗ endpoint answered %d in %s", r.StatusCode, ui.Latency(r.Duration))
-		if r.StatusCode == 0 {
-			msg = "✗ no answer"
-		}
-		if r.Error != "" {
-			msg += ": " + r.Error
-		}
-		b.WriteString(s.Fail.Render(msg) + "\n")
+		b.WriteString(s.Fail.Render("✗ "+r.Outcome) + "\n")
 	}
-	m.section(b, "Request sent (validation template)")
-	m.writeRequest(b, r.Request)
-	m.section(b, "Response body")
+	if r.Sent != nil {
+		m.section(b, fmt.Sprintf("Request sent (%s) at %s", r.What, r.Sent.At.Format("15:04:05")))
+		b.WriteString("  " + s.Bold.Render(r.Sent.Method) + " " + r.Sent.URL + "\n")
+		for _, h := range r.Sent.Headers {
+			b.WriteString("  " + s.Dim.Render(h.Name+":") + " " + h.Value + "\n")
+		}
+		m.kv(b, "template", r.Sent.Template)
+		if r.Sent.Body != "" {
+			b.WriteString("\n" + indent(prettyJSON(r.Sent.Body), "  ") + "\n")
+		}
+	} else {
+		m.section(b, fmt.Sprintf("Request rendered, not sent (%s)", r.What))
+		m.writeRequest(b, r.Request)
+	}
+	if r.Sent == nil {
+		return
+	}
+	m.section(b, "Response")
+	if r.StatusCode != 0 {
+		m.kv(b, "status", fmt.Sprint(r.StatusCode))
+		m.kv(b, "latency", ui.Latency(r.Duration))
+	}
+	if r.Error != "" {
+		m.kv(b, "error", r.Error)
+	}
 	if r.Body == "" {
-		b.WriteString(s.Dim.Render("  (empty)") + "\n")
+		b.WriteString(s.Dim.Render("  (empty body)") + "\n")
 	} else {
 		b.WriteString(indent(prettyJSON(r.Body), "  ") + "\n")
 	}

@@ -70,10 +70,10 @@ func TestTestResult(t *testing.T) {
 	fake := fakeapi.Demo(uitest.Now)
 	m := New(uitest.Common(t, fake, keys.Operator))
 	m.SetSize(80, 60)
-	res, _ := fake.Test(t.Context(), "x", fakeapi.SubLegacy)
+	res, _ := fake.Test(t.Context(), "x", api.TestParams{Subscription: fakeapi.SubLegacy})
 	open(t, m, ui.OpenMsg{View: ui.ViewTestResult, Test: &ui.TestOutcome{Subscription: fakeapi.SubLegacy, Result: res}})
 	v := m.View()
-	if !strings.Contains(v, "✗ endpoint answered 410 in 31ms: 410 Gone") || !strings.Contains(v, `"error": "gone"`) {
+	if !strings.Contains(v, "✗ endpoint answered 410 Gone in 31ms") || !strings.Contains(v, `"error": "gone"`) {
 		t.Errorf("test result:\n%s", v)
 	}
 	if !strings.Contains(m.Title(), "Connection test · legacy-webhook") {
