@@ -93,9 +93,10 @@ type toast struct {
 // Model is the console's root: it owns focus, modes, layout, the footer,
 // toasts and the full-screen views, and feeds the panes.
 type Model struct {
-	c      *ui.Common
-	opts   Options
-	cancel context.CancelFunc
+	toastAt time.Time // when the toast shown last was asked for
+	c       *ui.Common
+	opts    Options
+	cancel  context.CancelFunc
 
 	colored, plain *ui.Styles
 	colorOn        bool
@@ -276,6 +277,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	case statsTickMsg:
 		return m.pollStats(true)
 	case ui.ToastMsg:
+		if msg.At.Before(m.toastAt) {
+			return nil // overtaken by a toast asked for later
+		}
+		m.toastAt = msg.At
 		return m.showToast(msg.Level, msg.Text)
 	case toastExpireMsg:
 		m.toastTimer = false

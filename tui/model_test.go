@@ -13,6 +13,7 @@ import (
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
 // footer is the last line of the screen.
@@ -449,5 +450,23 @@ func TestResendLastDayAsksWithTheCount(t *testing.T) {
 	d.keys(runeKey('B'), runeKey('y'))
 	if !hasCall(fake, "Resend datadog-events failed=false dry=false") || !strings.Contains(footer(d), "sending 1 entries of the last 24h to datadog-events") {
 		t.Fatalf("calls %v footer %q", fake.Calls(), footer(d))
+	}
+}
+
+// TestToastsShowInTheOrderAskedFor: commands run concurrently, so the
+// toasts of keys pressed together can arrive out of order; the footer
+// keeps the one asked for last.
+func TestToastsShowInTheOrderAskedFor(t *testing.T) {
+	d := newDriver(t, demo(t), 120, 40)
+	first := ui.Toast(ui.LevelError, "asked for first")
+	second := ui.Toast(ui.LevelError, "asked for second")
+	d.send(second())
+	d.send(first())
+	if f := footer(d); !strings.Contains(f, "asked for second") {
+		t.Fatalf("footer %q, want the toast asked for last", f)
+	}
+	d.send(ui.Toast(ui.LevelInfo, "asked for third")())
+	if f := footer(d); !strings.Contains(f, "asked for third") {
+		t.Fatalf("footer %q, want a newer toast shown", f)
 	}
 }

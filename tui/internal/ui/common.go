@@ -88,11 +88,16 @@ const (
 type ToastMsg struct {
 	Level Level
 	Text  string
+	// At is when the toast was asked for. Commands run concurrently, so
+	// toasts of keys pressed together can arrive out of order; the root
+	// shows none older than the one it shows.
+	At time.Time
 }
 
 // Toast returns a command that shows text in the footer.
 func Toast(level Level, text string) tea.Cmd {
-	return func() tea.Msg { return ToastMsg{Level: level, Text: text} }
+	at := time.Now()
+	return func() tea.Msg { return ToastMsg{Level: level, Text: text, At: at} }
 }
 
 // Toastf formats an info toast.
