@@ -48,6 +48,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.filterKey(msg)
 	case modePalette:
 		return m.paletteKey(msg)
+	case modeRange:
+		return m.rangeKey(msg)
 	}
 	// Any key dismisses an error toast, as people expect.
 	if m.toast.level == ui.LevelError && m.toast.text != "" {
@@ -224,7 +226,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) ||
+	if m.mode == modeFilter || m.mode == modePalette || m.mode == modeRange || (m.view() == ui.ViewHelp && m.help.Searching()) ||
 		(m.view() == ui.ViewViewer && m.viewer.Searching()) {
 		return true
 	}

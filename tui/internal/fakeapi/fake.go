@@ -406,7 +406,7 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.calls = append(a.calls, fmt.Sprintf("Resend %s failed=%v dry=%v", p.Subscription, p.Failed, p.DryRun))
+	a.calls = append(a.calls, fmt.Sprintf("Resend %s failed=%v dry=%v since=%s", p.Subscription, p.Failed, p.DryRun, p.Since.UTC().Format(time.RFC3339)))
 	s := a.sub(p.Subscription)
 	if s == nil {
 		return api.ResendResult{}, fmt.Errorf("%q: %w", p.Subscription, api.ErrUnknownSub)

@@ -1,0 +1,182 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/auditrelay/auditrelay/core/engine/api"
+	"github.com/auditrelay/auditrelay/tui/internal/filter"
+	"github.com/auditrelay/auditrelay/tui/internal/ui"
+)
+
+// Bulk actions (B backfill, R retry all) first ask how far back they
+// reach, in the filter's since: language; then the engine counts (a dry
+// run) and the y/N confirmation states the count.
+
+// maxRangeLen bounds the range typed: the longest date with a time and
+// an offset is 25 characters.
+const maxRangeLen = 40
+
+// rangeAll, typed at R's prompt, retries every failed delivery whatever
+// its age (R's behaviour before it took a range).
+const rangeAll = "all"
+
+// defaultBackfill is B's range when the filter has no since: term.
+const defaultBackfill = "24h"
+
+// bulkAction is the action waiting for its range.
+type bulkAction struct {
+	retry bool // R: retry failed deliveries; else B: send entries
+	sub   string
+}
+
+// resendCountMsg carries the dry run's count for the confirmation.
+type resendCountMsg struct {
+	p    api.ResendParams
+	span string // "in the last 2h", "since 2026-12-01"
+	res  api.ResendResult
+	held string
+	err  error
+}
+
+// askRange opens the range prompt for act, prefilled from the events
+// filter's since: term, else def.
+func (m *Model) askRange(act bulkAction, def string) tea.Cmd {
+	if s := m.events.Filter().Since(); s != "" {
+		def = s
+	}
+	m.bulk = act
+	m.rangeErr = ""
+	m.rangeIn = m.c.Styles.NewInput()
+	m.rangeIn.Placeholder = "2h, 7d, 2026-12-01"
+	m.rangeIn.Width = maxRangeLen
+	ui.SetText(&m.rangeIn, def, maxRangeLen)
+	m.rangeIn.CursorEnd()
+	m.mode = modeRange
+	return m.rangeIn.Focus()
+}
+
+// rangeQuestion is the prompt's text before the input.
+func (m *Model) rangeQuestion() string {
+	if m.bulk.retry {
+		return "retry failed deliveries of " + m.bulk.sub + " since"
+	}
+	return "backfill " + m.bulk.sub + " with entries since"
+}
+
+// rangeHint says what the input takes.
+func (m *Model) rangeHint() string {
+	if m.bulk.retry {
+		return "30m 2h 7d 2026-12-01 or all · enter count · esc cancel"
+	}
+	return "30m 2h 7d 2026-12-01 · enter count · esc cancel"
+}
+
+// rangeKey edits the range; enter reads it and starts the count.
+func (m *Model) rangeKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.c.Keys.Filter
+	switch {
+	case k.Cancel.Is(msg):
+		m.mode = modeNormal
+		m.rangeIn.Blur()
+		return ui.Toastf("cancelled")
+	case k.Apply.Is(msg):
+		return m.rangeEnter()
+	}
+	var cmd tea.Cmd
+	m.rangeIn, cmd = m.rangeIn.Update(msg)
+	m.rangeErr = ""
+	return cmd
+}
+
+func (m *Model) rangeEnter() tea.Cmd {
+	v := strings.TrimSpace(m.rangeIn.Value())
+	act := m.bulk
+	if act.retry && (v == "" || strings.EqualFold(v, rangeAll)) {
+		m.mode = modeNormal
+		m.rangeIn.Blur()
+		return m.retryAllConfirm(act.sub)
+	}
+	now := m.c.Now()
+	since, err := filter.ParseSince(v, now)
+	if err != nil {
+		m.rangeErr = err.Error()
+		return nil
+	}
+	m.mode = modeNormal
+	m.rangeIn.Blur()
+	span := "since " + v
+	if filter.IsDuration(v) {
+		span = "in the last " + strings.ToLower(v)
+	}
+	p := api.ResendParams{Subscription: act.sub, Since: since, Failed: act.retry, DryRun: true}
+	held := m.heldReason(act.sub)
+	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		return resendCountMsg{p: p, span: span, res: res, held: held, err: err}
+	})
+}
+
+// rangeFooter is the footer while the range is typed.
+func (m *Model) rangeFooter(w int) string {
+	s := m.c.Styles
+	line := s.Prompt.Render("? "+m.rangeQuestion()+" ") + m.rangeIn.View()
+	if m.rangeErr != "" {
+		line += "  " + s.Error.Render("✗ "+m.rangeErr)
+	} else {
+		line += "  " + s.Dim.Render(m.rangeHint())
+	}
+	return ui.Fit(line, w)
+}
+
+// resendAsk turns the count into the confirmation.
+func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
+	sub, n, span := msg.p.Subscription, msg.res.Queued, msg.span
+	if msg.err != nil {
+		if msg.p.Failed {
+			return ui.ErrorToast("retry failed of "+sub, msg.err)
+		}
+		return ui.ErrorToast("resend to "+sub, msg.err)
+	}
+	var q, doing string
+	var done func(queued int) string
+	switch {
+	case msg.p.Failed && n == 0:
+		return ui.Toastf("%s has no deliveries that failed %s", sub, span)
+	case msg.p.Failed:
+		q = fmt.Sprintf("retry %d failed deliveries of %s (failed %s)?", n, sub, span)
+		if msg.held != "" {
+			q = fmt.Sprintf("%s is %s: resume it and retry %d deliveries failed %s?", sub, msg.held, n, span)
+		}
+		doing = "retry failed of " + sub
+		done = func(k int) string { return fmt.Sprintf("retrying %d deliveries of %s that failed %s", k, sub, span) }
+	case n == 0:
+		return ui.Toastf("%s: none of the %d entries received %s needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, span, msg.res.Allowed, msg.res.Already)
+	default:
+		q = fmt.Sprintf("send %d entries received %s to %s (%d in range, %d already sent)?", n, span, sub, msg.res.InRange, msg.res.Already)
+		if msg.held != "" {
+			q = fmt.Sprintf("%s is %s: resume it and send %d entries received %s?", sub, msg.held, n, span)
+		}
+		doing = "resend to " + sub
+		done = func(k int) string { return fmt.Sprintf("sending %d entries received %s to %s", k, span, sub) }
+	}
+	p := msg.p
+	p.DryRun = false
+	held := msg.held
+	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
+		if held != "" {
+			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
+				return actionDoneMsg{doing: "resume " + sub, err: err}
+			}
+		}
+		res, err := c.API.Resend(ctx, c.Actor, p)
+		text := done(res.Queued)
+		if held != "" {
+			text = "resumed " + sub + "; " + text
+		}
+		return actionDoneMsg{doing: doing, done: text, err: err}
+	}))
+}
