@@ -520,7 +520,7 @@ func TestBulkActionsTakeARange(t *testing.T) {
 	d.keys(runeKey('B'), keyOf(tea.KeyCtrlU))
 	d.typeText("yesterday")
 	d.keys(keyOf(tea.KeyEnter))
-	if f := footer(d); !strings.Contains(f, "want a duration back from now") || d.m.mode != modeRange {
+	if f := footer(d); !strings.Contains(f, `"yesterday" is not a duration or a date`) || d.m.mode != modeRange {
 		t.Fatalf("bad range: mode %d footer %q", d.m.mode, f)
 	}
 	d.keys(keyOf(tea.KeyEsc))

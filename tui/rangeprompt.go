@@ -52,7 +52,7 @@ func (m *Model) askRange(act bulkAction, def string) tea.Cmd {
 	m.rangeErr = ""
 	m.rangeIn = m.c.Styles.NewInput()
 	m.rangeIn.Placeholder = "2h, 7d, 2026-12-01"
-	m.rangeIn.Width = maxRangeLen
+	m.rangeIn.Width = 20 // a date with a time fits; longer text scrolls
 	ui.SetText(&m.rangeIn, def, maxRangeLen)
 	m.rangeIn.CursorEnd()
 	m.mode = modeRange
@@ -70,9 +70,9 @@ func (m *Model) rangeQuestion() string {
 // rangeHint says what the input takes.
 func (m *Model) rangeHint() string {
 	if m.bulk.retry {
-		return "30m 2h 7d 2026-12-01 or all · enter count · esc cancel"
+		return "all, 30m, 2h, 7d, 2026-12-01 · enter count · esc cancel"
 	}
-	return "30m 2h 7d 2026-12-01 · enter count · esc cancel"
+	return "30m, 2h, 7d, 2026-12-01 · enter count · esc cancel"
 }
 
 // rangeKey edits the range; enter reads it and starts the count.
@@ -103,7 +103,12 @@ func (m *Model) rangeEnter() tea.Cmd {
 	now := m.c.Now()
 	since, err := filter.ParseSince(v, now)
 	if err != nil {
+		// The hint beside the input has the examples; the filter's long
+		// message would not fit the line.
 		m.rangeErr = err.Error()
+		if !filter.IsDuration(v) {
+			m.rangeErr = fmt.Sprintf("%q is not a duration or a date", ui.Trunc(v, 20))
+		}
 		return nil
 	}
 	m.mode = modeNormal
