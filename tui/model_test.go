@@ -585,3 +585,51 @@ func TestBulkRangeResumesAHeldSubscriptionFirst(t *testing.T) {
 		t.Errorf("footer %q", f)
 	}
 }
+
+// TestBulkActionsKeepTheFilterKind: the events filter's kind: narrows
+// B and R (the engine's Resend takes one kind); R's "all" then counts
+// through Resend too, since RetryAll knows no kinds.
+func TestBulkActionsKeepTheFilterKind(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 160, 40)
+	d.keys(runeKey('/'))
+	d.typeText("kind:segment")
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.view() != 0 {
+		d.keys(keyOf(tea.KeyEsc))
+	}
+	d.keys(runeKey('4'), runeKey('R'))
+	if f := footer(d); !strings.Contains(f, "retry failed segment deliveries of slack-prod since all") {
+		t.Fatalf("R prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	if !hasCall(fake, "Resend slack-prod failed=true dry=true since=1970-01-01T00:00:00Z kind=segment") {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "slack-prod has no segment deliveries that failed at any time") {
+		t.Errorf("footer %q", f)
+	}
+	d.keys(runeKey('/'), keyOf(tea.KeyCtrlU))
+	d.typeText("kind:flag")
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.view() != 0 {
+		d.keys(keyOf(tea.KeyEsc))
+	}
+	d.keys(runeKey('4'), runeKey('R'), keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, "retry 2 failed flag deliveries of slack-prod (failed at any time)? (y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('y'))
+	if !hasCall(fake, "Resend slack-prod failed=true dry=false since=1970-01-01T00:00:00Z kind=flag") || hasCall(fake, "RetryAll") {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	d.keys(runeKey('B'))
+	if f := footer(d); !strings.Contains(f, "backfill slack-prod with flag entries since 24h") {
+		t.Fatalf("B prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	since := fixedNow().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+	if !hasCall(fake, "Resend slack-prod failed=false dry=true since="+since+" kind=flag") {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+}

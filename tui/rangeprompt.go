@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -31,6 +32,16 @@ const defaultBackfill = "24h"
 type bulkAction struct {
 	retry bool // R: retry failed deliveries; else B: send entries
 	sub   string
+	kind  string // the events filter's kind:, passed on to the engine
+}
+
+// kinded is "entries" or "flag entries", "deliveries" or "flag
+// deliveries": what the kind: of the filter narrows the action to.
+func kinded(kind, what string) string {
+	if kind == "" {
+		return what
+	}
+	return kind + " " + what
 }
 
 // resendCountMsg carries the dry run's count for the confirmation.
@@ -45,9 +56,11 @@ type resendCountMsg struct {
 // askRange opens the range prompt for act, prefilled from the events
 // filter's since: term, else def.
 func (m *Model) askRange(act bulkAction, def string) tea.Cmd {
-	if s := m.events.Filter().Since(); s != "" {
+	f := m.events.Filter()
+	if s := f.Since(); s != "" {
 		def = s
 	}
+	act.kind = f.Kind()
 	m.bulk = act
 	m.rangeErr = ""
 	m.rangeIn = m.c.Styles.NewInput()
@@ -62,9 +75,9 @@ func (m *Model) askRange(act bulkAction, def string) tea.Cmd {
 // rangeQuestion is the prompt's text before the input.
 func (m *Model) rangeQuestion() string {
 	if m.bulk.retry {
-		return "retry failed deliveries of " + m.bulk.sub + " since"
+		return "retry failed " + kinded(m.bulk.kind, "deliveries") + " of " + m.bulk.sub + " since"
 	}
-	return "backfill " + m.bulk.sub + " with entries since"
+	return "backfill " + m.bulk.sub + " with " + kinded(m.bulk.kind, "entries") + " since"
 }
 
 // rangeHint says what the input takes.
@@ -95,13 +108,18 @@ func (m *Model) rangeKey(msg tea.KeyMsg) tea.Cmd {
 func (m *Model) rangeEnter() tea.Cmd {
 	v := strings.TrimSpace(m.rangeIn.Value())
 	act := m.bulk
-	if act.retry && (v == "" || strings.EqualFold(v, rangeAll)) {
+	all := act.retry && (v == "" || strings.EqualFold(v, rangeAll))
+	if all && act.kind == "" {
 		m.mode = modeNormal
 		m.rangeIn.Blur()
 		return m.retryAllConfirm(act.sub)
 	}
-	now := m.c.Now()
-	since, err := filter.ParseSince(v, now)
+	since, err := filter.ParseSince(v, m.c.Now())
+	if all {
+		// Every failed delivery of one kind: Resend from the start of
+		// time, since RetryAll knows no kinds.
+		since, err = time.Unix(0, 0), nil
+	}
 	if err != nil {
 		// The hint beside the input has the examples; the filter's long
 		// message would not fit the line.
@@ -114,10 +132,13 @@ func (m *Model) rangeEnter() tea.Cmd {
 	m.mode = modeNormal
 	m.rangeIn.Blur()
 	span := "since " + v
-	if filter.IsDuration(v) {
+	switch {
+	case all:
+		span = "at any time"
+	case filter.IsDuration(v):
 		span = "in the last " + strings.ToLower(v)
 	}
-	p := api.ResendParams{Subscription: act.sub, Since: since, Failed: act.retry, DryRun: true}
+	p := api.ResendParams{Subscription: act.sub, Since: since, Kind: act.kind, Failed: act.retry, DryRun: true}
 	held := m.heldReason(act.sub)
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 		res, err := c.API.Resend(ctx, c.Actor, p)
@@ -140,6 +161,7 @@ func (m *Model) rangeFooter(w int) string {
 // resendAsk turns the count into the confirmation.
 func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
 	sub, n, span := msg.p.Subscription, msg.res.Queued, msg.span
+	dels, entries := kinded(msg.p.Kind, "deliveries"), kinded(msg.p.Kind, "entries")
 	if msg.err != nil {
 		if msg.p.Failed {
 			return ui.ErrorToast("retry failed of "+sub, msg.err)
@@ -150,23 +172,23 @@ func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
 	var done func(queued int) string
 	switch {
 	case msg.p.Failed && n == 0:
-		return ui.Toastf("%s has no deliveries that failed %s", sub, span)
+		return ui.Toastf("%s has no %s that failed %s", sub, dels, span)
 	case msg.p.Failed:
-		q = fmt.Sprintf("retry %d failed deliveries of %s (failed %s)?", n, sub, span)
+		q = fmt.Sprintf("retry %d failed %s of %s (failed %s)?", n, dels, sub, span)
 		if msg.held != "" {
-			q = fmt.Sprintf("%s is %s: resume it and retry %d deliveries failed %s?", sub, msg.held, n, span)
+			q = fmt.Sprintf("%s is %s: resume it and retry %d %s failed %s?", sub, msg.held, n, dels, span)
 		}
 		doing = "retry failed of " + sub
-		done = func(k int) string { return fmt.Sprintf("retrying %d deliveries of %s that failed %s", k, sub, span) }
+		done = func(k int) string { return fmt.Sprintf("retrying %d %s of %s that failed %s", k, dels, sub, span) }
 	case n == 0:
-		return ui.Toastf("%s: none of the %d entries received %s needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, span, msg.res.Allowed, msg.res.Already)
+		return ui.Toastf("%s: none of the %d %s received %s needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, entries, span, msg.res.Allowed, msg.res.Already)
 	default:
-		q = fmt.Sprintf("send %d entries received %s to %s (%d in range, %d already sent)?", n, span, sub, msg.res.InRange, msg.res.Already)
+		q = fmt.Sprintf("send %d %s received %s to %s (%d in range, %d already sent)?", n, entries, span, sub, msg.res.InRange, msg.res.Already)
 		if msg.held != "" {
-			q = fmt.Sprintf("%s is %s: resume it and send %d entries received %s?", sub, msg.held, n, span)
+			q = fmt.Sprintf("%s is %s: resume it and send %d %s received %s?", sub, msg.held, n, entries, span)
 		}
 		doing = "resend to " + sub
-		done = func(k int) string { return fmt.Sprintf("sending %d entries received %s to %s", k, span, sub) }
+		done = func(k int) string { return fmt.Sprintf("sending %d %s received %s to %s", k, entries, span, sub) }
 	}
 	p := msg.p
 	p.DryRun = false

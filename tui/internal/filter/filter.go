@@ -261,6 +261,26 @@ func (q *Query) Since() string {
 	return v
 }
 
+// Kind is the one entry kind the filter keeps (kind:flag), "" when it
+// has none, several, a negated one or a wildcard: what a bulk action can
+// pass on to the engine, which takes a single kind.
+func (q *Query) Kind() string {
+	if q == nil {
+		return ""
+	}
+	kind := ""
+	for _, t := range q.terms {
+		if t.key != "kind" {
+			continue
+		}
+		if t.neg || t.glob || kind != "" {
+			return ""
+		}
+		kind = t.value
+	}
+	return kind
+}
+
 // ParseSince reads a since: value on its own: a duration back from now
 // (30m, 2h, 7d) or a date, with an optional time, in now's location.
 func ParseSince(v string, now time.Time) (time.Time, error) {

@@ -168,3 +168,23 @@ func FuzzParseSince(f *testing.F) {
 		}
 	})
 }
+
+func TestKindForBulkActions(t *testing.T) {
+	for filter, want := range map[string]string{
+		"":                        "",
+		"kind:flag":               "flag",
+		"Kind:Flag since:2h text": "flag",
+		"kind:flag kind:segment":  "",
+		"-kind:flag":              "",
+		"kind:fl*":                "",
+		"env:production":          "",
+	} {
+		q, err := ParseAt(filter, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Kind(); got != want {
+			t.Errorf("%q: Kind() = %q, want %q", filter, got, want)
+		}
+	}
+}
