@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -93,6 +92,9 @@ func (m *Model) subscription() string {
 	return m.subs.Selected()
 }
 
+// retryAll (R) asks how far back to retry the subscription's failed
+// deliveries: "all" (the default without a since: filter) retries every
+// one, a range counts those that failed in it first.
 func (m *Model) retryAll() tea.Cmd {
 	if cmd := m.c.Deny(m.c.Keys.Actions.RetryAll); cmd != nil {
 		return cmd
@@ -101,6 +103,15 @@ func (m *Model) retryAll() tea.Cmd {
 	if sub == "" {
 		return ui.Toast(ui.LevelError, "retry all: no subscription selected")
 	}
+	info, _ := m.subs.Get(sub)
+	if info.Counts[api.Failed] == 0 {
+		return ui.Toastf("%s has no failed deliveries", sub)
+	}
+	return m.askRange(bulkAction{retry: true, sub: sub}, rangeAll)
+}
+
+// retryAllConfirm asks before retrying every failed delivery of sub.
+func (m *Model) retryAllConfirm(sub string) tea.Cmd {
 	info, _ := m.subs.Get(sub)
 	n := info.Counts[api.Failed]
 	if n == 0 {
@@ -127,20 +138,9 @@ func (m *Model) retryAll() tea.Cmd {
 		}))
 }
 
-// resendRange is how far back S reaches; the CLI's deliveries resend
-// takes any range.
-const resendRange = 24 * time.Hour
-
-// resendCountMsg carries the dry run's count for S's confirmation.
-type resendCountMsg struct {
-	p    api.ResendParams
-	res  api.ResendResult
-	held string
-	err  error
-}
-
-// resend counts the stored entries of the last day the subscription's
-// policy allows and it has no delivery for, then asks before sending.
+// resend (B) asks for the range of stored entries to send the
+// subscription (those its policy allows and it has no delivery for),
+// then counts them and asks before sending.
 func (m *Model) resend() tea.Cmd {
 	if cmd := m.c.Deny(m.c.Keys.Actions.Resend); cmd != nil {
 		return cmd
@@ -149,39 +149,7 @@ func (m *Model) resend() tea.Cmd {
 	if sub == "" {
 		return ui.Toast(ui.LevelError, "resend: no subscription selected")
 	}
-	p := api.ResendParams{Subscription: sub, Since: m.c.Now().Add(-resendRange), DryRun: true}
-	held := m.heldReason(sub)
-	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		res, err := c.API.Resend(ctx, c.Actor, p)
-		return resendCountMsg{p: p, res: res, held: held, err: err}
-	})
-}
-
-// resendAsk turns the count into the confirmation.
-func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
-	if msg.err != nil {
-		return ui.ErrorToast("resend to "+msg.p.Subscription, msg.err)
-	}
-	sub, n := msg.p.Subscription, msg.res.Queued
-	if n == 0 {
-		return ui.Toastf("%s: none of the %d entries of the last 24h needs sending (%d allowed, %d already sent or queued)", sub, msg.res.InRange, msg.res.Allowed, msg.res.Already)
-	}
-	q := fmt.Sprintf("send %d entries of the last 24h to %s (%d in range, %d already sent)?", n, sub, msg.res.InRange, msg.res.Already)
-	if msg.held != "" {
-		q = fmt.Sprintf("%s is %s: resume it and send %d entries of the last 24h?", sub, msg.held, n)
-	}
-	p := msg.p
-	p.DryRun = false
-	held := msg.held
-	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		if held != "" {
-			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
-				return actionDoneMsg{doing: "resume " + sub, err: err}
-			}
-		}
-		res, err := c.API.Resend(ctx, c.Actor, p)
-		return actionDoneMsg{doing: "resend to " + sub, done: fmt.Sprintf("sending %d entries of the last 24h to %s", res.Queued, sub), err: err}
-	}))
+	return m.askRange(bulkAction{sub: sub}, defaultBackfill)
 }
 
 func (m *Model) pause() tea.Cmd {

@@ -22,17 +22,16 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		// the other while new input keeps coming, so a client sending
 		// thousands at once would pile them up: past maxKeysAtOnce, which
 		// no one types, the rest are ignored.
-		rs := msg.Runes
-		var note tea.Cmd
-		if len(rs) > maxKeysAtOnce {
-			note = ui.Toast(ui.LevelError, fmt.Sprintf("%s keys arrived at once: acted on the first %d, ignored the rest", ui.Count(len(rs)), maxKeysAtOnce))
-			rs = rs[:maxKeysAtOnce]
-		}
+		rs := msg.Runes[:min(len(msg.Runes), maxKeysAtOnce)]
 		cmds := make([]tea.Cmd, 0, len(rs)+1)
 		for _, r := range rs {
 			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
 		}
-		return tea.Sequence(append(cmds, note)...)
+		if len(msg.Runes) > maxKeysAtOnce {
+			// Asked for after the keys' own toasts, so it is the one shown.
+			cmds = append(cmds, ui.Toast(ui.LevelError, fmt.Sprintf("%s keys arrived at once: acted on the first %d, ignored the rest", ui.Count(len(msg.Runes)), maxKeysAtOnce)))
+		}
+		return tea.Sequence(cmds...)
 	}
 	k := m.c.Keys
 	if msg.String() == "ctrl+c" {
@@ -48,6 +47,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		return m.filterKey(msg)
 	case modePalette:
 		return m.paletteKey(msg)
+	case modeRange:
+		return m.rangeKey(msg)
 	}
 	// Any key dismisses an error toast, as people expect.
 	if m.toast.level == ui.LevelError && m.toast.text != "" {
@@ -224,7 +225,7 @@ func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 // typing reports whether keys go to a text input (the filter, a form
 // field, the template editor), which takes runs of characters as text.
 func (m *Model) typing() bool {
-	if m.mode == modeFilter || m.mode == modePalette || (m.view() == ui.ViewHelp && m.help.Searching()) ||
+	if m.mode == modeFilter || m.mode == modePalette || m.mode == modeRange || (m.view() == ui.ViewHelp && m.help.Searching()) ||
 		(m.view() == ui.ViewViewer && m.viewer.Searching()) {
 		return true
 	}

@@ -44,6 +44,7 @@ const (
 	modeFilter
 	modePrompt
 	modePalette
+	modeRange // the time range of a bulk action (B, R)
 )
 
 // Messages the root sends itself.
@@ -127,6 +128,9 @@ type Model struct {
 	// paletteNote is the palette's completion list or usage line.
 	paletteNote string
 	prompt      ui.PromptMsg
+	bulk        bulkAction // the action modeRange asks the range of
+	rangeIn     textinput.Model
+	rangeErr    string
 	toast       toast
 	width       int // the size drawn at: the terminal's, clamped
 	height      int

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -128,6 +129,11 @@ func TestRetryAllStatesTheCount(t *testing.T) {
 	fake := demo(t)
 	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('4'), runeKey('R'))
+	// R asks for the range first; the default, all, is every failed one.
+	if f := footer(d); !strings.Contains(f, "retry failed deliveries of slack-prod since all") {
+		t.Fatalf("range prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
 	if !strings.Contains(footer(d), "retry all 2 failed deliveries of slack-prod? (y/N)") {
 		t.Fatalf("prompt %q", footer(d))
 	}
@@ -362,7 +368,7 @@ func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
 func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 	fake := demo(t)
 	d := newDriver(t, fake, 120, 40)
-	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'))
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'), keyOf(tea.KeyEnter))
 	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone): resume it and retry all") || !strings.Contains(f, "(y/N)") {
 		t.Fatalf("prompt %q", f)
 	}
@@ -379,7 +385,7 @@ func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 	if before == 0 {
 		t.Fatal("legacy-webhook has no failed deliveries in the demo")
 	}
-	d.keys(runeKey('R'), runeKey('y'))
+	d.keys(runeKey('R'), keyOf(tea.KeyEnter), runeKey('y'))
 	calls := strings.Join(fake.Calls(), "\n")
 	if !strings.Contains(calls, "SetPaused legacy-webhook false\nRetryAll legacy-webhook") {
 		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
@@ -429,9 +435,9 @@ func TestStatusFailedFilterLandsOnFailedRows(t *testing.T) {
 	}
 }
 
-// TestResendLastDayAsksWithTheCount: B counts the entries of the last
-// day the subscription has not had, asks with the count, and sends only
-// on yes.
+// TestResendLastDayAsksWithTheCount: B asks for the range (24h by
+// default), counts the entries of it the subscription has not had, asks
+// with the count, and sends only on yes.
 func TestResendLastDayAsksWithTheCount(t *testing.T) {
 	fake := demo(t)
 	fake.Ingest(api.EntryView{ID: "only-slack", Kind: "flag", Title: "Turned on flag new", Decisions: []api.Decision{
@@ -439,16 +445,27 @@ func TestResendLastDayAsksWithTheCount(t *testing.T) {
 	}}, "", nil)
 	d := newDriver(t, fake, 120, 40)
 	d.keys(runeKey('4'), keyOf(tea.KeyDown), runeKey('B')) // datadog-events
+	if f := footer(d); !strings.Contains(f, "backfill datadog-events with entries since 24h") {
+		t.Fatalf("range prompt %q", f)
+	}
+	if hasCall(fake, "Resend") {
+		t.Fatal("counted before the range was given")
+	}
+	d.keys(keyOf(tea.KeyEnter))
 	f := footer(d)
-	if !strings.Contains(f, "send 1 entries of the last 24h to datadog-events") || !strings.Contains(f, "(y/N)") {
+	if !strings.Contains(f, "send 1 entries received in the last 24h to datadog-events") || !strings.Contains(f, "(y/N)") {
 		t.Fatalf("prompt %q", f)
+	}
+	since := fixedNow().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+	if !hasCall(fake, "Resend datadog-events failed=false dry=true since="+since) {
+		t.Fatalf("count: calls %v", fake.Calls())
 	}
 	d.keys(runeKey('n'))
 	if hasCall(fake, "Resend datadog-events failed=false dry=false") {
 		t.Fatal("declining sent something")
 	}
-	d.keys(runeKey('B'), runeKey('y'))
-	if !hasCall(fake, "Resend datadog-events failed=false dry=false") || !strings.Contains(footer(d), "sending 1 entries of the last 24h to datadog-events") {
+	d.keys(runeKey('B'), keyOf(tea.KeyEnter), runeKey('y'))
+	if !hasCall(fake, "Resend datadog-events failed=false dry=false since="+since) || !strings.Contains(footer(d), "sending 1 entries received in the last 24h to datadog-events") {
 		t.Fatalf("calls %v footer %q", fake.Calls(), footer(d))
 	}
 }
@@ -468,5 +485,170 @@ func TestToastsShowInTheOrderAskedFor(t *testing.T) {
 	d.send(ui.Toast(ui.LevelInfo, "asked for third")())
 	if f := footer(d); !strings.Contains(f, "asked for third") {
 		t.Fatalf("footer %q, want a newer toast shown", f)
+	}
+}
+
+// TestBulkActionsTakeARange: the range typed at B's and R's prompt (the
+// filter's since: language) is the one counted and sent; R with a range
+// retries only the deliveries that failed in it, through Resend with
+// Failed; declining queues nothing.
+func TestBulkActionsTakeARange(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 160, 40)
+	// slack-prod's failed deliveries are 14s and 70s old: 30s holds one.
+	d.keys(runeKey('4'), runeKey('R'), keyOf(tea.KeyCtrlU))
+	d.typeText("30s")
+	d.keys(keyOf(tea.KeyEnter))
+	since := fixedNow().Add(-30 * time.Second).UTC().Format(time.RFC3339)
+	if f := footer(d); !strings.Contains(f, "retry 1 failed deliveries of slack-prod (failed in the last 30s)? (y/N)") {
+		t.Fatalf("prompt %q (calls %v)", f, fake.Calls())
+	}
+	if !hasCall(fake, "Resend slack-prod failed=true dry=true since="+since) {
+		t.Fatalf("count: calls %v", fake.Calls())
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "Resend slack-prod failed=true dry=false") || hasCall(fake, "Retry") {
+		t.Fatalf("declining queued something: %v", fake.Calls())
+	}
+	d.keys(runeKey('R'), keyOf(tea.KeyCtrlU))
+	d.typeText("30s")
+	d.keys(keyOf(tea.KeyEnter), runeKey('y'))
+	if !hasCall(fake, "Resend slack-prod failed=true dry=false since="+since) {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "retrying 1 deliveries of slack-prod that failed in the last 30s") {
+		t.Errorf("footer %q", f)
+	}
+	if hasCall(fake, "RetryAll") {
+		t.Fatal("a range must not retry all")
+	}
+	dl, _ := fake.Delivery(context.Background(), "dlv_e0020_slack-prod")
+	if dl.State != api.Failed {
+		t.Errorf("the delivery that failed before the range is %s, want still failed", dl.State)
+	}
+
+	// A date, and a range with nothing in it, for B.
+	d.keys(runeKey('B'), keyOf(tea.KeyCtrlU))
+	d.typeText("2099-01-01")
+	d.keys(keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, "none of the 0 entries received since 2099-01-01 needs sending") {
+		t.Errorf("footer %q", f)
+	}
+
+	// A range the filter cannot read says what it wants and stays open.
+	d.keys(runeKey('B'), keyOf(tea.KeyCtrlU))
+	d.typeText("yesterday")
+	d.keys(keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, `"yesterday" is not a duration or a date`) || d.m.mode != modeRange {
+		t.Fatalf("bad range: mode %d footer %q", d.m.mode, f)
+	}
+	d.keys(keyOf(tea.KeyEsc))
+	if f := footer(d); !strings.Contains(f, "cancelled") || d.m.mode != modeNormal {
+		t.Errorf("esc: footer %q", f)
+	}
+	if hasCall(fake, "Resend slack-prod failed=false dry=false") {
+		t.Fatalf("queued something: %v", fake.Calls())
+	}
+}
+
+// TestBulkRangeComesFromTheFilter: with since: in the events filter, B
+// and R offer that range.
+func TestBulkRangeComesFromTheFilter(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 160, 40)
+	d.keys(runeKey('/'))
+	d.typeText("since:2h")
+	// A time bound searches the store in a view of its own; back from it,
+	// the filter stays.
+	d.keys(keyOf(tea.KeyEnter), keyOf(tea.KeyEsc), runeKey('4'), runeKey('R'))
+	if f := footer(d); !strings.Contains(f, "retry failed deliveries of slack-prod since 2h") {
+		t.Fatalf("R prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	since := fixedNow().Add(-2 * time.Hour).UTC().Format(time.RFC3339)
+	if !hasCall(fake, "Resend slack-prod failed=true dry=true since="+since) {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "retry 2 failed deliveries of slack-prod (failed in the last 2h)?") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'), runeKey('B'))
+	if f := footer(d); !strings.Contains(f, "backfill slack-prod with entries since 2h") {
+		t.Fatalf("B prompt %q", f)
+	}
+}
+
+// TestBulkRangeResumesAHeldSubscriptionFirst: a range into a disabled
+// subscription counts, then asks to resume; yes resumes, then retries.
+func TestBulkRangeResumesAHeldSubscriptionFirst(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 160, 40)
+	d.keys(runeKey('4'), keyOf(tea.KeyDown), keyOf(tea.KeyDown), keyOf(tea.KeyDown), runeKey('R'), keyOf(tea.KeyCtrlU))
+	d.typeText("7d")
+	d.keys(keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, "legacy-webhook is disabled (410 Gone): resume it and retry") || !strings.Contains(f, "(y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('n'))
+	if hasCall(fake, "SetPaused") || hasCall(fake, "Resend legacy-webhook failed=true dry=false") {
+		t.Fatalf("declining queued something: %v", fake.Calls())
+	}
+	d.keys(runeKey('R'), keyOf(tea.KeyCtrlU))
+	d.typeText("7d")
+	d.keys(keyOf(tea.KeyEnter), runeKey('y'))
+	calls := strings.Join(fake.Calls(), "\n")
+	if !strings.Contains(calls, "SetPaused legacy-webhook false\nResend legacy-webhook failed=true dry=false") {
+		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "resumed legacy-webhook; retrying") {
+		t.Errorf("footer %q", f)
+	}
+}
+
+// TestBulkActionsKeepTheFilterKind: the events filter's kind: narrows
+// B and R (the engine's Resend takes one kind); R's "all" then counts
+// through Resend too, since RetryAll knows no kinds.
+func TestBulkActionsKeepTheFilterKind(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 160, 40)
+	d.keys(runeKey('/'))
+	d.typeText("kind:segment")
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.view() != 0 {
+		d.keys(keyOf(tea.KeyEsc))
+	}
+	d.keys(runeKey('4'), runeKey('R'))
+	if f := footer(d); !strings.Contains(f, "retry failed segment deliveries of slack-prod since all") {
+		t.Fatalf("R prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	if !hasCall(fake, "Resend slack-prod failed=true dry=true since=1970-01-01T00:00:00Z kind=segment") {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "slack-prod has no segment deliveries that failed at any time") {
+		t.Errorf("footer %q", f)
+	}
+	d.keys(runeKey('/'), keyOf(tea.KeyCtrlU))
+	d.typeText("kind:flag")
+	d.keys(keyOf(tea.KeyEnter))
+	if d.m.view() != 0 {
+		d.keys(keyOf(tea.KeyEsc))
+	}
+	d.keys(runeKey('4'), runeKey('R'), keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, "retry 2 failed flag deliveries of slack-prod (failed at any time)? (y/N)") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('y'))
+	if !hasCall(fake, "Resend slack-prod failed=true dry=false since=1970-01-01T00:00:00Z kind=flag") || hasCall(fake, "RetryAll") {
+		t.Fatalf("calls %v", fake.Calls())
+	}
+	d.keys(runeKey('B'))
+	if f := footer(d); !strings.Contains(f, "backfill slack-prod with flag entries since 24h") {
+		t.Fatalf("B prompt %q", f)
+	}
+	d.keys(keyOf(tea.KeyEnter))
+	since := fixedNow().Add(-24 * time.Hour).UTC().Format(time.RFC3339)
+	if !hasCall(fake, "Resend slack-prod failed=false dry=true since="+since+" kind=flag") {
+		t.Fatalf("calls %v", fake.Calls())
 	}
 }

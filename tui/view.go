@@ -133,6 +133,8 @@ func (m *Model) footer() string {
 	switch m.mode {
 	case modePrompt:
 		return ui.Fit(s.Prompt.Render("? "+m.prompt.Question+" (y/N) "), w)
+	case modeRange:
+		return m.rangeFooter(w)
 	case modePalette:
 		line := m.palette.View()
 		if m.paletteNote != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -168,5 +169,60 @@ func TestConnectionTestOnAStandardPayloadSubscription(t *testing.T) {
 	}
 	if f := Footer(s); !strings.Contains(f, "endpoint answered 200 OK in ") {
 		t.Errorf("status line %q disagrees with the result", f)
+	}
+}
+
+// TestRetryFailedSinceOnTheRealEngine: R with a range on the real engine
+// counts the subscription's deliveries that failed in it, declining
+// leaves them failed, and yes retries them through Resend.
+func TestRetryFailedSinceOnTheRealEngine(t *testing.T) {
+	fx := realEngine(t)
+	c := Start(t, fx)
+	c.SelectSubscription("archive")
+	// R asks only when the pane shows failed deliveries.
+	c.WaitFor("archive's 3 failed deliveries", func(s string) bool {
+		return regexp.MustCompile(`archive +0 +3 `).MatchString(s)
+	})
+	c.Type("R")
+	c.WaitText("retry failed deliveries of archive since all")
+	c.Press(tea.KeyCtrlU)
+	c.Type("1h")
+	c.Press(tea.KeyEnter)
+	s := c.WaitText("(y/N)")
+	if f := Footer(s); !strings.Contains(f, "retry 3 failed deliveries of archive (failed in the last 1h)?") {
+		t.Fatalf("prompt %q", f)
+	}
+	c.Type("n")
+	c.WaitText("cancelled")
+	ctx := context.Background()
+	ids := []string{engine.DeliveryID("archive", "t1"), engine.DeliveryID("archive", "t2"), engine.DeliveryID("archive", "t3")}
+	for _, id := range ids {
+		if d, err := fx.API.Delivery(ctx, id); err != nil || d.State != api.Failed {
+			t.Fatalf("after no, %s is %s (%v), want failed", id, d.State, err)
+		}
+	}
+	c.Type("R")
+	c.WaitText("retry failed deliveries of archive since all")
+	c.Press(tea.KeyCtrlU)
+	c.Type("1h")
+	c.Press(tea.KeyEnter)
+	c.WaitText("(y/N)")
+	c.Type("y")
+	c.WaitText("retrying 3 deliveries of archive that failed in the last 1h")
+	deadline := time.Now().Add(fx.Timeout)
+	for _, id := range ids {
+		for {
+			d, err := fx.API.Delivery(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.State == api.Delivered {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is %s after the retry", id, d.State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }

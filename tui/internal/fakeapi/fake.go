@@ -406,7 +406,11 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.calls = append(a.calls, fmt.Sprintf("Resend %s failed=%v dry=%v", p.Subscription, p.Failed, p.DryRun))
+	call := fmt.Sprintf("Resend %s failed=%v dry=%v since=%s", p.Subscription, p.Failed, p.DryRun, p.Since.UTC().Format(time.RFC3339))
+	if p.Kind != "" {
+		call += " kind=" + p.Kind
+	}
+	a.calls = append(a.calls, call)
 	s := a.sub(p.Subscription)
 	if s == nil {
 		return api.ResendResult{}, fmt.Errorf("%q: %w", p.Subscription, api.ErrUnknownSub)
@@ -418,7 +422,7 @@ func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api
 	if p.Failed {
 		var ids []string
 		for id, d := range a.dels {
-			if d.Subscription == p.Subscription && d.State == api.Failed && !d.UpdatedAt.Before(p.Since) {
+			if d.Subscription == p.Subscription && d.State == api.Failed && !d.UpdatedAt.Before(p.Since) && (p.Kind == "" || d.EntryKind == p.Kind) {
 				ids = append(ids, id)
 			}
 		}

@@ -28,6 +28,7 @@
 package filter
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -241,6 +242,65 @@ func (q *Query) Bounds() (since, until time.Time) {
 		}
 	}
 	return since, until
+}
+
+// Since is the text of the since: term that sets the start of Bounds
+// ("2h", "2026-12-01"), "" without one. Bulk actions offer it as their
+// range, read again with ParseSince so that "2h" counts from when they run.
+func (q *Query) Since() string {
+	if q == nil {
+		return ""
+	}
+	var at time.Time
+	v := ""
+	for _, t := range q.terms {
+		if t.key == "since" && t.at.After(at) {
+			at, v = t.at, t.value
+		}
+	}
+	return v
+}
+
+// Kind is the one entry kind the filter keeps (kind:flag), "" when it
+// has none, several, a negated one or a wildcard: what a bulk action can
+// pass on to the engine, which takes a single kind.
+func (q *Query) Kind() string {
+	if q == nil {
+		return ""
+	}
+	kind := ""
+	for _, t := range q.terms {
+		if t.key != "kind" {
+			continue
+		}
+		if t.neg || t.glob || kind != "" {
+			return ""
+		}
+		kind = t.value
+	}
+	return kind
+}
+
+// ParseSince reads a since: value on its own: a duration back from now
+// (30m, 2h, 7d) or a date, with an optional time, in now's location.
+func ParseSince(v string, now time.Time) (time.Time, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == "" {
+		return time.Time{}, errors.New("want a duration back from now (30m, 2h, 7d) or a date (2026-12-01, 2026-12-01T15:04), got nothing")
+	}
+	return parseTime(v, now)
+}
+
+// IsDuration reports whether a since: value counts back from now (2h)
+// rather than naming a date.
+func IsDuration(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	n := len(v)
+	if n < 2 || !strings.ContainsRune("smhdw", rune(v[n-1])) {
+		return false
+	}
+	_, err := strconv.ParseUint(v[:n-1], 10, 32)
+	return err == nil
 }
 
 // HasTime reports whether the filter has a since: or until: term.

@@ -96,3 +96,95 @@ func TestStoreQuery(t *testing.T) {
 		t.Errorf("Terms = %q", terms)
 	}
 }
+
+// TestSinceForBulkActions: the since: term of a filter is offered to the
+// console's bulk actions, which read it again with ParseSince.
+func TestSinceForBulkActions(t *testing.T) {
+	tests := []struct {
+		filter, since string
+	}{
+		{"", ""},
+		{"kind:flag", ""},
+		{"since:2h", "2h"},
+		{"kind:flag since:7d until:1h", "7d"},
+		{"since:7d since:2h", "2h"}, // the later start is the one Bounds uses
+		{"since:2026-12-01T15:04", "2026-12-01t15:04"},
+	}
+	for _, tt := range tests {
+		q, err := ParseAt(tt.filter, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Since(); got != tt.since {
+			t.Errorf("%q: Since() = %q, want %q", tt.filter, got, tt.since)
+		}
+	}
+	var nilQ *Query
+	if nilQ.Since() != "" {
+		t.Error("nil query has no since")
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	tests := []struct {
+		in       string
+		want     time.Time
+		duration bool
+		err      string
+	}{
+		{"2h", now.Add(-2 * time.Hour), true, ""},
+		{" 30M ", now.Add(-30 * time.Minute), true, ""},
+		{"7d", now.Add(-7 * 24 * time.Hour), true, ""},
+		{"2026-12-01", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), false, ""},
+		{"2026-12-01T15:04", time.Date(2026, 12, 1, 15, 4, 0, 0, time.UTC), false, ""},
+		{"2026-12-01t15:04", time.Date(2026, 12, 1, 15, 4, 0, 0, time.UTC), false, ""},
+		{"", time.Time{}, false, "got nothing"},
+		{"yesterday", time.Time{}, false, `want a duration back from now (30m, 2h, 7d) or a date`},
+		{"99999999999w", time.Time{}, false, "want a duration"},
+		{"999999w", time.Time{}, true, "longer than 100 years"},
+	}
+	for _, tt := range tests {
+		got, err := ParseSince(tt.in, now)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%q: error %v, want one containing %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || !got.Equal(tt.want)):
+			t.Errorf("%q: %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+		if d := IsDuration(tt.in); d != tt.duration {
+			t.Errorf("IsDuration(%q) = %v, want %v", tt.in, d, tt.duration)
+		}
+	}
+}
+
+func FuzzParseSince(f *testing.F) {
+	for _, s := range []string{"2h", "2026-12-01", "2026-12-01T15:04:05", "2026-12-01T15:04:05+02:00", "0s", "w", "9999999999d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseSince(s, now)
+		if err == nil && IsDuration(s) && got.After(now) {
+			t.Fatalf("%q: a duration back from now lands after it: %v", s, got)
+		}
+	})
+}
+
+func TestKindForBulkActions(t *testing.T) {
+	for filter, want := range map[string]string{
+		"":                        "",
+		"kind:flag":               "flag",
+		"Kind:Flag since:2h text": "flag",
+		"kind:flag kind:segment":  "",
+		"-kind:flag":              "",
+		"kind:fl*":                "",
+		"env:production":          "",
+	} {
+		q, err := ParseAt(filter, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := q.Kind(); got != want {
+			t.Errorf("%q: Kind() = %q, want %q", filter, got, want)
+		}
+	}
+}

@@ -170,8 +170,8 @@ func New(role Role) *Keys {
 		},
 		Actions: Actions{
 			Retry:         bind("r", "retry the failed delivery", "r"),
-			RetryAll:      bind("R", "retry all failed of the subscription", "R"),
-			Resend:        bind("B", "backfill: send it the last 24h of entries", "B"),
+			RetryAll:      bind("R", "retry failed of the subscription, since…", "R"),
+			Resend:        bind("B", "backfill: send it entries since… (24h)", "B"),
 			Pause:         bind("p", "pause / resume the subscription", "p"),
 			Test:          bind("v", "send a connection test", "v"),
 			EditForm:      bind("e", "edit form variables", "e"),
