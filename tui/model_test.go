@@ -652,3 +652,16 @@ func TestBulkActionsKeepTheFilterKind(t *testing.T) {
 		t.Fatalf("calls %v", fake.Calls())
 	}
 }
+
+// TestPaletteBackfill: every keyed action is a command too; :backfill
+// NAME opens the same range prompt as B.
+func TestPaletteBackfill(t *testing.T) {
+	fake := demo(t)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey(':'))
+	d.typeText("backfill datadog-events")
+	d.keys(keyOf(tea.KeyEnter))
+	if f := footer(d); !strings.Contains(f, "backfill datadog-events") || !strings.Contains(f, "24h") {
+		t.Fatalf("footer %q, want B's range prompt for datadog-events", f)
+	}
+}

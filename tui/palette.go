@@ -99,7 +99,8 @@ func commands() []command {
 			}
 			return m.retry(m.panes[m.focus].Selection())
 		}},
-		{"retry-all", "[NAME]", "retry every failed delivery of a subscription", subNames, func(m *Model, a string) tea.Cmd { return withSub(m, a, m.retryAll) }},
+		{"retry-all", "[NAME]", "retry failed deliveries of a range", subNames, func(m *Model, a string) tea.Cmd { return withSub(m, a, m.retryAll) }},
+		{"backfill", "[NAME]", "send the stored entries of a range", subNames, func(m *Model, a string) tea.Cmd { return withSub(m, a, m.resend) }},
 		{"pause", "[NAME]", "pause or resume a subscription", subNames, func(m *Model, a string) tea.Cmd { return withSub(m, a, m.pause) }},
 		{"test", "[NAME]", "send a connection test", subNames, func(m *Model, a string) tea.Cmd { return withSub(m, a, m.test) }},
 		{"form", "[NAME]", "edit form variables", subNames, func(m *Model, a string) tea.Cmd {
