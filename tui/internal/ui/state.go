@@ -81,3 +81,17 @@ func (s *Styles) DecisionStatus(d api.Decision) Status {
 	}
 	return s.DeliveryStatus(d.State, 0, false)
 }
+
+// Where is an entry's project/environment as the lists show it: both,
+// either, or "—" for entries outside any project (members, teams…).
+func Where(e *api.EntryView) string {
+	switch {
+	case e.Project != "" && e.Environment != "":
+		return e.Project + "/" + e.Environment
+	case e.Project != "":
+		return e.Project
+	case e.Environment != "":
+		return e.Environment
+	}
+	return "—"
+}

@@ -532,7 +532,7 @@ func (m *Model) need(e *api.EntryView) {
 		}
 	}
 	if m.whereNeed < maxInfoW {
-		// where(e) without building it: this runs for every arrival.
+		// ui.Where(e) without building it: this runs for every arrival.
 		w := ui.Width(e.Project) + ui.Width(e.Environment)
 		if e.Project != "" && e.Environment != "" {
 			w++

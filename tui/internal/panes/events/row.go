@@ -92,18 +92,6 @@ func (m *Model) status(e *api.EntryView, plain bool) string {
 	return style.Render(text)
 }
 
-func where(e *api.EntryView) string {
-	switch {
-	case e.Project != "" && e.Environment != "":
-		return e.Project + "/" + e.Environment
-	case e.Project != "":
-		return e.Project
-	case e.Environment != "":
-		return e.Environment
-	}
-	return "—"
-}
-
 // cells renders the row's columns; styled colors only when plain is false.
 func (m *Model) cells(b *strings.Builder, e *api.EntryView, plain bool) {
 	s := m.c.Styles
@@ -137,7 +125,7 @@ func (m *Model) cells(b *strings.Builder, e *api.EntryView, plain bool) {
 	}
 	if c.where > 0 {
 		b.WriteByte(' ')
-		b.WriteString(ui.Fit(where(e), c.where))
+		b.WriteString(ui.Fit(ui.Where(e), c.where))
 	}
 }
 

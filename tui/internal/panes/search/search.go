@@ -141,7 +141,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		m.rows = append(m.rows, msg.rows[:min(len(msg.rows), room)]...)
 		for i := range msg.rows {
 			m.memNeed = min(max(m.memNeed, ui.Width(msg.rows[i].Member)), maxInfoW)
-			m.whereNeed = min(max(m.whereNeed, ui.Width(where(&msg.rows[i]))), maxInfoW)
+			m.whereNeed = min(max(m.whereNeed, ui.Width(ui.Where(&msg.rows[i]))), maxInfoW)
 		}
 		m.sortRows()
 		m.clamp()
@@ -331,7 +331,7 @@ func (m *Model) row(e *api.EntryView, selected bool) string {
 		b.WriteByte(' ')
 		b.WriteString(ui.Fit(e.Member, memW))
 		b.WriteByte(' ')
-		b.WriteString(ui.Fit(where(e), whereW))
+		b.WriteString(ui.Fit(ui.Where(e), whereW))
 	}
 	return b.String()
 }
@@ -357,16 +357,4 @@ func outcome(e *api.EntryView) string {
 		return "✓"
 	}
 	return "·"
-}
-
-func where(e *api.EntryView) string {
-	switch {
-	case e.Project != "" && e.Environment != "":
-		return e.Project + "/" + e.Environment
-	case e.Project != "":
-		return e.Project
-	case e.Environment != "":
-		return e.Environment
-	}
-	return "—"
 }
