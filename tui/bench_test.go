@@ -55,8 +55,12 @@ func benchEntry(i int, at time.Time) api.EntryView {
 }
 
 // benchBatches builds n frames of events ahead of time: building them is
-// the engine's cost, not the console's.
+// the engine's cost, not the console's. A benchmark cycles through them,
+// so there are at least enough for every entry to have left the history
+// before its batch comes again: otherwise it would be an update of an
+// entry already held, not an arrival.
 func benchBatches(n, start int, at time.Time, rate benchRate) []feed.BatchMsg {
+	n = max(n, benchHistory/rate.entries+2)
 	out := make([]feed.BatchMsg, n)
 	id := start
 	for f := range out {
