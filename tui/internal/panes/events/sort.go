@@ -84,18 +84,24 @@ func (m *Model) resort() {
 	add := slices.DeleteFunc(m.sort.pending, func(s uint64) bool { return s < first })
 	slices.SortFunc(add, cmp)
 	old := slices.DeleteFunc(m.sort.seqs, func(s uint64) bool { return s < first })
-	out := m.sort.merged[:0]
-	i, j := 0, 0
-	for i < len(old) && j < len(add) {
-		if cmp(old[i], add[j]) <= 0 {
-			out = append(out, old[i])
-			i++
-		} else {
-			out = append(out, add[j])
-			j++
+	// Each arrival's place is found by binary search from the previous
+	// one's, and the held entries between are copied as a block: a batch
+	// costs a copy of the order and len(add)·log(len(old)) comparisons,
+	// not one comparison per held entry (titles compare slowly).
+	after := func(o, a uint64) int {
+		if cmp(o, a) <= 0 {
+			return -1
 		}
+		return 1
 	}
-	out = append(append(out, old[i:]...), add[j:]...)
+	out := m.sort.merged[:0]
+	i := 0
+	for _, a := range add {
+		n, _ := slices.BinarySearchFunc(old[i:], a, after)
+		out = append(append(out, old[i:i+n]...), a)
+		i += n
+	}
+	out = append(out, old[i:]...)
 	m.sort.seqs, m.sort.merged = out, old[:0]
 	m.sort.pending = m.sort.pending[:0]
 }
