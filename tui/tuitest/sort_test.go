@@ -100,7 +100,7 @@ func TestSortEventsByEachColumn(t *testing.T) {
 
 // TestSortDeliveriesByEachColumn: the deliveries pane of a subscription
 // sorts by its columns with the same keys, shown in the footer; again
-// reverses. (Every column's order is checked in the pane's own
+// reverses; :sort reaches the focused pane. (Every column's order is checked in the pane's own
 // TestSortByEachColumn; here the times, tries and latencies of a real
 // engine's deliveries are too alike to tell.)
 func TestSortDeliveriesByEachColumn(t *testing.T) {
@@ -155,4 +155,18 @@ func TestSortDeliveriesByEachColumn(t *testing.T) {
 			t.Errorf("%s (%s): rows %q, want %q", tc.key, tc.label, got, tc.want)
 		}
 	}
+
+	// The palette's :sort sorts the focused pane by a column it has, and
+	// sends the deliveries pane's own columns there.
+	c.Type(":sort code")
+	c.Press(tea.KeyEnter)
+	c.WaitText("Deliveries · archive · sorted by code ↑")
+	c.Type("4")
+	c.WaitText("┏━ 4 Subscriptions")
+	c.Type(":sort title")
+	c.Press(tea.KeyEnter)
+	c.WaitText("sorted by name ↑") // the subscriptions pane's word for its title column
+	c.Type(":sort latency")
+	c.Press(tea.KeyEnter)
+	c.WaitText("┏━ 3 Deliveries · archive · sorted by latency ↑")
 }
