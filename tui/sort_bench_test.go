@@ -19,7 +19,7 @@ import (
 func BenchmarkFrameSorted(b *testing.B) {
 	color := lipgloss.NewRenderer(io.Discard)
 	color.SetColorProfile(termenv.ANSI256)
-	for _, col := range []sorting.Column{sorting.Kind, sorting.Title} {
+	for _, col := range []sorting.Column{sorting.Kind, sorting.Title, sorting.Status} {
 		for _, rate := range []benchRate{benchRate10k, benchRate1k} {
 			name := col.String()
 			if rate.name != "" {
