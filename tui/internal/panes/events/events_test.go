@@ -217,11 +217,14 @@ func TestResizeKeepsCursorInView(t *testing.T) {
 	}
 }
 
-// TestSortedArrivalsTakeTheirPlace: batches of arrivals merged into a
-// sorted pane (ring full, so the oldest leave) give the same order as
-// sorting everything again, ties by arrival.
+// TestSortedArrivalsTakeTheirPlace: batches of arrivals, and (sorted by
+// status) delivery updates, merged into a sorted pane (ring full, so the
+// oldest leave) give the same order as sorting everything again, ties by
+// arrival.
 func TestSortedArrivalsTakeTheirPlace(t *testing.T) {
-	for _, o := range []sorting.Order{{Col: sorting.Title}, {Col: sorting.Title, Desc: true}, {Col: sorting.Kind}, {Col: sorting.Kind, Desc: true}} {
+	states := []api.State{api.Pending, api.Failed, api.Delivered, api.InFlight, api.Skipped}
+	for _, o := range []sorting.Order{{Col: sorting.Title}, {Col: sorting.Title, Desc: true}, {Col: sorting.Kind}, {Col: sorting.Kind, Desc: true},
+		{Col: sorting.Status}, {Col: sorting.Status, Desc: true}} {
 		m := newPane(t, 50)
 		m.SetSort(o)
 		kinds := []string{"flag", "segment", "member"}
@@ -234,7 +237,16 @@ func TestSortedArrivalsTakeTheirPlace(t *testing.T) {
 				es = append(es, e)
 				id++
 			}
-			m.Apply(received(es...))
+			evs := received(es...)
+			// Delivery updates of held entries and of this batch's, some
+			// twice, interleaved with the arrivals.
+			for k := range batch * 3 {
+				n := max(id-1-(k*13)%60, 0)
+				d := api.DeliveryView{ID: fmt.Sprintf("d%03d", n), EntryID: fmt.Sprintf("e%03d", n), Subscription: "s1", State: states[(k+batch)%len(states)]}
+				at := min(k, len(evs))
+				evs = slices.Insert(evs, at, api.Event{Kind: api.DeliveryUpdated, Delivery: &d})
+			}
+			m.Apply(evs)
 			merged := slices.Clone(m.sort.seqs)
 			m.sort.dirty = true
 			m.resort()
