@@ -45,10 +45,21 @@ func withSub(m *Model, arg string, then func() tea.Cmd) tea.Cmd {
 
 // commands is the palette's table, in help order.
 func commands() []command {
+	// sortCmd sorts the list the column belongs to: the store search when
+	// open, the focused deliveries or subscriptions pane when it has the
+	// column, the deliveries pane for its own columns, else the events.
 	sortCmd := func(col sorting.Column) func(*Model, string) tea.Cmd {
 		return func(m *Model, _ string) tea.Cmd {
-			if m.view() == ui.ViewSearch {
+			own := col >= sorting.Tries // the deliveries pane's own columns
+			switch {
+			case m.view() == ui.ViewSearch && own:
+				return ui.Toast(ui.LevelError, "the store search has no "+col.String()+" column")
+			case m.view() == ui.ViewSearch:
 				return m.search.Update(sortKeyFor(m, col))
+			case own || (m.focus == paneDeliveries && col <= sorting.Title):
+				return tea.Batch(m.setFocus(paneDeliveries), m.dels.Update(sortKeyFor(m, col)))
+			case m.focus == paneSubs && col <= sorting.Title:
+				return m.subs.Update(sortKeyFor(m, col))
 			}
 			m.setFocus(paneEvents)
 			m.events.SetSort(m.events.Sort().Toggle(col))
@@ -113,15 +124,15 @@ func commands() []command {
 			m.setFocus(paneEvents)
 			return m.events.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(m.c.Keys.Events.Follow.Keys()[0])})
 		}},
-		{"sort", "COLUMN", "sort entries: time, kind, status, title, member, where", func(*Model) []string {
-			return []string{"time", "kind", "status", "title", "member", "where"}
+		{"sort", "COLUMN", "sort the list: time, kind, status, title, member, where; deliveries also tries, code, latency, next", func(*Model) []string {
+			return []string{"time", "kind", "status", "title", "member", "where", "tries", "code", "latency", "next"}
 		}, func(m *Model, col string) tea.Cmd {
-			for c := sorting.Time; c <= sorting.Where; c++ {
-				if c.String() == col || (c == sorting.Where && col == "where") {
+			for c := sorting.Time; c <= sorting.Next; c++ {
+				if c.String() == col || (c == sorting.Where && col == "where") || (c == sorting.Next && col == "next") {
 					return sortCmd(c)(m, "")
 				}
 			}
-			return ui.Toast(ui.LevelError, ":sort needs a column: time, kind, status, title, member, where")
+			return ui.Toast(ui.LevelError, ":sort needs a column: time, kind, status, title, member, where, tries, code, latency, next")
 		}},
 		{"pane", "1-4", "focus a pane", func(*Model) []string { return []string{"1", "2", "3", "4"} }, func(m *Model, n string) tea.Cmd {
 			if len(n) != 1 || n[0] < '1' || n[0] > '4' {
@@ -143,7 +154,8 @@ func commands() []command {
 func sortKeyFor(m *Model, col sorting.Column) tea.KeyMsg {
 	s := m.c.Keys.Sort
 	b := map[sorting.Column]string{sorting.Time: s.Time.Keys()[0], sorting.Kind: s.Kind.Keys()[0], sorting.Status: s.Status.Keys()[0],
-		sorting.Title: s.Title.Keys()[0], sorting.Member: s.Member.Keys()[0], sorting.Where: s.Where.Keys()[0]}[col]
+		sorting.Title: s.Title.Keys()[0], sorting.Member: s.Member.Keys()[0], sorting.Where: s.Where.Keys()[0],
+		sorting.Tries: s.Tries.Keys()[0], sorting.Code: s.Code.Keys()[0], sorting.Latency: s.Latency.Keys()[0], sorting.Next: s.Next.Keys()[0]}[col]
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(b)}
 }
 

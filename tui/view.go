@@ -212,6 +212,8 @@ func (m *Model) hints() string {
 			hs = append(hs, hint{sortHint(k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where), "sort"}, hint{k.Global.Palette, "commands"})
 		case paneSubs:
 			hs = append(hs, hint{sortHint(subs.SortKeys(k.Sort)...), "sort"})
+		case paneDeliveries:
+			hs = append(hs, hint{sortHint(m.dels.SortKeys(k.Sort)...), "sort"})
 		}
 	}
 	s := m.c.Styles

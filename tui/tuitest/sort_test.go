@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
 	"github.com/auditrelay/auditrelay/core/engine/api"
 	"github.com/auditrelay/auditrelay/core/engine/enginetest"
 	"github.com/auditrelay/auditrelay/core/source"
@@ -94,4 +96,77 @@ func TestSortEventsByEachColumn(t *testing.T) {
 	if got := order(s); got != "delta bravo echo alpha" {
 		t.Errorf("arrival order: %q", got)
 	}
+}
+
+// TestSortDeliveriesByEachColumn: the deliveries pane of a subscription
+// sorts by its columns with the same keys, shown in the footer; again
+// reverses; :sort reaches the focused pane. (Every column's order is checked in the pane's own
+// TestSortByEachColumn; here the times, tries and latencies of a real
+// engine's deliveries are too alike to tell.)
+func TestSortDeliveriesByEachColumn(t *testing.T) {
+	c := Start(t, Fixture{API: sortEngine(t), Width: 160, Height: 40})
+	c.WaitFor("the failure", func(s string) bool { return strings.Contains(s, "✗1") && len(eventRows(s)) == 4 })
+	c.SelectSubscription("archive")
+	c.Press(tea.KeyEnter)
+	word := regexp.MustCompile(`changed (\w+)`)
+	// The focused deliveries pane is the second ┃-bordered box on its lines.
+	order := func(s string) string {
+		var ws []string
+		for _, l := range strings.Split(s, "\n") {
+			parts := strings.Split(l, "┃")
+			if len(parts) < 3 || !strings.Contains(parts[0], "│") {
+				continue
+			}
+			if m := word.FindStringSubmatch(parts[1]); m != nil {
+				ws = append(ws, m[1])
+			}
+		}
+		return strings.Join(ws, " ")
+	}
+	s := c.WaitFor("the deliveries", func(s string) bool {
+		return strings.Contains(s, "┏━ 3 Deliveries · archive") && len(strings.Fields(order(s))) == 4
+	})
+	if f := Footer(s); !strings.Contains(f, "S/A/K/T/#/E/L/N sort") {
+		t.Errorf("the footer does not show the sort keys: %q", f)
+	}
+	cases := []struct{ key, label, want string }{
+		{"T", "entry ↑", "alpha bravo delta echo"},
+		{"T", "entry ↓", "echo delta bravo alpha"},
+		{"K", "kind ↑", "echo alpha bravo delta"}, // flag, member, project, segment
+		{"K", "kind ↓", "delta bravo alpha echo"},
+		{"S", "state ↑", "echo"}, // failed first; the rest delivered
+		{"S", "state ↓", "* echo"},
+		{"E", "code ↑", "* echo"}, // 200s, then its 400
+		{"E", "code ↓", "echo"},
+		{"A", "updated ↑", ""},
+		{"#", "tries ↑", ""},
+		{"L", "latency ↑", ""},
+		{"N", "next retry ↑", ""},
+	}
+	for _, tc := range cases {
+		c.Type(tc.key)
+		s := c.WaitText("Deliveries · archive · sorted by " + tc.label)
+		got := order(s)
+		ok := strings.HasPrefix(got, tc.want)
+		if last, found := strings.CutPrefix(tc.want, "* "); found {
+			ok = strings.HasSuffix(got, last)
+		}
+		if !ok || len(strings.Fields(got)) != 4 {
+			t.Errorf("%s (%s): rows %q, want %q", tc.key, tc.label, got, tc.want)
+		}
+	}
+
+	// The palette's :sort sorts the focused pane by a column it has, and
+	// sends the deliveries pane's own columns there.
+	c.Type(":sort code")
+	c.Press(tea.KeyEnter)
+	c.WaitText("Deliveries · archive · sorted by code ↑")
+	c.Type("4")
+	c.WaitText("┏━ 4 Subscriptions")
+	c.Type(":sort title")
+	c.Press(tea.KeyEnter)
+	c.WaitText("sorted by name ↑") // the subscriptions pane's word for its title column
+	c.Type(":sort latency")
+	c.Press(tea.KeyEnter)
+	c.WaitText("┏━ 3 Deliveries · archive · sorted by latency ↑")
 }

@@ -59,10 +59,12 @@ type Events struct {
 	Follow, ClearFilter Binding
 }
 
-// Sort keys sort entry lists by a column, k9s style; again flips the
-// direction.
+// Sort keys sort lists by a column, k9s style; again flips the
+// direction. The same key sorts the same kind of column in every pane;
+// Tries, Code, Latency and Next are the deliveries pane's own columns.
 type Sort struct {
 	Time, Kind, Status, Title, Member, Where Binding
+	Tries, Code, Latency, Next               Binding
 }
 
 // Long keys show long content: full screen, or in $PAGER.
@@ -159,6 +161,11 @@ func New(role Role) *Keys {
 			Title:  bind("T", "sort by title", "T"),
 			Member: bind("M", "sort by member", "M"),
 			Where:  bind("P", "sort by project/environment", "P"),
+			// The deliveries pane's columns: the tries column reads "#2".
+			Tries:   bind("#", "sort deliveries by tries", "#"),
+			Code:    bind("E", "sort deliveries by response code (errors last)", "E"),
+			Latency: bind("L", "sort deliveries by latency", "L"),
+			Next:    bind("N", "sort deliveries by next retry", "N"),
 		},
 		Long: Long{
 			Open:  bind("F", "view the JSON or request full screen", "F"),
@@ -246,7 +253,7 @@ func (k *Keys) Sections() []Section {
 		{"Global", []Binding{k.Global.Quit, k.Global.Help, k.Global.NextPane, k.Global.PrevPane, k.Global.FocusPane, k.Global.Filter, k.Global.Palette, k.Global.Redraw, k.Global.Color, k.Global.Faster, k.Global.Slower}},
 		{"Lists", []Binding{k.Nav.Up, k.Nav.Down, k.Nav.PageUp, k.Nav.PageDown, k.Nav.Top, k.Nav.Bottom, k.Nav.Open, k.Nav.Back}},
 		{"Events", []Binding{k.Events.Follow, k.Events.ClearFilter}},
-		{"Sort entry lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where}},
+		{"Sort lists (again: reverse)", []Binding{k.Sort.Time, k.Sort.Kind, k.Sort.Status, k.Sort.Title, k.Sort.Member, k.Sort.Where, k.Sort.Tries, k.Sort.Code, k.Sort.Latency, k.Sort.Next}},
 		{"Copy (OSC 52: the terminal must allow it)", []Binding{k.Copy.ID, k.Copy.Payload}},
 		{"Long content", []Binding{k.Long.Open, k.Long.Pager}},
 		{"Actions", []Binding{k.Actions.Retry, k.Actions.RetryAll, k.Actions.Resend, k.Actions.Pause, k.Actions.Test, k.Actions.EditForm, k.Actions.EditTemplates}},

@@ -24,10 +24,16 @@ const (
 	Title
 	Member
 	Where
+	// The deliveries pane's own columns.
+	Tries
+	Code
+	Latency
+	Next
 )
 
 // Names, in column order, for titles and help.
-var names = [...]string{None: "arrival", Time: "time", Kind: "kind", Status: "status", Title: "title", Member: "member", Where: "project/env"}
+var names = [...]string{None: "arrival", Time: "time", Kind: "kind", Status: "status", Title: "title", Member: "member", Where: "project/env",
+	Tries: "tries", Code: "code", Latency: "latency", Next: "next retry"}
 
 func (c Column) String() string {
 	if c < 0 || int(c) >= len(names) {
@@ -74,9 +80,9 @@ func (o Order) Compare(a, b *api.EntryView) int {
 	case Status:
 		c = cmp.Compare(StatusRank(a), StatusRank(b))
 	case Title:
-		c = compareFold(a.Title, b.Title)
+		c = CompareFold(a.Title, b.Title)
 	case Member:
-		c = compareFold(a.Member, b.Member)
+		c = CompareFold(a.Member, b.Member)
 	case Where:
 		c = cmp.Or(strings.Compare(a.Project, b.Project), strings.Compare(a.Environment, b.Environment))
 	}
@@ -111,8 +117,8 @@ func StatusRank(e *api.EntryView) int {
 	return rank
 }
 
-// compareFold compares ignoring ASCII case without allocating.
-func compareFold(a, b string) int {
+// CompareFold compares ignoring ASCII case without allocating.
+func CompareFold(a, b string) int {
 	for i := 0; i < len(a) && i < len(b); i++ {
 		x, y := lower(a[i]), lower(b[i])
 		if x != y {

@@ -13,6 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/auditrelay/auditrelay/core/engine/api"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 )
 
@@ -54,6 +55,7 @@ type Model struct {
 	tag      int
 	waiting  bool // a fetch timer is pending
 
+	order         sorting.Order // chosen column, none = the engine's order
 	cursorID      string
 	prefer        api.State // the state the cursor lands on in a new entry's list, "" for none
 	scroll        ui.Scroll
@@ -75,7 +77,8 @@ func (m *Model) SetFocused(f bool) { m.focused = f }
 // Scope returns what the list is for.
 func (m *Model) Scope() Scope { return m.scope }
 
-// Rows returns the listed deliveries, most recently updated first.
+// Rows returns the listed deliveries in the pane's order: most recently
+// updated first unless sorted by a column.
 func (m *Model) Rows() []api.DeliveryView { return m.rows }
 
 // Retrying reports whether id has a retry under way.
@@ -141,6 +144,9 @@ func (m *Model) SetEntry(e *api.EntryView) tea.Cmd {
 			}
 		}
 		if changed {
+			m.arrange()
+			m.reindex()
+			m.sync()
 			return m.refetch()
 		}
 		return nil
@@ -157,6 +163,7 @@ func (m *Model) SetEntry(e *api.EntryView) tea.Cmd {
 			EntryKind: e.Kind, EntryTitle: e.Title, EntryDate: e.Date, UpdatedAt: e.ReceivedAt,
 		})
 	}
+	m.arrange()
 	m.reindex()
 	cmd := m.schedule()
 	m.preferRow()
@@ -241,6 +248,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		m.rows, m.loaded = m.newerOf(msg.rows), true
+		m.arrange()
 		m.reindex()
 		m.sync()
 	case ui.RetryDoneMsg:
@@ -256,6 +264,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 // Apply folds a batch of engine events into the list.
 func (m *Model) Apply(events []api.Event) {
 	var fresh []api.DeliveryView
+	updated := false
 	for i := range events {
 		ev := &events[i]
 		if ev.Kind != api.DeliveryUpdated || ev.Delivery == nil {
@@ -273,11 +282,18 @@ func (m *Model) Apply(events []api.Event) {
 		}
 		if j, ok := m.byID[d.ID]; ok {
 			m.rows[j] = *d
+			updated = true
 			continue
 		}
 		fresh = append(fresh, *d)
 	}
 	if len(fresh) == 0 {
+		if updated && m.order.Col != sorting.None {
+			// A new state, time or code may move the row in the order.
+			m.arrange()
+			m.reindex()
+			m.sync()
+		}
 		return
 	}
 	// Newest first, ahead of the rest; the cursor stays on its delivery.
@@ -292,6 +308,7 @@ func (m *Model) Apply(events []api.Event) {
 		rows = append(rows, r)
 	}
 	m.rows = rows
+	m.arrange()
 	m.reindex()
 	m.sync()
 }
@@ -356,6 +373,9 @@ func (m *Model) sync() {
 func (m *Model) bodyRows() int { return max(m.height-1, 1) } // one header line
 
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if m.sortKey(msg) {
+		return nil
+	}
 	if m.c.Keys.Nav.Open.Is(msg) {
 		sel := m.Selection()
 		switch {
@@ -375,13 +395,17 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 
 // Title is the pane's border title.
 func (m *Model) Title() string {
+	t := "Deliveries"
 	switch {
 	case m.scope.Subscription != "":
-		return "Deliveries · " + m.scope.Subscription
+		t += " · " + m.scope.Subscription
 	case m.scope.EntryID != "":
-		return "Deliveries · entry " + ui.ShortID(m.scope.EntryID)
+		t += " · entry " + ui.ShortID(m.scope.EntryID)
 	}
-	return "Deliveries"
+	if l := m.label(); l != "" {
+		t += " · sorted by " + l
+	}
+	return t
 }
 
 // Info is the bottom-border note.

@@ -264,6 +264,7 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 	if r == nil {
 		return
 	}
+	rank := sorting.StatusRank(&r.e)
 	changed := false
 	for i := range r.e.Decisions {
 		dec := &r.e.Decisions[i]
@@ -279,8 +280,8 @@ func (m *Model) deliveryUpdated(d *api.DeliveryView) {
 		return
 	}
 	r.version++
-	if m.sort.order.Col == sorting.Status {
-		m.sort.dirty = true
+	if m.sort.order.Col == sorting.Status && sorting.StatusRank(&r.e) != rank {
+		m.sort.moved(seq, rank)
 	}
 	m.refilter(seq, r)
 }

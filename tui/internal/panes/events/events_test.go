@@ -2,6 +2,7 @@ package events
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/auditrelay/auditrelay/tui/internal/fakeapi"
 	"github.com/auditrelay/auditrelay/tui/internal/filter"
 	"github.com/auditrelay/auditrelay/tui/internal/keys"
+	"github.com/auditrelay/auditrelay/tui/internal/sorting"
 	"github.com/auditrelay/auditrelay/tui/internal/ui"
 	"github.com/auditrelay/auditrelay/tui/internal/uitest"
 )
@@ -212,5 +214,48 @@ func TestResizeKeepsCursorInView(t *testing.T) {
 	lines := strings.Split(m.View(), "\n")
 	if len(lines) != 5 || !strings.HasPrefix(lines[4], "› ") {
 		t.Fatalf("after shrinking, the selected newest row must be the last visible:\n%s", m.View())
+	}
+}
+
+// TestSortedArrivalsTakeTheirPlace: batches of arrivals, and (sorted by
+// status) delivery updates, merged into a sorted pane (ring full, so the
+// oldest leave) give the same order as sorting everything again, ties by
+// arrival.
+func TestSortedArrivalsTakeTheirPlace(t *testing.T) {
+	states := []api.State{api.Pending, api.Failed, api.Delivered, api.InFlight, api.Skipped}
+	for _, o := range []sorting.Order{{Col: sorting.Title}, {Col: sorting.Title, Desc: true}, {Col: sorting.Kind}, {Col: sorting.Kind, Desc: true},
+		{Col: sorting.Status}, {Col: sorting.Status, Desc: true}} {
+		m := newPane(t, 50)
+		m.SetSort(o)
+		kinds := []string{"flag", "segment", "member"}
+		id := 0
+		for batch := range 12 {
+			var es []api.EntryView
+			for range batch%4*5 + 1 { // 1, 6, 11 or 16 arrivals
+				e := entry(id, kinds[(id*7)%3], api.Delivered)
+				e.Title = fmt.Sprintf("Title %d", (id*37)%23) // repeats: ties
+				es = append(es, e)
+				id++
+			}
+			evs := received(es...)
+			// Delivery updates of held entries and of this batch's, some
+			// twice, interleaved with the arrivals.
+			for k := range batch * 3 {
+				n := max(id-1-(k*13)%60, 0)
+				d := api.DeliveryView{ID: fmt.Sprintf("d%03d", n), EntryID: fmt.Sprintf("e%03d", n), Subscription: "s1", State: states[(k+batch)%len(states)]}
+				at := min(k, len(evs))
+				evs = slices.Insert(evs, at, api.Event{Kind: api.DeliveryUpdated, Delivery: &d})
+			}
+			m.Apply(evs)
+			merged := slices.Clone(m.sort.seqs)
+			m.sort.dirty = true
+			m.resort()
+			if !slices.Equal(merged, m.sort.seqs) {
+				t.Fatalf("%s, batch %d: merged %v, sorted %v", o.Label(), batch, merged, m.sort.seqs)
+			}
+			if len(merged) != m.Len() {
+				t.Fatalf("%s, batch %d: %d in the order, %d held", o.Label(), batch, len(merged), m.Len())
+			}
+		}
 	}
 }

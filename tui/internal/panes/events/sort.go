@@ -19,6 +19,21 @@ type sorted struct {
 	pending []uint64 // arrivals since the last resort, in arrival order
 	dirty   bool     // sort everything at the next resort
 	merged  []uint64 // spare buffer for the merge
+	// wasRank holds, for entries whose status rank changed since the last
+	// resort (sorted by status), the rank their place in seqs was found
+	// by: resort takes them out and merges them back in like arrivals.
+	wasRank map[uint64]int
+}
+
+// moved notes that seq's status rank changed from rank; the first change
+// since the last resort is the one its place in seqs goes by.
+func (s *sorted) moved(seq uint64, rank int) {
+	if s.wasRank == nil {
+		s.wasRank = map[uint64]int{}
+	}
+	if _, ok := s.wasRank[seq]; !ok {
+		s.wasRank[seq] = rank
+	}
 }
 
 // SortKey sorts by the column of a sort key; false when msg is none.
@@ -64,6 +79,7 @@ func (m *Model) resort() {
 		return cmpSeq(a, b)
 	}
 	first := m.ring.First()
+	defer clear(m.sort.wasRank)
 	if m.sort.dirty {
 		s := m.sort.seqs[:0]
 		if m.query != nil {
@@ -77,27 +93,94 @@ func (m *Model) resort() {
 		m.sort.seqs, m.sort.pending, m.sort.dirty = s, m.sort.pending[:0], false
 		return
 	}
-	if len(m.sort.pending) == 0 {
+	if len(m.sort.pending) == 0 && len(m.sort.wasRank) == 0 {
 		return
 	}
 	// Arrivals evicted within the same batch are gone already.
 	add := slices.DeleteFunc(m.sort.pending, func(s uint64) bool { return s < first })
-	slices.SortFunc(add, cmp)
 	old := slices.DeleteFunc(m.sort.seqs, func(s uint64) bool { return s < first })
-	out := m.sort.merged[:0]
-	i, j := 0, 0
-	for i < len(old) && j < len(add) {
-		if cmp(old[i], add[j]) <= 0 {
-			out = append(out, old[i])
-			i++
-		} else {
-			out = append(out, add[j])
-			j++
+	old, add = m.unplaceMoved(old, add, first)
+	slices.SortFunc(add, cmp)
+	// Each arrival's place is found by binary search from the previous
+	// one's, and the held entries between are copied as a block: a batch
+	// costs a copy of the order and len(add)·log(len(old)) comparisons,
+	// not one comparison per held entry (titles compare slowly).
+	after := func(o, a uint64) int {
+		if cmp(o, a) <= 0 {
+			return -1
 		}
+		return 1
 	}
-	out = append(append(out, old[i:]...), add[j:]...)
+	out := m.sort.merged[:0]
+	i := 0
+	for _, a := range add {
+		n, _ := slices.BinarySearchFunc(old[i:], a, after)
+		out = append(append(out, old[i:i+n]...), a)
+		i += n
+	}
+	out = append(out, old[i:]...)
 	m.sort.seqs, m.sort.merged = out, old[:0]
 	m.sort.pending = m.sort.pending[:0]
+}
+
+// unplaceMoved takes the entries whose status rank changed out of old,
+// found by binary search with the ranks old was sorted by, and adds them
+// to add, to be merged back in at their new place. Arrivals of this batch
+// are in add already, not in old.
+func (m *Model) unplaceMoved(old, add []uint64, first uint64) ([]uint64, []uint64) {
+	if len(m.sort.wasRank) == 0 {
+		return old, add
+	}
+	desc := m.sort.order.Desc
+	rankOf := func(s uint64) int {
+		if r, ok := m.sort.wasRank[s]; ok {
+			return r
+		}
+		return sorting.StatusRank(&m.ring.Get(s).e)
+	}
+	var at []int
+	for seq, rank := range m.sort.wasRank {
+		if seq < first {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(old, seq, func(s, _ uint64) int {
+			c := cmpInt(rankOf(s), rank)
+			if desc {
+				c = -c
+			}
+			if c != 0 {
+				return c
+			}
+			return cmpSeq(s, seq)
+		})
+		if found {
+			at = append(at, i)
+			add = append(add, seq)
+		}
+	}
+	if len(at) == 0 {
+		return old, add
+	}
+	slices.Sort(at)
+	out, j := old[:0], 0
+	for i, s := range old {
+		if j < len(at) && at[j] == i {
+			j++
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, add
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func cmpSeq(a, b uint64) int {
