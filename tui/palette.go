@@ -152,11 +152,11 @@ func commands() []command {
 
 // sortKeyFor is the key message of a column's sort key.
 func sortKeyFor(m *Model, col sorting.Column) tea.KeyMsg {
-	s := m.c.Keys.Sort
-	b := map[sorting.Column]string{sorting.Time: s.Time.Keys()[0], sorting.Kind: s.Kind.Keys()[0], sorting.Status: s.Status.Keys()[0],
-		sorting.Title: s.Title.Keys()[0], sorting.Member: s.Member.Keys()[0], sorting.Where: s.Where.Keys()[0],
-		sorting.Tries: s.Tries.Keys()[0], sorting.Code: s.Code.Keys()[0], sorting.Latency: s.Latency.Keys()[0], sorting.Next: s.Next.Keys()[0]}[col]
-	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(b)}
+	ks := sorting.Key(m.c.Keys.Sort, col).Keys()
+	if len(ks) == 0 {
+		return tea.KeyMsg{}
+	}
+	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(ks[0])}
 }
 
 func (m *Model) newPaletteInput() textinput.Model {

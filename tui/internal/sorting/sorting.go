@@ -1,4 +1,4 @@
-// Package sorting is the entry lists' column sort, k9s style: a key per
+// Package sorting is the lists' column sort, k9s style: a key per
 // column (shift+letter), pressing it again toggles the direction. The
 // events pane and the store search share it, so the same key sorts the
 // same column everywhere.

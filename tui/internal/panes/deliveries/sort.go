@@ -34,26 +34,9 @@ func (m *Model) Sort() sorting.Order { return m.order }
 
 // sortKey toggles the order for a sort key; false when msg is none.
 func (m *Model) sortKey(msg tea.KeyMsg) bool {
-	k := m.c.Keys.Sort
-	var col sorting.Column
-	switch {
-	case k.Status.Is(msg):
-		col = sorting.Status
-	case k.Time.Is(msg):
-		col = sorting.Time
-	case k.Kind.Is(msg):
-		col = sorting.Kind
-	case k.Title.Is(msg):
-		col = sorting.Title
-	case k.Tries.Is(msg):
-		col = sorting.Tries
-	case k.Code.Is(msg):
-		col = sorting.Code
-	case k.Latency.Is(msg):
-		col = sorting.Latency
-	case k.Next.Is(msg):
-		col = sorting.Next
-	default:
+	col, ok := sorting.ColumnOf(m.c.Keys.Sort, msg, sorting.Status, sorting.Time, sorting.Kind, sorting.Title,
+		sorting.Tries, sorting.Code, sorting.Latency, sorting.Next)
+	if !ok {
 		return false
 	}
 	m.order = m.order.Toggle(col)

@@ -195,11 +195,5 @@ func cmpSeq(a, b uint64) int {
 
 // SortColumn is the column a sort key stands for.
 func SortColumn(k keys.Sort, msg tea.KeyMsg) (sorting.Column, bool) {
-	for col, b := range map[sorting.Column]keys.Binding{sorting.Time: k.Time, sorting.Kind: k.Kind,
-		sorting.Status: k.Status, sorting.Title: k.Title, sorting.Member: k.Member, sorting.Where: k.Where} {
-		if b.Is(msg) {
-			return col, true
-		}
-	}
-	return sorting.None, false
+	return sorting.ColumnOf(k, msg, sorting.Time, sorting.Kind, sorting.Status, sorting.Title, sorting.Member, sorting.Where)
 }

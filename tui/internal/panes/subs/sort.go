@@ -21,18 +21,8 @@ func SortKeys(k keys.Sort) []keys.Binding { return []keys.Binding{k.Time, k.Kind
 
 // sortKey toggles the order for a sort key; false when msg is none.
 func (m *Model) sortKey(msg tea.KeyMsg) bool {
-	k := m.c.Keys.Sort
-	var col sorting.Column
-	switch {
-	case k.Time.Is(msg):
-		col = sorting.Time
-	case k.Kind.Is(msg):
-		col = sorting.Kind
-	case k.Status.Is(msg):
-		col = sorting.Status
-	case k.Title.Is(msg):
-		col = sorting.Title
-	default:
+	col, ok := sorting.ColumnOf(m.c.Keys.Sort, msg, sorting.Time, sorting.Kind, sorting.Status, sorting.Title)
+	if !ok {
 		return false
 	}
 	m.order = m.order.Toggle(col)
