@@ -1,7 +1,7 @@
 // Package sorting is the lists' column sort, k9s style: a key per
-// column (shift+letter), pressing it again toggles the direction. The
-// events pane and the store search share it, so the same key sorts the
-// same column everywhere.
+// column (shift+letter), pressing it again toggles the direction. Every
+// list pane, the store search and the palette share it, so the same key
+// sorts the same column everywhere.
 package sorting
 
 import (
