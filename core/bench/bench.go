@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/auditlog"
@@ -83,6 +84,10 @@ type Result struct {
 	PacedP50ms   float64 `json:"pacedP50ms"`
 	PacedP99ms   float64 `json:"pacedP99ms"`
 	Ratio        float64 `json:"ratioToLoopback"`
+	// CPUus is the CPU time this process (senders, relay and sink) spent
+	// per event in the throughput phase: unlike events/s it barely moves
+	// when something else shares the machine, so it compares builds.
+	CPUus float64 `json:"cpuMicrosPerEvent"`
 }
 
 // Backlog is the memory phase: the process with Pending deliveries
@@ -525,10 +530,12 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 
 	// Throughput: as fast as the senders go.
 	*seed++
-	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0, secret)
+	cpu := &cpuMeter{}
+	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0, secret, cpu)
 	if err != nil {
 		return nil, err
 	}
+	run.CPUus = float64(cpu.used.Microseconds()) / float64(o.Events)
 	// From the first send (not from before generating the events, which is
 	// the benchmark's work, not the relay's) to the last arrival.
 	start, last := span(sent, arrived)
@@ -538,7 +545,7 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 	// Latency at a steady, sustainable rate.
 	if o.PacedRate > 0 && o.PacedFor > 0 {
 		*seed++
-		sent, arrived, err := drive(ctx, urls, sink, int(float64(o.PacedRate)*o.PacedFor.Seconds()), *seed, o.Concurrency, o.PacedRate, secret)
+		sent, arrived, err := drive(ctx, urls, sink, int(float64(o.PacedRate)*o.PacedFor.Seconds()), *seed, o.Concurrency, o.PacedRate, secret, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -550,9 +557,11 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 // drive sends count fresh events (rate per second, 0 = as fast as the
 // senders go) and waits until the sink has them all; it returns when each
 // was sent and when each arrived.
-func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed uint64, concurrency, rate int, secret []byte) (sent, arrived map[string]time.Time, err error) {
+func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed uint64, concurrency, rate int, secret []byte, cpu *cpuMeter) (sent, arrived map[string]time.Time, err error) {
 	sink.reset()
 	ids, bodies := events(count, seed)
+	cpu.start()
+	defer cpu.stop()
 	if sent, err = sendAll(ctx, urls, ids, bodies, concurrency, rate, secret); err != nil {
 		return nil, nil, err
 	}
@@ -644,4 +653,32 @@ func rssMB() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuMeter measures the CPU time this process uses between start and stop;
+// a nil meter measures nothing.
+type cpuMeter struct {
+	at   time.Duration
+	used time.Duration
+}
+
+func (m *cpuMeter) start() {
+	if m != nil {
+		m.at = processCPU()
+	}
+}
+
+func (m *cpuMeter) stop() {
+	if m != nil {
+		m.used = processCPU() - m.at
+	}
+}
+
+// processCPU is the user and system CPU time of this process so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -11,9 +11,9 @@ func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\n", rep.Machine)
 	fmt.Fprintf(w, "path: signed webhooks (X-LD-Signature) → receiver → store → %s → local sink\n", pathOf(rep.Integration))
 	fmt.Fprintf(w, "loopback HTTP ceiling: %.0f requests/s (one hop, 1 KB POSTs, 32 connections; %.0f before the runs, %.0f after)\n\n", rep.Loopback, rep.LoopbackBefore, rep.LoopbackAfter)
-	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "paced", "p50", "p99")
+	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %10s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "CPU/event", "paced", "p50", "p99")
 	for _, r := range rep.Runs {
-		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
+		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %8.0fµs %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.CPUus, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
 	}
 	if b := rep.Backlog; b != nil {
 		fmt.Fprintf(w, "\nbacklog: %d deliveries pending, RSS %.0f MB (Go heap %.0f MB), ingested at %.0f entries/s, delivered at %.0f/s once resumed\n",
