@@ -248,6 +248,21 @@ const (
 //go:embed integration
 var integrationFS embed.FS
 
+// WriteIntegration writes the bench's templated integration (manifest,
+// template, icons) into dir, which must not exist yet or be empty of its
+// files, so that a relay run from outside (a serve process, the outside
+// driver in cmd/auditrelay) renders exactly what bench renders.
+func WriteIntegration(dir string) error {
+	sfs, err := fs.Sub(integrationFS, "integration")
+	if err != nil {
+		return fmt.Errorf("the bench integration: %w", err)
+	}
+	if err := os.CopyFS(dir, sfs); err != nil {
+		return fmt.Errorf("writing the bench integration to %s: %w", dir, err)
+	}
+	return nil
+}
+
 // instanceConfig is one relay's configuration: a signed receiver on a free
 // loopback port, the store, and one subscription of the chosen integration
 // into the sink. The templated integration's files are written under dir.
@@ -266,12 +281,8 @@ func instanceConfig(dir, storeURL, instance, sinkURL string, o Options, secret [
 	switch o.Integration {
 	case "", Templated:
 		idir := filepath.Join(dir, "bench-events")
-		sfs, err := fs.Sub(integrationFS, "integration")
-		if err != nil {
+		if err := WriteIntegration(idir); err != nil {
 			return cfg, err
-		}
-		if err := os.CopyFS(idir, sfs); err != nil {
-			return cfg, fmt.Errorf("writing the bench integration: %w", err)
 		}
 		sub.Integration = idir
 		sub.Vars = map[string]config.Var{"endpointUrl": {Value: sinkURL}, "apiKey": {Value: "bench-api-key-not-a-secret"}}
