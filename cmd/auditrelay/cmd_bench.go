@@ -27,8 +27,10 @@ HTTP delivery — into a local sink, on loopback, and reports:
   - this machine's raw loopback HTTP ceiling, sampled before and after the
     runs, and the ratio to their mean (each event makes two HTTP hops:
     sender → receiver, relay → sink);
-  - with --backlog N, the process's memory with N deliveries pending,
-    then how fast they are delivered once the subscription resumes.
+  - with --backlog N, the memory of a relay holding N deliveries pending
+    (this binary's serve, run as a child process, so that its RSS is the
+    relay's own and not the bench's; the bench's is shown apart), then how
+    fast they are delivered once the subscription resumes.
 
 With --store postgres://... it also runs 1, 2 and 3 instances sharing that
 database (--instances), next to the SQLite figure. --integration webhook
@@ -65,6 +67,15 @@ first: do not point it at a database you use.`,
 				}
 				defer pf.Close()
 				o.Profile = pf
+			}
+			if o.Backlog > 0 {
+				// The backlog's relay runs as a child process, this very
+				// binary's serve, so that its memory is its own.
+				exe, err := os.Executable()
+				if err != nil {
+					return failure(fmt.Errorf("--backlog runs this binary's serve as a child process: %w", err))
+				}
+				o.RelayCommand = []string{exe, "serve"}
 			}
 			var progress io.Writer = a.stderr
 			if asJSON {

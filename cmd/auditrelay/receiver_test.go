@@ -166,7 +166,7 @@ func peakBoundMB(mb float64) float64 {
 }
 
 // resetPeakRSS resets the process's VmHWM to its current RSS (Linux ≥ 4.0).
-func resetPeakRSS(t *testing.T, pid int) {
+func resetPeakRSS(t testing.TB, pid int) {
 	t.Helper()
 	if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
 		t.Fatalf("resetting the peak RSS: %v", err)
@@ -174,7 +174,7 @@ func resetPeakRSS(t *testing.T, pid int) {
 }
 
 // peakRSSMB reads the process's peak RSS since the last reset, in MB.
-func peakRSSMB(t *testing.T, pid int) float64 {
+func peakRSSMB(t testing.TB, pid int) float64 {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {

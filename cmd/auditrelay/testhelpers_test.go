@@ -16,7 +16,7 @@ import (
 )
 
 // Helpers shared by the tests that run this test binary as a real
-// auditrelay process (crash_test.go, cluster_test.go).
+// auditrelay process (crash_test.go, cluster_test.go, outside_bench_test.go).
 
 // TestMain lets a test run this test binary as the auditrelay command:
 // with AUDITRELAY_TEST_MAIN=1 it is the real main, so the crash test can
@@ -87,13 +87,13 @@ type serveProcess struct {
 	addr string // receiver address, from the startup log
 }
 
-func startServe(t *testing.T, configPath string) *serveProcess {
+func startServe(t testing.TB, configPath string) *serveProcess {
 	t.Helper()
 	return startServeEnv(t, configPath)
 }
 
 // startServeEnv is startServe with extra environment variables (NAME=value).
-func startServeEnv(t *testing.T, configPath string, env ...string) *serveProcess {
+func startServeEnv(t testing.TB, configPath string, env ...string) *serveProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve", "--config", configPath, "--log-format", "json")
 	cmd.Env = append(append(os.Environ(), "AUDITRELAY_TEST_MAIN=1"), env...)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,12 +18,12 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/delivery"
@@ -50,6 +51,16 @@ type Options struct {
 	// standard payload (the raw entry, nothing rendered).
 	Integration string
 	Log         *slog.Logger // the instances' log; nil discards it
+	// RelayCommand is the command that runs `auditrelay serve` (such as
+	// the bench's own binary and "serve"). The backlog phase runs its
+	// relay as a child process with it, adding "--config FILE
+	// --log-format json", so that the relay's memory is measured apart
+	// from the bench's. Required when Backlog > 0.
+	RelayCommand []string
+	// RelayEnv adds NAME=value variables to the child's environment. The
+	// bench's own AUDITRELAY_* variables are not passed on: serve would
+	// read them over the generated file.
+	RelayEnv []string
 	// Profile, when set, receives a CPU profile of the runs (not of the
 	// loopback measurement, which would drown them).
 	Profile io.Writer
@@ -90,12 +101,25 @@ type Result struct {
 	CPUus float64 `json:"cpuMicrosPerEvent"`
 }
 
-// Backlog is the memory phase: the process with Pending deliveries
-// waiting, then their delivery.
+// Backlog is the memory phase: a relay (`serve`, run by the bench as a
+// child process) with Pending deliveries waiting, then their delivery.
+// The Relay figures are that process's own; the bench's senders, sink and
+// generated entries are in BenchRSSMB, apart.
 type Backlog struct {
-	Pending     int     `json:"pending"`
-	RSSMB       float64 `json:"rssMB"`
-	HeapMB      float64 `json:"heapInUseMB"`
+	Pending int `json:"pending"`
+	// RelayRSSMB is the relay's resident set (VmRSS) with every delivery
+	// pending, right after a garbage collection; RelayHeapMB its Go heap
+	// in use then.
+	RelayRSSMB  float64 `json:"relayRssMB"`
+	RelayHeapMB float64 `json:"relayHeapInUseMB"`
+	// RelayPeakMB is the relay's peak resident set (VmHWM) over the whole
+	// phase: start, ingest and the drain.
+	RelayPeakMB float64 `json:"relayPeakRssMB"`
+	// BenchRSSMB is the bench process's own resident set at the same
+	// moment as RelayRSSMB.
+	BenchRSSMB float64 `json:"benchRssMB"`
+	// IngestPerS is the rate the entries were taken over the relay's admin
+	// API (POST /ingest, batches of 500, one at a time).
 	IngestPerS  float64 `json:"ingestPerSec"`
 	DrainPerSec float64 `json:"drainPerSec"`
 }
@@ -253,6 +277,21 @@ const (
 //go:embed integration
 var integrationFS embed.FS
 
+// WriteIntegration writes the bench's templated integration (manifest,
+// template, icons) into dir (existing files are not overwritten: give it
+// a fresh one), so that a relay run from outside (a serve process, the
+// outside driver in cmd/auditrelay) renders exactly what bench renders.
+func WriteIntegration(dir string) error {
+	sfs, err := fs.Sub(integrationFS, "integration")
+	if err != nil {
+		return fmt.Errorf("the bench integration: %w", err)
+	}
+	if err := os.CopyFS(dir, sfs); err != nil {
+		return fmt.Errorf("writing the bench integration to %s: %w", dir, err)
+	}
+	return nil
+}
+
 // instanceConfig is one relay's configuration: a signed receiver on a free
 // loopback port, the store, and one subscription of the chosen integration
 // into the sink. The templated integration's files are written under dir.
@@ -271,12 +310,8 @@ func instanceConfig(dir, storeURL, instance, sinkURL string, o Options, secret [
 	switch o.Integration {
 	case "", Templated:
 		idir := filepath.Join(dir, "bench-events")
-		sfs, err := fs.Sub(integrationFS, "integration")
-		if err != nil {
+		if err := WriteIntegration(idir); err != nil {
 			return cfg, err
-		}
-		if err := os.CopyFS(idir, sfs); err != nil {
-			return cfg, fmt.Errorf("writing the bench integration: %w", err)
 		}
 		sub.Integration = idir
 		sub.Vars = map[string]config.Var{"endpointUrl": {Value: sinkURL}, "apiKey": {Value: "bench-api-key-not-a-secret"}}
@@ -416,6 +451,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	if o.Integration == "" {
 		o.Integration = Templated
 	}
+	if o.Backlog > 0 && len(o.RelayCommand) == 0 {
+		return nil, errors.New("the backlog phase runs the relay as a child process: Options.RelayCommand must be the command that runs auditrelay serve")
+	}
 	rep.Integration, rep.Signed = o.Integration, true
 	// One secret per run: the receiver checks X-LD-Signature as it does
 	// for LaunchDarkly.
@@ -468,7 +506,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 		}
 	}
 	if o.Backlog > 0 {
-		step("memory with %d deliveries pending, then their delivery …", o.Backlog)
+		step("memory with %d deliveries pending in a relay of its own (serve, a child process), then their delivery …", o.Backlog)
 		b, err := runBacklog(ctx, o, sink, sinkURL, secret)
 		if err != nil {
 			return nil, fmt.Errorf("backlog: %w", err)
@@ -582,10 +620,12 @@ func drive(ctx context.Context, urls []string, sink *endpoint, count int, seed u
 	return sent, arrived, nil
 }
 
-// runBacklog pauses the subscription, ingests o.Backlog entries straight
-// into the engine and reports memory with them all pending; then it
-// resumes the subscription and times the backlog's delivery, which goes
-// through claims as after an endpoint's outage.
+// runBacklog starts a relay as a child process (Options.RelayCommand,
+// `serve` on a config file with instanceConfig's settings), pauses its
+// subscription, feeds it o.Backlog entries over its admin API and reports
+// its memory with them all pending; then it resumes the subscription and
+// times the backlog's delivery, which goes through claims as after an
+// endpoint's outage.
 func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, secret []byte) (*Backlog, error) {
 	dir, err := os.MkdirTemp("", "auditrelay-backlog-")
 	if err != nil {
@@ -596,13 +636,39 @@ func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, 
 	if err != nil {
 		return nil, err
 	}
-	in, err := startInstance(ctx, cfg, o.Log)
+	// The child is driven through its admin API and says where it listens
+	// in its "listening" lines, logged at info.
+	token := rand.Text()
+	cfg.Admin.Listen = "127.0.0.1:0"
+	cfg.Admin.Token = config.Secret{Value: token}
+	cfg.Log.Level = "info"
+	yml, err := serveConfigYAML(cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer in.stop()
-	if err := in.rt.Engine().SetPaused(ctx, "bench", subscription, true); err != nil {
+	cfgPath := filepath.Join(dir, "auditrelay.yaml")
+	if err := os.WriteFile(cfgPath, yml, 0o600); err != nil {
+		return nil, fmt.Errorf("writing the relay's config file: %w", err)
+	}
+	child, err := startRelayChild(ctx, o.RelayCommand, o.RelayEnv, cfgPath)
+	if err != nil {
 		return nil, err
+	}
+	defer child.stop()
+	pid := strconv.Itoa(child.pid())
+	// failed adds what the child logged last when it is the reason.
+	failed := func(what string, err error) error {
+		if child.hasExited() {
+			return child.exitError(what)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	client, err := admin.NewClient("http://"+child.adminAddr, "", token)
+	if err != nil {
+		return nil, err
+	}
+	if err := client.SetPaused(ctx, "bench", subscription, true); err != nil {
+		return nil, failed("pausing the subscription", err)
 	}
 	g := demo.NewGenerator(demo.Options{Seed: 99})
 	start := time.Now()
@@ -613,48 +679,41 @@ func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, 
 		for len(items) < batch && done+len(items) < o.Backlog {
 			items = append(items, source.Item{Raw: g.Next().Raw, Source: "bench"})
 		}
-		if _, err := in.rt.Engine().Ingest(ctx, items, nil); err != nil {
-			return nil, err
+		res, err := client.Ingest(ctx, items, nil)
+		if err != nil {
+			return nil, failed("ingesting the backlog", err)
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				return nil, fmt.Errorf("ingesting the backlog: entry %s: %w", r.ID, r.Err)
+			}
 		}
 		done += len(items)
 	}
 	b := &Backlog{Pending: o.Backlog, IngestPerS: float64(o.Backlog) / time.Since(start).Seconds()}
+	if b.RelayHeapMB, err = child.heapInUseMB(ctx, token); err != nil {
+		return nil, failed("reading the relay's heap", err)
+	}
+	b.RelayRSSMB = procStatusMB(pid, "VmRSS")
 	runtime.GC()
-	b.RSSMB = rssMB()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.HeapMB = float64(ms.HeapInuse) / (1 << 20)
+	b.BenchRSSMB = procStatusMB("self", "VmRSS")
 
 	// Every earlier instance has stopped: what arrives now is the backlog.
 	sink.reset()
 	start = time.Now()
-	if err := in.rt.Engine().SetPaused(ctx, "bench", subscription, false); err != nil {
-		return nil, err
+	if err := client.SetPaused(ctx, "bench", subscription, false); err != nil {
+		return nil, failed("resuming the subscription", err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	// Ends early if the relay does: its log says why.
+	wctx, cancel := context.WithTimeout(child.alive, 10*time.Minute)
 	defer cancel()
 	if err := sink.waitCount(wctx, o.Backlog); err != nil {
-		return nil, fmt.Errorf("draining the backlog: %w", err)
+		return nil, failed("draining the backlog", err)
 	}
 	b.DrainPerSec = float64(o.Backlog) / time.Since(start).Seconds()
+	b.RelayPeakMB = procStatusMB(pid, "VmHWM")
 	return b, nil
 }
-
-// rssMB reads this process's resident set size from /proc.
-func rssMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // cpuMeter measures the CPU time this process uses between start and stop;
 // a nil meter measures nothing.
 type cpuMeter struct {

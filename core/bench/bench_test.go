@@ -7,10 +7,17 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/viper"
+
+	"github.com/auditrelay/auditrelay/core/config"
 	"github.com/auditrelay/auditrelay/core/delivery"
 )
 
@@ -23,7 +30,7 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 		t.Skip("runs the whole benchmark path")
 	}
 	var progress bytes.Buffer
-	rep, err := Run(t.Context(), Options{Events: 300, Concurrency: 32, PacedRate: 100, PacedFor: time.Second, Backlog: 200, Synchronous: "normal"}, &progress)
+	rep, err := Run(t.Context(), Options{Events: 300, Concurrency: 32, PacedRate: 100, PacedFor: time.Second, Backlog: 200, Synchronous: "normal", RelayCommand: relayCommand(t)}, &progress)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +52,8 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 	case math.Abs(r.Ratio-r.EventsPerSec/rep.Loopback) > 0.005:
 		t.Errorf("ratio %.3f, but %.0f events/s over %.0f req/s is %.3f", r.Ratio, r.EventsPerSec, rep.Loopback, r.EventsPerSec/rep.Loopback)
 	}
-	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RSSMB <= 0 || b.HeapMB <= 0 || b.IngestPerS <= 0 || b.DrainPerSec <= 0 {
-		t.Errorf("backlog phase %+v: want 200 pending with memory and the drain measured", rep.Backlog)
+	if b := rep.Backlog; b == nil || b.Pending != 200 || b.RelayRSSMB <= 0 || b.RelayHeapMB <= 0 || b.RelayPeakMB < b.RelayRSSMB || b.BenchRSSMB <= 0 || b.IngestPerS <= 0 || b.DrainPerSec <= 0 {
+		t.Errorf("backlog phase %+v: want 200 pending with the relay's memory (peak >= RSS), the bench's, and the drain measured", rep.Backlog)
 	}
 	for _, want := range []string{"loopback HTTP ceiling", "measuring the loopback HTTP ceiling again", "sqlite (synchronous=normal), 1 instance(s): 300 events with 32 senders, then 100/s for 1s", "memory with 200 deliveries pending"} {
 		if !strings.Contains(progress.String(), want) {
@@ -64,8 +71,10 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 			t.Errorf("summary line %q lacks %q", last, want)
 		}
 	}
-	if !strings.Contains(out.String(), "backlog: 200 deliveries pending") {
-		t.Errorf("text lacks the backlog line:\n%s", out.String())
+	for _, want := range []string{"backlog: 200 deliveries pending in the relay (serve, a child process): relay RSS ", "relay peak RSS ", "bench process RSS ", "delivered at "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q in the backlog lines:\n%s", want, out.String())
+		}
 	}
 
 	// Without a paced phase the summary quotes the latency at full load.
@@ -143,5 +152,78 @@ func TestEndpointWaitsForEveryID(t *testing.T) {
 	defer cancel()
 	if _, err := s.waitFor(ctx, ids); err == nil || !strings.Contains(err.Error(), "1 of 3") {
 		t.Fatalf("at the deadline: %v; want 1 of 3 delivered", err)
+	}
+}
+
+// relayCommand builds cmd/auditrelay for the backlog phase's child
+// process (this test binary is not auditrelay); it skips the test where
+// there is no go command to build it with.
+func relayCommand(t *testing.T) []string {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skipf("no go command to build auditrelay for the relay child process: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "auditrelay")
+	if out, err := exec.CommandContext(t.Context(), gobin, "build", "-o", bin, "github.com/auditrelay/auditrelay/cmd/auditrelay").CombinedOutput(); err != nil {
+		t.Fatalf("building auditrelay: %v\n%s", err, out)
+	}
+	return []string{bin, "serve"}
+}
+
+// TestBacklogNeedsRelayCommand: the backlog phase runs its relay as a
+// child process and says so, before measuring anything, when it has no
+// command to run.
+func TestBacklogNeedsRelayCommand(t *testing.T) {
+	_, err := Run(t.Context(), Options{Events: 1, Concurrency: 1, Backlog: 10}, nil)
+	if err == nil || !strings.Contains(err.Error(), "RelayCommand") {
+		t.Fatalf("backlog without a relay command: %v", err)
+	}
+}
+
+// TestServeConfigLoads: the file written for the child loads, as serve
+// loads it, into the settings instanceConfig built, and the child's
+// environment leaves out the bench's AUDITRELAY_* variables.
+func TestServeConfigLoads(t *testing.T) {
+	dir := t.TempDir()
+	o := Options{Synchronous: "full", Concurrency: 48}
+	cfg, err := instanceConfig(dir, "", "backlog", "http://127.0.0.1:9/hook", o, []byte("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Admin.Listen = "127.0.0.1:0"
+	cfg.Admin.Token = config.Secret{Value: "0123456789abcdef0123"}
+	cfg.Webhook.MaxInFlight = 48
+	yml, err := serveConfigYAML(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "auditrelay.yaml")
+	if err := os.WriteFile(path, yml, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := config.Load(viper.New(), path, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatalf("%v\n%s", err, yml)
+	}
+	switch {
+	case got.DataDir != dir, got.Store != "", got.Instance != "backlog", got.SQLite.Synchronous != "full":
+		t.Errorf("store settings %q %q %q %q\n%s", got.DataDir, got.Store, got.Instance, got.SQLite.Synchronous, yml)
+	case got.HTTP.Listen != "127.0.0.1:0", got.Admin.Listen != "127.0.0.1:0", got.Admin.Token.Value != cfg.Admin.Token.Value:
+		t.Errorf("listeners %q %q, token %q\n%s", got.HTTP.Listen, got.Admin.Listen, got.Admin.Token.Value, yml)
+	case got.Webhook.Secret.Value != "s3cret", got.Webhook.MaxInFlight != 48, got.Retention.Interval != 0, got.Log.Level != "warn":
+		t.Errorf("receiver, retention, log: %+v %v %q\n%s", got.Webhook, got.Retention.Interval, got.Log.Level, yml)
+	case len(got.Subscriptions) != 1:
+		t.Fatalf("subscriptions %+v\n%s", got.Subscriptions, yml)
+	}
+	sub, want := got.Subscriptions[0], cfg.Subscriptions[0]
+	if sub.Name != want.Name || sub.Integration != want.Integration || !sub.Enabled || sub.Concurrency != 64 ||
+		sub.Vars["endpointUrl"].Value != "http://127.0.0.1:9/hook" || sub.Vars["apiKey"].Value != want.Vars["apiKey"].Value {
+		t.Errorf("subscription %+v, want %+v\n%s", sub, want, yml)
+	}
+
+	env := childEnv([]string{"PATH=/bin", "AUDITRELAY_STORE=postgres://prod", "AUDITRELAY_ADMIN_TOKEN=x", "GOGC=200"}, []string{"AUDITRELAY_TEST_MAIN=1"})
+	if !slices.Equal(env, []string{"PATH=/bin", "GOGC=200", "AUDITRELAY_TEST_MAIN=1"}) {
+		t.Errorf("child environment %q", env)
 	}
 }

@@ -6,8 +6,10 @@
 // endpoint that notes when each arrives, and reports what it measured:
 // events/s and receive→delivered latency at full load and at a paced
 // rate, the ratio to this machine's loopback HTTP ceiling, the same on a
-// shared PostgreSQL store with several instances, and the process's
-// memory with a backlog of pending deliveries.
+// shared PostgreSQL store with several instances, and the memory of a
+// relay holding a backlog of pending deliveries — that relay runs as a
+// child process (`serve`, Options.RelayCommand), so that its memory is
+// measured apart from the bench's own.
 //
 // Figures are measured here, never asserted in tests; the tests check
 // only that a report holds together.

@@ -16,8 +16,9 @@ func (rep *Report) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %8.0fµs %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.CPUus, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
 	}
 	if b := rep.Backlog; b != nil {
-		fmt.Fprintf(w, "\nbacklog: %d deliveries pending, RSS %.0f MB (Go heap %.0f MB), ingested at %.0f entries/s, delivered at %.0f/s once resumed\n",
-			b.Pending, b.RSSMB, b.HeapMB, b.IngestPerS, b.DrainPerSec)
+		fmt.Fprintf(w, "\nbacklog: %d deliveries pending in the relay (serve, a child process): relay RSS %.0f MB (Go heap %.0f MB), relay peak RSS %.0f MB through the drain; bench process RSS %.0f MB (not the relay's)\n",
+			b.Pending, b.RelayRSSMB, b.RelayHeapMB, b.RelayPeakMB, b.BenchRSSMB)
+		fmt.Fprintf(w, "backlog: ingested at %.0f entries/s over the admin API, delivered at %.0f/s once resumed\n", b.IngestPerS, b.DrainPerSec)
 	}
 	if len(rep.Runs) > 0 {
 		r := rep.Runs[0]
