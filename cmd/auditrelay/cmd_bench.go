@@ -19,10 +19,13 @@ func newBenchCmd(a *app) *cobra.Command {
 		Short: "Measure this machine: receiver → store → delivery throughput and latency",
 		Long: `bench drives the real path — signed webhooks into the HTTP receiver
 (X-LD-Signature checked), durable store, policy, a template rendered per event,
-HTTP delivery — into a local sink, on loopback, and reports:
+HTTP delivery — into a local sink, on loopback. Each relay is this binary's
+serve in a child process of its own, as operators run it; the senders and
+the sink are the bench's. It reports:
 
   - events/s sustained and the receive→delivered latency (p50/p99) while
-    sending as fast as --concurrency senders can;
+    sending as fast as --concurrency senders can, with the CPU time per
+    event of the relay and of the bench's senders and sink;
   - p50/p99 at a steady --paced-rate;
   - this machine's raw loopback HTTP ceiling, sampled before and after the
     runs, and the ratio to their mean (each event makes two HTTP hops:
@@ -68,14 +71,16 @@ first: do not point it at a database you use.`,
 				defer pf.Close()
 				o.Profile = pf
 			}
-			if o.Backlog > 0 {
-				// The backlog's relay runs as a child process, this very
-				// binary's serve, so that its memory is its own.
+			if inProcess, _ := f.GetBool("in-process"); !inProcess {
+				// Each relay runs as a child process, this very binary's
+				// serve, so that its CPU and memory are its own.
 				exe, err := os.Executable()
 				if err != nil {
-					return failure(fmt.Errorf("--backlog runs this binary's serve as a child process: %w", err))
+					return failure(fmt.Errorf("bench runs this binary's serve as a child process: %w", err))
 				}
 				o.RelayCommand = []string{exe, "serve"}
+			} else if o.Backlog > 0 {
+				return usageErrorf("--backlog measures a relay of its own: it cannot run --in-process")
 			}
 			var progress io.Writer = a.stderr
 			if asJSON {
@@ -108,7 +113,8 @@ first: do not point it at a database you use.`,
 	f.String("synchronous", "normal", "SQLite synchronous mode (normal or full)")
 	f.String("integration", bench.Templated, "what the subscription sends: templated (a metrics-event template rendered per event) or webhook (the raw entry)")
 	f.Bool("json", false, "print the report as JSON")
-	f.String("cpuprofile", "", "write a CPU profile of the runs (not the loopback measurement) to this file, for go tool pprof")
+	f.String("cpuprofile", "", "write a CPU profile to this file, for go tool pprof: the relay's, 3 s of the first throughput phase (with --in-process: the whole process over the runs)")
+	f.Bool("in-process", false, "run the relay inside the bench process (one Go runtime for senders, relay and sink) instead of as serve in a child process")
 	f.String("memprofile", "", "write the allocations of the whole command to this file, for go tool pprof -sample_index=alloc_space")
 	return cmd
 }

@@ -28,7 +28,7 @@ func TestBenchCommand(t *testing.T) {
 	}
 	t.Chdir(t.TempDir())
 	var out, errOut bytes.Buffer
-	args := []string{"bench", "--events", "200", "--paced-rate", "0", "--json", "--cpuprofile", "cpu.out", "--memprofile", "mem.out"}
+	args := []string{"bench", "--in-process", "--events", "200", "--paced-rate", "0", "--json", "--cpuprofile", "cpu.out", "--memprofile", "mem.out"}
 	if code := run(t.Context(), args, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("bench exited %d: %s", code, errOut.String())
 	}

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -96,12 +97,24 @@ func BenchmarkServeFromOutside(b *testing.B) {
 			b.Fatalf("resetting AUDITRELAY_OUTSIDE_STORE: %v", err)
 		}
 	}
-	cfgPath := writeOutsideConfig(b, dir, storeURL, sink.url, secret, senders)
+	adminAddr, adminToken := freeAddr(b), "outside-admin-token-"+strconv.FormatInt(time.Now().UnixNano(), 36)
+	cfgPath := writeOutsideConfig(b, dir, storeURL, sink.url, secret, senders, adminAddr, adminToken)
 	p := startServe(b, cfgPath)
 	relay := ownServe(b, p)
 	receiver := "http://" + p.addr + "/v1/launchdarkly"
 	awaitReady(b, relay, "http://"+p.addr+"/readyz")
 
+	relayCPU0, driverCPU0 := procCPU(b, relay.pid), selfCPU()
+	if path := os.Getenv("AUDITRELAY_OUTSIDE_CPUPROFILE"); path != "" {
+		// serve's own profile, from its admin listener, while the senders run.
+		profiled := make(chan error, 1)
+		go func() { profiled <- fetchProfile(ctx, "http://"+adminAddr, adminToken, path) }()
+		defer func() {
+			if err := <-profiled; err != nil {
+				b.Errorf("serve's CPU profile: %v", err)
+			}
+		}()
+	}
 	sent, err := sendSigned(ctx, receiver, bodies, secret, senders, sink.epoch)
 	if err != nil {
 		b.Fatalf("sending: %v", err)
@@ -116,6 +129,8 @@ func BenchmarkServeFromOutside(b *testing.B) {
 		b.Fatalf("%d of %d events delivered within 10 minutes", sink.got.Load(), events)
 	}
 	arrived := sink.arrivals()
+	relayCPU := (procCPU(b, relay.pid) - relayCPU0) / time.Duration(events)
+	driverCPU := (selfCPU() - driverCPU0) / time.Duration(events)
 	peakMB := peakRSSMB(b, relay.pid)
 	if n := sink.other.Load(); n > 0 {
 		b.Errorf("the sink got %d requests for delivery ids it did not expect", n)
@@ -138,12 +153,14 @@ func BenchmarkServeFromOutside(b *testing.B) {
 	b.ReportMetric(p99, "p99-ms")
 	b.ReportMetric(peakMB, "relay-rss-MB")
 	b.ReportMetric(ceiling, "ceiling-req/s")
+	b.ReportMetric(float64(relayCPU.Microseconds()), "relay-cpu-µs/event")
+	b.ReportMetric(float64(driverCPU.Microseconds()), "driver-cpu-µs/event")
 	store := "sqlite (synchronous=normal)"
 	if storeURL != "" {
 		store = "postgres"
 	}
-	b.Logf("outside: %d events, %d senders, %s: %.0f events/s, p50 %.1f ms, p99 %.1f ms, %.2f of the loopback ceiling of %.0f req/s (%.0f before, %.0f after), serve peak RSS %.0f MB",
-		events, senders, store, perSec, p50, p99, perSec/ceiling, ceiling, ceilingBefore, ceilingAfter, peakMB)
+	b.Logf("outside: %d events, %d senders, %s: %.0f events/s, p50 %.1f ms, p99 %.1f ms, %.2f of the loopback ceiling of %.0f req/s (%.0f before, %.0f after), serve peak RSS %.0f MB; CPU per event: serve %d µs, this driver %d µs",
+		events, senders, store, perSec, p50, p99, perSec/ceiling, ceiling, ceilingBefore, ceilingAfter, peakMB, relayCPU.Microseconds(), driverCPU.Microseconds())
 }
 
 // envCount is a positive count from the environment, or def.
@@ -178,7 +195,7 @@ func outsideEntries(n int) (ids []string, bodies [][]byte) {
 
 // writeOutsideConfig writes serve's config file for the outside driver
 // and returns its path.
-func writeOutsideConfig(b *testing.B, dir, storeURL, sinkURL string, secret []byte, senders int) string {
+func writeOutsideConfig(b *testing.B, dir, storeURL, sinkURL string, secret []byte, senders int, adminAddr, adminToken string) string {
 	b.Helper()
 	integration := filepath.Join(dir, "bench-events")
 	if err := bench.WriteIntegration(integration); err != nil {
@@ -201,7 +218,7 @@ sqlite:
 http:
   listen: 127.0.0.1:0
 admin:
-  listen: 127.0.0.1:0
+  listen: %s
   token: %s
 retention:
   interval: 0
@@ -216,7 +233,7 @@ subscriptions:
     vars:
       endpointUrl: %s
       apiKey: outside-api-key-not-a-secret
-`, q(filepath.Join(dir, "data")), store, q("outside-admin-token-"+strconv.FormatInt(time.Now().UnixNano(), 36)),
+`, q(filepath.Join(dir, "data")), store, adminAddr, q(adminToken),
 		q(string(secret)), max(32, senders), q(integration), q(sinkURL))
 	path := filepath.Join(dir, "auditrelay.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
@@ -408,4 +425,68 @@ func outsidePercentiles(sent, arrived []time.Duration) (p50, p99 float64) {
 		return float64(ls[max(0, min(k, len(ls)-1))]) / float64(time.Millisecond)
 	}
 	return rank(0.50), rank(0.99)
+}
+
+// procCPU is the user and system CPU time process pid has used, from
+// /proc/<pid>/stat (in clock ticks of 1/100 s, as Linux reports them).
+func procCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatalf("reading serve's CPU time: %v", err)
+	}
+	// The command name may hold spaces: fields count from its closing ')'.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		b.Fatalf("/proc/%d/stat: %d fields after the name", pid, len(fields))
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("/proc/%d/stat: utime %q stime %q", pid, fields[11], fields[12])
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// selfCPU is this process's user and system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// freeAddr is a loopback address nothing listens on at the moment.
+func freeAddr(b *testing.B) string {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// fetchProfile writes a 3-second CPU profile of the serve behind adminURL
+// to path (AUDITRELAY_OUTSIDE_CPUPROFILE), for go tool pprof.
+func fetchProfile(ctx context.Context, adminURL, token, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/debug/pprof/profile?seconds=3", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("admin answered %s", resp.Status)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }

@@ -18,6 +18,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -61,8 +62,10 @@ type Options struct {
 	// bench's own AUDITRELAY_* variables are not passed on: serve would
 	// read them over the generated file.
 	RelayEnv []string
-	// Profile, when set, receives a CPU profile of the runs (not of the
-	// loopback measurement, which would drown them).
+	// Profile, when set, receives a CPU profile: with RelayCommand, 3 s
+	// of the first relay's throughput phase, taken by the relay itself;
+	// otherwise this process's over the runs (not the loopback
+	// measurement, which would drown them).
 	Profile io.Writer
 }
 
@@ -95,10 +98,16 @@ type Result struct {
 	PacedP50ms   float64 `json:"pacedP50ms"`
 	PacedP99ms   float64 `json:"pacedP99ms"`
 	Ratio        float64 `json:"ratioToLoopback"`
-	// CPUus is the CPU time this process (senders, relay and sink) spent
-	// per event in the throughput phase: unlike events/s it barely moves
-	// when something else shares the machine, so it compares builds.
-	CPUus float64 `json:"cpuMicrosPerEvent"`
+	// CPUus is the CPU time the bench process spent per event in the
+	// throughput phase: its senders and sink, and the relay too when it
+	// runs in process. RelayCPUus is the relays' own (child processes).
+	// Unlike events/s they barely move when something else shares the
+	// machine, so they compare builds.
+	CPUus      float64 `json:"cpuMicrosPerEvent"`
+	RelayCPUus float64 `json:"relayCpuMicrosPerEvent,omitempty"`
+	// RelayPeakMB is the largest peak RSS (VmHWM) of the relays, when they
+	// run as child processes.
+	RelayPeakMB float64 `json:"relayPeakRssMB,omitempty"`
 }
 
 // Backlog is the memory phase: a relay (`serve`, run by the bench as a
@@ -465,7 +474,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 	}
 	rep.LoopbackBefore = before
 	stopProfile := func() {}
-	if o.Profile != nil {
+	if o.Profile != nil && len(o.RelayCommand) == 0 {
 		if err := pprof.StartCPUProfile(o.Profile); err != nil {
 			return nil, fmt.Errorf("cpu profile: %w", err)
 		}
@@ -500,6 +509,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 			run, err := runOnce(ctx, o, st, n, sinkURL, sink, &seed, secret)
 			if err != nil {
 				return nil, fmt.Errorf("%s with %d instances: %w", name, n, err)
+			}
+			if len(o.RelayCommand) > 0 {
+				o.Profile = nil // one file: the first run's relay
 			}
 			run.Store = name
 			rep.Runs = append(rep.Runs, *run)
@@ -542,38 +554,40 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 			return nil, fmt.Errorf("resetting %s: %w", relay.RedactURL(storeURL), err)
 		}
 	}
-	var instances []*instance
-	defer func() {
-		for _, in := range instances {
-			in.stop()
-		}
-	}()
-	var urls []string
-	for i := range n {
-		cfg, err := instanceConfig(filepath.Join(dir, strconv.Itoa(i)), storeURL, fmt.Sprintf("bench-%d", i+1), sinkURL, o, secret)
-		if err != nil {
-			return nil, err
-		}
-		// Every sender may be waiting on one instance: none is refused
-		// for want of a slot (sources.webhook.max_in_flight).
-		cfg.Webhook.MaxInFlight = max(cfg.Webhook.MaxInFlight, o.Concurrency)
-		in, err := startInstance(ctx, cfg, o.Log)
-		if err != nil {
-			return nil, err
-		}
-		instances = append(instances, in)
-		urls = append(urls, in.url)
+	relays, err := startRelays(ctx, o, dir, storeURL, n, sinkURL, secret)
+	if err != nil {
+		return nil, err
 	}
+	defer relays.stop()
+	urls := relays.urls
 	run := &Result{Instances: n, Events: o.Events, PacedRate: o.PacedRate}
 
 	// Throughput: as fast as the senders go.
 	*seed++
-	cpu := &cpuMeter{}
+	cpu := &cpuMeter{relays: relays.pids}
+	var profiled chan error
+	if o.Profile != nil && len(relays.children) > 0 {
+		// The relay's own profile, from its admin listener, while the
+		// senders run.
+		profiled = make(chan error, 1)
+		go func() { profiled <- relays.profile(ctx, 3*time.Second, o.Profile) }()
+	}
 	sent, arrived, err := drive(ctx, urls, sink, o.Events, *seed, o.Concurrency, 0, secret, cpu)
+	if profiled != nil {
+		if perr := <-profiled; perr != nil && err == nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
 	run.CPUus = float64(cpu.used.Microseconds()) / float64(o.Events)
+	if len(relays.pids) > 0 {
+		run.RelayCPUus = float64(cpu.relayUsed.Microseconds()) / float64(o.Events)
+		for _, pid := range relays.pids {
+			run.RelayPeakMB = max(run.RelayPeakMB, procStatusMB(strconv.Itoa(pid), "VmHWM"))
+		}
+	}
 	// From the first send (not from before generating the events, which is
 	// the benchmark's work, not the relay's) to the last arrival.
 	start, last := span(sent, arrived)
@@ -636,21 +650,7 @@ func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, 
 	if err != nil {
 		return nil, err
 	}
-	// The child is driven through its admin API and says where it listens
-	// in its "listening" lines, logged at info.
-	token := rand.Text()
-	cfg.Admin.Listen = "127.0.0.1:0"
-	cfg.Admin.Token = config.Secret{Value: token}
-	cfg.Log.Level = "info"
-	yml, err := serveConfigYAML(cfg)
-	if err != nil {
-		return nil, err
-	}
-	cfgPath := filepath.Join(dir, "auditrelay.yaml")
-	if err := os.WriteFile(cfgPath, yml, 0o600); err != nil {
-		return nil, fmt.Errorf("writing the relay's config file: %w", err)
-	}
-	child, err := startRelayChild(ctx, o.RelayCommand, o.RelayEnv, cfgPath)
+	child, token, err := startChildRelay(ctx, o, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -714,23 +714,47 @@ func runBacklog(ctx context.Context, o Options, sink *endpoint, sinkURL string, 
 	b.RelayPeakMB = procStatusMB(pid, "VmHWM")
 	return b, nil
 }
-// cpuMeter measures the CPU time this process uses between start and stop;
-// a nil meter measures nothing.
+
+// cpuMeter measures the CPU time this process, and the relays' child
+// processes, use between start and stop; a nil meter measures nothing.
 type cpuMeter struct {
-	at   time.Duration
-	used time.Duration
+	relays          []int // child process ids
+	at, relayAt     time.Duration
+	used, relayUsed time.Duration
 }
 
 func (m *cpuMeter) start() {
 	if m != nil {
-		m.at = processCPU()
+		m.at, m.relayAt = processCPU(), childrenCPU(m.relays)
 	}
 }
 
 func (m *cpuMeter) stop() {
 	if m != nil {
-		m.used = processCPU() - m.at
+		m.used, m.relayUsed = processCPU()-m.at, childrenCPU(m.relays)-m.relayAt
 	}
+}
+
+// childrenCPU is the user and system CPU time the processes have used so
+// far, from /proc/<pid>/stat (clock ticks of 1/100 s, as Linux counts
+// them); a process it cannot read counts 0.
+func childrenCPU(pids []int) time.Duration {
+	var total time.Duration
+	for _, pid := range pids {
+		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			continue
+		}
+		// The command's name may hold spaces: count fields after its ')'.
+		fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		if len(fields) < 13 {
+			continue
+		}
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return total
 }
 
 // processCPU is the user and system CPU time of this process so far.

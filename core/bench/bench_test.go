@@ -49,6 +49,8 @@ func TestRunReportsWhatItMeasured(t *testing.T) {
 		t.Errorf("loopback ceiling %v, want the mean of before %v and after %v", rep.Loopback, rep.LoopbackBefore, rep.LoopbackAfter)
 	case rep.Integration != Templated, !rep.Signed:
 		t.Errorf("integration %q signed %v, want the templated path, signed, by default", rep.Integration, rep.Signed)
+	case r.RelayCPUus <= 0, r.CPUus <= 0, r.RelayPeakMB <= 0:
+		t.Errorf("run %+v: want the child relay's CPU per event and peak RSS, and the bench's CPU per event", r)
 	case math.Abs(r.Ratio-r.EventsPerSec/rep.Loopback) > 0.005:
 		t.Errorf("ratio %.3f, but %.0f events/s over %.0f req/s is %.3f", r.Ratio, r.EventsPerSec, rep.Loopback, r.EventsPerSec/rep.Loopback)
 	}

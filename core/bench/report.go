@@ -11,9 +11,14 @@ func (rep *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "machine: %s\n", rep.Machine)
 	fmt.Fprintf(w, "path: signed webhooks (X-LD-Signature) → receiver → store → %s → local sink\n", pathOf(rep.Integration))
 	fmt.Fprintf(w, "loopback HTTP ceiling: %.0f requests/s (one hop, 1 KB POSTs, 32 connections; %.0f before the runs, %.0f after)\n\n", rep.Loopback, rep.LoopbackBefore, rep.LoopbackAfter)
-	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %10s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "CPU/event", "paced", "p50", "p99")
+	fmt.Fprintf(w, "%-28s %9s %12s %9s %9s %11s %11s %9s %14s %9s %9s\n", "store", "instances", "events/s", "p50", "p99", "relay CPU", "bench CPU", "relay RSS", "paced", "p50", "p99")
 	for _, r := range rep.Runs {
-		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %8.0fµs %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms, r.CPUus, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
+		relayCPU, relayRSS := "in process", "-"
+		if r.RelayCPUus > 0 {
+			relayCPU, relayRSS = fmt.Sprintf("%.0fµs/ev", r.RelayCPUus), fmt.Sprintf("%.0f MB", r.RelayPeakMB)
+		}
+		fmt.Fprintf(w, "%-28s %9d %12.0f %7.1fms %7.1fms %11s %11s %9s %12d/s %7.1fms %7.1fms\n", r.Store, r.Instances, r.EventsPerSec, r.P50ms, r.P99ms,
+			relayCPU, fmt.Sprintf("%.0fµs/ev", r.CPUus), relayRSS, r.PacedRate, r.PacedP50ms, r.PacedP99ms)
 	}
 	if b := rep.Backlog; b != nil {
 		fmt.Fprintf(w, "\nbacklog: %d deliveries pending in the relay (serve, a child process): relay RSS %.0f MB (Go heap %.0f MB), relay peak RSS %.0f MB through the drain; bench process RSS %.0f MB (not the relay's)\n",
