@@ -105,7 +105,7 @@ func (b *Builder) Build(e *Entry) jsonv.Value {
 	ctx.Set("kind", jsonv.Str(e.Kind))
 	name := firstNonEmpty(e.Name, e.Target.Name, s.key)
 	ctx.Set("name", jsonv.Str(name))
-	ctx.Set("details", renderedValue(b.md.render(e.Description)))
+	ctx.Set("details", b.md.value(e.Description))
 	if e.Comment != "" {
 		ctx.Set("comment", jsonv.Str(e.Comment))
 	}
@@ -131,7 +131,7 @@ func (b *Builder) Build(e *Entry) jsonv.Value {
 	if title == "" {
 		title = b.synthesizeTitle(e, s, actor, verb, name, links)
 	}
-	ctx.Set("title", renderedValue(b.md.render(title)))
+	ctx.Set("title", b.md.value(title))
 	ctx.Set("target", b.targetValue(e, s, name, links))
 	return jsonv.Obj(ctx)
 }
@@ -291,12 +291,19 @@ func timestamp(ms int64) jsonv.Value {
 	return jsonv.Obj(m)
 }
 
-func renderedValue(r rendered) jsonv.Value {
-	m := jsonv.NewMembers(3)
-	m.Set("plainText", jsonv.Str(r.plainText))
-	m.Set("markdown", jsonv.Str(r.markdown))
-	m.Set("html", jsonv.Str(r.html))
-	return jsonv.Obj(m)
+// value is src in the context's three forms ({plainText, markdown,
+// html}). Parsing and rendering markdown cost more than the rest of a
+// context, and most templates read one form of the title and the details,
+// often the markdown as it came: the object is lazy, rendered the first
+// time a template reads plainText or html (or the whole object).
+func (m *markdown) value(src string) jsonv.Value {
+	known := []jsonv.Member{{Key: "markdown", Value: jsonv.Str(src), KeyOffset: -1}}
+	return jsonv.Lazy(known, func(ms *jsonv.Members) {
+		r := m.render(src)
+		ms.Set("plainText", jsonv.Str(r.plainText))
+		ms.Set("markdown", jsonv.Str(r.markdown))
+		ms.Set("html", jsonv.Str(r.html))
+	})
 }
 
 func projectValue(s scope) jsonv.Value {

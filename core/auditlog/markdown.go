@@ -1,9 +1,11 @@
 package auditlog
 
 import (
+	"bufio"
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
@@ -19,6 +21,15 @@ import (
 // builds: goldmark's parser and renderer keep no per-document state.
 type markdown struct {
 	md goldmark.Markdown
+	// outs pools the renderer's output: goldmark wraps a writer that is
+	// not already buffered in a new 4 KiB bufio.Writer on every call.
+	outs sync.Pool // of *htmlOut
+}
+
+// htmlOut is a buffered writer into a byte buffer, reused across renders.
+type htmlOut struct {
+	buf bytes.Buffer
+	w   *bufio.Writer
 }
 
 func newMarkdown() *markdown {
@@ -44,13 +55,22 @@ func (m *markdown) render(src string) rendered {
 	}
 	b := []byte(src)
 	doc := m.md.Parser().Parse(text.NewReader(b))
-	var buf bytes.Buffer
+	out, _ := m.outs.Get().(*htmlOut)
+	if out == nil {
+		out = &htmlOut{}
+		out.w = bufio.NewWriter(&out.buf)
+	}
+	out.buf.Reset()
+	out.w.Reset(&out.buf)
 	// Rendering into a bytes.Buffer cannot fail; an error would only
 	// come from a renderer bug, and then the markdown is still shown.
-	if err := m.md.Renderer().Render(&buf, b, doc); err != nil {
-		buf.Reset()
+	if err := m.md.Renderer().Render(out.w, b, doc); err != nil || out.w.Flush() != nil {
+		out.buf.Reset()
 	}
-	html := strings.TrimRight(buf.String(), "\n")
+	html := strings.TrimRight(out.buf.String(), "\n")
+	if out.buf.Cap() <= 64<<10 { // a huge description's buffer is not kept
+		m.outs.Put(out)
+	}
 	// A single paragraph (every title, most one-line descriptions) goes
 	// into chat messages and sentences: drop the <p> wrapper as the
 	// framework's sample contexts show it.

@@ -199,6 +199,24 @@ func EscapeStrings(v Value) Value {
 	return out
 }
 
+// escapeLazy escapes a Lazy object and stays lazy: its known members are
+// escaped now, the others when the escaped object is first read whole.
+func escapeLazy(v Value) Value {
+	l := (*Members)(v.ptr).lazy
+	known := make([]Member, len(l.known))
+	for i, m := range l.known {
+		known[i] = Member{Key: m.Key, Value: EscapeStrings(m.Value), KeyOffset: m.KeyOffset}
+	}
+	return Lazy(known, func(out *Members) {
+		src := v.obj()
+		out.list = make([]Member, len(src.list))
+		for i, m := range src.list {
+			out.list[i] = Member{Key: m.Key, Value: EscapeStrings(m.Value), KeyOffset: m.KeyOffset}
+		}
+		out.index = src.index // same keys in the same places
+	})
+}
+
 func escapeStrings(v Value) (Value, bool) {
 	switch v.kind {
 	case String:
@@ -225,6 +243,9 @@ func escapeStrings(v Value) (Value, bool) {
 		}
 		return arrValue(out, v.pos), true
 	case Object:
+		if (*Members)(v.ptr).lazy != nil {
+			return escapeLazy(v), true
+		}
 		var list []Member
 		obj := v.obj()
 		for i, m := range obj.list {

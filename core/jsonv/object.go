@@ -1,6 +1,9 @@
 package jsonv
 
-import "strconv"
+import (
+	"strconv"
+	"sync"
+)
 
 // Member is one key/value pair of an object.
 type Member struct {
@@ -20,6 +23,47 @@ const indexThreshold = 24
 type Members struct {
 	list  []Member
 	index map[string]int
+	lazy  *lazyMembers // set by Lazy; never changed after
+}
+
+// lazyMembers is what a Lazy object needs to fill itself.
+type lazyMembers struct {
+	once  sync.Once
+	known []Member
+	fill  func(*Members)
+}
+
+// Lazy returns an object whose members fill sets, with Set, the first time
+// one of them is needed: a template context's costly members (markdown
+// rendered three ways) are then made only for templates that read them.
+// Lookups of a key in known are answered from known without filling, so
+// fill must set those members to the same values (in their place among
+// the others). fill runs at most once; readers on other goroutines wait
+// for it.
+func Lazy(known []Member, fill func(m *Members)) Value {
+	return objValue(&Members{lazy: &lazyMembers{known: known, fill: fill}}, -1)
+}
+
+// load fills a Lazy object's members if that has not happened yet, and
+// returns m.
+func (m *Members) load() *Members {
+	if l := m.lazy; l != nil {
+		l.once.Do(func() { l.fill(m) })
+	}
+	return m
+}
+
+// knownPtr is a pointer to a Lazy object's known member key, or nil.
+func (m *Members) knownPtr(key string) *Value {
+	if m.lazy == nil {
+		return nil
+	}
+	for i := range m.lazy.known {
+		if m.lazy.known[i].Key == key {
+			return &m.lazy.known[i].Value
+		}
+	}
+	return nil
 }
 
 // NewMembers returns an empty member list with room for n members.

@@ -30,6 +30,9 @@ func (v *Value) GetPtr(key string) *Value {
 	if v.kind != Object {
 		return nil
 	}
+	if p := (*Members)(v.ptr).knownPtr(key); p != nil {
+		return p
+	}
 	return v.obj().LookupPtr(key)
 }
 

@@ -99,8 +99,8 @@ func (v Value) arr() []Value {
 	return unsafe.Slice((*Value)(v.ptr), int(v.n))
 }
 
-// obj is the members of an Object value.
-func (v Value) obj() *Members { return (*Members)(v.ptr) }
+// obj is the members of an Object value, filled if it is Lazy.
+func (v Value) obj() *Members { return (*Members)(v.ptr).load() }
 
 // Str returns a string value.
 func Str(s string) Value { return strValue(s, -1) }
@@ -214,6 +214,9 @@ func (v Value) Get(key string) Value {
 	if v.kind != Object {
 		return Value{}
 	}
+	if p := (*Members)(v.ptr).knownPtr(key); p != nil {
+		return *p
+	}
 	m, _ := v.obj().Lookup(key)
 	return m
 }
@@ -222,6 +225,9 @@ func (v Value) Get(key string) Value {
 func (v Value) Has(key string) bool {
 	if v.kind != Object {
 		return false
+	}
+	if (*Members)(v.ptr).knownPtr(key) != nil {
+		return true
 	}
 	_, ok := v.obj().Lookup(key)
 	return ok

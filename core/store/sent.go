@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	kflate "github.com/klauspost/compress/flate"
 )
 
 // SentRequest is the request an attempt sent, as stored: what an operator
@@ -56,8 +58,12 @@ const MaxSentBody = 64 << 20
 // the work of trying.
 const compressMin = 256
 
+// Bodies are compressed with klauspost/compress's deflate: the same
+// RFC 1951 stream as the standard library's (which reads it back), made
+// in less than half the time at its fastest level, on every attempt's
+// path.
 var flateWriters = sync.Pool{New: func() any {
-	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	w, _ := kflate.NewWriter(nil, kflate.BestSpeed)
 	return w
 }}
 
@@ -80,7 +86,7 @@ func NewSentRequest(method string, headers []Header, body []byte, varsHash strin
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(body) / 2)
-	w := flateWriters.Get().(*flate.Writer)
+	w := flateWriters.Get().(*kflate.Writer)
 	w.Reset(&buf)
 	_, err := w.Write(body)
 	if err == nil {
