@@ -55,6 +55,14 @@ func (s *Store) Ingest(ctx context.Context, entries []store.NewEntry, cursor *st
 	if len(entries) == 0 && cursor == nil {
 		return []store.IngestResult{}, nil
 	}
+	if cursor == nil && len(entries) < ingestGroupMax {
+		return s.ingestGrouped(ctx, entries)
+	}
+	return s.ingest(ctx, entries, cursor)
+}
+
+// ingest stores entries and the cursor in one statement.
+func (s *Store) ingest(ctx context.Context, entries []store.NewEntry, cursor *store.Cursor) ([]store.IngestResult, error) {
 	now := s.now()
 	results := make([]store.IngestResult, len(entries))
 	var (

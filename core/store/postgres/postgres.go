@@ -112,6 +112,10 @@ type Store struct {
 	watch     *store.Hub
 	notes     *notifier
 	listening atomic.Bool // the listener's LISTEN is in place
+
+	ingests    chan *ingestCall // to the ingest grouper; see group.go
+	ingestDone chan struct{}    // closed when the grouper has stopped
+	grouped    atomic.Int64     // calls stored in a statement shared with others
 }
 
 var _ store.Store = (*Store)(nil)
@@ -199,6 +203,12 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	go func() {
 		defer s.bg.Done()
 		s.listen(o.NoListen, poll)
+	}()
+	s.ingests, s.ingestDone = make(chan *ingestCall), make(chan struct{})
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.groupIngests()
 	}()
 	return s, nil
 }
