@@ -113,7 +113,7 @@ first: do not point it at a database you use.`,
 	f.String("synchronous", "normal", "SQLite synchronous mode (normal or full)")
 	f.String("integration", bench.Templated, "what the subscription sends: templated (a metrics-event template rendered per event) or webhook (the raw entry)")
 	f.Bool("json", false, "print the report as JSON")
-	f.String("cpuprofile", "", "write a CPU profile to this file, for go tool pprof: the relay's, 3 s of the first throughput phase (with --in-process: the whole process over the runs)")
+	f.String("cpuprofile", "", "write a CPU profile to this file, for go tool pprof: 3 s of the relay in its first throughput phase (with --store, its first on PostgreSQL; with --in-process, the whole process over the runs)")
 	f.Bool("in-process", false, "run the relay inside the bench process (one Go runtime for senders, relay and sink) instead of as serve in a child process")
 	f.String("memprofile", "", "write the allocations of the whole command to this file, for go tool pprof -sample_index=alloc_space")
 	return cmd

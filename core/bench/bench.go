@@ -506,12 +506,15 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 				name = "postgres"
 			}
 			step("%s, %d instance(s): %d events with %d senders, then %d/s for %s …", name, n, o.Events, o.Concurrency, o.PacedRate, o.PacedFor)
-			run, err := runOnce(ctx, o, st, n, sinkURL, sink, &seed, secret)
+			ro := o
+			if len(o.RelayCommand) > 0 && (st != o.Store || n != counts[0]) {
+				// One file: the relay of the first run on the store
+				// measured last (--store's when given).
+				ro.Profile = nil
+			}
+			run, err := runOnce(ctx, ro, st, n, sinkURL, sink, &seed, secret)
 			if err != nil {
 				return nil, fmt.Errorf("%s with %d instances: %w", name, n, err)
-			}
-			if len(o.RelayCommand) > 0 {
-				o.Profile = nil // one file: the first run's relay
 			}
 			run.Store = name
 			rep.Runs = append(rep.Runs, *run)
