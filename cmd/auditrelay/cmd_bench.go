@@ -79,6 +79,14 @@ first: do not point it at a database you use.`,
 					return failure(fmt.Errorf("bench runs this binary's serve as a child process: %w", err))
 				}
 				o.RelayCommand = []string{exe, "serve"}
+				if path, _ := f.GetString("memprofile"); path != "" {
+					mf, err := os.Create(path)
+					if err != nil {
+						return usageErrorf("%v", err)
+					}
+					defer mf.Close()
+					o.Allocs = mf
+				}
 			} else if o.Backlog > 0 {
 				return usageErrorf("--backlog measures a relay of its own: it cannot run --in-process")
 			}
@@ -87,7 +95,7 @@ first: do not point it at a database you use.`,
 				progress = nil
 			}
 			rep, err := bench.Run(cmd.Context(), o, progress)
-			if path, _ := f.GetString("memprofile"); path != "" && err == nil {
+			if path, _ := f.GetString("memprofile"); path != "" && err == nil && len(o.RelayCommand) == 0 {
 				if werr := writeAllocProfile(path); werr != nil {
 					return werr
 				}
@@ -115,7 +123,7 @@ first: do not point it at a database you use.`,
 	f.Bool("json", false, "print the report as JSON")
 	f.String("cpuprofile", "", "write a CPU profile to this file, for go tool pprof: 3 s of the relay in its first throughput phase (with --store, its first on PostgreSQL; with --in-process, the whole process over the runs)")
 	f.Bool("in-process", false, "run the relay inside the bench process (one Go runtime for senders, relay and sink) instead of as serve in a child process")
-	f.String("memprofile", "", "write the allocations of the whole command to this file, for go tool pprof -sample_index=alloc_space")
+	f.String("memprofile", "", "write allocations to this file, for go tool pprof -sample_index=alloc_space: the relay's, from its start to the end of its first throughput phase (with --store, its first on PostgreSQL; with --in-process, the whole command's)")
 	return cmd
 }
 

@@ -67,6 +67,10 @@ type Options struct {
 	// otherwise this process's over the runs (not the loopback
 	// measurement, which would drown them).
 	Profile io.Writer
+	// Allocs, when set with RelayCommand, receives the allocations of the
+	// relay that Profile profiles, from its start to the end of its
+	// throughput phase.
+	Allocs io.Writer
 }
 
 // Report is what bench measured; WriteText prints it, and it marshals as
@@ -510,7 +514,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Report, error) {
 			if len(o.RelayCommand) > 0 && (st != o.Store || n != counts[0]) {
 				// One file: the relay of the first run on the store
 				// measured last (--store's when given).
-				ro.Profile = nil
+				ro.Profile, ro.Allocs = nil, nil
 			}
 			run, err := runOnce(ctx, ro, st, n, sinkURL, sink, &seed, secret)
 			if err != nil {
@@ -580,6 +584,9 @@ func runOnce(ctx context.Context, o Options, storeURL string, n int, sinkURL str
 		if perr := <-profiled; perr != nil && err == nil {
 			err = perr
 		}
+	}
+	if o.Allocs != nil && err == nil {
+		err = relays.allocs(ctx, o.Allocs)
 	}
 	if err != nil {
 		return nil, err

@@ -103,10 +103,21 @@ func startChildRelay(ctx context.Context, o Options, cfg config.Config) (*relayC
 // profile writes a CPU profile of the first child relay, taken over d
 // from its admin listener (Go's pprof handlers), to w.
 func (r *relays) profile(ctx context.Context, d time.Duration, w io.Writer) error {
+	return r.pprof(ctx, fmt.Sprintf("profile?seconds=%d", max(1, int(d.Seconds()))), w)
+}
+
+// allocs writes the first child relay's allocations since it started to w.
+func (r *relays) allocs(ctx context.Context, w io.Writer) error {
+	return r.pprof(ctx, "allocs", w)
+}
+
+// pprof writes what the first child relay's pprof handler named by query
+// answers to w.
+func (r *relays) pprof(ctx context.Context, query string, w io.Writer) error {
 	if len(r.children) == 0 {
 		return nil
 	}
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", r.children[0].adminAddr, max(1, int(d.Seconds())))
+	url := fmt.Sprintf("http://%s/debug/pprof/%s", r.children[0].adminAddr, query)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -114,11 +125,11 @@ func (r *relays) profile(ctx context.Context, d time.Duration, w io.Writer) erro
 	req.Header.Set("Authorization", "Bearer "+r.tokens[0])
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("the relay's CPU profile: %w", err)
+		return fmt.Errorf("the relay's profile: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the relay's CPU profile: its admin listener answered %s", resp.Status)
+		return fmt.Errorf("the relay's profile: its admin listener answered %s", resp.Status)
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err
