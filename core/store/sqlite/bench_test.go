@@ -135,3 +135,11 @@ func BenchmarkSearch1M(b *testing.B) {
 	b.ResetTimer()
 	storetest.Search(b, s)
 }
+
+// BenchmarkIngestLeasedFinish: the relay's path through the store — an
+// entry leased at ingest, then its first attempt recorded — from many
+// goroutines, every call durable.
+func BenchmarkIngestLeasedFinish(b *testing.B) {
+	s := benchStore(b, "normal")
+	storetest.IngestLeasedFinish(b, s)
+}

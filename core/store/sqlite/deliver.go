@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/auditrelay/auditrelay/core/store"
@@ -150,13 +152,13 @@ const (
 	// the change notice are read once per call instead (sqlSubsOf).
 	sqlFinish = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
+		RETURNING subscription`
 	sqlFinishRecord = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0,
 			last_status = ?, last_error = ?, last_latency_us = ?, last_attempt_ms = coalesce(nullif(?, 0), last_attempt_ms)
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
-	sqlSubsOf        = `SELECT DISTINCT subscription FROM deliveries WHERE id IN (SELECT value FROM json_each(?)) ORDER BY subscription`
-	sqlSubscription  = `SELECT subscription FROM deliveries WHERE id = ?`
+		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
+		RETURNING subscription`
 	sqlInsertAttempt = `INSERT INTO attempts (delivery_id, number, instance, trigger, started_ms, duration_us, url,
 		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body,
 		` + store.SentCols + `)
@@ -183,42 +185,38 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 	res := store.FinishResult{Stale: []string{}}
 	now := w.s.now()
 	nowMs := encodeTime(now)
-	var applied, subs, disabled []string
+	var applied, disabled []string
+	subs := map[string]bool{}
 	for _, o := range outcomes {
 		next := encodeTime(store.DueAt(o.State, o.NextAttemptAt, now))
-		var r sql.Result
+		// The fenced UPDATE names the delivery's subscription when it
+		// applies, and returns no row when the lease was lost.
+		var sub string
 		var err error
 		if rec := o.Record; rec != nil {
-			r, err = w.exec(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, nowMs,
+			err = w.queryRow(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, nowMs,
 				rec.StatusCode, rec.Error, encodeDuration(rec.Duration), encodeTime(rec.StartedAt),
-				o.DeliveryID, o.Owner, o.Attempt)
+				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
 		} else {
-			r, err = w.exec(sqlFinish, string(o.State), o.Reason, o.Step, next, nowMs,
-				o.DeliveryID, o.Owner, o.Attempt)
+			err = w.queryRow(sqlFinish, string(o.State), o.Reason, o.Step, next, nowMs,
+				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
 		}
-		var n int64
-		if err == nil {
-			n, err = r.RowsAffected()
+		if errors.Is(err, sql.ErrNoRows) {
+			res.Stale = append(res.Stale, o.DeliveryID)
+			continue
 		}
 		if err != nil {
 			return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 		}
-		if n == 0 {
-			res.Stale = append(res.Stale, o.DeliveryID)
-			continue
-		}
 		res.Applied++
 		applied = append(applied, o.DeliveryID)
+		subs[sub] = true
 		if o.Record != nil {
 			if err := w.insertAttempt(o.DeliveryID, o.Attempt, *o.Record); err != nil {
 				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 			}
 		}
 		if o.DisableSubscription != "" {
-			var sub string
-			if err := w.queryRow(sqlSubscription, o.DeliveryID).Scan(&sub); err != nil {
-				return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
-			}
 			if _, err := w.exec(sqlDisable, sub, o.DisableSubscription, o.Owner, nowMs); err != nil {
 				return res, fmt.Errorf("finish delivery %q: disable subscription %q: %w", o.DeliveryID, sub, err)
 			}
@@ -226,38 +224,12 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 		}
 	}
 	if len(applied) > 0 {
-		var err error
-		if subs, err = w.subscriptionsOf(applied); err != nil {
-			return res, fmt.Errorf("finish: %w", err)
-		}
-		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: applied, Subscriptions: subs})
+		w.changed(store.Change{Kind: store.DeliveriesChanged, IDs: applied, Subscriptions: slices.Sorted(maps.Keys(subs))})
 	}
 	if len(disabled) > 0 {
 		w.changed(store.Change{Kind: store.SubscriptionChanged, Subscriptions: disabled})
 	}
 	return res, nil
-}
-
-// subscriptionsOf returns the subscriptions of deliveries, sorted.
-func (w *wtx) subscriptionsOf(ids []string) ([]string, error) {
-	arg, err := json.Marshal(ids)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := w.query(sqlSubsOf, string(arg))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var subs []string
-	for rows.Next() {
-		var sub string
-		if err := rows.Scan(&sub); err != nil {
-			return nil, err
-		}
-		subs = append(subs, sub)
-	}
-	return subs, rows.Err()
 }
 
 func (w *wtx) insertAttempt(deliveryID string, number int, a store.Attempt) error {
