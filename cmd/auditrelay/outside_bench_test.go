@@ -14,7 +14,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -104,7 +103,7 @@ func BenchmarkServeFromOutside(b *testing.B) {
 	receiver := "http://" + p.addr + "/v1/launchdarkly"
 	awaitReady(b, relay, "http://"+p.addr+"/readyz")
 
-	relayCPU0, driverCPU0 := procCPU(b, relay.pid), selfCPU()
+	relayCPU0, driverCPU0 := procCPU(b, relay.pid), bench.SelfCPU()
 	if path := os.Getenv("AUDITRELAY_OUTSIDE_CPUPROFILE"); path != "" {
 		// serve's own profile, from its admin listener, while the senders run.
 		profiled := make(chan error, 1)
@@ -130,7 +129,7 @@ func BenchmarkServeFromOutside(b *testing.B) {
 	}
 	arrived := sink.arrivals()
 	relayCPU := (procCPU(b, relay.pid) - relayCPU0) / time.Duration(events)
-	driverCPU := (selfCPU() - driverCPU0) / time.Duration(events)
+	driverCPU := (bench.SelfCPU() - driverCPU0) / time.Duration(events)
 	peakMB := peakRSSMB(b, relay.pid)
 	if n := sink.other.Load(); n > 0 {
 		b.Errorf("the sink got %d requests for delivery ids it did not expect", n)
@@ -427,34 +426,14 @@ func outsidePercentiles(sent, arrived []time.Duration) (p50, p99 float64) {
 	return rank(0.50), rank(0.99)
 }
 
-// procCPU is the user and system CPU time process pid has used, from
-// /proc/<pid>/stat (in clock ticks of 1/100 s, as Linux reports them).
+// procCPU is bench.ProcessCPU, failing b when it cannot read it.
 func procCPU(b *testing.B, pid int) time.Duration {
 	b.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	d, err := bench.ProcessCPU(pid)
 	if err != nil {
-		b.Fatalf("reading serve's CPU time: %v", err)
+		b.Fatalf("serve's CPU time: %v", err)
 	}
-	// The command name may hold spaces: fields count from its closing ')'.
-	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(fields) < 13 {
-		b.Fatalf("/proc/%d/stat: %d fields after the name", pid, len(fields))
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		b.Fatalf("/proc/%d/stat: utime %q stime %q", pid, fields[11], fields[12])
-	}
-	return time.Duration(utime+stime) * 10 * time.Millisecond
-}
-
-// selfCPU is this process's user and system CPU time so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // freeAddr is a loopback address nothing listens on at the moment.

@@ -735,40 +735,50 @@ type cpuMeter struct {
 
 func (m *cpuMeter) start() {
 	if m != nil {
-		m.at, m.relayAt = processCPU(), childrenCPU(m.relays)
+		m.at, m.relayAt = SelfCPU(), childrenCPU(m.relays)
 	}
 }
 
 func (m *cpuMeter) stop() {
 	if m != nil {
-		m.used, m.relayUsed = processCPU()-m.at, childrenCPU(m.relays)-m.relayAt
+		m.used, m.relayUsed = SelfCPU()-m.at, childrenCPU(m.relays)-m.relayAt
 	}
 }
 
-// childrenCPU is the user and system CPU time the processes have used so
-// far, from /proc/<pid>/stat (clock ticks of 1/100 s, as Linux counts
-// them); a process it cannot read counts 0.
+// childrenCPU is the CPU time the processes have used so far; one it
+// cannot read counts 0.
 func childrenCPU(pids []int) time.Duration {
 	var total time.Duration
 	for _, pid := range pids {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			continue
+		if d, err := ProcessCPU(pid); err == nil {
+			total += d
 		}
-		// The command's name may hold spaces: count fields after its ')'.
-		fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-		if len(fields) < 13 {
-			continue
-		}
-		utime, _ := strconv.ParseInt(fields[11], 10, 64)
-		stime, _ := strconv.ParseInt(fields[12], 10, 64)
-		total += time.Duration(utime+stime) * 10 * time.Millisecond
 	}
 	return total
 }
 
-// processCPU is the user and system CPU time of this process so far.
-func processCPU() time.Duration {
+// ProcessCPU is the user and system CPU time process pid has used so far,
+// from /proc/<pid>/stat (clock ticks of 1/100 s, as Linux counts them).
+func ProcessCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command's name may hold spaces: count fields after its ')'.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields after the command's name", pid, len(fields))
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
+
+// SelfCPU is the user and system CPU time of this process so far.
+func SelfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
