@@ -67,9 +67,9 @@ func (m *Model) heldReason(sub string) string {
 func (m *Model) retryNow(id, sub string, resume bool) tea.Cmd {
 	return m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 		if resume {
-			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
-				return ui.RetryDoneMsg{DeliveryID: id, Err: fmt.Errorf("resuming %s: %w", sub, err)}
-			}
+			// One call: resuming first would let a 410 to the deliveries
+			// that waited disable the subscription again before the retry.
+			return ui.RetryDoneMsg{DeliveryID: id, Err: c.API.ResumeAndRetry(ctx, c.Actor, id)}
 		}
 		return ui.RetryDoneMsg{DeliveryID: id, Err: c.API.Retry(ctx, c.Actor, id)}
 	})

@@ -86,10 +86,16 @@ type (
 )
 
 type toast struct {
-	level ui.Level
-	text  string
-	until time.Time // when it goes
+	level  ui.Level
+	text   string
+	until  time.Time // when it goes
+	shown  time.Time // when it came
+	notice bool      // news of what someone else did (ui.ToastMsg.Notice)
 }
+
+// ownToastFor is how long the operator's own toast stays up before a
+// notice replaces it.
+const ownToastFor = 2 * time.Second
 
 // Model is the console's root: it owns focus, modes, layout, the footer,
 // toasts and the full-screen views, and feeds the panes.
@@ -284,8 +290,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		if msg.At.Before(m.toastAt) {
 			return nil // overtaken by a toast asked for later
 		}
+		if msg.Notice && m.toast.text != "" && !m.toast.notice {
+			if wait := m.toast.shown.Add(ownToastFor).Sub(m.c.Now()); wait > 0 {
+				return m.c.Tick(wait, func(time.Time) tea.Msg { return msg })
+			}
+		}
 		m.toastAt = msg.At
-		return m.showToast(msg.Level, msg.Text)
+		cmd := m.showToast(msg.Level, msg.Text)
+		m.toast.notice = msg.Notice
+		return cmd
 	case toastExpireMsg:
 		m.toastTimer = false
 		if m.toast.text == "" {
@@ -397,7 +410,7 @@ func (m *Model) batch(msg feed.BatchMsg) tea.Cmd {
 		}
 	}
 	if other != nil {
-		cmds = append(cmds, ui.Toastf("%s", header.Describe(*other)))
+		cmds = append(cmds, ui.Notice(header.Describe(*other)))
 	}
 	if msg.Closed {
 		m.feedClosed = true
@@ -525,7 +538,8 @@ func (m *Model) showToast(level ui.Level, text string) tea.Cmd {
 	if level == ui.LevelError {
 		d = 8 * time.Second
 	}
-	m.toast = toast{level: level, text: text, until: m.c.Now().Add(d)}
+	now := m.c.Now()
+	m.toast = toast{level: level, text: text, until: now.Add(d), shown: now}
 	return m.toastAfter(d)
 }
 

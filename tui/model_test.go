@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -663,5 +664,73 @@ func TestPaletteBackfill(t *testing.T) {
 	d.keys(keyOf(tea.KeyEnter))
 	if f := footer(d); !strings.Contains(f, "backfill datadog-events") || !strings.Contains(f, "24h") {
 		t.Fatalf("footer %q, want B's range prompt for datadog-events", f)
+	}
+}
+
+// TestNoticeWaitsForTheOperatorsToast: news of what someone else did (a
+// subscription disabled by its endpoint) does not replace the answer to a
+// key just pressed; once that answer has been up for a moment, or when
+// nothing of the operator's is shown, the news shows at once.
+func TestNoticeWaitsForTheOperatorsToast(t *testing.T) {
+	now := fixedNow()
+	var mu sync.Mutex
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	d := newDriver(t, demo(t), 120, 40, func(o *Options) { o.Now = clock })
+	d.send(ui.Toastf("retry of dlv_1 queued")())
+	d.send(ui.Notice("endpoint disabled legacy-hook")())
+	if f := footer(d); !strings.Contains(f, "retry of dlv_1 queued") {
+		t.Fatalf("footer %q: a notice replaced the operator's toast at once", f)
+	}
+	mu.Lock()
+	now = now.Add(ownToastFor)
+	mu.Unlock()
+	d.send(ui.Notice("endpoint disabled legacy-hook")())
+	if f := footer(d); !strings.Contains(f, "endpoint disabled legacy-hook") {
+		t.Fatalf("footer %q: the notice did not show once the operator's toast had been up %s", f, ownToastFor)
+	}
+	// A notice replaces a notice at once, and the operator's next toast
+	// replaces a notice at once.
+	d.send(ui.Notice("alice paused slack-prod")())
+	if f := footer(d); !strings.Contains(f, "alice paused slack-prod") {
+		t.Fatalf("footer %q, want the newer notice", f)
+	}
+	d.send(ui.Toastf("copied")())
+	if f := footer(d); !strings.Contains(f, "copied") {
+		t.Fatalf("footer %q, want the operator's toast", f)
+	}
+}
+
+// TestRetryIntoADisabledSubscriptionQueuesFirst: yes to "resume it and
+// retry" is one call that queues the retry before resuming, so that a 410
+// to the deliveries that waited cannot disable the subscription again
+// before the retry is in; the footer says it is queued.
+func TestRetryIntoADisabledSubscriptionQueuesFirst(t *testing.T) {
+	fake := demo(t)
+	fake.Ingest(api.EntryView{ID: "gone1", Kind: "flag", Title: "Turned on flag gone", Decisions: []api.Decision{
+		{Subscription: fakeapi.SubLegacy, Sent: true, State: api.Failed},
+	}}, "", nil)
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('/'))
+	d.typeText("status:failed sub:" + fakeapi.SubLegacy)
+	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
+	d.settle()
+	sel := d.m.dels.Selection()
+	if sel.Subscription != fakeapi.SubLegacy || sel.DeliveryState != api.Failed {
+		t.Fatalf("cursor on %s %s, want a failed delivery of %s:\n%s", sel.Subscription, sel.DeliveryState, fakeapi.SubLegacy, d.view())
+	}
+	d.keys(runeKey('r'))
+	if f := footer(d); !strings.Contains(f, "resume it and retry") {
+		t.Fatalf("prompt %q", f)
+	}
+	d.keys(runeKey('y'))
+	if !hasCall(fake, "ResumeAndRetry "+sel.DeliveryID) || hasCall(fake, "SetPaused") || hasCall(fake, "Retry "+sel.DeliveryID) {
+		t.Fatalf("calls %v, want one ResumeAndRetry", fake.Calls())
+	}
+	if f := footer(d); !strings.Contains(f, "retry of "+ui.ShortID(sel.DeliveryID)+" queued") {
+		t.Errorf("footer %q", f)
 	}
 }

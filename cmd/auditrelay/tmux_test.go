@@ -110,6 +110,12 @@ func (s *tmuxSession) waitText(text string) string {
 	return s.waitFor(fmt.Sprintf("%q", text), func(sc string) bool { return strings.Contains(sc, text) })
 }
 
+// lastLine is the last line of a screen: the console's footer.
+func lastLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
 var eventRow = regexp.MustCompile(`(?m)^┃(› |  )\d\d:\d\d:\d\d (flag|project|environment|member|segment|metric) `)
 
 // TestConsoleEndToEndInTmux runs `auditrelay --demo` in a real terminal and
@@ -158,9 +164,18 @@ func TestConsoleEndToEndInTmux(t *testing.T) {
 		return false
 	})
 	s.send("r")
-	s.waitText("(y/N)")
+	t.Logf("footer with the prompt: %q", lastLine(s.waitText("(y/N)")))
 	s.send("y")
-	s.waitFor("the retry to be queued", func(sc string) bool { return strings.Contains(sc, "retry of dlv_") && strings.Contains(sc, "queued") })
+	// Each footer seen until the toast, logged: the toast lasts seconds,
+	// so if it is missed the log says what the footer showed instead.
+	footer := ""
+	s.waitFor("the retry to be queued", func(sc string) bool {
+		if f := lastLine(sc); f != footer {
+			footer = f
+			t.Logf("footer at %s: %q", time.Now().Format("15:04:05.000"), f)
+		}
+		return strings.Contains(sc, "retry of dlv_") && strings.Contains(sc, "queued")
+	})
 
 	// Edit a template: the live preview renders the edit, save writes it.
 	s.send("Escape") // clear the filter

@@ -16,32 +16,53 @@ import (
 
 // Retry implements API.
 func (e *Engine) Retry(ctx context.Context, actor, deliveryID string) error {
-	d, _, err := e.st.GetDelivery(ctx, deliveryID)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("delivery %s: %w", deliveryID, ErrNotFound)
-	}
+	_, err := e.retry(ctx, actor, deliveryID, true)
+	return err
+}
+
+// ResumeAndRetry implements API. The retry goes first: resuming first
+// would let the deliveries waiting for the subscription reach the
+// endpoint, and a 410 from it disable the subscription again before the
+// retry was queued.
+func (e *Engine) ResumeAndRetry(ctx context.Context, actor, deliveryID string) error {
+	d, err := e.retry(ctx, actor, deliveryID, false)
 	if err != nil {
 		return err
 	}
-	if d.State != store.Failed {
-		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, ErrNotRetryable)
+	return e.SetPaused(ctx, actor, d.Subscription, false)
+}
+
+// retry makes a failed delivery pending, refusing (ErrHeld) while its
+// subscription is paused or disabled when checkHeld is set.
+func (e *Engine) retry(ctx context.Context, actor, deliveryID string, checkHeld bool) (store.Delivery, error) {
+	d, _, err := e.st.GetDelivery(ctx, deliveryID)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, fmt.Errorf("delivery %s: %w", deliveryID, ErrNotFound)
 	}
-	if err := e.held(ctx, d.Subscription); err != nil {
-		return err
+	if err != nil {
+		return d, err
+	}
+	if d.State != store.Failed {
+		return d, fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, ErrNotRetryable)
+	}
+	if checkHeld {
+		if err := e.held(ctx, d.Subscription); err != nil {
+			return d, err
+		}
 	}
 	n, err := e.st.Retry(ctx, store.RetryParams{DeliveryID: deliveryID, Now: e.now()})
 	if err != nil {
-		return err
+		return d, err
 	}
 	if n == 0 {
-		return fmt.Errorf("delivery %s: %w", deliveryID, ErrNotRetryable)
+		return d, fmt.Errorf("delivery %s: %w", deliveryID, ErrNotRetryable)
 	}
 	e.record(ctx, actor, "retry", deliveryID, fmt.Sprintf("subscription %s, entry %s", d.Subscription, d.EntryID))
 	d.State, d.Reason, d.NextAttemptAt = store.Pending, "retried by "+actor, e.now()
 	dv := e.deliveryView(d)
 	e.bus.publish(Event{Kind: DeliveryUpdated, Delivery: &dv})
 	e.wakeSub(d.Subscription)
-	return nil
+	return d, nil
 }
 
 // RetryAll implements API.

@@ -443,3 +443,46 @@ func TestInvalidSubscriptionsAreAllReported(t *testing.T) {
 func loadConfig(file string) (config.Config, error) {
 	return config.Load(newViper(), file, func(string) (string, bool) { return "", false })
 }
+
+// TestResumeAndRetryWhileTheEndpointIsStillGone: resume-and-retry queues
+// the retry before resuming, so that the endpoint answering 410 again to
+// the deliveries that waited cannot refuse it: the retry is in the queue
+// (pending, behind them) when the subscription ends disabled again.
+func TestResumeAndRetryWhileTheEndpointIsStillGone(t *testing.T) {
+	s := newSink(t, func(int, *http.Request) int { return http.StatusGone })
+	h := startEngine(t, testConfig(t, webhookSub("gone", s.URL, "    concurrency: 1\n")))
+	h.ingest(entryJSON("e1", "updateOn", "proj/p:env/production:flag/f"))
+	h.waitState(DeliveryID("gone", "e1"), Failed)
+	waitDisabled := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !h.eng.Subscriptions()[0].Disabled {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: subscription %+v, want disabled by the 410", what, h.eng.Subscriptions()[0])
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitDisabled("first 410")
+	for i := range 5 { // deliveries waiting for the subscription
+		h.ingest(entryJSON(fmt.Sprintf("w%d", i), "updateOn", "proj/p:env/production:flag/f"))
+	}
+	sent := s.count.Load()
+	if err := h.eng.ResumeAndRetry(context.Background(), "alice", DeliveryID("gone", "e1")); err != nil {
+		t.Fatalf("ResumeAndRetry: %v", err)
+	}
+	// The oldest waiting delivery goes out, meets the 410, and the
+	// subscription is disabled again.
+	deadline := time.Now().Add(10 * time.Second)
+	for s.count.Load() == sent {
+		if time.Now().After(deadline) {
+			t.Fatal("nothing was sent after the resume")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitDisabled("after the resume")
+	d, err := h.eng.Delivery(context.Background(), DeliveryID("gone", "e1"))
+	if err != nil || d.State != Pending || len(d.Attempts) != 1 {
+		t.Errorf("retried delivery: %s with %d attempts (%v), want pending (queued) after its first attempt", d.State, len(d.Attempts), err)
+	}
+}

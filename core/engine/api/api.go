@@ -36,6 +36,11 @@ type API interface {
 	// Retry makes one failed delivery pending now. It refuses (ErrHeld)
 	// while the delivery's subscription is paused or disabled.
 	Retry(ctx context.Context, actor, deliveryID string) error
+	// ResumeAndRetry makes one failed delivery pending, then resumes its
+	// paused or disabled subscription: the retry is queued even when the
+	// endpoint disables the subscription again at once (a 410 to the
+	// deliveries that waited), and then waits with them.
+	ResumeAndRetry(ctx context.Context, actor, deliveryID string) error
 	// RetryAll makes every failed delivery of a subscription pending now;
 	// ErrHeld while the subscription is paused or disabled.
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)

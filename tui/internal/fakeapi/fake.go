@@ -343,10 +343,21 @@ func (a *API) Retry(ctx context.Context, actor, deliveryID string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "Retry "+deliveryID)
-	return a.retry(actor, deliveryID)
+	return a.retry(actor, deliveryID, true)
 }
 
-func (a *API) retry(actor, deliveryID string) error {
+// ResumeAndRetry implements api.API.
+func (a *API) ResumeAndRetry(ctx context.Context, actor, deliveryID string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, "ResumeAndRetry "+deliveryID)
+	if err := a.retry(actor, deliveryID, false); err != nil {
+		return err
+	}
+	return a.setPaused(actor, a.dels[deliveryID].Subscription, false)
+}
+
+func (a *API) retry(actor, deliveryID string, checkHeld bool) error {
 	d, ok := a.dels[deliveryID]
 	if !ok {
 		return fmt.Errorf("delivery %s: %w", deliveryID, api.ErrNotFound)
@@ -354,7 +365,7 @@ func (a *API) retry(actor, deliveryID string) error {
 	if d.State != api.Failed {
 		return fmt.Errorf("delivery %s is %s: %w", deliveryID, d.State, api.ErrNotRetryable)
 	}
-	if s := a.sub(d.Subscription); s != nil && (s.Paused || s.Disabled) {
+	if s := a.sub(d.Subscription); checkHeld && s != nil && (s.Paused || s.Disabled) {
 		return fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
 	}
 	a.setState(d, api.Pending)
@@ -392,7 +403,7 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if err := a.retry(actor, id); err != nil {
+		if err := a.retry(actor, id, true); err != nil {
 			return 0, err
 		}
 	}
@@ -430,7 +441,7 @@ func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api
 		res.InRange, res.Allowed, res.Queued = len(ids), len(ids), len(ids)
 		if !p.DryRun {
 			for _, id := range ids {
-				if err := a.retry(actor, id); err != nil {
+				if err := a.retry(actor, id, true); err != nil {
 					return res, err
 				}
 			}
@@ -470,6 +481,10 @@ func (a *API) SetPaused(ctx context.Context, actor, subscription string, paused 
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, fmt.Sprintf("SetPaused %s %v", subscription, paused))
+	return a.setPaused(actor, subscription, paused)
+}
+
+func (a *API) setPaused(actor, subscription string, paused bool) error {
 	s := a.sub(subscription)
 	if s == nil {
 		return fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)

@@ -92,6 +92,18 @@ type ToastMsg struct {
 	// toasts of keys pressed together can arrive out of order; the root
 	// shows none older than the one it shows.
 	At time.Time
+	// Notice marks news of what someone else did (another operator, an
+	// endpoint): it waits until the operator's own toast has been up for
+	// a moment, so that the answer to a key just pressed is not replaced
+	// before it can be read.
+	Notice bool
+}
+
+// Notice returns a command that shows news of what someone else did in
+// the footer; see ToastMsg.Notice.
+func Notice(text string) tea.Cmd {
+	at := time.Now()
+	return func() tea.Msg { return ToastMsg{Text: text, At: at, Notice: true} }
 }
 
 // Toast returns a command that shows text in the footer.
