@@ -125,15 +125,13 @@ func (m *Model) retryAllConfirm(sub string) tea.Cmd {
 	return ui.Confirm(q,
 		m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
 			if held != "" {
-				if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
-					return actionDoneMsg{doing: "resume " + sub, err: err}
-				}
+				// One call, retries first: see retryNow.
+				got, err := c.API.ResumeAndRetryAll(ctx, c.Actor, sub)
+				done := fmt.Sprintf("resumed %s; retrying %d failed deliveries", sub, got)
+				return actionDoneMsg{doing: "resume and retry all of " + sub, done: done, err: err}
 			}
 			got, err := c.API.RetryAll(ctx, c.Actor, sub)
 			done := fmt.Sprintf("retrying %d failed deliveries of %s", got, sub)
-			if held != "" {
-				done = fmt.Sprintf("resumed %s; retrying %d failed deliveries", sub, got)
-			}
 			return actionDoneMsg{doing: "retry all of " + sub, done: done, err: err}
 		}))
 }

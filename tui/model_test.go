@@ -365,7 +365,7 @@ func TestKeysArrivingTogetherActOneByOne(t *testing.T) {
 
 // TestRetryIntoADisabledSubscriptionAsksToResume: retrying into a
 // subscription a 410 disabled asks whether to resume it first; no queues
-// nothing, yes resumes it and then retries.
+// nothing, yes retries and then resumes it, in one call.
 func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 	fake := demo(t)
 	d := newDriver(t, fake, 120, 40)
@@ -388,8 +388,13 @@ func TestRetryIntoADisabledSubscriptionAsksToResume(t *testing.T) {
 	}
 	d.keys(runeKey('R'), keyOf(tea.KeyEnter), runeKey('y'))
 	calls := strings.Join(fake.Calls(), "\n")
-	if !strings.Contains(calls, "SetPaused legacy-webhook false\nRetryAll legacy-webhook") {
-		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
+	if !strings.Contains(calls, "ResumeAndRetryAll legacy-webhook") || strings.Contains(calls, "SetPaused") {
+		t.Fatalf("yes should retry, then resume, in one call: %v", fake.Calls())
+	}
+	for _, s := range fake.Subscriptions() {
+		if s.Name == fakeapi.SubLegacy && (s.Disabled || s.Counts[api.Failed] != 0) {
+			t.Errorf("after yes: %+v, want resumed with nothing failed", s)
+		}
 	}
 	if f := footer(d); !strings.Contains(f, "resumed legacy-webhook; retrying") {
 		t.Errorf("footer %q", f)
@@ -598,8 +603,8 @@ func TestBulkRangeResumesAHeldSubscriptionFirst(t *testing.T) {
 	d.typeText("7d")
 	d.keys(keyOf(tea.KeyEnter), runeKey('y'))
 	calls := strings.Join(fake.Calls(), "\n")
-	if !strings.Contains(calls, "SetPaused legacy-webhook false\nResend legacy-webhook failed=true dry=false") {
-		t.Fatalf("yes should resume, then retry: %v", fake.Calls())
+	if !strings.Contains(calls, "Resend legacy-webhook failed=true dry=false since=") || !strings.Contains(calls, "resume=true") || strings.Contains(calls, "SetPaused") {
+		t.Fatalf("yes should retry, then resume, in one call: %v", fake.Calls())
 	}
 	if f := footer(d); !strings.Contains(f, "resumed legacy-webhook; retrying") {
 		t.Errorf("footer %q", f)

@@ -193,12 +193,9 @@ func (m *Model) resendAsk(msg resendCountMsg) tea.Cmd {
 	p := msg.p
 	p.DryRun = false
 	held := msg.held
+	// Held: one call that queues, then resumes (see retryNow).
+	p.Resume = held != ""
 	return ui.Confirm(q, m.c.Call(func(ctx context.Context, c *ui.Common) tea.Msg {
-		if held != "" {
-			if err := c.API.SetPaused(ctx, c.Actor, sub, false); err != nil {
-				return actionDoneMsg{doing: "resume " + sub, err: err}
-			}
-		}
 		res, err := c.API.Resend(ctx, c.Actor, p)
 		text := done(res.Queued)
 		if held != "" {

@@ -67,11 +67,28 @@ func (e *Engine) retry(ctx context.Context, actor, deliveryID string, checkHeld 
 
 // RetryAll implements API.
 func (e *Engine) RetryAll(ctx context.Context, actor, subscription string) (int, error) {
+	return e.retryAll(ctx, actor, subscription, true)
+}
+
+// ResumeAndRetryAll implements API: retries first, as ResumeAndRetry.
+func (e *Engine) ResumeAndRetryAll(ctx context.Context, actor, subscription string) (int, error) {
+	n, err := e.retryAll(ctx, actor, subscription, false)
+	if err != nil {
+		return n, err
+	}
+	return n, e.SetPaused(ctx, actor, subscription, false)
+}
+
+// retryAll makes every failed delivery of subscription pending, refusing
+// (ErrHeld) while it is paused or disabled when checkHeld is set.
+func (e *Engine) retryAll(ctx context.Context, actor, subscription string, checkHeld bool) (int, error) {
 	if _, _, err := e.sub(subscription); err != nil {
 		return 0, err
 	}
-	if err := e.held(ctx, subscription); err != nil {
-		return 0, err
+	if checkHeld {
+		if err := e.held(ctx, subscription); err != nil {
+			return 0, err
+		}
 	}
 	n, err := e.st.Retry(ctx, store.RetryParams{Subscription: subscription, States: []store.State{store.Failed}, Now: e.now()})
 	if err != nil {

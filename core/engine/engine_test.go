@@ -485,4 +485,13 @@ func TestResumeAndRetryWhileTheEndpointIsStillGone(t *testing.T) {
 	if err != nil || d.State != Pending || len(d.Attempts) != 1 {
 		t.Errorf("retried delivery: %s with %d attempts (%v), want pending (queued) after its first attempt", d.State, len(d.Attempts), err)
 	}
+	// The bulk forms do the same while it is disabled: queue, then resume.
+	if n, err := h.eng.ResumeAndRetryAll(context.Background(), "alice", "gone"); err != nil || n == 0 {
+		t.Errorf("ResumeAndRetryAll into the disabled subscription: %d, %v; want its failed deliveries queued", n, err)
+	}
+	waitDisabled("after ResumeAndRetryAll")
+	res, err := h.eng.Resend(context.Background(), "alice", ResendParams{Subscription: "gone", Since: time.Now().Add(-time.Hour), Failed: true, Resume: true})
+	if err != nil {
+		t.Errorf("Resend with Resume into the disabled subscription: %+v, %v", res, err)
+	}
 }

@@ -23,7 +23,7 @@ func (e *Engine) Resend(ctx context.Context, actor string, p ResendParams) (Rese
 	if p.Since.IsZero() {
 		return ResendResult{}, errors.New("resend: a start of the range (since) is required")
 	}
-	if !p.DryRun {
+	if !p.DryRun && !p.Resume {
 		if err := e.held(ctx, p.Subscription); err != nil {
 			return ResendResult{}, err
 		}
@@ -44,6 +44,10 @@ func (e *Engine) Resend(ctx context.Context, actor string, p ResendParams) (Rese
 		}
 		e.record(ctx, actor, kind, p.Subscription, fmt.Sprintf("%d queued since %s (%d in range)", res.Queued, p.Since.UTC().Format("2006-01-02T15:04:05Z"), res.InRange))
 		e.wakeSub(p.Subscription)
+	}
+	if p.Resume && !p.DryRun {
+		// After queuing: see ResumeAndRetry.
+		return res, e.SetPaused(ctx, actor, p.Subscription, false)
 	}
 	return res, nil
 }

@@ -44,6 +44,10 @@ type API interface {
 	// RetryAll makes every failed delivery of a subscription pending now;
 	// ErrHeld while the subscription is paused or disabled.
 	RetryAll(ctx context.Context, actor, subscription string) (int, error)
+	// ResumeAndRetryAll is RetryAll for a paused or disabled
+	// subscription: it queues the retries, then resumes it (as
+	// ResumeAndRetry).
+	ResumeAndRetryAll(ctx context.Context, actor, subscription string) (int, error)
 	// Resend sends stored entries to a subscription again; see
 	// ResendParams. ErrHeld while the subscription is paused or disabled
 	// (a dry run still counts).
@@ -408,6 +412,9 @@ type ResendParams struct {
 	Failed bool
 	// DryRun counts what would be sent, and queues nothing.
 	DryRun bool
+	// Resume queues into a paused or disabled subscription, then resumes
+	// it (as ResumeAndRetry), instead of refusing (ErrHeld).
+	Resume bool
 }
 
 // ResendResult counts what Resend found and did.

@@ -388,11 +388,27 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls = append(a.calls, "RetryAll "+subscription)
+	return a.retryAll(actor, subscription, true)
+}
+
+// ResumeAndRetryAll implements api.API.
+func (a *API) ResumeAndRetryAll(ctx context.Context, actor, subscription string) (int, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, "ResumeAndRetryAll "+subscription)
+	n, err := a.retryAll(actor, subscription, false)
+	if err != nil {
+		return n, err
+	}
+	return n, a.setPaused(actor, subscription, false)
+}
+
+func (a *API) retryAll(actor, subscription string, checkHeld bool) (int, error) {
 	s := a.sub(subscription)
 	if s == nil {
 		return 0, fmt.Errorf("%q: %w", subscription, api.ErrUnknownSub)
 	}
-	if s.Paused || s.Disabled {
+	if checkHeld && (s.Paused || s.Disabled) {
 		return 0, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
 	}
 	var ids []string
@@ -403,7 +419,7 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if err := a.retry(actor, id, true); err != nil {
+		if err := a.retry(actor, id, false); err != nil {
 			return 0, err
 		}
 	}
@@ -417,7 +433,18 @@ func (a *API) RetryAll(ctx context.Context, actor, subscription string) (int, er
 func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api.ResendResult, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	res, err := a.resend(actor, p)
+	if err == nil && p.Resume && !p.DryRun {
+		err = a.setPaused(actor, p.Subscription, false)
+	}
+	return res, err
+}
+
+func (a *API) resend(actor string, p api.ResendParams) (api.ResendResult, error) {
 	call := fmt.Sprintf("Resend %s failed=%v dry=%v since=%s", p.Subscription, p.Failed, p.DryRun, p.Since.UTC().Format(time.RFC3339))
+	if p.Resume {
+		call += " resume=true"
+	}
 	if p.Kind != "" {
 		call += " kind=" + p.Kind
 	}
@@ -426,7 +453,7 @@ func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api
 	if s == nil {
 		return api.ResendResult{}, fmt.Errorf("%q: %w", p.Subscription, api.ErrUnknownSub)
 	}
-	if !p.DryRun && (s.Paused || s.Disabled) {
+	if !p.DryRun && !p.Resume && (s.Paused || s.Disabled) {
 		return api.ResendResult{}, fmt.Errorf("%s is paused or disabled (%s): resume it first, or its deliveries wait: %w", s.Name, s.Reason, api.ErrHeld)
 	}
 	var res api.ResendResult
@@ -441,7 +468,7 @@ func (a *API) Resend(ctx context.Context, actor string, p api.ResendParams) (api
 		res.InRange, res.Allowed, res.Queued = len(ids), len(ids), len(ids)
 		if !p.DryRun {
 			for _, id := range ids {
-				if err := a.retry(actor, id, true); err != nil {
+				if err := a.retry(actor, id, !p.Resume); err != nil {
 					return res, err
 				}
 			}
