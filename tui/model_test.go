@@ -412,12 +412,7 @@ func TestStatusFailedFilterLandsOnFailedRows(t *testing.T) {
 		{Subscription: fakeapi.SubDatadog, Sent: true, State: api.Delivered},
 		{Subscription: fakeapi.SubSlack, Sent: true, State: api.Failed},
 	}}, "", nil)
-	d := newDriver(t, fake, 120, 40)
-	d.keys(runeKey('/'))
-	d.typeText("status:failed")
-	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
-	d.settle()
-	sel := d.m.dels.Selection()
+	d, sel := filterToDeliveries(t, fake, "status:failed")
 	if sel.EntryID != "mix1" || sel.DeliveryState != api.Failed {
 		t.Fatalf("with status:failed the cursor is on a %s delivery, want failed:\n%s", sel.DeliveryState, d.view())
 	}
@@ -718,12 +713,7 @@ func TestRetryIntoADisabledSubscriptionQueuesFirst(t *testing.T) {
 	fake.Ingest(api.EntryView{ID: "gone1", Kind: "flag", Title: "Turned on flag gone", Decisions: []api.Decision{
 		{Subscription: fakeapi.SubLegacy, Sent: true, State: api.Failed},
 	}}, "", nil)
-	d := newDriver(t, fake, 120, 40)
-	d.keys(runeKey('/'))
-	d.typeText("status:failed sub:" + fakeapi.SubLegacy)
-	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
-	d.settle()
-	sel := d.m.dels.Selection()
+	d, sel := filterToDeliveries(t, fake, "status:failed sub:"+fakeapi.SubLegacy)
 	if sel.Subscription != fakeapi.SubLegacy || sel.DeliveryState != api.Failed {
 		t.Fatalf("cursor on %s %s, want a failed delivery of %s:\n%s", sel.Subscription, sel.DeliveryState, fakeapi.SubLegacy, d.view())
 	}
@@ -738,4 +728,16 @@ func TestRetryIntoADisabledSubscriptionQueuesFirst(t *testing.T) {
 	if f := footer(d); !strings.Contains(f, "retry of "+ui.ShortID(sel.DeliveryID)+" queued") {
 		t.Errorf("footer %q", f)
 	}
+}
+
+// filterToDeliveries opens a console on fake, filters the events with
+// filter and moves to the deliveries pane, returning its selection.
+func filterToDeliveries(t *testing.T, fake *fakeapi.API, filter string) (*driver, ui.Selection) {
+	t.Helper()
+	d := newDriver(t, fake, 120, 40)
+	d.keys(runeKey('/'))
+	d.typeText(filter)
+	d.keys(keyOf(tea.KeyEnter), runeKey('3'))
+	d.settle()
+	return d, d.m.dels.Selection()
 }

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/auditlog"
 	"github.com/auditrelay/auditrelay/core/bench"
 	"github.com/auditrelay/auditrelay/core/delivery"
@@ -450,22 +451,13 @@ func freeAddr(b *testing.B) string {
 // fetchProfile writes a 3-second CPU profile of the serve behind adminURL
 // to path (AUDITRELAY_OUTSIDE_CPUPROFILE), for go tool pprof.
 func fetchProfile(ctx context.Context, adminURL, token, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, adminURL+"/debug/pprof/profile?seconds=3", nil)
+	c, err := admin.NewClient(adminURL, "", token)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := c.Pprof(ctx, "profile?seconds=3", &buf); err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("admin answered %s", resp.Status)
-	}
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -175,6 +175,30 @@ func (c *Client) Ingest(ctx context.Context, items []source.Item, _ *store.Curso
 	return out, nil
 }
 
+// Pprof writes what the instance's Go profiler answers for name (as
+// "profile?seconds=3", "heap?gc=1&debug=1", "allocs") to w. A CPU profile
+// takes its seconds to answer: ctx, not the client's timeout, bounds it.
+func (c *Client) Pprof(ctx context.Context, name string, w io.Writer) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+PprofPrefix+name, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := (&http.Client{Transport: c.http.Transport}).Do(req)
+	if err != nil {
+		return fmt.Errorf("profiler at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		return fmt.Errorf("profiler at %s: %s: %s", c.base, resp.Status, bytes.TrimSpace(msg))
+	}
+	if _, err := io.Copy(w, io.LimitReader(resp.Body, maxResponse)); err != nil {
+		return fmt.Errorf("profiler at %s: %w", c.base, err)
+	}
+	return nil
+}
+
 // do sends one request and decodes the answer into out. An answer that
 // is an error becomes an error with the instance's message.
 func (c *Client) do(ctx context.Context, method, path, actor string, body, out any) error {

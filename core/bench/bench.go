@@ -53,10 +53,11 @@ type Options struct {
 	Integration string
 	Log         *slog.Logger // the instances' log; nil discards it
 	// RelayCommand is the command that runs `auditrelay serve` (such as
-	// the bench's own binary and "serve"). The backlog phase runs its
-	// relay as a child process with it, adding "--config FILE
-	// --log-format json", so that the relay's memory is measured apart
-	// from the bench's. Required when Backlog > 0.
+	// the bench's own binary and "serve"). With it every relay runs as a
+	// child process, adding "--config FILE --log-format json", so that the
+	// relay's CPU and memory are measured apart from the bench's; without
+	// it the runs put their relays in this process. Required when
+	// Backlog > 0.
 	RelayCommand []string
 	// RelayEnv adds NAME=value variables to the child's environment. The
 	// bench's own AUDITRELAY_* variables are not passed on: serve would

@@ -155,25 +155,15 @@ func (c *relayChild) pid() int { return c.cmd.Process.Pid }
 // runtime's MemStats, so the RSS read right after is taken after a GC, as
 // the in-process figure was.
 func (c *relayChild) heapInUseMB(ctx context.Context, token string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.adminAddr+admin.PprofPrefix+"heap?gc=1&debug=1", nil)
+	client, err := admin.NewClient("http://"+c.adminAddr, "", token)
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	client := &http.Client{Timeout: time.Minute}
-	resp, err := client.Do(req)
-	if err != nil {
+	var body strings.Builder
+	if err := client.Pprof(ctx, "heap?gc=1&debug=1", &body); err != nil {
 		return 0, fmt.Errorf("the relay's heap profile: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return 0, fmt.Errorf("the relay's heap profile: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("the relay's heap profile: %s: %.200s", resp.Status, body)
-	}
-	for line := range strings.SplitSeq(string(body), "\n") {
+	for line := range strings.SplitSeq(body.String(), "\n") {
 		if v, ok := strings.CutPrefix(line, "# HeapInuse = "); ok {
 			n, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {

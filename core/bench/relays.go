@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/auditrelay/auditrelay/core/admin"
 	"github.com/auditrelay/auditrelay/core/config"
 )
 
@@ -101,7 +101,7 @@ func startChildRelay(ctx context.Context, o Options, cfg config.Config) (*relayC
 }
 
 // profile writes a CPU profile of the first child relay, taken over d
-// from its admin listener (Go's pprof handlers), to w.
+// by its own profiler, to w.
 func (r *relays) profile(ctx context.Context, d time.Duration, w io.Writer) error {
 	return r.pprof(ctx, fmt.Sprintf("profile?seconds=%d", max(1, int(d.Seconds()))), w)
 }
@@ -111,26 +111,18 @@ func (r *relays) allocs(ctx context.Context, w io.Writer) error {
 	return r.pprof(ctx, "allocs", w)
 }
 
-// pprof writes what the first child relay's pprof handler named by query
-// answers to w.
-func (r *relays) pprof(ctx context.Context, query string, w io.Writer) error {
+// pprof writes what the first child relay's profiler answers for name to
+// w; nothing without child relays.
+func (r *relays) pprof(ctx context.Context, name string, w io.Writer) error {
 	if len(r.children) == 0 {
 		return nil
 	}
-	url := fmt.Sprintf("http://%s/debug/pprof/%s", r.children[0].adminAddr, query)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	c, err := admin.NewClient("http://"+r.children[0].adminAddr, "", r.tokens[0])
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+r.tokens[0])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if err := c.Pprof(ctx, name, w); err != nil {
 		return fmt.Errorf("the relay's profile: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("the relay's profile: its admin listener answered %s", resp.Status)
-	}
-	_, err = io.Copy(w, resp.Body)
-	return err
+	return nil
 }

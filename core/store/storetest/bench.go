@@ -53,6 +53,16 @@ func IngestPending(tb testing.TB, s store.Store, prefix, sub string, n int) {
 // handlers call it, and reports entries/s and cpu-µs/entry. It resets the
 // timer before and stops it after.
 func IngestConcurrently(b *testing.B, s store.Store) {
+	runConcurrently(b, "entry", "entries", func(ctx context.Context, id string) error {
+		_, err := s.Ingest(ctx, []store.NewEntry{BenchEntry(id, "hook")}, nil)
+		return err
+	})
+}
+
+// runConcurrently calls op b.N times, each with a fresh id, from 16 ×
+// GOMAXPROCS goroutines, and reports <plural>/s and cpu-µs/<unit>. It
+// resets the timer before and stops it after.
+func runConcurrently(b *testing.B, unit, plural string, op func(ctx context.Context, id string) error) {
 	var n atomic.Int64
 	b.SetParallelism(16)
 	b.ResetTimer()
@@ -60,8 +70,7 @@ func IngestConcurrently(b *testing.B, s store.Store) {
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := context.Background()
 		for pb.Next() {
-			id := strconv.FormatInt(n.Add(1), 10)
-			if _, err := s.Ingest(ctx, []store.NewEntry{BenchEntry(id, "hook")}, nil); err != nil {
+			if err := op(ctx, strconv.FormatInt(n.Add(1), 10)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -69,8 +78,8 @@ func IngestConcurrently(b *testing.B, s store.Store) {
 	})
 	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "entries/s")
-	b.ReportMetric(float64((CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/entry")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), plural+"/s")
+	b.ReportMetric(float64((CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/"+unit)
 }
 
 // ClaimFinish runs workers as the engine's subscription loops would: each
@@ -122,37 +131,24 @@ func ClaimFinish(b *testing.B, s store.Store, sub string, workers, limit, maxInF
 // sent: headers and a 600-byte body) with Finish. It reports events/s and
 // cpu-µs/event, and resets the timer before and stops it after.
 func IngestLeasedFinish(b *testing.B, s store.Store) {
-	var n atomic.Int64
 	body := bytes.Repeat([]byte(`{"k":"v"},`), 60)
 	headers := []store.Header{{Name: "Content-Type", Value: "application/json"}, {Name: "DD-API-KEY", Value: "********"}}
-	b.SetParallelism(16)
-	b.ResetTimer()
-	start, cpu := time.Now(), CPUTime()
-	b.RunParallel(func(pb *testing.PB) {
-		ctx := context.Background()
-		for pb.Next() {
-			id := strconv.FormatInt(n.Add(1), 10)
-			e := BenchEntry(id, "hook")
-			now := time.Now()
-			e.Deliveries[0].Lease = &store.Lease{Owner: "bench", Until: now.Add(time.Minute)}
-			if _, err := s.Ingest(ctx, []store.NewEntry{e}, nil); err != nil {
-				b.Error(err)
-				return
-			}
-			rec := &store.Attempt{
-				DeliveryID: e.Deliveries[0].ID, Number: 1, Instance: "bench", Trigger: "auto", StartedAt: now,
-				Duration: time.Millisecond, URL: "https://example.com/hook", StatusCode: 202,
-				Request: store.NewSentRequest("POST", headers, body, ""),
-			}
-			out := store.Outcome{DeliveryID: rec.DeliveryID, Owner: "bench", Attempt: 1, State: store.Delivered, Reason: "delivered", Record: rec}
-			if res, err := s.Finish(ctx, []store.Outcome{out}); err != nil || res.Applied != 1 {
-				b.Errorf("Finish: %+v %v", res, err)
-				return
-			}
+	runConcurrently(b, "event", "events", func(ctx context.Context, id string) error {
+		e := BenchEntry(id, "hook")
+		now := time.Now()
+		e.Deliveries[0].Lease = &store.Lease{Owner: "bench", Until: now.Add(time.Minute)}
+		if _, err := s.Ingest(ctx, []store.NewEntry{e}, nil); err != nil {
+			return err
 		}
+		rec := &store.Attempt{
+			DeliveryID: e.Deliveries[0].ID, Number: 1, Instance: "bench", Trigger: "auto", StartedAt: now,
+			Duration: time.Millisecond, URL: "https://example.com/hook", StatusCode: 202,
+			Request: store.NewSentRequest("POST", headers, body, ""),
+		}
+		out := store.Outcome{DeliveryID: rec.DeliveryID, Owner: "bench", Attempt: 1, State: store.Delivered, Reason: "delivered", Record: rec}
+		if res, err := s.Finish(ctx, []store.Outcome{out}); err != nil || res.Applied != 1 {
+			return fmt.Errorf("Finish: %+v %v", res, err)
+		}
+		return nil
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64((CPUTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/event")
 }
