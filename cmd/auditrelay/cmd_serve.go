@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 
 	"github.com/auditrelay/auditrelay/core/relay"
@@ -25,6 +27,7 @@ deliveries finish (or records them as due again) and closes the store.`,
 			}
 			log, flushLog := relay.NewLogger(cfg, a.stderr)
 			defer flushLog()
+			relay.TuneRuntime(cfg.Runtime, os.LookupEnv, log)
 			rt, err := relay.Open(cmd.Context(), cfg, log, relay.Options{Version: version})
 			if err != nil {
 				return failure(err)

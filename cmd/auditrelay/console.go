@@ -63,6 +63,7 @@ func (a *app) runConsole(cmd *cobra.Command) error {
 	}
 	log, flushLog := relay.NewLogger(cfg, logw)
 	defer flushLog()
+	relay.TuneRuntime(cfg.Runtime, os.LookupEnv, log)
 	rt, err := relay.Open(ctx, cfg, log, relay.Options{Version: version, Demo: demo})
 	if err != nil {
 		return failure(err)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/auditrelay/auditrelay/core/delivery"
 )
 
 // Helpers shared by the tests that run this test binary as a real
@@ -20,12 +24,38 @@ import (
 
 // TestMain lets a test run this test binary as the auditrelay command:
 // with AUDITRELAY_TEST_MAIN=1 it is the real main, so the crash test can
-// kill -9 a real serve process.
+// kill -9 a real serve process. With AUDITRELAY_TEST_CEILING_SERVER=1 it is
+// the loopback ceiling's server alone (see crossProcessCeiling).
 func TestMain(m *testing.M) {
 	if os.Getenv("AUDITRELAY_TEST_MAIN") == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	if os.Getenv("AUDITRELAY_TEST_CEILING_SERVER") == "1" {
+		os.Exit(ceilingServer())
+	}
 	os.Exit(m.Run())
+}
+
+// ceilingServer serves delivery.CeilingHandler on a free loopback port,
+// writes the address on stdout and stops when stdin closes (its parent
+// closed it or died).
+func ceilingServer() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: delivery.CeilingHandler(), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		srv.Close()
+	}()
+	fmt.Println(ln.Addr().String())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // crashSink records every delivery it receives: entry id → delivery ids,

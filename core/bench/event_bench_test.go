@@ -41,7 +41,7 @@ func BenchmarkEventWork(b *testing.B) {
 	}
 	_, bodies := events(1000, 7)
 	b.ReportAllocs()
-	i := 0
+	i, sent, stored := 0, 0, 0
 	for b.Loop() {
 		ent, err := auditlog.DecodeEntry(bodies[i%len(bodies)])
 		if err != nil {
@@ -53,6 +53,9 @@ func BenchmarkEventWork(b *testing.B) {
 		if err != nil || req.Skipped != "" {
 			b.Fatalf("render: %v %q", err, req.Skipped)
 		}
-		store.NewSentRequest(req.Method, nil, req.Body, "")
+		r := store.NewSentRequest(req.Method, nil, req.Body, "")
+		sent, stored = sent+r.BodySize, stored+len(r.Body)
 	}
+	b.ReportMetric(float64(sent)/float64(b.N), "body-B")
+	b.ReportMetric(float64(stored)/float64(b.N), "stored-B")
 }

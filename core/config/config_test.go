@@ -437,6 +437,7 @@ func TestDefaults(t *testing.T) {
 		},
 		Retention: Retention{MaxAge: 7 * 24 * time.Hour, FailedMaxAge: 30 * 24 * time.Hour, MaxEntries: 1_000_000, Interval: time.Minute},
 		SSH:       SSH{MaxSessions: 16, IdleTimeout: 30 * time.Minute},
+		Runtime:   Runtime{GCPercent: 400, MemoryLimit: 96 << 20},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Defaults() =\n%+v\nwant\n%+v", c, want)
@@ -534,6 +535,8 @@ func TestSettingProblems(t *testing.T) {
 		{"delivery:\n  connect_timeout: 0\n", `auditrelay.yaml:2:20: delivery.connect_timeout: expected a duration longer than 0, got "0"`},
 		{"retention:\n  interval: -1m\n", `auditrelay.yaml:2:13: retention.interval: expected a duration such as 30s, 5m, 24h or 7d, got "-1m": durations are not negative`},
 		{"sqlite:\n  synchronous: off\n", `auditrelay.yaml:2:16: sqlite.synchronous: expected normal or full, got "off"`},
+		{"runtime:\n  memory_limit: 1MiB\n", `auditrelay.yaml:2:17: runtime.memory_limit: expected 0 (no limit) or a size of at least 32MiB, got 1MiB`},
+		{"runtime:\n  gc_percent: off\n", `auditrelay.yaml:2:15: runtime.gc_percent: expected an integer ≥ 10, got "off"`},
 		{"delivery: 5s\n", `auditrelay.yaml:1:11: delivery: expected a mapping of settings, found "5s"`},
 	} {
 		_, err := load(t, tc.yaml, nil, nil)

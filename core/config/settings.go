@@ -43,6 +43,8 @@ func settings(c *Config) []setting {
 		{key: "store", flag: "store", read: text(&c.Store, storeProblem)},
 		{key: "sqlite.synchronous", def: "normal", read: oneOf(&c.SQLite.Synchronous, "normal", "full")},
 		{key: "sqlite.wal_max", def: "256MiB", read: size(&c.SQLite.WALMax, 4<<20)},
+		{key: "runtime.gc_percent", def: 400, read: integer(&c.Runtime.GCPercent, 10, nil)},
+		{key: "runtime.memory_limit", def: "96MiB", read: size(&c.Runtime.MemoryLimit, 0, memoryLimitProblem)},
 		{key: "instance", read: text(&c.Instance)},
 		{key: "base_url", def: "https://app.launchdarkly.com", read: text(&c.BaseURL)},
 		{key: "integrations_dirs", flag: "integrations-dir", read: texts(&c.IntegrationsDirs)},
@@ -270,7 +272,7 @@ func wholeNumber(x any) (int, bool) {
 }
 
 // size reads a byte size (see ParseSize) of at least min.
-func size(dst *int64, min int64) reader {
+func size(dst *int64, min int64, checks ...func(int64) string) reader {
 	return func(_ *loader, x any) error {
 		s, err := scalarText(x, "a size such as 1MiB, 64KiB or 4096")
 		if err != nil {
@@ -283,9 +285,23 @@ func size(dst *int64, min int64) reader {
 		if n < min {
 			return fmt.Errorf("expected a size of at least %s, got %s", sizeString(min), sizeString(n))
 		}
+		for _, check := range checks {
+			if msg := check(n); msg != "" {
+				return errors.New(msg)
+			}
+		}
 		*dst = n
 		return nil
 	}
+}
+
+// memoryLimitProblem refuses a memory limit so low that the collector
+// would run without pause: 0 (none) or at least 32 MiB.
+func memoryLimitProblem(n int64) string {
+	if n != 0 && n < 32<<20 {
+		return fmt.Sprintf("expected 0 (no limit) or a size of at least 32MiB, got %s", sizeString(n))
+	}
+	return ""
 }
 
 // positive is the min of a duration that must be longer than 0.

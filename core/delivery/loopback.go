@@ -20,23 +20,11 @@ import (
 // would, so the figure is an upper bound for one HTTP hop on this machine.
 // It returns completed requests per second.
 func LoopbackCeiling(ctx context.Context, duration time.Duration, concurrency int) (float64, error) {
-	if duration <= 0 {
-		return 0, fmt.Errorf("loopback ceiling: duration is %s, want > 0", duration)
-	}
-	if concurrency < 1 {
-		return 0, fmt.Errorf("loopback ceiling: concurrency is %d, want >= 1", concurrency)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("loopback ceiling: listen: %w", err)
 	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			io.Copy(io.Discard, r.Body)
-			w.WriteHeader(http.StatusNoContent)
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	srv := &http.Server{Handler: CeilingHandler(), ReadHeaderTimeout: 5 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	defer func() {
@@ -44,6 +32,31 @@ func LoopbackCeiling(ctx context.Context, duration time.Duration, concurrency in
 		<-served
 	}()
 
+	return PostCeiling(ctx, "http://"+ln.Addr().String()+"/", duration, concurrency)
+}
+
+// CeilingHandler is the server half of LoopbackCeiling: it reads the body
+// and answers 204.
+func CeilingHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// PostCeiling is LoopbackCeiling's client half on its own: concurrency
+// workers with keep-alive post 1 KiB bodies to url, which must answer 204,
+// as fast as they can for duration. With a server in another process it
+// measures what one hop between two processes costs on this machine
+// (LoopbackCeiling's server shares the client's process and runtime).
+// It returns completed requests per second.
+func PostCeiling(ctx context.Context, url string, duration time.Duration, concurrency int) (float64, error) {
+	if duration <= 0 {
+		return 0, fmt.Errorf("loopback ceiling: duration is %s, want > 0", duration)
+	}
+	if concurrency < 1 {
+		return 0, fmt.Errorf("loopback ceiling: concurrency is %d, want >= 1", concurrency)
+	}
 	tr := &http.Transport{
 		Proxy:               nil,
 		MaxIdleConns:        concurrency,
@@ -52,7 +65,6 @@ func LoopbackCeiling(ctx context.Context, duration time.Duration, concurrency in
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
-	url := "http://" + ln.Addr().String() + "/"
 	body := bytes.Repeat([]byte("x"), 1024)
 
 	runCtx, cancel := context.WithTimeout(ctx, duration)

@@ -3,7 +3,14 @@ package engine
 import (
 	"context"
 	"sync"
+	"time"
 )
+
+// workerIdle is how long an attempt's goroutine waits for the next attempt
+// before it ends. Reusing it saves more than the goroutine: render and
+// send run deep (goldmark's parser, net/http), and a new goroutine grows
+// its stack to that depth by copying it, several times, on every attempt.
+const workerIdle = 2 * time.Second
 
 // slots are a running subscription's delivery slots: at most Concurrency
 // attempts at once, whether the claim loop took them from the store or
@@ -20,24 +27,38 @@ type slots struct {
 	wg sync.WaitGroup
 	// freed wakes the claim loop when an attempt ends.
 	freed chan struct{}
+	// idle hands an attempt to a worker goroutine waiting for one
+	// (unbuffered: a send succeeds only when one waits). quit, closed by
+	// stop, ends the waiting workers; workers counts them, so that stop
+	// returns only once they are gone.
+	idle    chan func()
+	quit    chan struct{}
+	workers sync.WaitGroup
 }
 
-func newSlots() *slots { return &slots{freed: make(chan struct{}, 1)} }
+func newSlots() *slots { return &slots{freed: make(chan struct{}, 1), idle: make(chan func())} }
 
 // start opens the slots; attempts run under work.
 func (s *slots) start(work context.Context) {
 	s.mu.Lock()
 	s.open, s.work = true, work
+	s.quit = make(chan struct{})
 	s.mu.Unlock()
 }
 
 // stop refuses new reservations and waits for the attempts (and the
-// reservations not yet started or released) to end.
+// reservations not yet started or released) to end, then for the idle
+// workers to leave.
 func (s *slots) stop() {
 	s.mu.Lock()
 	s.open = false
+	quit := s.quit
 	s.mu.Unlock()
 	s.wg.Wait()
+	if quit != nil {
+		close(quit)
+	}
+	s.workers.Wait()
 }
 
 // reserve takes up to n free slots of limit and returns how many it took.
@@ -68,16 +89,42 @@ func (s *slots) release(n int) {
 	s.signal()
 }
 
-// run runs fn on a reserved slot in its own goroutine, with the work
-// context, and frees the slot when fn returns.
+// run runs fn on a reserved slot, with the work context, on a worker
+// goroutine waiting for work or a new one, and frees the slot when fn
+// returns.
 func (s *slots) run(fn func(work context.Context)) {
 	s.mu.Lock()
-	work := s.work
+	work, quit := s.work, s.quit
 	s.mu.Unlock()
-	go func() {
+	job := func() {
 		defer s.release(1)
 		fn(work)
-	}()
+	}
+	select {
+	case s.idle <- job:
+	default:
+		s.workers.Add(1)
+		go s.worker(job, quit)
+	}
+}
+
+// worker runs job, then the attempts handed to it while it waits, until
+// none comes for workerIdle or the slots stop.
+func (s *slots) worker(job func(), quit <-chan struct{}) {
+	defer s.workers.Done()
+	t := time.NewTimer(workerIdle)
+	defer t.Stop()
+	for {
+		job()
+		t.Reset(workerIdle)
+		select {
+		case job = <-s.idle:
+		case <-t.C:
+			return
+		case <-quit:
+			return
+		}
+	}
 }
 
 func (s *slots) signal() {
