@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,10 @@ type slots struct {
 	idle    chan func()
 	quit    chan struct{}
 	workers sync.WaitGroup
+	// Worker goroutines started, alive and parked waiting for an attempt.
+	spawned atomic.Int64
+	alive   atomic.Int32
+	parked  atomic.Int32
 }
 
 func newSlots() *slots { return &slots{freed: make(chan struct{}, 1), idle: make(chan func())} }
@@ -104,6 +109,8 @@ func (s *slots) run(fn func(work context.Context)) {
 	case s.idle <- job:
 	default:
 		s.workers.Add(1)
+		s.spawned.Add(1)
+		s.alive.Add(1)
 		go s.worker(job, quit)
 	}
 }
@@ -112,18 +119,24 @@ func (s *slots) run(fn func(work context.Context)) {
 // none comes for workerIdle or the slots stop.
 func (s *slots) worker(job func(), quit <-chan struct{}) {
 	defer s.workers.Done()
+	defer s.alive.Add(-1)
 	t := time.NewTimer(workerIdle)
 	defer t.Stop()
 	for {
 		job()
 		t.Reset(workerIdle)
+		s.parked.Add(1)
+		var next func()
 		select {
-		case job = <-s.idle:
+		case next = <-s.idle:
 		case <-t.C:
-			return
 		case <-quit:
+		}
+		s.parked.Add(-1)
+		if next == nil {
 			return
 		}
+		job = next
 	}
 }
 

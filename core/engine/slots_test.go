@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 )
 
@@ -11,51 +9,35 @@ import (
 // goroutine the first one ran on, which waited for it; stop ends the
 // waiting workers, and the slots run again after a restart.
 func TestSlotsReuseTheirWorkers(t *testing.T) {
-	base := runtime.NumGoroutine()
 	s := newSlots()
 	s.start(t.Context())
-	attempt := func() (running int) {
+	attempt := func() {
 		t.Helper()
 		if s.reserve(1, 1) != 1 {
 			t.Fatal("no free slot")
 		}
-		got := make(chan int)
-		s.run(func(context.Context) { got <- runtime.NumGoroutine() })
-		running = <-got
-		eventually(t, "the worker to wait for the next attempt", func() bool { return idleWorkers() == 1 })
-		return running
+		ran := make(chan struct{})
+		s.run(func(context.Context) { close(ran) })
+		<-ran
+		eventually(t, "the worker to wait for the next attempt", func() bool { return s.parked.Load() == 1 })
 	}
-	if n := attempt(); n != base+1 {
-		t.Fatalf("first attempt ran with %d goroutines, want %d (base %d + its worker)", n, base+1, base)
+	for range 6 {
+		attempt()
 	}
-	for i := range 5 {
-		if n := attempt(); n != base+1 {
-			t.Fatalf("attempt %d ran with %d goroutines, want %d: a new goroutine instead of the waiting worker", i+2, n, base+1)
-		}
+	if n := s.spawned.Load(); n != 1 {
+		t.Fatalf("6 attempts one after another started %d goroutines, want 1 reused", n)
 	}
 	s.stop()
-	if n := runtime.NumGoroutine(); n != base {
-		t.Fatalf("%d goroutines after stop, want %d: a worker outlived the slots", n, base)
+	if n := s.alive.Load(); n != 0 {
+		t.Fatalf("%d workers alive after stop, want 0", n)
 	}
 	s.start(t.Context())
-	if n := attempt(); n != base+1 {
-		t.Fatalf("after a restart: attempt ran with %d goroutines, want %d", n, base+1)
+	attempt()
+	if n := s.spawned.Load(); n != 2 {
+		t.Fatalf("after a restart: %d goroutines started in all, want 2", n)
 	}
 	s.stop()
-	if n := runtime.NumGoroutine(); n != base {
-		t.Fatalf("%d goroutines after the second stop, want %d", n, base)
+	if n := s.alive.Load(); n != 0 {
+		t.Fatalf("%d workers alive after the second stop, want 0", n)
 	}
-}
-
-// idleWorkers counts the slots' workers parked waiting for an attempt.
-func idleWorkers() int {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	n := 0
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "[select") && strings.Contains(g, "engine.(*slots).worker(") {
-			n++
-		}
-	}
-	return n
 }
