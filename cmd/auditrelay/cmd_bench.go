@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/auditrelay/auditrelay/core/bench"
 )
@@ -63,11 +64,11 @@ first: do not point it at a database you use.`,
 			if o.Store != "" && !strings.HasPrefix(o.Store, "postgres") {
 				return usageErrorf("--store: expected a postgres:// URL (SQLite always runs), got %q", o.Store)
 			}
-			if path, _ := f.GetString("cpuprofile"); path != "" {
-				pf, err := os.Create(path)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
+			pf, err := createNamedFile(f, "cpuprofile")
+			if err != nil {
+				return err
+			}
+			if pf != nil {
 				defer pf.Close()
 				o.Profile = pf
 			}
@@ -79,11 +80,11 @@ first: do not point it at a database you use.`,
 					return failure(fmt.Errorf("bench runs this binary's serve as a child process: %w", err))
 				}
 				o.RelayCommand = []string{exe, "serve"}
-				if path, _ := f.GetString("memprofile"); path != "" {
-					mf, err := os.Create(path)
-					if err != nil {
-						return usageErrorf("%v", err)
-					}
+				mf, err := createNamedFile(f, "memprofile")
+				if err != nil {
+					return err
+				}
+				if mf != nil {
 					defer mf.Close()
 					o.Allocs = mf
 				}
@@ -138,4 +139,18 @@ func writeAllocProfile(path string) error {
 		return fmt.Errorf("memprofile %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// createNamedFile creates the file the flag name names; nil when the flag
+// is empty.
+func createNamedFile(f *pflag.FlagSet, name string) (*os.File, error) {
+	path, _ := f.GetString(name)
+	if path == "" {
+		return nil, nil
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return nil, usageErrorf("--%s: %v", name, err)
+	}
+	return file, nil
 }
