@@ -53,6 +53,14 @@ func (m *markdown) render(src string) rendered {
 	if strings.TrimSpace(src) == "" {
 		return rendered{markdown: src}
 	}
+	if r, ok := renderSimple(src); ok {
+		return r
+	}
+	return m.parse(src)
+}
+
+// parse renders src with goldmark.
+func (m *markdown) parse(src string) rendered {
 	b := []byte(src)
 	doc := m.md.Parser().Parse(text.NewReader(b))
 	out, _ := m.outs.Get().(*htmlOut)

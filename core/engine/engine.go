@@ -97,6 +97,11 @@ type Engine struct {
 	statsMu sync.Mutex
 	stats   []store.SubscriptionStats
 	states  map[string]store.SubscriptionState
+	// refreshMu makes each refreshStates read and publish in turn: two
+	// running at once (an operator's resume and an endpoint's 410 landing
+	// just after it) could otherwise publish the older read last, and the
+	// engine would show, and lease at ingest for, a state already gone.
+	refreshMu sync.Mutex
 
 	sourcesMu sync.Mutex
 	sources   []Source

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -466,6 +467,12 @@ func TestResumeAndRetryWhileTheEndpointIsStillGone(t *testing.T) {
 	waitDisabled("first 410")
 	for i := range 5 { // deliveries waiting for the subscription
 		h.ingest(entryJSON(fmt.Sprintf("w%d", i), "updateOn", "proj/p:env/production:flag/f"))
+	}
+	// Due times are kept in milliseconds and ties go to the older
+	// delivery: a retry in the same millisecond as the last ingest would
+	// be due with the waiting deliveries and go first.
+	for ingested := time.Now().UnixMilli(); time.Now().UnixMilli() <= ingested; {
+		runtime.Gosched()
 	}
 	sent := s.count.Load()
 	if err := h.eng.ResumeAndRetry(context.Background(), "alice", DeliveryID("gone", "e1")); err != nil {

@@ -250,6 +250,8 @@ func (e *Engine) prune(ctx context.Context) {
 
 // refreshStates reloads paused/disabled states shared through the store.
 func (e *Engine) refreshStates(ctx context.Context) {
+	e.refreshMu.Lock()
+	defer e.refreshMu.Unlock()
 	states, err := e.st.SubscriptionStates(ctx)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -111,7 +111,7 @@ func (e *Engine) attempt(ctx context.Context, name string, c store.Claimed) {
 		return // the subscription went away; the lease expires
 	}
 	started := e.now()
-	out := store.Outcome{DeliveryID: c.ID, Owner: e.cfg.Instance, Attempt: c.Attempts}
+	out := store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: e.cfg.Instance, Attempt: c.Attempts}
 	rec := &store.Attempt{
 		DeliveryID: c.ID,
 		Number:     c.Attempts,

@@ -230,7 +230,12 @@ type ClaimResult struct {
 // still InFlight, owned by Owner, at attempt Attempt; otherwise it is
 // ignored (the lease was lost and someone else owns the delivery now).
 type Outcome struct {
-	DeliveryID    string
+	DeliveryID string
+	// Subscription is the delivery's subscription, as claimed. Like Owner
+	// and Attempt it is part of the fence: an outcome naming another
+	// subscription applies to nothing. Carrying it saves the store from
+	// reading it back for the change notice.
+	Subscription  string
 	Owner         string
 	Attempt       int
 	State         State     // Delivered, Pending (retry later), Failed or Skipped
@@ -455,8 +460,9 @@ type Store interface {
 	// Claim leases due deliveries of a subscription.
 	Claim(ctx context.Context, p ClaimParams) (ClaimResult, error)
 	// Finish records outcomes (and their attempts) of claimed deliveries in
-	// one commit. An invalid outcome fails the whole call; a fenced one is
-	// reported in Stale.
+	// one commit. An invalid outcome fails the whole call; a fenced one
+	// (the delivery is not in flight under that subscription, owner and
+	// attempt) is reported in Stale.
 	Finish(ctx context.Context, outcomes []Outcome) (FinishResult, error)
 	// RescueExpired makes InFlight deliveries whose lease ended before
 	// p.Now Pending again, or Failed as poison (see RescueParams), logging

@@ -59,6 +59,8 @@ func ValidateFinish(outcomes []Outcome) error {
 		switch {
 		case o.DeliveryID == "":
 			return fmt.Errorf("finish: outcome %d: empty DeliveryID", i)
+		case o.Subscription == "":
+			return fmt.Errorf("%s: empty Subscription", where)
 		case o.Owner == "":
 			return fmt.Errorf("%s: empty Owner", where)
 		case o.Attempt < 1:

@@ -16,7 +16,7 @@ func wantErr(t *testing.T, what string, err error, want string) {
 }
 
 func TestValidateFinish(t *testing.T) {
-	ok := Outcome{DeliveryID: "d1", Owner: "w", Attempt: 1, State: Delivered}
+	ok := Outcome{DeliveryID: "d1", Subscription: "hook", Owner: "w", Attempt: 1, State: Delivered}
 	cases := []struct {
 		name string
 		mut  func(o *Outcome)
@@ -27,6 +27,7 @@ func TestValidateFinish(t *testing.T) {
 		{"failed", func(o *Outcome) { o.State = Failed }, ""},
 		{"skipped", func(o *Outcome) { o.State = Skipped }, ""},
 		{"no delivery", func(o *Outcome) { o.DeliveryID = "" }, "finish: outcome 1: empty DeliveryID"},
+		{"no subscription", func(o *Outcome) { o.Subscription = "" }, `finish: outcome 1 (delivery "d1"): empty Subscription`},
 		{"no owner", func(o *Outcome) { o.Owner = "" }, `finish: outcome 1 (delivery "d1"): empty Owner`},
 		{"attempt 0", func(o *Outcome) { o.Attempt = 0 }, "Attempt 0, expected the claimed attempt (>= 1)"},
 		{"back in flight", func(o *Outcome) { o.State = InFlight }, `state "inflight" not allowed here`},

@@ -157,8 +157,8 @@ func (s *Store) claim(ctx context.Context, p store.ClaimParams) (res store.Claim
 // subscriptions, all in the same commit.
 const sqlFinish = `WITH o AS (
 	SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[],
-		$8::timestamptz[], $9::bool[], $10::int[], $11::text[], $12::bigint[], $13::timestamptz[], $14::text[])
-		AS o (ord, id, owner, attempt, state, reason, step, next, rec, status, err, latency, started, disable)
+		$8::timestamptz[], $9::bool[], $10::int[], $11::text[], $12::bigint[], $13::timestamptz[], $14::text[], $38::text[])
+		AS o (ord, id, owner, attempt, state, reason, step, next, rec, status, err, latency, started, disable, sub)
 ), upd AS (
 	UPDATE deliveries d
 	SET state = o.state, reason = o.reason, step = o.step, next_attempt_at = o.next,
@@ -168,7 +168,7 @@ const sqlFinish = `WITH o AS (
 		last_latency_us = CASE WHEN o.rec THEN o.latency ELSE d.last_latency_us END,
 		last_attempt_at = CASE WHEN o.rec THEN coalesce(o.started, d.last_attempt_at) ELSE d.last_attempt_at END
 	FROM o
-	WHERE d.id = o.id AND d.state = 'inflight' AND d.lease_owner = o.owner AND d.attempts = o.attempt
+	WHERE d.id = o.id AND d.subscription = o.sub AND d.state = 'inflight' AND d.lease_owner = o.owner AND d.attempts = o.attempt
 	RETURNING o.ord, d.id, d.subscription, o.owner, o.attempt, o.disable
 ), att AS (
 	INSERT INTO attempts (delivery_id, number, instance, trigger, started_at, duration_us, url, request_digest,
@@ -200,17 +200,17 @@ SELECT ord, subscription, disable <> '' FROM upd`
 
 // finishArgs are the columns of sqlFinish's two unnest inputs.
 type finishArgs struct {
-	ord, attempt, step, status                    []int32
-	id, owner, state, reason, errText, disable    []string
-	next, started                                 []pgtype.Timestamptz
-	rec                                           []bool
-	latency                                       []int64
-	aOrd, aStatus                                 []int32
-	aInstance, aTrigger, aURL, aDigest, aTemplate []string
-	aTemplateHash, aErrorClass, aError, aHeaders  []string
-	aStarted                                      []pgtype.Timestamptz
-	aDuration                                     []int64
-	aBody                                         [][]byte
+	ord, attempt, step, status                      []int32
+	id, sub, owner, state, reason, errText, disable []string
+	next, started                                   []pgtype.Timestamptz
+	rec                                             []bool
+	latency                                         []int64
+	aOrd, aStatus                                   []int32
+	aInstance, aTrigger, aURL, aDigest, aTemplate   []string
+	aTemplateHash, aErrorClass, aError, aHeaders    []string
+	aStarted                                        []pgtype.Timestamptz
+	aDuration                                       []int64
+	aBody                                           [][]byte
 	// The request as sent (store.SentCols).
 	rMethod, rHeaders, rVarsHash, rDigest, rEncoding []string
 	rSize                                            []int32
@@ -247,6 +247,7 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		next := ts(store.DueAt(o.State, o.NextAttemptAt, now))
 		a.ord = append(a.ord, int32(i))
 		a.id = append(a.id, o.DeliveryID)
+		a.sub = append(a.sub, o.Subscription)
 		a.owner = append(a.owner, o.Owner)
 		a.attempt = append(a.attempt, int32(o.Attempt))
 		a.state = append(a.state, string(o.State))
@@ -308,7 +309,8 @@ func (s *Store) Finish(ctx context.Context, outcomes []store.Outcome) (store.Fin
 		now, s.instance,
 		a.aOrd, a.aInstance, a.aTrigger, a.aStarted, a.aDuration, a.aURL, a.aDigest, a.aTemplate, a.aTemplateHash,
 		a.aStatus, a.aErrorClass, a.aError, a.aHeaders, a.aBody,
-		a.rMethod, a.rHeaders, a.rVarsHash, a.rDigest, a.rSize, a.rEncoding, a.rBody)
+		a.rMethod, a.rHeaders, a.rVarsHash, a.rDigest, a.rSize, a.rEncoding, a.rBody,
+		a.sub)
 	if err != nil {
 		return res, fmt.Errorf("finish %d outcomes: %w", len(outcomes), err)
 	}

@@ -89,7 +89,7 @@ func testWatchAcross(t *testing.T, noListen bool) {
 		t.Fatalf("Claim = %+v, %v", res, err)
 	}
 	cl := res.Claimed[0]
-	if _, err := b.Finish(ctx, []store.Outcome{{DeliveryID: cl.ID, Owner: "relay-b", Attempt: cl.Attempts, State: store.Failed}}); err != nil {
+	if _, err := b.Finish(ctx, []store.Outcome{{DeliveryID: cl.ID, Subscription: cl.Subscription, Owner: "relay-b", Attempt: cl.Attempts, State: store.Failed}}); err != nil {
 		t.Fatal(err)
 	}
 	nextRemote(t, fromB, func(c store.Change) bool {
@@ -189,7 +189,7 @@ func TestLimitsAcrossInstances(t *testing.T) {
 					mu.Unlock()
 					var outs []store.Outcome
 					for _, c := range res.Claimed {
-						outs = append(outs, store.Outcome{DeliveryID: c.ID, Owner: owner, Attempt: c.Attempts, State: store.Delivered})
+						outs = append(outs, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: owner, Attempt: c.Attempts, State: store.Delivered})
 					}
 					mu.Lock()
 					inflight -= len(res.Claimed)
@@ -266,7 +266,7 @@ func TestRescueRacesFinish(t *testing.T) {
 	}
 	var outs []store.Outcome
 	for _, c := range res.Claimed {
-		outs = append(outs, store.Outcome{DeliveryID: c.ID, Owner: "a", Attempt: c.Attempts, State: store.Delivered, Record: &store.Attempt{StatusCode: 204}})
+		outs = append(outs, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "a", Attempt: c.Attempts, State: store.Delivered, Record: &store.Attempt{StatusCode: 204}})
 	}
 	var fr store.FinishResult
 	var rescued int

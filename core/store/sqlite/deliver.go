@@ -16,21 +16,24 @@ import (
 const (
 	sqlSubscriptionGate = `SELECT paused, disabled, rate_tokens, rate_updated_ms FROM subscription_state WHERE name = ?`
 	sqlCountInFlight    = `SELECT count(*) FROM deliveries WHERE subscription = ? AND state = 'inflight'`
-	// The inner SELECT walks deliveries_due in order (seq is the rowid, the
+	// The claim reads the due deliveries first and then leases them by
+	// rowid: the writer's connection holds the write lock, so nothing
+	// changes them in between, and an UPDATE … RETURNING (which SQLite runs
+	// into a temporary table first) costs more than the second statement.
+	// The SELECT walks deliveries_due in order (seq is the rowid, the
 	// index's implicit last column), so it never sorts. Its LIMIT is ?+0:
 	// SQLite plans a bare "LIMIT ?" for the value bound and prepares the
 	// statement again whenever that value changes, which it does here on
 	// almost every claim.
-	sqlClaim = `UPDATE deliveries
-		SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ?,
-			last_attempt_ms = ?, updated_ms = ?
-		WHERE seq IN (
-			SELECT seq FROM deliveries
-			WHERE subscription = ? AND state = 'pending' AND next_attempt_ms <= ?
-			ORDER BY next_attempt_ms, seq LIMIT ? + 0)
-		RETURNING seq`
-	sqlClaimed = `SELECT ` + deliveryCols + `, e.raw FROM deliveries d JOIN entries e ON e.id = d.entry_id
-		WHERE d.seq IN (SELECT value FROM json_each(?)) ORDER BY d.next_attempt_ms, d.seq`
+	sqlClaimDue = `SELECT d.seq, ` + deliveryCols + `, e.raw FROM deliveries d JOIN entries e ON e.id = d.entry_id
+		WHERE d.subscription = ? AND d.state = 'pending' AND d.next_attempt_ms <= ?
+		ORDER BY d.next_attempt_ms, d.seq LIMIT ? + 0`
+	sqlLeaseOne = `UPDATE deliveries
+		SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ?, last_attempt_ms = ?, updated_ms = ?
+		WHERE seq = ?`
+	sqlLeaseMany = `UPDATE deliveries
+		SET state = 'inflight', attempts = attempts + 1, lease_owner = ?, lease_until_ms = ?, last_attempt_ms = ?, updated_ms = ?
+		WHERE seq IN (SELECT value FROM json_each(?))`
 	sqlSaveBucket = `INSERT INTO subscription_state (name, rate_tokens, rate_updated_ms) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET rate_tokens = excluded.rate_tokens, rate_updated_ms = excluded.rate_updated_ms`
 	sqlNextPending = `SELECT min(next_attempt_ms) FROM deliveries WHERE subscription = ? AND state = 'pending'`
@@ -57,7 +60,6 @@ func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 	var res store.ClaimResult
 	// At the precision the bucket's time is stored in; see store.Bucket.
 	now := decodeTime(encodeTime(w.s.clock(p.Now)))
-	nowMs := encodeTime(now)
 
 	var paused, disabled bool
 	var stored store.Bucket
@@ -78,28 +80,8 @@ func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 	plan := p.Plan(now, inflight, stored)
 
 	if plan.N > 0 {
-		leaseUntil := encodeTime(now.Add(p.Lease))
-		rows, err := w.query(sqlClaim, p.Owner, leaseUntil, nowMs, nowMs, p.Subscription, nowMs, plan.N)
-		if err != nil {
+		if res.Claimed, err = w.claimDue(p, now, plan.N); err != nil {
 			return res, err
-		}
-		var seqs []int64
-		for rows.Next() {
-			var seq int64
-			if err := rows.Scan(&seq); err != nil {
-				rows.Close()
-				return res, err
-			}
-			seqs = append(seqs, seq)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return res, err
-		}
-		if len(seqs) > 0 {
-			if res.Claimed, err = w.claimed(seqs); err != nil {
-				return res, err
-			}
 		}
 	}
 	if c, ok := store.ClaimedChange(res.Claimed); ok {
@@ -123,42 +105,78 @@ func (w *wtx) claim(p store.ClaimParams) (store.ClaimResult, error) {
 	return res, err
 }
 
-func (w *wtx) claimed(seqs []int64) ([]store.Claimed, error) {
-	ids, err := json.Marshal(seqs)
+// claimDue leases up to n due deliveries of p.Subscription to p.Owner and
+// returns them as the store now holds them.
+func (w *wtx) claimDue(p store.ClaimParams, now time.Time, n int) ([]store.Claimed, error) {
+	nowMs := encodeTime(now)
+	rows, err := w.query(sqlClaimDue, p.Subscription, nowMs, n)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := w.query(sqlClaimed, string(ids))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make([]store.Claimed, 0, len(seqs))
+	var out []store.Claimed
+	var seqs []int64
 	for rows.Next() {
+		var seq int64
 		var c store.Claimed
-		if c.Delivery, err = store.ScanDelivery(rows, codec{}, &c.EntryRaw); err != nil {
+		d, err := store.ScanDelivery(prefixed{rows, &seq}, codec{}, &c.EntryRaw)
+		if err != nil {
+			rows.Close()
 			return nil, err
 		}
+		c.Delivery = d
 		out = append(out, c)
+		seqs = append(seqs, seq)
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	leaseUntil := encodeTime(now.Add(p.Lease))
+	if len(seqs) == 1 {
+		_, err = w.exec(sqlLeaseOne, p.Owner, leaseUntil, nowMs, nowMs, seqs[0])
+	} else {
+		ids, _ := json.Marshal(seqs) // a slice of int64 always marshals
+		_, err = w.exec(sqlLeaseMany, p.Owner, leaseUntil, nowMs, nowMs, string(ids))
+	}
+	if err != nil {
+		return nil, err
+	}
+	// As the UPDATE left them, at the precision the columns keep.
+	at, until := decodeTime(nowMs), decodeTime(leaseUntil)
+	for i := range out {
+		d := &out[i].Delivery
+		d.State, d.Attempts, d.LeaseOwner, d.LeaseUntil = store.InFlight, d.Attempts+1, p.Owner, until
+		d.LastAttemptAt, d.UpdatedAt = at, at
+	}
+	return out, nil
 }
+
+// prefixed scans one leading column into first and the rest as the
+// wrapped scanner's caller asks.
+type prefixed struct {
+	sc    store.Scanner
+	first any
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
 
 const (
 	// Both finishing UPDATEs repeat the claim's precondition: a late outcome
-	// from an owner that lost its lease matches no row. They have no
-	// RETURNING clause: SQLite builds a temporary table for one on every
-	// execution, which cost more than the update; the subscriptions for
-	// the change notice are read once per call instead (sqlSubsOf).
+	// from an owner that lost its lease matches no row. They return
+	// nothing: SQLite runs a statement with RETURNING into a temporary
+	// table first, which made the update cost a sixth more of the store's
+	// work per event (BenchmarkIngestLeasedFinish); the outcome names its
+	// subscription instead, and the fence checks it.
 	sqlFinish = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
-		RETURNING subscription`
+		WHERE id = ? AND subscription = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
 	sqlFinishRecord = `UPDATE deliveries
 		SET state = ?, reason = ?, step = ?, next_attempt_ms = ?, lease_owner = '', lease_until_ms = 0, updated_ms = ?, lost = 0,
 			last_status = ?, last_error = ?, last_latency_us = ?, last_attempt_ms = coalesce(nullif(?, 0), last_attempt_ms)
-		WHERE id = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?
-		RETURNING subscription`
+		WHERE id = ? AND subscription = ? AND state = 'inflight' AND lease_owner = ? AND attempts = ?`
 	sqlInsertAttempt = `INSERT INTO attempts (delivery_id, number, instance, trigger, started_ms, duration_us, url,
 		request_digest, template, template_hash, status_code, error_class, error, response_headers, response_body,
 		` + store.SentCols + `)
@@ -189,25 +207,29 @@ func (w *wtx) finish(outcomes []store.Outcome) (store.FinishResult, error) {
 	subs := map[string]bool{}
 	for _, o := range outcomes {
 		next := encodeTime(store.DueAt(o.State, o.NextAttemptAt, now))
-		// The fenced UPDATE names the delivery's subscription when it
-		// applies, and returns no row when the lease was lost.
-		var sub string
+		// The fenced UPDATE changes no row when the lease was lost.
+		var r sql.Result
 		var err error
 		if rec := o.Record; rec != nil {
-			err = w.queryRow(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, nowMs,
+			r, err = w.exec(sqlFinishRecord, string(o.State), o.Reason, o.Step, next, nowMs,
 				rec.StatusCode, rec.Error, encodeDuration(rec.Duration), encodeTime(rec.StartedAt),
-				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+				o.DeliveryID, o.Subscription, o.Owner, o.Attempt)
 		} else {
-			err = w.queryRow(sqlFinish, string(o.State), o.Reason, o.Step, next, nowMs,
-				o.DeliveryID, o.Owner, o.Attempt).Scan(&sub)
+			r, err = w.exec(sqlFinish, string(o.State), o.Reason, o.Step, next, nowMs,
+				o.DeliveryID, o.Subscription, o.Owner, o.Attempt)
 		}
-		if errors.Is(err, sql.ErrNoRows) {
-			res.Stale = append(res.Stale, o.DeliveryID)
-			continue
+		var n int64
+		if err == nil {
+			n, err = r.RowsAffected()
 		}
 		if err != nil {
 			return res, fmt.Errorf("finish delivery %q: %w", o.DeliveryID, err)
 		}
+		if n == 0 {
+			res.Stale = append(res.Stale, o.DeliveryID)
+			continue
+		}
+		sub := o.Subscription
 		res.Applied++
 		applied = append(applied, o.DeliveryID)
 		subs[sub] = true

@@ -34,7 +34,8 @@ func TestQueryPlans(t *testing.T) {
 		args        []any
 		want        string
 	}{
-		{"claim", sqlClaim, []any{"o", 1, 1, 1, "sub-1", 1, 10}, "deliveries_due"},
+		{"claim", sqlClaimDue, []any{"sub-1", 1, 10}, "deliveries_due"},
+		{"lease many", sqlLeaseMany, []any{"o", 1, 1, 1, "[1,2,3]"}, "PRIMARY KEY"},
 		{"count in flight", sqlCountInFlight, []any{"sub-1"}, "deliveries_due"},
 		{"next pending", sqlNextPending, []any{"sub-1"}, "deliveries_due"},
 		{"rescue scan", sqlExpiredLease, []any{1, 10}, "deliveries_lease"},

@@ -33,7 +33,7 @@ func TestSentBodyStoredOnce(t *testing.T) {
 		}
 		c := res.Claimed[0]
 		rec := &store.Attempt{StatusCode: 500, Request: store.NewSentRequest("POST", nil, b, "v")}
-		if _, err := s.Finish(ctx, []store.Outcome{{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Pending, Record: rec}}); err != nil {
+		if _, err := s.Finish(ctx, []store.Outcome{{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: c.Attempts, State: store.Pending, Record: rec}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -368,7 +368,7 @@ func TestLeaseOnlyGroupsSkipSync(t *testing.T) {
 	if got := syncNow(); got != 1 {
 		t.Fatalf("synchronous after a claim-only group = %d, want 1 (NORMAL)", got)
 	}
-	if _, err := s.Finish(ctx, []store.Outcome{{DeliveryID: "d", Owner: "w", Attempt: 1, State: store.Delivered}}); err != nil {
+	if _, err := s.Finish(ctx, []store.Outcome{{DeliveryID: "d", Subscription: "hook", Owner: "w", Attempt: 1, State: store.Delivered}}); err != nil {
 		t.Fatalf("Finish: %v", err)
 	}
 	if got := syncNow(); got != 2 {

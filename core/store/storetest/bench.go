@@ -108,7 +108,7 @@ func ClaimFinish(b *testing.B, s store.Store, sub string, workers, limit, maxInF
 				}
 				os := make([]store.Outcome, len(res.Claimed))
 				for i, c := range res.Claimed {
-					os[i] = store.Outcome{DeliveryID: c.ID, Owner: owner, Attempt: c.Attempts, State: store.Delivered,
+					os[i] = store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: owner, Attempt: c.Attempts, State: store.Delivered,
 						Record: &store.Attempt{StatusCode: 200, StartedAt: time.Now(), Duration: time.Millisecond, URL: "http://127.0.0.1/hook"}}
 				}
 				fr, err := s.Finish(ctx, os)
@@ -145,7 +145,7 @@ func IngestLeasedFinish(b *testing.B, s store.Store) {
 			Duration: time.Millisecond, URL: "https://example.com/hook", StatusCode: 202,
 			Request: store.NewSentRequest("POST", headers, body, ""),
 		}
-		out := store.Outcome{DeliveryID: rec.DeliveryID, Owner: "bench", Attempt: 1, State: store.Delivered, Reason: "delivered", Record: rec}
+		out := store.Outcome{DeliveryID: rec.DeliveryID, Subscription: "hook", Owner: "bench", Attempt: 1, State: store.Delivered, Reason: "delivered", Record: rec}
 		if res, err := s.Finish(ctx, []store.Outcome{out}); err != nil || res.Applied != 1 {
 			return fmt.Errorf("Finish: %+v %v", res, err)
 		}

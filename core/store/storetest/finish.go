@@ -64,7 +64,7 @@ func testLeaseExpiry(t *testing.T, newDB NewDatabase) {
 	wantInt(t, "attempt after reclaim", second.Claimed[0].Attempts, 2)
 
 	// worker-a comes back late: ignored, the delivery stays with worker-b.
-	fr := b.finish(t, store.Outcome{DeliveryID: lost.ID, Owner: "worker-a", Attempt: 1, State: store.Failed,
+	fr := b.finish(t, store.Outcome{DeliveryID: lost.ID, Subscription: lost.Subscription, Owner: "worker-a", Attempt: 1, State: store.Failed,
 		Record: &store.Attempt{StatusCode: 500}})
 	if fr.Applied != 0 || !equalStrings(fr.Stale, []string{lost.ID}) {
 		t.Fatalf("late finish = %+v, want stale", fr)
@@ -108,8 +108,10 @@ func testFinishFencing(t *testing.T, newDB NewDatabase) {
 	wrongOwner.Owner = "intruder"
 	wrongAttempt := done(c1)
 	wrongAttempt.Attempt = 2
-	fr := b.finish(t, wrongOwner, wrongAttempt, done(c2), done(c2))
-	if fr.Applied != 1 || !equalStrings(fr.Stale, []string{c0.ID, c1.ID, c2.ID}) {
+	wrongSub := done(c1)
+	wrongSub.Subscription = "other"
+	fr := b.finish(t, wrongOwner, wrongAttempt, wrongSub, done(c2), done(c2))
+	if fr.Applied != 1 || !equalStrings(fr.Stale, []string{c0.ID, c1.ID, c1.ID, c2.ID}) {
 		t.Fatalf("fenced finish = %+v; want c2 applied once, the rest stale", fr)
 	}
 	for _, c := range []store.Claimed{c0, c1} {
@@ -120,19 +122,20 @@ func testFinishFencing(t *testing.T, newDB NewDatabase) {
 		}
 	}
 	// Unknown deliveries are stale too, not errors.
-	fr = b.finish(t, store.Outcome{DeliveryID: "nope", Owner: "w", Attempt: 1, State: store.Delivered})
+	fr = b.finish(t, store.Outcome{DeliveryID: "nope", Subscription: "hook", Owner: "w", Attempt: 1, State: store.Delivered})
 	if fr.Applied != 0 || !equalStrings(fr.Stale, []string{"nope"}) {
 		t.Fatalf("finish of an unknown delivery = %+v", fr)
 	}
 	// Invalid outcomes fail the whole call.
 	bad := map[string]store.Outcome{
-		"filtered":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: store.Filtered},
-		"inflight":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: store.InFlight},
-		"no owner":   {DeliveryID: c0.ID, Attempt: 1, State: store.Delivered},
-		"no id":      {Owner: "w", Attempt: 1, State: store.Delivered},
-		"attempt 0":  {DeliveryID: c0.ID, Owner: "w", State: store.Delivered},
-		"no state":   {DeliveryID: c0.ID, Owner: "w", Attempt: 1},
-		"bogus kind": {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: "bogus"},
+		"filtered":        {DeliveryID: c0.ID, Subscription: c0.Subscription, Owner: "w", Attempt: 1, State: store.Filtered},
+		"inflight":        {DeliveryID: c0.ID, Subscription: c0.Subscription, Owner: "w", Attempt: 1, State: store.InFlight},
+		"no owner":        {DeliveryID: c0.ID, Subscription: c0.Subscription, Attempt: 1, State: store.Delivered},
+		"no subscription": {DeliveryID: c0.ID, Owner: "w", Attempt: 1, State: store.Delivered},
+		"no id":           {Subscription: c0.Subscription, Owner: "w", Attempt: 1, State: store.Delivered},
+		"attempt 0":       {DeliveryID: c0.ID, Subscription: c0.Subscription, Owner: "w", State: store.Delivered},
+		"no state":        {DeliveryID: c0.ID, Subscription: c0.Subscription, Owner: "w", Attempt: 1},
+		"bogus kind":      {DeliveryID: c0.ID, Subscription: c0.Subscription, Owner: "w", Attempt: 1, State: "bogus"},
 	}
 	for name, o := range bad {
 		if _, err := b.s.Finish(b.ctx, []store.Outcome{done(c1), o}); err == nil {
@@ -150,12 +153,12 @@ func testFinishOutcomes(t *testing.T, newDB NewDatabase) {
 	retryAt := t0.Add(5 * time.Minute)
 	b.clock.Advance(2 * time.Second)
 	fr := b.finish(t,
-		store.Outcome{DeliveryID: res.Claimed[0].ID, Owner: "w", Attempt: 1, State: store.Pending, NextAttemptAt: retryAt, Step: 1, Reason: "HTTP 503",
+		store.Outcome{DeliveryID: res.Claimed[0].ID, Subscription: res.Claimed[0].Subscription, Owner: "w", Attempt: 1, State: store.Pending, NextAttemptAt: retryAt, Step: 1, Reason: "HTTP 503",
 			Record: &store.Attempt{StatusCode: 503, ErrorClass: "status", Error: "503 Service Unavailable", Duration: 1500 * time.Microsecond, StartedAt: t0.Add(time.Second)}},
-		store.Outcome{DeliveryID: res.Claimed[1].ID, Owner: "w", Attempt: 1, State: store.Failed, Reason: "HTTP 400, not retried",
+		store.Outcome{DeliveryID: res.Claimed[1].ID, Subscription: res.Claimed[1].Subscription, Owner: "w", Attempt: 1, State: store.Failed, Reason: "HTTP 400, not retried",
 			Record: &store.Attempt{StatusCode: 400, ErrorClass: "status"}},
-		store.Outcome{DeliveryID: res.Claimed[2].ID, Owner: "w", Attempt: 1, State: store.Skipped, Reason: "empty body"},
-		store.Outcome{DeliveryID: res.Claimed[3].ID, Owner: "w", Attempt: 1, State: store.Delivered,
+		store.Outcome{DeliveryID: res.Claimed[2].ID, Subscription: res.Claimed[2].Subscription, Owner: "w", Attempt: 1, State: store.Skipped, Reason: "empty body"},
+		store.Outcome{DeliveryID: res.Claimed[3].ID, Subscription: res.Claimed[3].Subscription, Owner: "w", Attempt: 1, State: store.Delivered,
 			Record: &store.Attempt{StatusCode: 204}},
 	)
 	if fr.Applied != 4 || len(fr.Stale) != 0 {
@@ -195,7 +198,7 @@ func testFinishOutcomes(t *testing.T, newDB NewDatabase) {
 		t.Fatalf("retry claim = %+v", again.Claimed)
 	}
 	// Pending without NextAttemptAt is due now.
-	b.finish(t, store.Outcome{DeliveryID: again.Claimed[0].ID, Owner: "w2", Attempt: 2, State: store.Pending, Step: 2})
+	b.finish(t, store.Outcome{DeliveryID: again.Claimed[0].ID, Subscription: again.Claimed[0].Subscription, Owner: "w2", Attempt: 2, State: store.Pending, Step: 2})
 	d, _ = b.delivery(t, again.Claimed[0].ID)
 	wantTime(t, "NextAttemptAt defaults to now", d.NextAttemptAt, retryAt)
 }
@@ -205,7 +208,7 @@ func testFinishDisable(t *testing.T, newDB NewDatabase) {
 	b.ingestN(t, "e", "hook", 2)
 	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 1})
 	reason := "410 Gone from https://hooks.example.com/x"
-	b.finish(t, store.Outcome{DeliveryID: res.Claimed[0].ID, Owner: "w", Attempt: 1, State: store.Failed, Reason: reason,
+	b.finish(t, store.Outcome{DeliveryID: res.Claimed[0].ID, Subscription: res.Claimed[0].Subscription, Owner: "w", Attempt: 1, State: store.Failed, Reason: reason,
 		Record: &store.Attempt{StatusCode: 410, ErrorClass: "status"}, DisableSubscription: reason})
 	states, err := b.s.SubscriptionStates(b.ctx)
 	if err != nil {
@@ -220,7 +223,7 @@ func testFinishDisable(t *testing.T, newDB NewDatabase) {
 	}
 	// A stale outcome does not disable anything.
 	b.ingestN(t, "o", "other", 1)
-	b.finish(t, store.Outcome{DeliveryID: did("o-000", "other"), Owner: "w", Attempt: 1, State: store.Failed, DisableSubscription: "x"})
+	b.finish(t, store.Outcome{DeliveryID: did("o-000", "other"), Subscription: "other", Owner: "w", Attempt: 1, State: store.Failed, DisableSubscription: "x"})
 	if states, _ := b.s.SubscriptionStates(b.ctx); len(states) != 1 {
 		t.Fatalf("stale outcome disabled a subscription: %+v", states)
 	}
@@ -232,7 +235,7 @@ func testRetry(t *testing.T, newDB NewDatabase) {
 	b.ingestN(t, "o", "other", 1)
 	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w", Limit: 4})
 	fail := func(c store.Claimed) store.Outcome {
-		return store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Failed, Step: 7, Reason: "gave up"}
+		return store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: c.Attempts, State: store.Failed, Step: 7, Reason: "gave up"}
 	}
 	b.finish(t, fail(res.Claimed[0]), fail(res.Claimed[1]), fail(res.Claimed[2]), done(res.Claimed[3]))
 	other := b.claim(t, store.ClaimParams{Subscription: "other", Owner: "w"})
@@ -318,7 +321,7 @@ func testPoison(t *testing.T, newDB NewDatabase) {
 	for i := 1; i <= 2; i++ {
 		res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "proc-0", Limit: 1, Lease: lease, Now: now})
 		wantStrings(t, "claimed", ids(res.Claimed), []string{poison})
-		if fr := b.finish(t, store.Outcome{DeliveryID: poison, Owner: "proc-0", Attempt: i, State: store.Pending, NextAttemptAt: now,
+		if fr := b.finish(t, store.Outcome{DeliveryID: poison, Subscription: "hook", Owner: "proc-0", Attempt: i, State: store.Pending, NextAttemptAt: now,
 			Record: &store.Attempt{StatusCode: 503, StartedAt: now}}); fr.Applied != 1 {
 			t.Fatalf("finish = %+v", fr)
 		}
@@ -390,7 +393,7 @@ func testPoison(t *testing.T, newDB NewDatabase) {
 	// is one in a row, not two.
 	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "proc-5", Limit: 1, Lease: lease, Now: now})
 	wantStrings(t, "claimed", ids(res.Claimed), []string{poison})
-	if fr := b.finish(t, store.Outcome{DeliveryID: poison, Owner: "proc-5", Attempt: res.Claimed[0].Attempts, State: store.Pending, NextAttemptAt: now,
+	if fr := b.finish(t, store.Outcome{DeliveryID: poison, Subscription: "hook", Owner: "proc-5", Attempt: res.Claimed[0].Attempts, State: store.Pending, NextAttemptAt: now,
 		Record: &store.Attempt{StatusCode: 503, StartedAt: now}}); fr.Applied != 1 {
 		t.Fatalf("finish = %+v", fr)
 	}

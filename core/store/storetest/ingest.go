@@ -287,11 +287,11 @@ func testIngestLeased(t *testing.T, newDB NewDatabase) {
 	}
 
 	// The owner finishes attempt 1; someone else cannot.
-	fr := b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Owner: "worker-b", Attempt: 1, State: store.Delivered})
+	fr := b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Subscription: "hook", Owner: "worker-b", Attempt: 1, State: store.Delivered})
 	if fr.Applied != 0 {
 		t.Fatalf("finish by a non-owner = %+v, want stale", fr)
 	}
-	fr = b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Owner: "worker-a", Attempt: 1, State: store.Delivered,
+	fr = b.finish(t, store.Outcome{DeliveryID: did("e1", "hook"), Subscription: "hook", Owner: "worker-a", Attempt: 1, State: store.Delivered,
 		Record: &store.Attempt{StatusCode: 200, StartedAt: t0}})
 	if fr.Applied != 1 {
 		t.Fatalf("finish by the owner = %+v", fr)

@@ -58,9 +58,9 @@ func testPrune(t *testing.T, newDB NewDatabase) {
 	}
 	rec := &store.Attempt{StatusCode: 500}
 	b.finish(t,
-		store.Outcome{DeliveryID: byEntry["delivered"].ID, Owner: "w", Attempt: 1, State: store.Delivered, Record: rec},
-		store.Outcome{DeliveryID: byEntry["failed"].ID, Owner: "w", Attempt: 1, State: store.Failed, Record: rec},
-		store.Outcome{DeliveryID: byEntry["mixed"].ID, Owner: "w", Attempt: 1, State: store.Delivered, Record: rec},
+		store.Outcome{DeliveryID: byEntry["delivered"].ID, Subscription: byEntry["delivered"].Subscription, Owner: "w", Attempt: 1, State: store.Delivered, Record: rec},
+		store.Outcome{DeliveryID: byEntry["failed"].ID, Subscription: byEntry["failed"].Subscription, Owner: "w", Attempt: 1, State: store.Failed, Record: rec},
+		store.Outcome{DeliveryID: byEntry["mixed"].ID, Subscription: byEntry["mixed"].Subscription, Owner: "w", Attempt: 1, State: store.Delivered, Record: rec},
 	)
 	all := []string{"delivered", "failed", "pending", "filtered", "bare", "mixed"}
 	const day = 24 * time.Hour
@@ -120,9 +120,9 @@ func testPruneMaxEntries(t *testing.T, newDB NewDatabase) {
 	for _, c := range res.Claimed {
 		switch c.EntryID {
 		case "a", "g":
-			os = append(os, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: 1, State: store.Pending})
+			os = append(os, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: 1, State: store.Pending})
 		case "b":
-			os = append(os, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: 1, State: store.Failed, Record: &store.Attempt{}})
+			os = append(os, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: 1, State: store.Failed, Record: &store.Attempt{}})
 		default:
 			os = append(os, done(c))
 		}

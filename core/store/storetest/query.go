@@ -29,7 +29,7 @@ func testAttemptRoundTrip(t *testing.T, newDB NewDatabase) {
 		ResponseHeaders: []store.Header{{Name: "Retry-After", Value: "120"}, {Name: "Content-Type", Value: "text/plain; charset=utf-8"}},
 		ResponseBody:    []byte("slow down \x00\xff"),
 	}
-	b.finish(t, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: 1, State: store.Pending, Step: 1, Record: &rec})
+	b.finish(t, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: 1, State: store.Pending, Step: 1, Record: &rec})
 	_, as := b.delivery(t, c.ID)
 	if len(as) != 1 {
 		t.Fatalf("attempts = %d, want 1", len(as))
@@ -46,7 +46,7 @@ func testAttemptRoundTrip(t *testing.T, newDB NewDatabase) {
 	// A second attempt; attempts come back oldest first, without headers as
 	// an empty list or nil, both accepted.
 	c = b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w"}).Claimed[0]
-	b.finish(t, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: 2, State: store.Delivered,
+	b.finish(t, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: 2, State: store.Delivered,
 		Record: &store.Attempt{DeliveryID: "ignored", Number: 99, StatusCode: 200}})
 	d, as := b.delivery(t, c.ID)
 	if len(as) != 2 || as[0].Number != 1 || as[1].Number != 2 || as[1].DeliveryID != c.ID || len(as[1].ResponseHeaders) != 0 || len(as[1].ResponseBody) != 0 {
@@ -92,7 +92,7 @@ func testStats(t *testing.T, newDB NewDatabase) {
 	filtered.Deliveries[0].State = store.Filtered
 	b.ingest(t, filtered)
 	res := b.claim(t, store.ClaimParams{Subscription: "b-hook", Owner: "w", Limit: 3})
-	b.finish(t, done(res.Claimed[0]), store.Outcome{DeliveryID: res.Claimed[1].ID, Owner: "w", Attempt: 1, State: store.Failed})
+	b.finish(t, done(res.Claimed[0]), store.Outcome{DeliveryID: res.Claimed[1].ID, Subscription: res.Claimed[1].Subscription, Owner: "w", Attempt: 1, State: store.Failed})
 
 	st, err := b.s.Stats(b.ctx)
 	if err != nil {

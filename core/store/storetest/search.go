@@ -40,10 +40,10 @@ func testSearchEntries(t *testing.T, newDB NewDatabase) {
 	for _, c := range claimed {
 		switch c.EntryID {
 		case "a3":
-			b.finish(t, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Failed,
+			b.finish(t, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: c.Attempts, State: store.Failed,
 				Record: &store.Attempt{StatusCode: 503}})
 		case "a5":
-			b.finish(t, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Pending, Step: 1,
+			b.finish(t, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: c.Attempts, State: store.Pending, Step: 1,
 				NextAttemptAt: t0.Add(time.Hour), Record: &store.Attempt{StatusCode: 429}})
 		default:
 			b.finish(t, done(c))

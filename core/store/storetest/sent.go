@@ -42,7 +42,7 @@ func testSentRequest(t *testing.T, newDB NewDatabase) {
 		c := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w"}).Claimed[0]
 		id = c.ID
 		rec := &store.Attempt{StatusCode: 503, URL: "https://hooks.example.com/x", Template: "flag.json.hbs", TemplateHash: fmt.Sprint("hash", i), Request: r}
-		b.finish(t, store.Outcome{DeliveryID: c.ID, Owner: "w", Attempt: c.Attempts, State: store.Failed, Record: rec})
+		b.finish(t, store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: "w", Attempt: c.Attempts, State: store.Failed, Record: rec})
 		if i == len(sent)-1 {
 			break
 		}

@@ -245,7 +245,7 @@ func (b *bundle) finish(t *testing.T, os ...store.Outcome) store.FinishResult {
 
 // done is the Delivered outcome for a claimed delivery.
 func done(c store.Claimed) store.Outcome {
-	return store.Outcome{DeliveryID: c.ID, Owner: c.LeaseOwner, Attempt: c.Attempts, State: store.Delivered}
+	return store.Outcome{DeliveryID: c.ID, Subscription: c.Subscription, Owner: c.LeaseOwner, Attempt: c.Attempts, State: store.Delivered}
 }
 
 func (b *bundle) delivery(t *testing.T, id string) (store.Delivery, []store.Attempt) {

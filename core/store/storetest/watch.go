@@ -28,7 +28,7 @@ func testWatch(t *testing.T, newDB NewDatabase) {
 	}
 
 	res := b.claim(t, store.ClaimParams{Subscription: "hook", Owner: "w"})
-	b.finish(t, store.Outcome{DeliveryID: res.Claimed[0].ID, Owner: "w", Attempt: 1, State: store.Pending, NextAttemptAt: t0.Add(time.Minute)})
+	b.finish(t, store.Outcome{DeliveryID: res.Claimed[0].ID, Subscription: res.Claimed[0].Subscription, Owner: "w", Attempt: 1, State: store.Pending, NextAttemptAt: t0.Add(time.Minute)})
 	c = nextChange(t, ch, func(c store.Change) bool {
 		return c.Kind == store.DeliveriesChanged && slices.Contains(c.Subscriptions, "hook")
 	})
