@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -78,8 +79,42 @@ func Decode(data []byte) (Value, error) {
 // DecodeString is Decode for input already held as a string; decoded strings
 // without escapes share its memory.
 func DecodeString(src string) (Value, error) {
-	d := decoder{src: src}
-	return d.document()
+	st := stackPool.Get().(*stacks)
+	d := decoder{src: src, members: st.members, elems: st.elems}
+	v, err := d.document()
+	st.members, st.elems = d.members, d.elems
+	st.release()
+	return v, err
+}
+
+// stacks are the pending stacks of one decode, kept for the next: every
+// decode otherwise allocated a chunk of each, several KiB, that lived
+// only while it ran (the receiver decodes every entry).
+type stacks struct {
+	members pending[Member]
+	elems   pending[Value]
+}
+
+// maxPooledChunks bounds what a pooled stack keeps: a huge document's
+// chunks go to the collector.
+const maxPooledChunks = 4
+
+var stackPool = sync.Pool{New: func() any { return new(stacks) }}
+
+// release clears what the decode left in the chunks (they point into its
+// values) and pools them, or drops them when a large document grew them.
+func (st *stacks) release() {
+	if len(st.members.chunks) > maxPooledChunks || len(st.elems.chunks) > maxPooledChunks {
+		return
+	}
+	for _, c := range st.members.chunks {
+		clear(c)
+	}
+	for _, c := range st.elems.chunks {
+		clear(c)
+	}
+	st.members.n, st.elems.n = 0, 0
+	stackPool.Put(st)
 }
 
 // Check reports whether data is one JSON document that Decode accepts,
