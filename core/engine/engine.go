@@ -190,13 +190,17 @@ func New(opts Options) (*Engine, error) {
 		if err != nil {
 			return nil, fmt.Errorf("delivery: %w", err)
 		}
+		conns := connsPerHost(cfg.Subscriptions)
 		client, err = delivery.NewClient(delivery.Options{
-			Version:         opts.Version,
-			Timeout:         cfg.Delivery.Timeout,
-			DialTimeout:     cfg.Delivery.ConnectTimeout,
-			MaxResponseBody: int(cfg.Delivery.MaxResponseBody),
-			Targets:         targets,
-			MaxRequestBody:  int(cfg.Delivery.MaxRequestBody),
+			Version:             opts.Version,
+			Timeout:             cfg.Delivery.Timeout,
+			DialTimeout:         cfg.Delivery.ConnectTimeout,
+			MaxResponseBody:     int(cfg.Delivery.MaxResponseBody),
+			Targets:             targets,
+			MaxRequestBody:      int(cfg.Delivery.MaxRequestBody),
+			MaxConnsPerHost:     conns,
+			MaxIdleConnsPerHost: conns,
+			MaxIdleConns:        max(delivery.DefaultMaxIdleConns, conns),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("delivery: %w", err)
@@ -506,4 +510,18 @@ func (e *Engine) wakeSub(name string) {
 	case ent.wake <- struct{}{}:
 	default:
 	}
+}
+
+// connsPerHost is how many connections the client keeps per host: the
+// client's default, or the largest subscription's concurrency when that is
+// more, so that a subscription really has as many requests in flight as it
+// is configured for (at the default of 32, attempts past the 32nd waited
+// for a connection while holding their slot). Several subscriptions to
+// one host still share the bound.
+func connsPerHost(subs []config.Subscription) int {
+	n := delivery.DefaultMaxConnsPerHost
+	for _, s := range subs {
+		n = max(n, s.Concurrency)
+	}
+	return n
 }

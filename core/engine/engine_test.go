@@ -502,3 +502,41 @@ func TestResumeAndRetryWhileTheEndpointIsStillGone(t *testing.T) {
 		t.Errorf("Resend with Resume into the disabled subscription: %+v, %v", res, err)
 	}
 }
+
+// TestConcurrencyAboveTheClientsDefault: a subscription configured for
+// more requests in flight than the delivery client's default connections
+// per host (32) gets them all at once; before, the attempts past the 32nd
+// waited for a connection while holding their slot.
+func TestConcurrencyAboveTheClientsDefault(t *testing.T) {
+	const want = 40
+	var inFlight, most atomic.Int64
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		// A request the client gave up on (its connection closed) is no
+		// longer in flight.
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	open := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(open) // before srv.Close: cleanups run last first
+	cfg := testConfig(t, webhookSub("wide", srv.URL, fmt.Sprintf("    concurrency: %d\n", want)))
+	cfg.Delivery.Timeout = time.Minute // the held requests must not time out first
+	h := startEngine(t, cfg)
+	for i := range want {
+		h.ingest(entryJSON(fmt.Sprintf("c%02d", i), "updateOn", "proj/p:env/production:flag/f"))
+	}
+	eventually(t, fmt.Sprintf("%d requests in flight at once", want), func() bool { return most.Load() >= want })
+	open()
+	for i := range want {
+		h.waitState(DeliveryID("wide", fmt.Sprintf("c%02d", i)), Delivered)
+	}
+}
