@@ -25,7 +25,7 @@ const (
 	// SQLite plans a bare "LIMIT ?" for the value bound and prepares the
 	// statement again whenever that value changes, which it does here on
 	// almost every claim.
-	sqlClaimDue = `SELECT d.seq, ` + deliveryCols + `, e.raw FROM deliveries d JOIN entries e ON e.id = d.entry_id
+	sqlClaimDue = `SELECT ` + deliveryCols + `, e.raw, d.seq FROM deliveries d JOIN entries e ON e.id = d.entry_id
 		WHERE d.subscription = ? AND d.state = 'pending' AND d.next_attempt_ms <= ?
 		ORDER BY d.next_attempt_ms, d.seq LIMIT ? + 0`
 	sqlLeaseOne = `UPDATE deliveries
@@ -118,7 +118,7 @@ func (w *wtx) claimDue(p store.ClaimParams, now time.Time, n int) ([]store.Claim
 	for rows.Next() {
 		var seq int64
 		var c store.Claimed
-		d, err := store.ScanDelivery(prefixed{rows, &seq}, codec{}, &c.EntryRaw)
+		d, err := store.ScanDelivery(rows, codec{}, &c.EntryRaw, &seq)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -153,15 +153,6 @@ func (w *wtx) claimDue(p store.ClaimParams, now time.Time, n int) ([]store.Claim
 	}
 	return out, nil
 }
-
-// prefixed scans one leading column into first and the rest as the
-// wrapped scanner's caller asks.
-type prefixed struct {
-	sc    store.Scanner
-	first any
-}
-
-func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
 
 const (
 	// Both finishing UPDATEs repeat the claim's precondition: a late outcome
